@@ -1,0 +1,215 @@
+// Shapes shared by the sources (what was observed), the pure model (what it
+// means) and the UI. Nothing here does I/O.
+
+export type EtcdClusterName = 'main' | 'events';
+export const ETCD_CLUSTERS: readonly EtcdClusterName[] = ['main', 'events'];
+
+/** GCE instance status values, plus MISSING for a member whose VM is not found. */
+export type VmStatus =
+  | 'PROVISIONING'
+  | 'STAGING'
+  | 'RUNNING'
+  | 'STOPPING'
+  | 'STOPPED'
+  | 'SUSPENDING'
+  | 'SUSPENDED'
+  | 'REPAIRING'
+  | 'TERMINATED'
+  | 'MISSING';
+
+// ---------------------------------------------------------------- observations
+
+export interface GceInstance {
+  name: string;
+  zone: string;
+  status: VmStatus;
+  internalIP: string | null;
+  externalIP: string | null;
+  /** Metadata items (kube-env, cluster-name, ...). */
+  metadata: Record<string, string>;
+  machineType?: string;
+  creationTimestamp?: string;
+  /** Full resource URL (selfLink), used to match target pool members. */
+  selfLink?: string;
+}
+
+export interface GceForwardingRule {
+  name: string;
+  ip: string;
+  portRange?: string;
+  /** Target pool URL or name. */
+  target: string;
+}
+
+export interface GceTargetPool {
+  name: string;
+  /** Instance names (the URLs' last segment). */
+  instances: string[];
+  /** Instance URLs as GCE returns them. */
+  instanceUrls: string[];
+  healthChecks: string[];
+}
+
+export interface GceAddress {
+  name: string;
+  address: string;
+  status: string;
+  /** URLs of the resources using it (instance or forwarding rule). */
+  users: string[];
+}
+
+export interface GceObservation {
+  project: string;
+  region: string;
+  masterName: string;
+  instances: GceInstance[];
+  forwardingRule: GceForwardingRule | null;
+  targetPool: GceTargetPool | null;
+  staticAddress: GceAddress | null;
+  /** Zones that exist in the region (for warnings and add). */
+  zonesInRegion?: string[];
+  fetchedAt: number;
+}
+
+export interface EtcdMember {
+  /** Lower-case hex without 0x, as etcdctl prints it. */
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  isLearner: boolean;
+}
+
+export interface EtcdEndpointStatus {
+  endpoint: string;
+  /** Member ID (hex) the endpoint reported, when it answered. */
+  memberId: string | null;
+  ok: boolean;
+  error: string | null;
+  version?: string;
+  dbSizeBytes?: number;
+  dbSizeInUseBytes?: number;
+  /** Leader member ID (hex) as this endpoint sees it; '0' means none. */
+  leaderId?: string;
+  raftTerm?: number;
+  raftIndex?: number;
+  raftAppliedIndex?: number;
+  isLearner?: boolean;
+  /** Alarms / errors the member reported about itself. */
+  errors?: string[];
+  latencyMs?: number;
+}
+
+export interface EtcdObservation {
+  cluster: EtcdClusterName;
+  /** Endpoints the tool was given (seeds). */
+  seeds: string[];
+  /** null when no endpoint answered the member list. */
+  members: EtcdMember[] | null;
+  membersError: string | null;
+  statuses: EtcdEndpointStatus[];
+  fetchedAt: number;
+}
+
+// ---------------------------------------------------------------- model
+
+export interface MemberView {
+  memberId: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  healthy: boolean;
+  leader: boolean;
+  learner: boolean;
+  raftTerm: number | null;
+  raftIndex: number | null;
+  raftAppliedIndex: number | null;
+  dbSizeBytes: number | null;
+  version: string | null;
+  error: string | null;
+}
+
+export interface ReplicaView {
+  name: string;
+  zone: string | null;
+  vm: {
+    status: VmStatus;
+    internalIP: string | null;
+    externalIP: string | null;
+  };
+  etcd: Record<EtcdClusterName, MemberView | null>;
+  /** In the load balancer's target pool. */
+  inTargetPool: boolean;
+}
+
+export interface ClusterHealth {
+  members: number;
+  votingMembers: number;
+  healthyMembers: number;
+  /** Healthy voting members. */
+  healthyVoters: number;
+  quorum: number;
+  /** How many more voter failures the cluster survives now (>= 0, or -1 when quorum is already lost). */
+  faultTolerance: number;
+  leaderId: string | null;
+  learners: number;
+  /** Whether anything was observed at all for this cluster. */
+  observed: boolean;
+  error: string | null;
+}
+
+export type Severity = 'error' | 'warning';
+
+export type WarningCode =
+  | 'EVEN_MEMBER_COUNT'
+  | 'TWO_MEMBERS'
+  | 'ZONE_CONCENTRATION'
+  | 'MEMBER_WITHOUT_VM'
+  | 'VM_WITHOUT_MEMBER'
+  | 'UNHEALTHY_MEMBER'
+  | 'NO_LEADER'
+  | 'QUORUM_LOST'
+  | 'LEARNER_PRESENT'
+  | 'REPLICA_OUTSIDE_REGION'
+  | 'LOAD_BALANCER_MISMATCH'
+  | 'VM_NOT_RUNNING'
+  | 'ETCD_UNREACHABLE'
+  | 'GCE_UNREACHABLE'
+  | 'STALE_LEASE'
+  | 'LEASE_HOLDER_UNKNOWN'
+  | 'APISERVER_UNHEALTHY';
+
+export interface Warning {
+  code: WarningCode;
+  severity: Severity;
+  message: string;
+  /** Replica the warning is about, when it is about one. */
+  replica?: string;
+  cluster?: EtcdClusterName;
+}
+
+export interface LoadBalancerView {
+  forwardingRule: string;
+  ip: string;
+  targetPool: string | null;
+  instances: string[];
+}
+
+export interface ApiserverIPView {
+  address: string | null;
+  attachedTo: string | null; // 'load-balancer' | replica name | null
+}
+
+export interface ClusterStatus {
+  project: string | null;
+  region: string | null;
+  masterName: string | null;
+  replicas: ReplicaView[];
+  etcd: Record<EtcdClusterName, ClusterHealth>;
+  loadBalancer: LoadBalancerView | null;
+  apiserverIP: ApiserverIPView | null;
+  warnings: Warning[];
+  /** Which sources fed this status. */
+  sources: { gce: boolean; etcd: boolean };
+  observedAt: string;
+}
