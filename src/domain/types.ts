@@ -4,7 +4,10 @@
 export type EtcdClusterName = 'main' | 'events';
 export const ETCD_CLUSTERS: readonly EtcdClusterName[] = ['main', 'events'];
 
-/** GCE instance status values, plus MISSING for a member whose VM is not found. */
+/**
+ * GCE instance status values, plus MISSING for a member whose VM is not found
+ * and UNKNOWN when GCE is not observed (etcd-only mode).
+ */
 export type VmStatus =
   | 'PROVISIONING'
   | 'STAGING'
@@ -15,7 +18,8 @@ export type VmStatus =
   | 'SUSPENDED'
   | 'REPAIRING'
   | 'TERMINATED'
-  | 'MISSING';
+  | 'MISSING'
+  | 'UNKNOWN';
 
 // ---------------------------------------------------------------- observations
 

@@ -1,0 +1,149 @@
+// Joins what GCE says (instances) with what etcd says (members) into replicas.
+// Members are matched by name, then by the host of their peer or client URLs,
+// never by name alone: a member that was added but never started has no name.
+import { isReplicaName, urlHost } from './names.js';
+import type {
+  EtcdClusterName,
+  EtcdEndpointStatus,
+  EtcdMember,
+  EtcdObservation,
+  GceInstance,
+  MemberView,
+  ReplicaView,
+} from './types.js';
+import { ETCD_CLUSTERS } from './types.js';
+
+/** etcd's "no leader" member ID. */
+const NO_LEADER = '0';
+
+export function statusOfMember(
+  member: EtcdMember,
+  statuses: EtcdEndpointStatus[],
+): EtcdEndpointStatus | undefined {
+  return (
+    statuses.find((s) => s.memberId === member.id) ??
+    statuses.find((s) => !s.ok && member.clientURLs.includes(s.endpoint))
+  );
+}
+
+/** The leader agreed by the answering member with the newest term. */
+export function clusterLeader(obs: EtcdObservation | null): string | null {
+  let best: EtcdEndpointStatus | null = null;
+  for (const s of obs?.statuses ?? []) {
+    if (!s.ok || !s.leaderId || s.leaderId === NO_LEADER) continue;
+    if (!best || (s.raftTerm ?? 0) > (best.raftTerm ?? 0)) best = s;
+  }
+  return best?.leaderId ?? null;
+}
+
+export function memberView(member: EtcdMember, obs: EtcdObservation, leaderId: string | null): MemberView {
+  const st = statusOfMember(member, obs.statuses);
+  let error: string | null = null;
+  if (!member.name && member.clientURLs.length === 0) error = 'not started (added, never joined)';
+  else if (!st) error = 'no status';
+  else if (!st.ok) error = st.error ?? 'unreachable';
+  else if (st.leaderId === NO_LEADER) error = 'no leader visible from this member';
+  else if (st.error) error = st.error;
+  const healthy = Boolean(st?.ok) && error === null;
+  return {
+    memberId: member.id,
+    name: member.name,
+    peerURLs: member.peerURLs,
+    clientURLs: member.clientURLs,
+    healthy,
+    leader: healthy && member.id === leaderId,
+    learner: member.isLearner,
+    raftTerm: st?.raftTerm ?? null,
+    raftIndex: st?.raftIndex ?? null,
+    raftAppliedIndex: st?.raftAppliedIndex ?? null,
+    dbSizeBytes: st?.dbSizeBytes ?? null,
+    version: st?.version ?? null,
+    error,
+  };
+}
+
+function memberHosts(m: EtcdMember): string[] {
+  return [...m.peerURLs, ...m.clientURLs].map(urlHost).filter((h): h is string => h !== null);
+}
+
+function memberMatchesInstance(m: EtcdMember, inst: GceInstance): boolean {
+  if (m.name && (m.name === `etcd-${inst.name}` || m.name === inst.name)) return true;
+  const hosts = memberHosts(m);
+  return hosts.includes(inst.name) || (inst.internalIP !== null && hosts.includes(inst.internalIP));
+}
+
+/** A replica name for a member no VM claims: its name without `etcd-`, else its peer host. */
+function orphanName(m: EtcdMember): string {
+  if (m.name) return m.name.startsWith('etcd-') ? m.name.slice(5) : m.name;
+  return urlHost(m.peerURLs[0] ?? '') ?? `member-${m.id}`;
+}
+
+export interface JoinInput {
+  masterName: string;
+  /** null when GCE was not observed (etcd-only mode): VMs are then UNKNOWN, not MISSING. */
+  instances: GceInstance[] | null;
+  targetPoolInstances: string[];
+  etcd: Record<EtcdClusterName, EtcdObservation | null>;
+  leaders: Record<EtcdClusterName, string | null>;
+}
+
+export function joinReplicas(input: JoinInput): ReplicaView[] {
+  const replicas: ReplicaView[] = [];
+  const byInstance = new Map<string, ReplicaView>();
+  for (const inst of input.instances ?? []) {
+    if (!isReplicaName(input.masterName, inst.name)) continue;
+    const r: ReplicaView = {
+      name: inst.name,
+      zone: inst.zone,
+      vm: { status: inst.status, internalIP: inst.internalIP, externalIP: inst.externalIP },
+      etcd: { main: null, events: null },
+      inTargetPool: input.targetPoolInstances.includes(inst.name),
+    };
+    replicas.push(r);
+    byInstance.set(inst.name, r);
+  }
+  const instances = (input.instances ?? []).filter((i) => byInstance.has(i.name));
+
+  // Orphans are keyed by every alias (name and hosts) so that a member's main
+  // and events entries land on one replica even without a VM.
+  const orphans = new Map<string, ReplicaView>();
+  for (const cluster of ETCD_CLUSTERS) {
+    const obs = input.etcd[cluster];
+    if (!obs?.members) continue;
+    for (const m of obs.members) {
+      const view = memberView(m, obs, input.leaders[cluster]);
+      const inst = instances.find((i) => memberMatchesInstance(m, i));
+      let replica = inst ? byInstance.get(inst.name) : undefined;
+      if (!replica) {
+        const aliases = [orphanName(m), ...memberHosts(m)];
+        replica = aliases.map((a) => orphans.get(a)).find((r) => r !== undefined);
+        if (!replica) {
+          replica = {
+            name: orphanName(m),
+            zone: null,
+            vm: {
+              status: input.instances === null ? 'UNKNOWN' : 'MISSING',
+              internalIP: urlHost(m.peerURLs[0] ?? ''),
+              externalIP: null,
+            },
+            etcd: { main: null, events: null },
+            inTargetPool: input.targetPoolInstances.includes(orphanName(m)),
+          };
+          replicas.push(replica);
+        }
+        for (const a of aliases) orphans.set(a, replica);
+      }
+      replica.etcd[cluster] = view;
+    }
+  }
+  return replicas.sort(compareReplicas);
+}
+
+function compareReplicas(a: ReplicaView, b: ReplicaView): number {
+  if (a.zone !== b.zone) {
+    if (a.zone === null) return 1;
+    if (b.zone === null) return -1;
+    return a.zone < b.zone ? -1 : 1;
+  }
+  return a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+}

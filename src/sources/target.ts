@@ -1,0 +1,35 @@
+// What the tool talks to: resolved from flags, the environment, or a lab's
+// context file (src/cli/target-flags.ts builds it).
+
+export interface TlsFiles {
+  caFile: string | null;
+  certFile: string | null;
+  keyFile: string | null;
+}
+
+export interface EtcdTarget {
+  /** Seed endpoints (https://ip:2379, ...); the member list extends them. */
+  endpoints: string[];
+  tls: TlsFiles | null;
+}
+
+export interface ComputeTarget {
+  /** null = the real API with Application Default Credentials. */
+  endpoint: string | null;
+}
+
+export interface Target {
+  project: string | null;
+  region: string | null;
+  masterName: string;
+  compute: ComputeTarget | null;
+  etcd: { main: EtcdTarget | null; events: EtcdTarget | null };
+  /** kube-apiserver's --etcd-prefix. */
+  etcdPrefix: string;
+  /** Set when the target is a local lab. */
+  lab: { dir: string; controlURL: string } | null;
+  /** Per-user state (debug log, journals, exports). */
+  stateDir: string;
+  /** Deadline for one network call. */
+  callTimeoutMs: number;
+}
