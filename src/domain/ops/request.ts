@@ -1,0 +1,138 @@
+// What an operator asks for: add, remove or replace one control-plane replica.
+// Parsed from flag values with kube-up's environment variables as fallbacks,
+// so that scripts written for kube-up/kube-down keep working. Pure: the CLI
+// turns RequestError into a usage error (exit 2) before anything is observed.
+import { GCE_NAME } from '../names.js';
+
+export type OpKind = 'add' | 'remove' | 'replace';
+
+export interface AddRequest {
+  kind: 'add';
+  zone: string;
+  /** KUBE_REPLICA_NAME: an explicit name; otherwise kube-up's `<master>-xxx` rule. */
+  name: string | null;
+}
+
+export interface RemoveRequest {
+  kind: 'remove';
+  /** Exactly one of replica / zone is set; zone alone means "a replica in that zone". */
+  replica: string | null;
+  zone: string | null;
+}
+
+export interface ReplaceRequest {
+  kind: 'replace';
+  replica: string;
+  /** Zone of the new replica; default: the replaced replica's zone. */
+  zone: string | null;
+  /** Replace even a healthy replica. */
+  force: boolean;
+}
+
+export type OpRequest = AddRequest | RemoveRequest | ReplaceRequest;
+
+export class RequestError extends Error {
+  override name = 'RequestError';
+}
+
+/** GCE zone names: region plus a one-letter suffix (us-central1-a). */
+const ZONE = /^[a-z]+(-[a-z]+)*[0-9]+-[a-z]$/;
+
+export function validZone(zone: string, source: string): string {
+  if (!ZONE.test(zone)) throw new RequestError(`${source}: '${zone}' is not a GCE zone (like us-central1-b)`);
+  return zone;
+}
+
+export function validReplicaName(name: string, source: string): string {
+  if (!GCE_NAME.test(name)) {
+    throw new RequestError(
+      `${source}: '${name}' is not a valid instance name (lower-case letters, digits, -)`,
+    );
+  }
+  return name;
+}
+
+/** Flag values as node:util parseArgs returns them. */
+export type FlagValues = Record<string, string | boolean | undefined>;
+
+function str(v: string | boolean | undefined): string | undefined {
+  return typeof v === 'string' && v !== '' ? v : undefined;
+}
+
+function envStr(env: NodeJS.ProcessEnv, key: string): string | undefined {
+  const v = env[key];
+  return v !== undefined && v !== '' ? v : undefined;
+}
+
+/** Flag first, then the kube-up variable; says which one a bad value came from. */
+function pick(values: FlagValues, flag: string, env: NodeJS.ProcessEnv, variable: string) {
+  const f = str(values[flag]);
+  if (f !== undefined) return { value: f, source: `--${flag}` };
+  const e = envStr(env, variable);
+  if (e !== undefined) return { value: e, source: variable };
+  return null;
+}
+
+export function parseAddRequest(values: FlagValues, env: NodeJS.ProcessEnv = {}): AddRequest {
+  const replicate = envStr(env, 'KUBE_REPLICATE_EXISTING_MASTER');
+  // kube-up with this unset or false creates a whole new cluster; add only ever replicates.
+  if (replicate !== undefined && replicate !== 'true') {
+    throw new RequestError(
+      `KUBE_REPLICATE_EXISTING_MASTER=${replicate}: kube-ha add only replicates an existing master (unset it or set it to true)`,
+    );
+  }
+  const zone = pick(values, 'zone', env, 'KUBE_GCE_ZONE');
+  if (!zone) throw new RequestError('add needs --zone ZONE (or KUBE_GCE_ZONE)');
+  const name = pick(values, 'replica', env, 'KUBE_REPLICA_NAME');
+  return {
+    kind: 'add',
+    zone: validZone(zone.value, zone.source),
+    name: name ? validReplicaName(name.value, name.source) : null,
+  };
+}
+
+export function parseRemoveRequest(values: FlagValues, env: NodeJS.ProcessEnv = {}): RemoveRequest {
+  const deleteNodes = envStr(env, 'KUBE_DELETE_NODES');
+  // kube-down with KUBE_DELETE_NODES=true tears down the whole cluster; refuse to guess.
+  if (deleteNodes !== undefined && deleteNodes !== 'false') {
+    throw new RequestError(
+      `KUBE_DELETE_NODES=${deleteNodes}: kube-ha remove only removes one control-plane replica (unset it or set it to false)`,
+    );
+  }
+  const replica = pick(values, 'replica', env, 'KUBE_REPLICA_NAME');
+  const zone = pick(values, 'zone', env, 'KUBE_GCE_ZONE');
+  // A flag beats a variable: `--zone` with KUBE_REPLICA_NAME set means the zone.
+  const flagReplica = str(values.replica) !== undefined;
+  const flagZone = str(values.zone) !== undefined;
+  if (flagReplica && flagZone) throw new RequestError('remove takes --replica NAME or --zone ZONE, not both');
+  if (replica && (flagReplica || !flagZone)) {
+    return { kind: 'remove', replica: validReplicaName(replica.value, replica.source), zone: null };
+  }
+  if (zone) return { kind: 'remove', replica: null, zone: validZone(zone.value, zone.source) };
+  throw new RequestError('remove needs --replica NAME or --zone ZONE (or KUBE_REPLICA_NAME / KUBE_GCE_ZONE)');
+}
+
+export function parseReplaceRequest(values: FlagValues, env: NodeJS.ProcessEnv = {}): ReplaceRequest {
+  const replica = pick(values, 'replica', env, 'KUBE_REPLICA_NAME');
+  if (!replica) throw new RequestError('replace needs --replica NAME (or KUBE_REPLICA_NAME)');
+  const zone = str(values.zone);
+  return {
+    kind: 'replace',
+    replica: validReplicaName(replica.value, replica.source),
+    zone: zone ? validZone(zone, '--zone') : null,
+    force: values.force === true,
+  };
+}
+
+export function parseRequest(kind: OpKind, values: FlagValues, env: NodeJS.ProcessEnv = {}): OpRequest {
+  if (kind === 'add') return parseAddRequest(values, env);
+  if (kind === 'remove') return parseRemoveRequest(values, env);
+  return parseReplaceRequest(values, env);
+}
+
+/** One line for logs, locks and journals: `add in us-central1-b`, `remove kubernetes-master-x7k`. */
+export function describeRequest(r: OpRequest): string {
+  if (r.kind === 'add') return `add ${r.name ?? 'a replica'} in ${r.zone}`;
+  if (r.kind === 'remove') return r.replica ? `remove ${r.replica}` : `remove a replica in ${r.zone}`;
+  return `replace ${r.replica}${r.zone ? ` (new replica in ${r.zone})` : ''}${r.force ? ' (forced)' : ''}`;
+}

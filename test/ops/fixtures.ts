@@ -1,0 +1,58 @@
+// Observed statuses for the pure ops tests: the shared healthy-cluster
+// builders, broken in specific ways.
+import type { OperationContext } from '../../src/domain/ops/operation.js';
+import { buildStatus, type Observations } from '../../src/domain/status.js';
+import type { ClusterStatus, EtcdClusterName } from '../../src/domain/types.js';
+import { crash, etcd, gce, healthy } from '../helpers/observations.js';
+
+export const REGION_ZONES = ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f'];
+
+/** Fresh each time: its random source names new replicas -aaa, then -bbb... */
+export function ctx(over: Partial<OperationContext> = {}): OperationContext {
+  let i = 0;
+  return {
+    zonesInRegion: REGION_ZONES,
+    lock: null,
+    unfinished: null,
+    now: new Date('2025-01-01T00:00:00Z'),
+    operationId: 'op-test',
+    random: () => (Math.floor(i++ / 3) % 26) / 36,
+    ...over,
+  };
+}
+
+export function status(n = 3): ClusterStatus {
+  return buildStatus(healthy(n));
+}
+
+/** Replica i's VM is gone and its etcd members stop answering (a crashed host). */
+export function crashed(n: number, ...down: number[]): ClusterStatus {
+  const obs = healthy(n);
+  const broken = (c: EtcdClusterName) => {
+    const leader = [...Array(n).keys()].find((i) => !down.includes(i)) ?? 0;
+    let o = etcd(c, n, leader);
+    for (const i of down) o = crash(o, i);
+    return o;
+  };
+  return buildStatus({ ...obs, etcd: { main: broken('main'), events: broken('events') } });
+}
+
+/** Peer URLs by name, as kube-up configures them. */
+export function hostnameStyle(n = 3): ClusterStatus {
+  const obs: Observations = healthy(n);
+  for (const c of ['main', 'events'] as const) {
+    for (const m of obs.etcd[c]?.members ?? []) {
+      const port = c === 'main' ? 2380 : 2381;
+      m.peerURLs = [`https://${m.name.replace(/^etcd-/, '')}:${port}`];
+    }
+  }
+  return buildStatus(obs);
+}
+
+export function withObs(mutate: (o: Observations) => void, n = 3): ClusterStatus {
+  const obs = healthy(n);
+  mutate(obs);
+  return buildStatus(obs);
+}
+
+export { gce };

@@ -1,0 +1,141 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type Journal,
+  leftovers,
+  newJournal,
+  resumeRecovery,
+  rollbackRecovery,
+  type StepStatus,
+  updateStep,
+} from '../../src/domain/ops/journal.js';
+import { buildPlan } from '../../src/domain/ops/plan.js';
+import type { OpRequest } from '../../src/domain/ops/request.js';
+import { crashed, ctx, hostnameStyle } from './fixtures.js';
+
+const HOLDER = { user: 'bob', host: 'laptop', pid: 1, tool: 'kube-ha add' };
+
+function journalFor(r: OpRequest, s = hostnameStyle(3)): Journal {
+  const b = buildPlan(s, r, ctx());
+  if (!b.ok) throw new Error(b.reason);
+  return newJournal(b.plan, HOLDER, new Date(0));
+}
+
+/** Marks the steps up to and including `id` done, `id` itself with `last`. */
+function runTo(j: Journal, id: string, last: StepStatus, extra: { applied?: boolean } = {}): Journal {
+  let out = j;
+  for (const s of j.plan.steps) {
+    if (s.id === id) return updateStep(out, s.id, { status: last, ...extra });
+    out = updateStep(out, s.id, { status: 'done' });
+  }
+  throw new Error(`no step ${id}`);
+}
+
+const ADD: OpRequest = { kind: 'add', zone: 'us-central1-f', name: null };
+const REMOVE: OpRequest = { kind: 'remove', replica: 'kubernetes-master', zone: null };
+
+describe('journal: resume and rollback decisions', () => {
+  it('an add killed while creating the VM: rollback undoes the VM, learners and disk, newest first', () => {
+    const j = runTo(journalFor(ADD), 'add.instance', 'running');
+    expect(rollbackRecovery(j)).toEqual({
+      forward: [],
+      undo: ['add.instance', 'add.learner.events', 'add.learner.main', 'add.disk'],
+      note: 'undo every step taken, newest first',
+    });
+    expect(resumeRecovery(j).forward[0]).toBe('add.instance');
+  });
+
+  it('a failed step that verifiably changed nothing is not undone', () => {
+    const j = runTo(journalFor(ADD), 'add.instance', 'failed', { applied: false });
+    expect(rollbackRecovery(j).undo).toEqual(['add.learner.events', 'add.learner.main', 'add.disk']);
+    // Without that proof a failure counts as possibly applied.
+    const k = runTo(journalFor(ADD), 'add.instance', 'failed');
+    expect(rollbackRecovery(k).undo[0]).toBe('add.instance');
+  });
+
+  it('a remove before its point of no return rolls back (the pool entry comes back)', () => {
+    const j = runTo(journalFor(REMOVE), 'remove.pool', 'done');
+    expect(rollbackRecovery(j)).toMatchObject({
+      forward: [],
+      undo: ['remove.pool', 'remove.move-leader.events', 'remove.move-leader.main'],
+    });
+  });
+
+  it('a remove past its point of no return finishes forward instead', () => {
+    const j = runTo(journalFor(REMOVE), 'remove.member.main', 'done');
+    const r = rollbackRecovery(j);
+    expect(r.forward).toEqual(['remove.member.events', 'remove.instance', 'remove.disk']);
+    expect(r.undo).toEqual([]);
+    expect(r.note).toMatch(/point of no return \(Remove kubernetes-master from etcd main\)/);
+  });
+
+  it('a replace whose add failed rolls back to the removal, not past it', () => {
+    const s = crashed(3, 2);
+    const j = runTo(
+      journalFor({ kind: 'replace', replica: 'kubernetes-master-q2p', zone: null, force: false }, s),
+      'add.catch-up.main',
+      'failed',
+    );
+    const r = rollbackRecovery(j);
+    expect(r.forward).toEqual([]);
+    expect(r.undo).toEqual([
+      'add.catch-up.main',
+      'add.instance',
+      'add.learner.events',
+      'add.learner.main',
+      'add.disk',
+      'add.internal-ip',
+    ]);
+    expect(r.note).toMatch(/finish up to "Release internal IP kubernetes-master-q2p-internal-ip"/);
+  });
+
+  it('a replace killed mid-removal finishes the removal on rollback', () => {
+    const s = crashed(3, 2);
+    const j = runTo(
+      journalFor({ kind: 'replace', replica: 'kubernetes-master-q2p', zone: null, force: false }, s),
+      'remove.member.events',
+      'running',
+    );
+    expect(rollbackRecovery(j)).toMatchObject({
+      forward: ['remove.member.events', 'remove.instance', 'remove.disk', 'remove.internal-ip'],
+      undo: [],
+    });
+  });
+
+  it('after a partial rollback, resume runs the undone steps again', () => {
+    let j = runTo(journalFor(ADD), 'add.catch-up.main', 'failed');
+    for (const id of ['add.catch-up.main', 'add.instance', 'add.learner.events']) {
+      j = updateStep(j, id, { status: 'undone' });
+    }
+    expect(resumeRecovery(j).forward.slice(0, 3)).toEqual([
+      'add.learner.events',
+      'add.instance',
+      'add.catch-up.main',
+    ]);
+    // And a second rollback picks up where the first stopped.
+    expect(rollbackRecovery(j).undo).toEqual(['add.learner.main', 'add.disk']);
+  });
+
+  it('leftovers say what to undo and how, by hand', () => {
+    let j = runTo(journalFor(ADD), 'add.instance', 'done');
+    j = updateStep(j, 'add.learner.main', { status: 'undo-failed' });
+    const l = leftovers(j);
+    expect(l.map((x) => [x.stepId, x.need])).toEqual([
+      ['add.instance', 'needs-undo'],
+      ['add.learner.events', 'needs-undo'],
+      ['add.learner.main', 'needs-undo'],
+      ['add.disk', 'needs-undo'],
+    ]);
+    expect(l[0]?.manual).toBe(
+      'gcloud compute instances delete kubernetes-master-aaa --zone us-central1-f --quiet --project kube-ha-lab',
+    );
+    const past = leftovers(runTo(journalFor(REMOVE), 'remove.member.events', 'done'));
+    expect(past.map((x) => x.need)).toEqual(['needs-forward', 'needs-forward']);
+  });
+
+  it('a journal that does not match its plan is rejected', () => {
+    const j = journalFor(ADD);
+    const broken: Journal = { ...j, steps: j.steps.slice(1) };
+    expect(() => rollbackRecovery(broken)).toThrow(/does not match/);
+    expect(() => updateStep(j, 'nope', { status: 'done' })).toThrow(/no step nope/);
+  });
+});
