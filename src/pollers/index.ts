@@ -1,0 +1,127 @@
+// Feeds the console store: GCE every --refresh seconds, each etcd cluster every
+// second, each on its own timer. Nothing here renders, and nothing the UI does
+// waits for a poll.
+import type { EtcdClusterName, EtcdObservation, GceObservation } from '../domain/types.js';
+import type { ConsoleStore } from '../store/consoleStore.js';
+import type { SourceKey } from '../store/types.js';
+import { SOURCE_KEYS } from '../store/types.js';
+import { Poller } from './poller.js';
+
+export { errorText, Poller, type PollerSpec } from './poller.js';
+
+/** What the pollers read; src/sources provides the real ones, tests fake them. */
+export interface ObservationSources {
+  observeGce(): Promise<GceObservation>;
+  observeEtcd(cluster: EtcdClusterName): Promise<EtcdObservation>;
+}
+
+export interface PollerOptions {
+  /** --refresh: seconds between GCE polls (default 2, at least 1). */
+  refreshSeconds?: number;
+  /** Between etcd status polls (default 1000 ms). */
+  etcdIntervalMs?: number;
+  /** Which sources to poll (default all; e.g. `{ gce: false }` for etcd-only). */
+  poll?: Partial<Record<SourceKey, boolean>>;
+  /** Give up on one poll after this long (default: GCE max(15 s, 3 intervals), etcd 5 s). */
+  timeoutMs?: Partial<Record<SourceKey, number>>;
+  /** A source with no successful poll for this long is shown stale (default max(3 s, 2 intervals + 1 s)). */
+  staleAfterMs?: Partial<Record<SourceKey, number>>;
+  /** How often staleness is checked (default 1000 ms). */
+  stalenessCheckMs?: number;
+  now?: () => number;
+}
+
+export interface Pollers {
+  /** `r`: poll every source now (a running poll is followed by another at once). */
+  refreshNow(): void;
+  /** Stops every timer. Polls in flight are not awaited; their results are dropped. */
+  stop(): void;
+  /** Effective intervals, after defaults and the floor. */
+  readonly intervalsMs: Readonly<Partial<Record<SourceKey, number>>>;
+  readonly staleAfterMs: Readonly<Partial<Record<SourceKey, number>>>;
+}
+
+export const DEFAULT_REFRESH_SECONDS = 2;
+export const MIN_REFRESH_SECONDS = 1;
+
+/** --refresh as milliseconds: default 2 s, never below 1 s (protects the API). */
+export function gceIntervalMs(refreshSeconds: number | undefined): number {
+  const s =
+    refreshSeconds !== undefined && Number.isFinite(refreshSeconds)
+      ? refreshSeconds
+      : DEFAULT_REFRESH_SECONDS;
+  return Math.max(MIN_REFRESH_SECONDS, s) * 1000;
+}
+
+export function startPollers(
+  store: ConsoleStore,
+  sources: ObservationSources,
+  opts: PollerOptions = {},
+): Pollers {
+  const now = opts.now ?? Date.now;
+  const enabled = (k: SourceKey) => opts.poll?.[k] ?? true;
+  const intervalsMs: Partial<Record<SourceKey, number>> = {};
+  const staleAfterMs: Partial<Record<SourceKey, number>> = {};
+  const pollers: Poller<unknown>[] = [];
+  const isPaused = () => store.getState().paused;
+
+  for (const key of SOURCE_KEYS) {
+    if (!enabled(key)) continue;
+    const interval =
+      key === 'gce' ? gceIntervalMs(opts.refreshSeconds) : Math.max(100, opts.etcdIntervalMs ?? 1000);
+    intervalsMs[key] = interval;
+    staleAfterMs[key] = opts.staleAfterMs?.[key] ?? Math.max(3000, 2 * interval + 1000);
+    const timeoutMs = opts.timeoutMs?.[key] ?? (key === 'gce' ? Math.max(15_000, 3 * interval) : 5000);
+    const onError = (message: string, at: number) => store.getState().sourceFailed(key, message, at);
+    if (key === 'gce') {
+      pollers.push(
+        new Poller<GceObservation>({
+          name: key,
+          intervalMs: interval,
+          timeoutMs,
+          poll: () => sources.observeGce(),
+          onResult: (obs, at) => store.getState().applyGce(obs, at),
+          onError,
+          isPaused,
+          now,
+        }) as Poller<unknown>,
+      );
+    } else {
+      pollers.push(
+        new Poller<EtcdObservation>({
+          name: key,
+          intervalMs: interval,
+          timeoutMs,
+          poll: () => sources.observeEtcd(key),
+          onResult: (obs, at) => store.getState().applyEtcd(obs, at),
+          onError,
+          isPaused,
+          now,
+        }) as Poller<unknown>,
+      );
+    }
+  }
+
+  const refreshNow = () => {
+    for (const p of pollers) p.refreshNow();
+  };
+  // Resuming shows fresh data at once rather than at the next tick.
+  const unsubscribe = store.subscribe((s, prev) => {
+    if (prev.paused && !s.paused) refreshNow();
+  });
+  const checkStaleness = () => store.getState().checkStaleness(now(), staleAfterMs);
+  const staleness = setInterval(checkStaleness, opts.stalenessCheckMs ?? 1000);
+  checkStaleness();
+  for (const p of pollers) p.start();
+
+  return {
+    refreshNow,
+    stop: () => {
+      unsubscribe();
+      clearInterval(staleness);
+      for (const p of pollers) p.stop();
+    },
+    intervalsMs,
+    staleAfterMs,
+  };
+}

@@ -1,0 +1,122 @@
+// Words for what the model says, shared by the screen and the incident log so
+// that both read the same. Pure.
+import type {
+  ClusterHealth,
+  ClusterStatus,
+  EtcdClusterName,
+  MemberView,
+  ReplicaView,
+  Warning,
+} from '../domain/types.js';
+
+export type HealthWord = 'healthy' | 'unhealthy' | 'unreachable';
+
+/**
+ * healthy: answered and reports no problem. unreachable: no status at all
+ * (down, frozen, never started). unhealthy: answered, but reports a problem.
+ */
+export function healthWord(m: MemberView): HealthWord {
+  if (m.healthy) return 'healthy';
+  if (m.raftTerm === null && m.raftIndex === null && m.version === null) return 'unreachable';
+  return 'unhealthy';
+}
+
+const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;
+
+/**
+ * e.g. `3/3 healthy, quorum 2, tolerates 1 failure` (no cluster name). The
+ * screen passes its own separator; stored text (timeline, exports) uses commas.
+ */
+export function quorumSummary(h: ClusterHealth, sep = ', '): string {
+  if (!h.observed) return 'not observed';
+  if (h.error && h.members === 0) return `unknown: ${h.error}`;
+  const parts = [`${h.healthyVoters}/${h.votingMembers} healthy`, `quorum ${h.quorum}`];
+  if (h.faultTolerance < 0) parts.push('QUORUM LOST');
+  else if (h.faultTolerance === 0) parts.push('tolerates no failure');
+  else parts.push(`tolerates ${plural(h.faultTolerance, 'failure')}`);
+  if (h.learners > 0) parts.push(`+${plural(h.learners, 'learner')}`);
+  return parts.join(sep);
+}
+
+/** The replica holding a member ID in a cluster, if any. */
+export function replicaOfMember(
+  status: ClusterStatus,
+  cluster: EtcdClusterName,
+  memberId: string,
+): ReplicaView | undefined {
+  return status.replicas.find((r) => r.etcd[cluster]?.memberId === memberId);
+}
+
+/** The leader as a person would name it: its replica, else its member name, else its ID. */
+export function leaderName(status: ClusterStatus, cluster: EtcdClusterName): string | null {
+  const id = status.etcd[cluster].leaderId;
+  if (id === null) return null;
+  const r = replicaOfMember(status, cluster, id);
+  if (r) return r.name;
+  return id;
+}
+
+/** Member IDs as etcdctl prints them: lower-case hex, no 0x. */
+export function hexId(id: string): string {
+  return id.toLowerCase().replace(/^0x/, '');
+}
+
+export function formatBytes(n: number | null): string {
+  if (n === null) return '?';
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return `${v >= 100 ? Math.round(v) : v.toFixed(1)} ${units[u]}`;
+}
+
+/** Short age: 4s, 2m05s, 1h02m. */
+export function formatAge(ms: number): string {
+  const s = Math.max(0, Math.floor(ms / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
+}
+
+/** Local wall-clock time, HH:MM:SS. */
+export function clockTime(at: number): string {
+  const d = new Date(at);
+  return [d.getHours(), d.getMinutes(), d.getSeconds()].map((n) => String(n).padStart(2, '0')).join(':');
+}
+
+const SEVERITY_RANK: Record<Warning['severity'], number> = { error: 0, warning: 1 };
+
+/** Most severe first; the model's order otherwise. */
+export function sortWarnings(warnings: readonly Warning[]): Warning[] {
+  return warnings
+    .map((w, i) => ({ w, i }))
+    .sort((a, b) => SEVERITY_RANK[a.w.severity] - SEVERITY_RANK[b.w.severity] || a.i - b.i)
+    .map((x) => x.w);
+}
+
+/** Where the apiserver IP is attached, in words. */
+export function apiserverAttachment(status: ClusterStatus): string {
+  const ip = status.apiserverIP;
+  if (!ip) return 'apiserver IP unknown (GCE not observed)';
+  if (!ip.address) return 'no static apiserver IP';
+  if (ip.attachedTo === 'load-balancer') {
+    const lb = status.loadBalancer;
+    const pool = lb ? ` (${plural(lb.instances.length, 'replica')} in pool)` : '';
+    return `apiserver ${ip.address} on load balancer${lb ? ` ${lb.forwardingRule}` : ''}${pool}`;
+  }
+  if (ip.attachedTo) return `apiserver ${ip.address} on replica ${ip.attachedTo}`;
+  return `apiserver ${ip.address} attached to nothing`;
+}
+
+/** Removes what would break a one-line layout: control characters, newlines, runs of spaces. */
+export function oneLine(text: string): string {
+  return text
+    .replace(/[\u0000-\u001f\u007f-\u009f]+/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}

@@ -1,0 +1,32 @@
+// Structural equality for poll results: JSON-like data (plain objects,
+// arrays, primitives). Keys named in `ignore` are skipped at any depth, for
+// fields that change on every poll without meaning anything (fetch time,
+// latency).
+
+export function structurallyEqual(a: unknown, b: unknown, ignore: ReadonlySet<string> = NO_KEYS): boolean {
+  if (Object.is(a, b)) return true;
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  if (Array.isArray(a) && Array.isArray(b)) {
+    if (a.length !== b.length) return false;
+    for (let i = 0; i < a.length; i++) if (!structurallyEqual(a[i], b[i], ignore)) return false;
+    return true;
+  }
+  const ao = a as Record<string, unknown>;
+  const bo = b as Record<string, unknown>;
+  // An absent key and a key holding undefined mean the same thing here.
+  const keys = new Set([...Object.keys(ao), ...Object.keys(bo)]);
+  for (const k of keys) {
+    if (ignore.has(k)) continue;
+    if (!structurallyEqual(ao[k], bo[k], ignore)) return false;
+  }
+  return true;
+}
+
+const NO_KEYS: ReadonlySet<string> = new Set();
+
+/** Fields of an observation that differ between two polls of an unchanged system. */
+export const VOLATILE_OBSERVATION_KEYS: ReadonlySet<string> = new Set(['fetchedAt', 'latencyMs']);
+
+/** The status's own timestamp is not a change in what it describes. */
+export const VOLATILE_STATUS_KEYS: ReadonlySet<string> = new Set(['observedAt']);

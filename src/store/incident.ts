@@ -1,0 +1,138 @@
+// The incident log `e` exports: what the console knows now and everything
+// that happened this session, as Markdown for people and JSON for tools.
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
+import { ETCD_CLUSTERS } from '../domain/types.js';
+import {
+  apiserverAttachment,
+  formatBytes,
+  healthWord,
+  hexId,
+  leaderName,
+  quorumSummary,
+  sortWarnings,
+} from './describe.js';
+import type { ConsoleData, SourceKey } from './types.js';
+import { SOURCE_KEYS } from './types.js';
+
+export interface IncidentLog {
+  markdown: string;
+  json: string;
+}
+
+export interface IncidentFiles {
+  markdownPath: string;
+  jsonPath: string;
+}
+
+type IncidentInput = Pick<ConsoleData, 'status' | 'sources' | 'timeline' | 'paused' | 'mode'>;
+
+const iso = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
+
+/** Markdown table cells must not contain pipes or newlines. */
+const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
+
+function memberCell(status: ClusterStatus, name: string, cluster: EtcdClusterName): string {
+  const m = status.replicas.find((r) => r.name === name)?.etcd[cluster];
+  if (!m) return 'no member';
+  const parts: string[] = [healthWord(m)];
+  if (m.leader) parts.push('leader');
+  if (m.learner) parts.push('learner');
+  parts.push(`id ${hexId(m.memberId)}`);
+  if (m.raftTerm !== null) parts.push(`term ${m.raftTerm}`);
+  if (m.raftIndex !== null) parts.push(`index ${m.raftIndex}`);
+  if (m.dbSizeBytes !== null) parts.push(formatBytes(m.dbSizeBytes));
+  if (m.version) parts.push(`v${m.version}`);
+  if (m.error) parts.push(`error: ${m.error}`);
+  return cell(parts.join(', '));
+}
+
+function sourceLine(key: SourceKey, data: IncidentInput, at: number): string | null {
+  const s = data.sources[key];
+  if (!s.error && !s.stale) return null;
+  const age =
+    s.lastOkAt !== null ? `${Math.round((at - s.lastOkAt) / 1000)}s since the last answer` : 'never answered';
+  return `- ${key}: ${s.stale ? 'stale' : 'failing'} (${age})${s.error ? `: ${s.error}` : ''}`;
+}
+
+export function buildIncidentLog(data: IncidentInput, at: number): IncidentLog {
+  const st = data.status;
+  const md: string[] = [];
+  md.push(`# kube-ha incident log, ${new Date(at).toISOString()}`, '');
+  if (st) {
+    md.push(
+      `- project: ${st.project ?? '?'}`,
+      `- region: ${st.region ?? '?'}`,
+      `- master: ${st.masterName ?? '?'}`,
+      `- ${apiserverAttachment(st)}`,
+      `- status observed at: ${st.observedAt}`,
+    );
+    for (const c of ETCD_CLUSTERS) {
+      md.push(`- etcd ${c}: ${quorumSummary(st.etcd[c])}, leader ${leaderName(st, c) ?? 'none'}`);
+    }
+  } else {
+    md.push('- nothing observed yet');
+  }
+  if (data.paused) md.push('- updates were paused when this was exported');
+  const sourceLines = SOURCE_KEYS.map((k) => sourceLine(k, data, at)).filter((l) => l !== null);
+  if (sourceLines.length) md.push('', '## Sources', '', ...sourceLines);
+
+  if (st) {
+    md.push(
+      '',
+      '## Replicas',
+      '',
+      '| replica | zone | VM | IPs | pool | main | events |',
+      '|---|---|---|---|---|---|---|',
+    );
+    for (const r of st.replicas) {
+      const ips = [r.vm.internalIP, r.vm.externalIP].filter(Boolean).join(', ') || '-';
+      md.push(
+        `| ${cell(r.name)} | ${r.zone ?? '-'} | ${r.vm.status} | ${ips} | ${r.inTargetPool ? 'yes' : 'no'} | ${memberCell(st, r.name, 'main')} | ${memberCell(st, r.name, 'events')} |`,
+      );
+    }
+    md.push('', '## Warnings', '');
+    const warnings = sortWarnings(st.warnings);
+    if (warnings.length === 0) md.push('none');
+    for (const w of warnings) md.push(`- **${w.severity}** ${w.code}: ${w.message}`);
+  }
+
+  md.push('', '## Timeline', '');
+  if (data.timeline.length === 0) md.push('nothing happened yet');
+  for (const e of data.timeline) {
+    md.push(`- ${new Date(e.at).toISOString()} [${e.severity}] ${e.kind}: ${e.message}`);
+  }
+  md.push('');
+
+  const json = {
+    exportedAt: new Date(at).toISOString(),
+    mode: data.mode,
+    paused: data.paused,
+    sources: Object.fromEntries(
+      SOURCE_KEYS.map((k) => [
+        k,
+        {
+          ...data.sources[k],
+          lastOkAt: iso(data.sources[k].lastOkAt),
+          errorAt: iso(data.sources[k].errorAt),
+        },
+      ]),
+    ),
+    status: st,
+    timeline: data.timeline.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+  };
+  return { markdown: md.join('\n'), json: `${JSON.stringify(json, null, 2)}\n` };
+}
+
+/** Writes both files into `dir` (created if needed) and returns their paths. */
+export async function writeIncidentLog(data: IncidentInput, dir: string, at: number): Promise<IncidentFiles> {
+  const log = buildIncidentLog(data, at);
+  await mkdir(dir, { recursive: true });
+  const base = `incident-${new Date(at).toISOString().replace(/[:.]/g, '-')}`;
+  const markdownPath = join(dir, `${base}.md`);
+  const jsonPath = join(dir, `${base}.json`);
+  await writeFile(markdownPath, log.markdown, 'utf8');
+  await writeFile(jsonPath, log.json, 'utf8');
+  return { markdownPath, jsonPath };
+}

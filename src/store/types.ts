@@ -1,0 +1,132 @@
+// The console's state: what the pollers last saw, what it means, what the
+// operator is looking at. The UI renders this and nothing else.
+import type {
+  ClusterStatus,
+  EtcdClusterName,
+  EtcdObservation,
+  GceObservation,
+  WarningCode,
+} from '../domain/types.js';
+
+/** One polled source: the Compute API, or one etcd cluster. */
+export type SourceKey = 'gce' | EtcdClusterName;
+export const SOURCE_KEYS: readonly SourceKey[] = ['gce', 'main', 'events'];
+
+export interface SourceState {
+  /**
+   * When a poll of this source last succeeded. Exact whenever `error` or
+   * `stale` is set; while the source is healthy it moves only when the data
+   * changes, so that an unchanged poll leaves the store (and the screen) alone.
+   */
+  lastOkAt: number | null;
+  /** Error of the latest poll, null once a poll succeeds again. */
+  error: string | null;
+  /** When the current error first appeared. */
+  errorAt: number | null;
+  /** No poll has succeeded for longer than the poller's staleness limit. */
+  stale: boolean;
+}
+
+export type TimelineKind =
+  | 'observed'
+  | 'replica'
+  | 'vm'
+  | 'member'
+  | 'health'
+  | 'leader'
+  | 'warning'
+  | 'apiserver'
+  | 'source'
+  | 'session'
+  | 'action';
+
+export type TimelineSeverity = 'info' | 'warning' | 'error';
+
+export interface TimelineEvent {
+  /** Sequence number within the session (React keys, export order). */
+  id: number;
+  /** Epoch milliseconds. */
+  at: number;
+  kind: TimelineKind;
+  severity: TimelineSeverity;
+  message: string;
+  replica?: string;
+  cluster?: EtcdClusterName;
+  code?: WarningCode;
+}
+
+export type TimelineDraft = Omit<TimelineEvent, 'id'>;
+
+export type ConsoleMode = 'read-only' | 'write';
+export type ConsoleView = 'dashboard' | 'detail' | 'help';
+export type MessageLevel = 'info' | 'warning' | 'error';
+
+export interface StatusMessage {
+  text: string;
+  level: MessageLevel;
+  at: number;
+}
+
+export type Direction = 'up' | 'down' | 'left' | 'right';
+
+export interface Observed {
+  gce: GceObservation | null;
+  main: EtcdObservation | null;
+  events: EtcdObservation | null;
+}
+
+export interface ConsoleData {
+  observations: Observed;
+  sources: Record<SourceKey, SourceState>;
+  /** Derived from the observations; null until anything was observed. */
+  status: ClusterStatus | null;
+  /** Everything that happened this session, oldest first. */
+  timeline: TimelineEvent[];
+  /**
+   * Slot for the leader-leases panel (kube-controller-manager, scheduler,
+   * autoscaler). Its owner defines the shape; the UI ignores it until then.
+   */
+  leases: unknown;
+  paused: boolean;
+  pausedAt: number | null;
+  mode: ConsoleMode;
+  view: ConsoleView;
+  /** Selected replica name. */
+  selected: string | null;
+  /** Case-insensitive substring on replica name or zone; '' shows all. */
+  filter: string;
+  /** The `/` prompt is open and keys go to the filter text. */
+  filterEditing: boolean;
+  message: StatusMessage | null;
+}
+
+export interface ConsoleActions {
+  /** A GCE poll succeeded. Structurally identical data changes nothing. */
+  applyGce(obs: GceObservation, at?: number): void;
+  /** An etcd poll succeeded. Structurally identical data changes nothing. */
+  applyEtcd(obs: EtcdObservation, at?: number): void;
+  /** A poll failed or timed out; the last data stays, marked with the error. */
+  sourceFailed(source: SourceKey, error: string, at?: number): void;
+  /**
+   * Marks sources stale (or fresh again) by the time of their last success.
+   * Only the sources listed are checked: the ones being polled.
+   */
+  checkStaleness(now: number, staleAfterMs: Partial<Record<SourceKey, number>>): void;
+  /** Sets a derived status directly (tests, demos, a caller with its own model). */
+  applyStatus(status: ClusterStatus, at?: number): void;
+  /** Adds a timeline entry from outside the model (operator actions, session notes). */
+  recordEvent(event: Omit<TimelineDraft, 'at'> & { at?: number }): void;
+  /** Replaces the leases slot (identical values are dropped). */
+  setLeases(leases: unknown): void;
+  setPaused(paused: boolean): void;
+  togglePaused(): void;
+  select(replica: string | null): void;
+  moveSelection(direction: Direction): void;
+  setView(view: ConsoleView): void;
+  setFilter(filter: string): void;
+  setFilterEditing(editing: boolean): void;
+  setMessage(text: string, level?: MessageLevel): void;
+  clearMessage(): void;
+}
+
+export type ConsoleState = ConsoleData & ConsoleActions;
