@@ -1,0 +1,155 @@
+// The console: reads the store, plans the screen for the terminal's size, and
+// turns keys into commands. It never polls or awaits anything itself.
+import { Box, type Key, useApp } from 'ink';
+import { useCallback, useMemo, useRef } from 'react';
+import type { ConsoleStore } from '../../store/consoleStore.js';
+import { writeIncidentLog } from '../../store/incident.js';
+import { effectiveSelection, visibleReplicas, zoneGroups } from '../../store/selectors.js';
+import { SOURCE_KEYS } from '../../store/types.js';
+import { type ActionHandler, type CommandContext, handleKey } from '../commands.js';
+import { ConsoleProvider } from '../contexts/ConsoleContext.js';
+import { useConsoleState } from '../hooks/useConsoleState.js';
+import { useKeyCommands } from '../hooks/useKeyCommands.js';
+import { useNow } from '../hooks/useNow.js';
+import { useTerminalSize } from '../hooks/useTerminalSize.js';
+import { type BodyPlan, planDashboard, planDetail, planHelp, usableRows } from '../layout.js';
+import { sourceTrouble, type ViewContext } from '../lines/context.js';
+import { footerLine } from '../lines/footer.js';
+import { headerLines } from '../lines/header.js';
+import type { Theme } from '../theme.js';
+import { DetailView } from './DetailView.js';
+import { Footer } from './Footer.js';
+import { Header } from './Header.js';
+import { HelpOverlay } from './HelpOverlay.js';
+import { LeasesPanel } from './LeasesPanel.js';
+import { TimelinePanel } from './TimelinePanel.js';
+import { WarningsPanel } from './WarningsPanel.js';
+import { ZoneGrid } from './ZoneGrid.js';
+
+export interface AppProps {
+  store: ConsoleStore;
+  theme: Theme;
+  /** --write: the action keys call onAction instead of explaining read-only mode. */
+  write: boolean;
+  /** Where `e` writes the incident log. */
+  stateDir: string;
+  /** `r`: poll every source now. */
+  refresh?: () => void;
+  onAction?: ActionHandler;
+  /** Clock for ages and timestamps (tests). */
+  clock?: () => number;
+}
+
+export function App(props: AppProps) {
+  const value = useMemo(() => ({ store: props.store, theme: props.theme }), [props.store, props.theme]);
+  return (
+    <ConsoleProvider value={value}>
+      <Console {...props} />
+    </ConsoleProvider>
+  );
+}
+
+function Console(props: AppProps) {
+  const { exit } = useApp();
+  const { columns, rows } = useTerminalSize();
+  const status = useConsoleState((s) => s.status);
+  const sources = useConsoleState((s) => s.sources);
+  const timeline = useConsoleState((s) => s.timeline);
+  const paused = useConsoleState((s) => s.paused);
+  const pausedAt = useConsoleState((s) => s.pausedAt);
+  const mode = useConsoleState((s) => s.mode);
+  const view = useConsoleState((s) => s.view);
+  const selected = useConsoleState((s) => s.selected);
+  const filter = useConsoleState((s) => s.filter);
+  const filterEditing = useConsoleState((s) => s.filterEditing);
+  const message = useConsoleState((s) => s.message);
+  const leases = useConsoleState((s) => s.leases);
+  const clock = props.clock ?? Date.now;
+  const now = useNow(
+    SOURCE_KEYS.some((k) => sourceTrouble(sources[k])),
+    clock,
+  );
+
+  // The handler reads the latest props through a ref, so Ink's input
+  // subscription is made once rather than on every render.
+  const latest = useRef(props);
+  latest.current = props;
+  const onKey = useCallback(
+    (input: string, key: Key) => {
+      const p = latest.current;
+      const ctx: CommandContext = {
+        store: p.store,
+        write: p.write,
+        refresh: p.refresh,
+        onAction: p.onAction,
+        exportIncident: () => writeIncidentLog(p.store.getState(), p.stateDir, (p.clock ?? Date.now)()),
+        quit: () => exit(),
+      };
+      handleKey(input, key, ctx);
+    },
+    [exit],
+  );
+  useKeyCommands(onKey);
+
+  const width = columns;
+  const visible = visibleReplicas(status, filter);
+  const ctx: ViewContext = {
+    theme: props.theme,
+    now,
+    status,
+    sources,
+    mode,
+    paused,
+    pausedAt,
+    selected: effectiveSelection(status, filter, selected),
+  };
+  const header = headerLines(ctx, width);
+  const footer = footerLine(
+    ctx,
+    { filter, filterEditing, message, visible: visible.length, total: status?.replicas.length ?? 0 },
+    width,
+  );
+  const budget = Math.max(0, usableRows(rows) - header.length - 1);
+  let body: BodyPlan;
+  if (view === 'help') body = planHelp(ctx, width, budget);
+  else if (view === 'detail') {
+    body = planDetail(
+      visible.find((r) => r.name === ctx.selected),
+      ctx,
+      width,
+      budget,
+    );
+  } else {
+    body = planDashboard(
+      { groups: zoneGroups(visible), warnings: status?.warnings ?? [], timeline },
+      ctx,
+      width,
+      budget,
+    );
+  }
+  const emptyText = !status
+    ? 'waiting for the first observation...'
+    : filter
+      ? `no replica matches "${filter}" (Esc clears the filter)`
+      : 'no replicas found';
+
+  return (
+    <Box flexDirection="column" width={width}>
+      <Header lines={header} />
+      {body.kind === 'dashboard' ? (
+        <>
+          <ZoneGrid plan={body.zones} ctx={ctx} width={width} emptyText={emptyText} />
+          <WarningsPanel lines={body.warnings} />
+          {/* The leases work gives this panel rows in planDashboard. */}
+          <LeasesPanel leases={leases} width={width} maxRows={0} />
+          <TimelinePanel lines={body.timeline} />
+        </>
+      ) : body.kind === 'detail' ? (
+        <DetailView lines={body.lines} />
+      ) : (
+        <HelpOverlay lines={body.lines} />
+      )}
+      <Footer lines={[footer]} />
+    </Box>
+  );
+}

@@ -1,0 +1,135 @@
+// A replica as lines, at three densities. The layout picks the densest one
+// that fits the terminal; less room drops detail, never a replica.
+import type { EtcdClusterName, MemberView, ReplicaView } from '../../domain/types.js';
+import { ETCD_CLUSTERS } from '../../domain/types.js';
+import { formatBytes, healthWord } from '../../store/describe.js';
+import { type Line, lineWidth, type Part, pack, type Segment, seg, textWidth } from '../text.js';
+import { memberRole, type ViewContext, vmRole } from './context.js';
+
+/** full: bordered card with every field; compact: three lines; line: one line. */
+export type Density = 'full' | 'compact' | 'line';
+
+function nameSegs(r: ReplicaView, ctx: ViewContext): Segment[] {
+  const selected = ctx.selected === r.name;
+  const { glyphs: g } = ctx.theme;
+  return [
+    seg(selected ? `${g.pointer} ` : '  ', { role: 'accent', bold: true }),
+    seg(r.name, { bold: true, inverse: selected }),
+  ];
+}
+
+function healthSegs(
+  cluster: EtcdClusterName,
+  m: MemberView | null,
+  ctx: ViewContext,
+  labelWidth: number,
+): Part[] {
+  const label = seg(cluster.padEnd(labelWidth), { role: 'muted' });
+  if (!m) return [{ segs: [label, seg(' no member', { role: 'muted' })] }];
+  const parts: Part[] = [{ segs: [label] }];
+  if (m.leader) parts.push({ segs: [seg(` ${ctx.theme.glyphs.leader}`, { role: 'leader', bold: true })] });
+  parts.push({ segs: [seg(` ${healthWord(m)}`, { role: memberRole(m), bold: !m.healthy })] });
+  if (m.learner) parts.push({ segs: [seg(' learner', { role: 'warn' })] });
+  return parts;
+}
+
+function raftSegs(m: MemberView): Segment[] {
+  return [seg(`t${m.raftTerm ?? '?'} i${m.raftIndex ?? '?'}`)];
+}
+
+function fullLines(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
+  const { glyphs: g } = ctx.theme;
+  const e = g.ellipsis;
+  const lines: Line[] = [pack([{ segs: nameSegs(r, ctx) }], width, e)];
+  const pool = ctx.status?.loadBalancer ? (r.inTargetPool ? 'in pool' : 'not in pool') : null;
+  lines.push(
+    pack(
+      [
+        { segs: [seg(`VM ${r.vm.status}`, { role: vmRole(r.vm.status), bold: r.vm.status !== 'RUNNING' })] },
+        { segs: pool ? [seg(g.sep, { role: 'muted' }), seg(pool, { role: 'muted' })] : [], drop: 1 },
+      ],
+      width,
+      e,
+    ),
+  );
+  lines.push(
+    pack(
+      [
+        { segs: [seg(r.vm.internalIP ?? 'no internal IP', { role: r.vm.internalIP ? undefined : 'muted' })] },
+        { segs: r.vm.externalIP ? [seg(` ${r.vm.externalIP}`, { role: 'muted' })] : [], drop: 1 },
+      ],
+      width,
+      e,
+    ),
+  );
+  for (const c of ETCD_CLUSTERS) {
+    const m = r.etcd[c];
+    const head = healthSegs(c, m, ctx, 6);
+    if (m?.leader) head.push({ segs: [seg(' leader', { role: 'leader' })], drop: 1 });
+    lines.push(pack(head, width, e));
+    if (!m) continue;
+    if (m.raftTerm !== null || m.raftIndex !== null || m.version !== null) {
+      lines.push(
+        pack(
+          [
+            { segs: [seg('  '), ...raftSegs(m)] },
+            { segs: [seg(` ${formatBytes(m.dbSizeBytes)}`, { role: 'muted' })], drop: 2 },
+            { segs: m.version ? [seg(` v${m.version}`, { role: 'muted' })] : [], drop: 1 },
+          ],
+          width,
+          e,
+        ),
+      );
+    }
+    if (m.error)
+      lines.push(pack([{ segs: [seg(`  ${g.error} `, { role: 'error' }), seg(m.error)] }], width, e));
+  }
+  return lines;
+}
+
+function compactLines(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
+  const e = ctx.theme.glyphs.ellipsis;
+  const vm = seg(` ${r.vm.status}`, { role: vmRole(r.vm.status), bold: r.vm.status !== 'RUNNING' });
+  const ip: Part = { segs: r.vm.internalIP ? [seg(` ${r.vm.internalIP}`, { role: 'muted' })] : [], drop: 2 };
+  const name = nameSegs(r, ctx);
+  // The VM status shares the name's line when both fit whole, else gets its own.
+  const lines: Line[] =
+    lineWidth(name) + textWidth(vm.text) <= width
+      ? [pack([{ segs: name }, { segs: [vm] }, ip], width, e)]
+      : [pack([{ segs: name }], width, e), pack([{ segs: [seg(' '), vm] }, ip], width, e)];
+  for (const c of ETCD_CLUSTERS) {
+    const m = r.etcd[c];
+    const parts: Part[] = [{ segs: [seg('  ')] }, ...healthSegs(c, m, ctx, 6)];
+    if (m && (m.raftTerm !== null || m.raftIndex !== null))
+      parts.push({ segs: [seg(' '), ...raftSegs(m)], drop: 1 });
+    lines.push(pack(parts, width, e));
+  }
+  return lines;
+}
+
+function oneLine(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
+  const parts: Part[] = [
+    { segs: nameSegs(r, ctx) },
+    { segs: [seg(` ${r.vm.status}`, { role: vmRole(r.vm.status), bold: r.vm.status !== 'RUNNING' })] },
+  ];
+  for (const c of ETCD_CLUSTERS) {
+    parts.push({ segs: [seg(' ')] });
+    parts.push(...healthSegs(c, r.etcd[c], ctx, 0));
+  }
+  return [pack(parts, width, ctx.theme.glyphs.ellipsis)];
+}
+
+/**
+ * The lines of one replica at a density, each at most `width` columns (for
+ * 'full', the width inside the border).
+ */
+export function cardLines(r: ReplicaView, density: Density, width: number, ctx: ViewContext): Line[] {
+  if (density === 'full') return fullLines(r, ctx, width);
+  if (density === 'compact') return compactLines(r, ctx, width);
+  return oneLine(r, ctx, width);
+}
+
+/** Rows a card takes on screen, border included. */
+export function cardHeight(r: ReplicaView, density: Density, width: number, ctx: ViewContext): number {
+  return cardLines(r, density, width, ctx).length + (density === 'full' ? 2 : 0);
+}

@@ -1,0 +1,43 @@
+// What every line builder needs to know besides its own subject.
+import type { ClusterStatus, MemberView, VmStatus } from '../../domain/types.js';
+import { type HealthWord, healthWord } from '../../store/describe.js';
+import type { ConsoleMode, SourceKey, SourceState } from '../../store/types.js';
+import type { ColorRole, Theme } from '../theme.js';
+
+export interface ViewContext {
+  theme: Theme;
+  /** Clock for ages; only ticks while something is stale (see useNow). */
+  now: number;
+  status: ClusterStatus | null;
+  sources: Record<SourceKey, SourceState>;
+  mode: ConsoleMode;
+  paused: boolean;
+  pausedAt: number | null;
+  /** The selected replica as drawn (never a filtered-out one). */
+  selected: string | null;
+}
+
+export const HEALTH_ROLE: Record<HealthWord, ColorRole> = {
+  healthy: 'ok',
+  unhealthy: 'error',
+  unreachable: 'error',
+};
+
+export function memberRole(m: MemberView): ColorRole {
+  return HEALTH_ROLE[healthWord(m)];
+}
+
+export function vmRole(s: VmStatus): ColorRole {
+  if (s === 'RUNNING') return 'ok';
+  if (s === 'UNKNOWN') return 'muted';
+  if (s === 'MISSING' || s === 'TERMINATED' || s === 'STOPPED' || s === 'SUSPENDED') return 'error';
+  return 'warn';
+}
+
+export function sourceLabel(key: SourceKey): string {
+  return key === 'gce' ? 'Compute API' : `etcd ${key}`;
+}
+
+export function sourceTrouble(s: SourceState): boolean {
+  return s.error !== null || s.stale;
+}

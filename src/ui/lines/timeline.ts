@@ -1,0 +1,47 @@
+// The session's events, newest first, as many as there is room for.
+import { clockTime } from '../../store/describe.js';
+import type { TimelineEvent } from '../../store/types.js';
+import { type Line, pack, seg } from '../text.js';
+import type { ColorRole } from '../theme.js';
+import type { ViewContext } from './context.js';
+
+const ROLE: Record<TimelineEvent['severity'], ColorRole> = { info: 'info', warning: 'warn', error: 'error' };
+
+export function timelineLines(
+  ctx: ViewContext,
+  events: readonly TimelineEvent[],
+  width: number,
+  maxRows: number,
+): Line[] {
+  const { glyphs: g } = ctx.theme;
+  if (maxRows < 2) return [];
+  const title = pack(
+    [
+      { segs: [seg('Events', { bold: true })] },
+      { segs: [seg(` (${events.length} this session, newest first)`, { role: 'muted' })], drop: 1 },
+    ],
+    width,
+    g.ellipsis,
+  );
+  if (events.length === 0) return [title, [seg('  nothing yet', { role: 'muted' })]];
+  const shown = events.slice(-(maxRows - 1)).reverse();
+  return [
+    title,
+    ...shown.map((e) => {
+      const mark = e.severity === 'error' ? g.error : e.severity === 'warning' ? g.warn : g.info;
+      return pack(
+        [
+          {
+            segs: [
+              seg(`${clockTime(e.at)} `, { role: 'muted' }),
+              seg(`${mark} `, { role: ROLE[e.severity] }),
+              seg(e.message, { role: e.severity === 'info' ? undefined : ROLE[e.severity] }),
+            ],
+          },
+        ],
+        width,
+        g.ellipsis,
+      );
+    }),
+  ];
+}

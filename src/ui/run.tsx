@@ -1,0 +1,105 @@
+// Runs the console on the terminal until `q` or Ctrl-C, and gives the
+// terminal back as it was (alternate screen, cursor, raw mode).
+import { render } from 'ink';
+import type { ConsoleStore } from '../store/consoleStore.js';
+import type { ActionHandler } from './commands.js';
+import { App } from './components/App.js';
+import { redirectToDebugLog } from './debugLog.js';
+import { createTheme } from './theme.js';
+
+export interface RunConsoleOptions {
+  store: ConsoleStore;
+  /** From startPollers: `r` calls refreshNow; stop() is called when the console exits. */
+  pollers?: { refreshNow(): void; stop?(): void };
+  /** --write: enables the action keys (they call onAction). */
+  write: boolean;
+  /** false for NO_COLOR / --no-color (see colorWanted). */
+  color: boolean;
+  /** --ascii: no Unicode glyphs or box drawing. */
+  ascii: boolean;
+  /** Where `e` writes incident logs. */
+  stateDir: string;
+  /** Console output, warnings and stray stderr go here while the screen is up. */
+  debugLogPath: string;
+  /** The operator flows: `a`, `d`, `R` in write mode. */
+  onAction?: ActionHandler;
+  /** Streams (tests); default the process's own. */
+  stdin?: NodeJS.ReadStream;
+  stdout?: NodeJS.WriteStream;
+}
+
+const ALT_SCREEN_ON = '\u001b[?1049h';
+const ALT_SCREEN_OFF = '\u001b[?1049l';
+
+/** Resolves with the exit code: 0 after `q` or Ctrl-C, 128+n after signal n, 1 on a crash. */
+export async function runConsole(opts: RunConsoleOptions): Promise<number> {
+  const stdout = opts.stdout ?? process.stdout;
+  const stdin = opts.stdin ?? process.stdin;
+  const { store } = opts;
+  const mode = opts.write ? 'write' : 'read-only';
+  if (store.getState().mode !== mode) store.setState({ mode });
+
+  const log = redirectToDebugLog(opts.debugLogPath, () =>
+    store.getState().setMessage(`internal error, details in ${opts.debugLogPath}`, 'error'),
+  );
+  // A full-screen console on its own screen, like k9s: quitting restores what
+  // was on the terminal before.
+  const altScreen = Boolean(stdout.isTTY);
+  let altActive = false;
+  const leaveAltScreen = () => {
+    if (altActive) {
+      altActive = false;
+      stdout.write(ALT_SCREEN_OFF);
+    }
+  };
+  if (altScreen) {
+    stdout.write(ALT_SCREEN_ON);
+    altActive = true;
+  }
+  process.on('exit', leaveAltScreen);
+
+  let code = 0;
+  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+  const handlers = new Map<NodeJS.Signals, () => void>();
+  try {
+    const instance = render(
+      <App
+        store={store}
+        theme={createTheme({ color: opts.color, ascii: opts.ascii })}
+        write={opts.write}
+        stateDir={opts.stateDir}
+        refresh={opts.pollers ? () => opts.pollers?.refreshNow() : undefined}
+        onAction={opts.onAction}
+      />,
+      {
+        stdout,
+        stdin,
+        exitOnCtrlC: false,
+        patchConsole: false,
+        // Rewrites only the lines that changed: cheap over ssh.
+        incrementalRendering: true,
+        maxFps: 20,
+      },
+    );
+    const nums: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+    for (const sig of signals) {
+      const h = () => {
+        code = 128 + (nums[sig] ?? 0);
+        instance.unmount();
+      };
+      handlers.set(sig, h);
+      process.on(sig, h);
+    }
+    await instance.waitUntilExit();
+  } catch (err) {
+    log.write('crash', err instanceof Error ? (err.stack ?? err.message) : String(err));
+    code = 1;
+  } finally {
+    for (const [sig, h] of handlers) process.off(sig, h);
+    opts.pollers?.stop?.();
+    leaveAltScreen();
+    process.off('exit', leaveAltScreen);
+    await log.restore();
+  }
+  return code;
+}

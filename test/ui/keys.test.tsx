@@ -1,0 +1,304 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { type Key, Text, useInput } from 'ink';
+import { cleanup, render as renderTest } from 'ink-testing-library';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import {
+  bindingKeys,
+  type Command,
+  commandFor,
+  KEY_BINDINGS,
+  type KeySpec,
+} from '../../src/ui/keys/keyBindings.js';
+import { helpDescription } from '../../src/ui/lines/help.js';
+import { createTheme } from '../../src/ui/theme.js';
+import { degraded, healthy3, NAMES } from './fixtures.js';
+import { app, KEYS, renderApp, renderSized, storeWith } from './harness.js';
+
+afterEach(() => cleanup());
+
+const NO_KEY: Key = {
+  upArrow: false,
+  downArrow: false,
+  leftArrow: false,
+  rightArrow: false,
+  pageDown: false,
+  pageUp: false,
+  home: false,
+  end: false,
+  return: false,
+  escape: false,
+  ctrl: false,
+  shift: false,
+  tab: false,
+  backspace: false,
+  delete: false,
+  meta: false,
+  super: false,
+  hyper: false,
+  capsLock: false,
+  numLock: false,
+};
+
+/** What a terminal sends for a key of the table. */
+function sequence(spec: KeySpec): string {
+  if (spec.ctrl) return String.fromCharCode((spec.input ?? 'a').charCodeAt(0) - 96);
+  const special: Record<string, string> = {
+    upArrow: KEYS.up,
+    downArrow: KEYS.down,
+    leftArrow: KEYS.left,
+    rightArrow: KEYS.right,
+    return: KEYS.enter,
+    escape: KEYS.escape,
+  };
+  return spec.special ? (special[spec.special] ?? '') : (spec.input ?? '');
+}
+
+describe('the key table', () => {
+  it('is what the handler matches: every listed key means its command, and nothing else does', () => {
+    for (const b of KEY_BINDINGS) {
+      for (const k of b.keys) {
+        const key: Key = { ...NO_KEY, ...(k.special ? { [k.special]: true } : {}), ctrl: Boolean(k.ctrl) };
+        expect(
+          commandFor(k.special ? '' : (k.input ?? ''), key),
+          `${bindingKeys(b, createTheme({ color: false, ascii: true }).glyphs)}`,
+        ).toBe(b.command);
+      }
+    }
+    expect(commandFor('x', NO_KEY)).toBeNull();
+    expect(commandFor('r', { ...NO_KEY, ctrl: true })).toBeNull();
+    // R (replace) and r (refresh) are different keys.
+    expect(commandFor('R', { ...NO_KEY, shift: true })).toBe('replace');
+  });
+
+  it('every key of the table, typed into a terminal, reaches its command through Ink', async () => {
+    const seen: (Command | null)[] = [];
+    function Probe() {
+      useInput((input, key) => {
+        seen.push(commandFor(input, key));
+      });
+      return <Text>probe</Text>;
+    }
+    const ui = renderTest(<Probe />);
+    const expected: Command[] = [];
+    for (const b of KEY_BINDINGS) {
+      for (const k of b.keys) {
+        ui.stdin.write(sequence(k));
+        expected.push(b.command);
+        // A lone Escape is held back briefly; wait for each key before the next.
+        await vi.waitFor(() => expect(seen).toHaveLength(expected.length));
+      }
+    }
+    expect(seen).toEqual(expected);
+  });
+
+  it('help overlay lists exactly the table, in order', async () => {
+    const ui = renderApp(storeWith(healthy3()));
+    ui.stdin.write('?');
+    await vi.waitFor(() => expect(ui.text()).toContain('Keys  (Esc or ? closes; read-only)'));
+    const lines = ui.text().split('\n');
+    const start = lines.findIndex((l) => l.startsWith('Keys'));
+    const listed = lines.slice(start + 1, start + 1 + KEY_BINDINGS.length);
+    const glyphs = createTheme({ color: false, ascii: false }).glyphs;
+    expect(listed.map((l) => l.trim().replace(/\s{2,}/, ' | '))).toEqual(
+      KEY_BINDINGS.map((b) => `${bindingKeys(b, glyphs)} | ${helpDescription(b, true)}`),
+    );
+    // The line after the table is the footer, not another binding.
+    expect(lines[start + 1 + KEY_BINDINGS.length]).toMatch(/help .*quit/);
+    ui.stdin.write(KEYS.escape);
+    await vi.waitFor(() => expect(ui.text()).not.toContain('Keys  (Esc'));
+  });
+});
+
+describe('keys on the dashboard', () => {
+  it('moves between replicas with h/j/k/l and the arrows', async () => {
+    const ui = renderApp(storeWith(healthy3()));
+    expect(ui.text()).toContain(`▸ ${NAMES.a}`);
+    const press = async (seq: string, name: string) => {
+      ui.stdin.write(seq);
+      await vi.waitFor(() => expect(ui.text()).toContain(`▸ ${name}`));
+    };
+    await press('l', NAMES.b);
+    await press(KEYS.right, NAMES.c);
+    await press('h', NAMES.b);
+    await press(KEYS.left, NAMES.a);
+    await press('j', NAMES.b);
+    await press(KEYS.down, NAMES.c);
+    await press('k', NAMES.b);
+    await press(KEYS.up, NAMES.a);
+  });
+
+  it('Enter shows every field of the selected replica, with member IDs in hex; Esc goes back', async () => {
+    const status = degraded();
+    const ui = renderApp(storeWith(status));
+    ui.stdin.write('l');
+    await vi.waitFor(() => expect(ui.text()).toContain(`▸ ${NAMES.b}`));
+    ui.stdin.write(KEYS.enter);
+    const b = status.replicas[1];
+    await vi.waitFor(() => expect(ui.text()).toContain(`member ${b?.etcd.main?.memberId}`));
+    const text = ui.text();
+    expect(b?.etcd.main?.memberId).toMatch(/^[0-9a-f]{16}$/);
+    expect(text).toContain(`main   member ${b?.etcd.main?.memberId} (etcd-${NAMES.b})`);
+    expect(text).toContain(`events member ${b?.etcd.events?.memberId} (etcd-${NAMES.b})`);
+    expect(text).toContain('★ leader · healthy · voter');
+    expect(text).toContain(`peer URLs   https://${NAMES.b}:2380`);
+    expect(text).toContain('client URLs https://10.128.0.3:2379');
+    expect(text).toContain('raft term 5 · index 18343 · applied 18343');
+    expect(text).toContain('DB size 2.1 MB · version 3.4.23');
+    expect(text).toContain('zone us-central1-b · VM RUNNING · in target pool');
+    expect(text).toContain('internal IP 10.128.0.3 · external IP 34.66.10.11');
+    ui.stdin.write(KEYS.escape);
+    await vi.waitFor(() => expect(ui.text()).toContain('us-central1-a (1)'));
+    expect(ui.text()).not.toContain('peer URLs');
+  });
+
+  it('/ filters replicas by name; Enter keeps the filter, Esc clears it', async () => {
+    const ui = renderApp(storeWith(healthy3()));
+    ui.stdin.write('/');
+    await vi.waitFor(() => expect(ui.text()).toContain('Enter keep'));
+    for (const ch of 'x7') ui.stdin.write(ch);
+    ui.stdin.write('k');
+    await vi.waitFor(() => expect(ui.text()).toMatch(/^\/x7k▏ +1\/3 shown/m));
+    expect(ui.text()).not.toContain(NAMES.c);
+    expect(ui.text()).toContain(`▸ ${NAMES.b}`);
+    ui.stdin.write(KEYS.enter);
+    await vi.waitFor(() => expect(ui.text()).toContain('filter "x7k" 1/3'));
+    // Keys are commands again once the prompt is closed.
+    ui.stdin.write('?');
+    await vi.waitFor(() => expect(ui.text()).toContain('Keys  (Esc'));
+    ui.stdin.write(KEYS.escape);
+    await vi.waitFor(() => expect(ui.text()).not.toContain('Keys  (Esc'));
+    expect(ui.text()).toContain('filter "x7k" 1/3');
+    ui.stdin.write(KEYS.escape);
+    await vi.waitFor(() => expect(ui.text()).toContain(NAMES.c));
+    expect(ui.text()).not.toContain('filter "');
+  });
+
+  it('p pauses updates visibly and holds the screen; p again resumes', async () => {
+    const store = storeWith(healthy3());
+    const ui = renderApp(store);
+    ui.stdin.write('p');
+    await vi.waitFor(() =>
+      expect(ui.text().split('\n')[0]).toMatch(/ PAUSED {2}at \d\d:\d\d:\d\d READ-ONLY$/),
+    );
+    expect(ui.text()).toContain('p resume');
+    store.getState().applyStatus(degraded());
+    expect(ui.text()).not.toContain('unreachable');
+    ui.stdin.write('p');
+    await vi.waitFor(() => expect(ui.text()).not.toContain('PAUSED'));
+    store.getState().applyStatus(degraded());
+    await vi.waitFor(() => expect(ui.text()).toContain('main   unreachable'));
+  });
+
+  it('r asks the pollers to refresh now', async () => {
+    const refresh = vi.fn();
+    const ui = renderApp(storeWith(healthy3()), { refresh });
+    ui.stdin.write('r');
+    await vi.waitFor(() => expect(ui.text()).toContain('refreshing every source now'));
+    expect(refresh).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('action keys', () => {
+  it('read-only (default): a, d, R explain that --write enables them and call nothing', async () => {
+    const onAction = vi.fn();
+    const ui = renderApp(storeWith(healthy3()), { onAction });
+    expect(ui.text()).toContain('a/d/R need --write');
+    for (const [key, what] of [
+      ['a', 'add a replica'],
+      ['d', 'delete the selected replica'],
+      ['R', 'replace the selected replica'],
+    ] as const) {
+      ui.stdin.write(key);
+      await vi.waitFor(() =>
+        expect(ui.text()).toContain(`${what}: read-only mode; start kube-ha with --write to enable it`),
+      );
+    }
+    expect(onAction).not.toHaveBeenCalled();
+  });
+
+  it('--write without the operator flows: says they are not wired yet', async () => {
+    const ui = renderApp(storeWith(healthy3(), { mode: 'write' }), { write: true });
+    expect(ui.text().split('\n')[0]).toMatch(/WRITE$/);
+    expect(ui.text()).toContain('a add');
+    ui.stdin.write('d');
+    await vi.waitFor(() => expect(ui.text()).toContain('delete the selected replica: not available yet'));
+  });
+
+  it('--write with the operator flows: calls onAction with the selected replica', async () => {
+    const onAction = vi.fn();
+    const ui = renderApp(storeWith(healthy3(), { mode: 'write' }), { write: true, onAction });
+    ui.stdin.write('l');
+    await vi.waitFor(() => expect(ui.text()).toContain(`▸ ${NAMES.b}`));
+    ui.stdin.write('d');
+    ui.stdin.write('R');
+    ui.stdin.write('a');
+    await vi.waitFor(() => expect(onAction).toHaveBeenCalledTimes(3));
+    expect(onAction.mock.calls).toEqual([
+      ['delete', NAMES.b],
+      ['replace', NAMES.b],
+      ['add', NAMES.b],
+    ]);
+  });
+});
+
+describe('export', () => {
+  it('e writes a Markdown and a JSON incident log to the state dir and says where', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'kube-ha-export-'));
+    try {
+      const store = storeWith(degraded());
+      const ui = renderApp(store, { stateDir: dir });
+      ui.stdin.write('e');
+      await vi.waitFor(() => expect(ui.text()).toContain('incident log written:'));
+      const event = store.getState().timeline.find((e) => e.message.startsWith('incident log exported to'));
+      const [, md, json] = event?.message.match(/exported to (\S+\.md) and (\S+\.json)$/) ?? [];
+      expect(md?.startsWith(dir)).toBe(true);
+      expect(ui.text()).toContain(`${md?.split('/').pop()} and .json`);
+      const markdown = await readFile(md as string, 'utf8');
+      expect(markdown).toContain('# kube-ha incident log');
+      expect(markdown).toContain(
+        '- etcd main: 2/3 healthy, quorum 2, tolerates no failure, leader kubernetes-master-x7k',
+      );
+      expect(markdown).toMatch(
+        /\| kubernetes-master \| us-central1-a \| RUNNING \| .* \| unreachable, id [0-9a-f]+, error: connection refused \|/,
+      );
+      expect(markdown).toContain('- **error** UNHEALTHY_MEMBER');
+      expect(markdown).toMatch(/## Timeline\n\n- \d{4}-\d\d-\d\dT.* \[info\] observed: first observation/);
+      const parsed = JSON.parse(await readFile(json as string, 'utf8'));
+      expect(parsed.status.replicas).toHaveLength(3);
+      expect(parsed.timeline.length).toBeGreaterThanOrEqual(4);
+      expect(parsed.timeline[0].at).toMatch(/^\d{4}-\d\d-\d\dT/);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('quitting and redrawing', () => {
+  for (const [name, seq] of [
+    ['q', 'q'],
+    ['Ctrl-C', KEYS.ctrlC],
+  ] as const) {
+    it(`${name} exits the app`, async () => {
+      const ui = renderSized(app(storeWith(healthy3())), 80, 24);
+      const exited = vi.fn();
+      ui.waitUntilExit().then(exited);
+      ui.stdin.write(seq);
+      await vi.waitFor(() => expect(exited).toHaveBeenCalled());
+    });
+  }
+
+  it('an unchanged poll draws no new frame; a changed one does', async () => {
+    const store = storeWith(healthy3());
+    const ui = renderSized(app(store), 100, 30);
+    const frames = ui.stdout.frames.length;
+    store.getState().applyStatus({ ...healthy3(), observedAt: new Date().toISOString() });
+    store.getState().setFilter('');
+    await new Promise((r) => setTimeout(r, 50));
+    expect(ui.stdout.frames.length).toBe(frames);
+    store.getState().applyStatus(degraded());
+    await vi.waitFor(() => expect(ui.stdout.frames.length).toBeGreaterThan(frames));
+    ui.unmount();
+  });
+});
