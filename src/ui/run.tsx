@@ -76,8 +76,11 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
         stdin,
         exitOnCtrlC: false,
         patchConsole: false,
-        // Rewrites only the lines that changed: cheap over ssh.
-        incrementalRendering: true,
+        // Ink 6.8's incremental mode draws each frame one row too low after a
+        // frame ending in a newline (seen in tmux: the first line repeats).
+        // The standard mode rewrites a frame only when it differs, which the
+        // store makes rare.
+        incrementalRendering: false,
         maxFps: 20,
       },
     );
