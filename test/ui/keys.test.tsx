@@ -183,7 +183,10 @@ describe('keys on the dashboard', () => {
       expect(ui.text().split('\n')[0]).toMatch(/ PAUSED {2}at \d\d:\d\d:\d\d READ-ONLY$/),
     );
     expect(ui.text()).toContain('p resume');
+    const held = store.getState().status;
     store.getState().applyStatus(degraded());
+    await new Promise((r) => setTimeout(r, 50));
+    expect(store.getState().status).toBe(held);
     expect(ui.text()).not.toContain('unreachable');
     ui.stdin.write('p');
     await vi.waitFor(() => expect(ui.text()).not.toContain('PAUSED'));

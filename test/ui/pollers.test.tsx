@@ -108,15 +108,27 @@ describe('startPollers', () => {
     pollers.stop();
   });
 
-  it('refreshes every source at once on refreshNow, and queues one more poll behind a running one', async () => {
-    const { sources, calls, behaviour } = fakeSources();
-    behaviour.main = 'hang';
+  it('refreshes every source at once on refreshNow, and polls a busy source again as soon as it answers', async () => {
+    const { sources, calls } = fakeSources();
+    let release: (obs: EtcdObservation) => void = () => {};
+    const observeEtcd = sources.observeEtcd;
+    sources.observeEtcd = (cluster) => {
+      if (cluster !== 'main' || calls.main > 0) return observeEtcd(cluster);
+      calls.main++;
+      return new Promise((resolve) => {
+        release = resolve;
+      });
+    };
     const pollers = startPollers(newStore(), sources, { timeoutMs: { main: 60_000 } });
     await vi.advanceTimersByTimeAsync(100);
     expect(calls).toEqual({ gce: 1, main: 1, events: 1 });
     pollers.refreshNow();
     await vi.advanceTimersByTimeAsync(0);
+    // GCE's next poll was 1.9 s away, events' 0.9 s: both ran now; main is still busy.
     expect(calls).toEqual({ gce: 2, main: 1, events: 2 });
+    release(etcd('main'));
+    await vi.advanceTimersByTimeAsync(0);
+    expect(calls.main).toBe(2);
     pollers.stop();
   });
 
