@@ -23,6 +23,8 @@ export interface LockRecord {
   holder: OperationHolder;
   /** ISO time the lock was taken. */
   since: string;
+  /** The etcd lease (decimal) the key is attached to: a holder found dead on this host can be revoked. */
+  leaseId?: string;
 }
 
 export function encodeLock(lock: LockRecord): string {

@@ -33,9 +33,10 @@ export function renderPlanned(p: PlannedOperation, opts: RenderOptions = {}): st
   }
   if (plan) {
     lines.push('', `Steps (${plan.steps.length}):`);
+    const pnr = plan.steps.findIndex((s) => !s.reversible);
     plan.steps.forEach((s, i) => {
       const n = String(i + 1).padStart(2);
-      const mark = s.reversible ? '' : '  [point of no return]';
+      const mark = i === pnr ? '  [point of no return: a failure from here on finishes the removal]' : '';
       lines.push(`  ${n}. ${s.title}${mark}`);
       lines.push(`      changes: ${s.changes}`);
       if (s.undo) lines.push(`      undo:    ${s.undo}`);

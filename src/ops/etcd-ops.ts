@@ -1,0 +1,217 @@
+// etcd membership changes for one cluster (main or events), as the runners
+// make them: always sent to a member that answered just now (the leader when
+// it can), matched by ID or peer URL (never by name: a member that never
+// started has none), every call deadline-bound and logged.
+import type { Etcd3 } from 'etcd3';
+import type { EtcdClusterName } from '../domain/types.js';
+import { createEtcdClient, errorMessage, memberIdHex } from '../sources/etcd-client.js';
+import type { EtcdTarget } from '../sources/target.js';
+
+export interface LiveMember {
+  /** Lower-case hex, as etcdctl and the status model show it. */
+  id: string;
+  name: string;
+  peerURLs: string[];
+  clientURLs: string[];
+  isLearner: boolean;
+}
+
+export interface LiveStatus {
+  endpoint: string;
+  memberId: string;
+  leaderId: string;
+  raftIndex: number;
+  appliedIndex: number;
+  isLearner: boolean;
+}
+
+export interface Snapshot {
+  members: LiveMember[];
+  /** By member ID (hex); members whose endpoint did not answer are absent. */
+  statuses: Map<string, LiveStatus>;
+  leader: string | null;
+}
+
+const decimal = (hex: string) => BigInt(`0x${hex}`).toString();
+
+/** Peer URLs compare by scheme, host and port (etcd normalises a trailing slash away). */
+export function samePeerURL(a: string, b: string): boolean {
+  try {
+    const x = new URL(a);
+    const y = new URL(b);
+    return x.protocol === y.protocol && x.hostname === y.hostname && x.port === y.port;
+  } catch {
+    return a === b;
+  }
+}
+
+export class EtcdOps {
+  private readonly clients = new Map<string, Etcd3>();
+  private readonly known: Set<string>;
+
+  constructor(
+    readonly cluster: EtcdClusterName,
+    private readonly target: EtcdTarget,
+    private readonly timeoutMs: number,
+    private readonly log: (line: string) => void,
+  ) {
+    this.known = new Set(target.endpoints);
+  }
+
+  client(endpoint: string): Etcd3 {
+    let c = this.clients.get(endpoint);
+    if (!c) {
+      c = createEtcdClient(endpoint, { tls: this.target.tls, timeoutMs: this.timeoutMs });
+      this.clients.set(endpoint, c);
+    }
+    return c;
+  }
+
+  private etcdctl(args: string, via: string): string {
+    return `etcd ${this.cluster} ${args} (via ${via})`;
+  }
+
+  /** The member list from the first endpoint that answers (every known endpoint is tried at once). */
+  async members(quiet = false): Promise<LiveMember[]> {
+    const endpoints = [...this.known];
+    const attempts = endpoints.map(async (e) => {
+      const res = await this.client(e).cluster.memberList({ linearizable: true });
+      return { e, members: res.members };
+    });
+    try {
+      const { e, members } = await Promise.any(attempts);
+      const out = members.map(
+        (m): LiveMember => ({
+          id: memberIdHex(m.ID),
+          name: m.name,
+          peerURLs: m.peerURLs ?? [],
+          clientURLs: m.clientURLs ?? [],
+          isLearner: Boolean(m.isLearner),
+        }),
+      );
+      for (const m of out) for (const u of m.clientURLs) this.known.add(u);
+      if (!quiet) this.log(this.etcdctl(`member list → ${out.length} members`, e));
+      return out;
+    } catch (err) {
+      const first = err instanceof AggregateError ? err.errors[0] : err;
+      const msg = `no etcd ${this.cluster} endpoint answered the member list (${endpoints.join(', ')}): ${errorMessage(first)}`;
+      this.log(`etcd ${this.cluster} member list → ${msg}`);
+      throw new Error(msg);
+    }
+  }
+
+  async status(endpoint: string): Promise<LiveStatus | null> {
+    try {
+      const s = await this.client(endpoint).maintenance.status();
+      return {
+        endpoint,
+        memberId: memberIdHex(s.header.member_id),
+        leaderId: memberIdHex(s.leader),
+        raftIndex: Number(s.raftIndex),
+        appliedIndex: Number(s.raftAppliedIndex ?? s.raftIndex),
+        isLearner: Boolean(s.isLearner),
+      };
+    } catch {
+      return null;
+    }
+  }
+
+  /** Members and the status of each through its own endpoint, in parallel. */
+  async snapshot(quiet = false): Promise<Snapshot> {
+    const members = await this.members(quiet);
+    const statuses = new Map<string, LiveStatus>();
+    await Promise.all(
+      members.map(async (m) => {
+        const ep = m.clientURLs[0];
+        if (!ep) return;
+        const s = await this.status(ep);
+        if (s && s.memberId === m.id && s.leaderId !== '0') statuses.set(m.id, s);
+      }),
+    );
+    const leaders = [...statuses.values()].map((s) => s.leaderId);
+    const leader = leaders.find((l) => statuses.has(l)) ?? null;
+    return { members, statuses, leader };
+  }
+
+  /** An endpoint of a member healthy now, not excluded: the leader when it qualifies. */
+  pickHealthy(
+    snap: Snapshot,
+    exclude: (m: LiveMember) => boolean = () => false,
+  ): { endpoint: string; member: LiveMember } {
+    const healthy = snap.members.filter((m) => snap.statuses.has(m.id) && !m.isLearner && !exclude(m));
+    const chosen = healthy.find((m) => m.id === snap.leader) ?? healthy[0];
+    const endpoint = chosen ? snap.statuses.get(chosen.id)?.endpoint : undefined;
+    if (!chosen || !endpoint) throw new Error(`no healthy etcd ${this.cluster} voter to send the change to`);
+    return { endpoint, member: chosen };
+  }
+
+  find(snap: Snapshot, by: { id?: string | null; peerURLs?: string[] }): LiveMember | null {
+    if (by.id) {
+      const m = snap.members.find((x) => x.id === by.id);
+      if (m) return m;
+    }
+    const urls = by.peerURLs ?? [];
+    return snap.members.find((m) => m.peerURLs.some((p) => urls.some((u) => samePeerURL(p, u)))) ?? null;
+  }
+
+  async addLearner(peerURL: string, via: string): Promise<LiveMember> {
+    const started = Date.now();
+    try {
+      const res = await this.client(via).cluster.memberAdd({ peerURLs: [peerURL], isLearner: true });
+      const m = res.member;
+      const out: LiveMember = {
+        id: memberIdHex(m.ID),
+        name: m.name,
+        peerURLs: m.peerURLs ?? [peerURL],
+        clientURLs: m.clientURLs ?? [],
+        isLearner: Boolean(m.isLearner),
+      };
+      this.log(
+        this.etcdctl(
+          `member add --peer-urls=${peerURL} --learner → ${out.id} (${Date.now() - started} ms)`,
+          via,
+        ),
+      );
+      return out;
+    } catch (err) {
+      this.log(this.etcdctl(`member add --peer-urls=${peerURL} --learner → ${errorMessage(err)}`, via));
+      throw new Error(`etcd ${this.cluster} member add ${peerURL}: ${errorMessage(err)}`);
+    }
+  }
+
+  async promote(id: string, via: string): Promise<void> {
+    try {
+      await this.client(via).cluster.memberPromote({ ID: decimal(id) });
+      this.log(this.etcdctl(`member promote ${id} → ok`, via));
+    } catch (err) {
+      this.log(this.etcdctl(`member promote ${id} → ${errorMessage(err)}`, via));
+      throw new Error(`etcd ${this.cluster} member promote ${id}: ${errorMessage(err)}`);
+    }
+  }
+
+  async remove(id: string, via: string): Promise<void> {
+    try {
+      await this.client(via).cluster.memberRemove({ ID: decimal(id) });
+      this.log(this.etcdctl(`member remove ${id} → ok`, via));
+    } catch (err) {
+      this.log(this.etcdctl(`member remove ${id} → ${errorMessage(err)}`, via));
+      throw new Error(`etcd ${this.cluster} member remove ${id}: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Maintenance API: only the current leader can hand leadership over. */
+  async moveLeader(targetId: string, leaderEndpoint: string): Promise<void> {
+    try {
+      await this.client(leaderEndpoint).maintenance.moveLeader({ targetID: decimal(targetId) });
+      this.log(this.etcdctl(`move-leader ${targetId} → ok`, leaderEndpoint));
+    } catch (err) {
+      this.log(this.etcdctl(`move-leader ${targetId} → ${errorMessage(err)}`, leaderEndpoint));
+      throw new Error(`etcd ${this.cluster} move-leader ${targetId}: ${errorMessage(err)}`);
+    }
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}

@@ -1,0 +1,435 @@
+// Runs a plan: takes the cluster-wide lock, checks again on a fresh look that
+// the plan still holds, then runs the steps one by one, journaling each. On a
+// failed step or a cancel (checked between steps and inside waits) it rolls
+// back as the journal's pure recovery decides; what cannot be rolled back is
+// reported with how to finish by hand.
+import { hostname, userInfo } from 'node:os';
+import { urlHost } from '../domain/names.js';
+import {
+  isFinished,
+  type Journal,
+  leftovers,
+  newJournal,
+  type Recovery,
+  resumeRecovery,
+  rollbackRecovery,
+  type StepRecord,
+  updateStep,
+} from '../domain/ops/journal.js';
+import type { OperationHolder } from '../domain/ops/lock.js';
+import { describeLock, type LockRecord } from '../domain/ops/lock.js';
+import { planOperation } from '../domain/ops/operation.js';
+import type { Plan, PlanStep } from '../domain/ops/plan.js';
+import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
+import type { ComputeOps } from './compute-ops.js';
+import { describeError } from './compute-ops.js';
+import type { EtcdOps, LiveMember } from './etcd-ops.js';
+import type { OnEvent, OpResult, StepMode } from './events.js';
+import type { JournalStore } from './journal-store.js';
+import { acquireLock, type HeldLock } from './lock.js';
+import { CancelledError, type RunContext, runnerFor, type Timing } from './runners.js';
+
+export interface ExecDeps {
+  compute: ComputeOps;
+  etcd: Record<EtcdClusterName, EtcdOps>;
+  store: JournalStore;
+  /** A fresh observation of the whole cluster. */
+  observe(): Promise<ClusterStatus>;
+  zonesInRegion(): Promise<string[] | null>;
+  holder: OperationHolder;
+  timing: Timing;
+  apiserverCheck: ((replica: string) => Promise<boolean>) | null;
+  /** Where Compute and etcd calls are reported while a plan runs (the session's call log). */
+  subscribeCalls(listener: (line: string) => void): () => void;
+}
+
+export interface ExecOptions {
+  onEvent?: OnEvent;
+  /** Aborting cancels: between steps, or inside a wait, then the steps taken are rolled back. */
+  signal?: AbortSignal;
+}
+
+export function defaultHolder(tool: string): OperationHolder {
+  let user = process.env.USER ?? 'unknown';
+  try {
+    user = userInfo().username;
+  } catch {
+    // no passwd entry (containers): keep $USER
+  }
+  return { user, host: hostname(), pid: process.pid, tool };
+}
+
+class StepFailed extends Error {
+  constructor(
+    readonly stepId: string,
+    message: string,
+    readonly cancelled: boolean,
+  ) {
+    super(message);
+  }
+}
+
+interface Run {
+  journal: Journal;
+  deps: ExecDeps;
+  opts: ExecOptions;
+  lock: HeldLock;
+  started: number;
+  timings: OpResult['timings'];
+}
+
+function emit(run: Run, e: Parameters<OnEvent>[0]): void {
+  try {
+    run.opts.onEvent?.(e);
+  } catch {
+    // a broken listener must not break the operation
+  }
+}
+
+function save(run: Run, j: Journal): void {
+  run.journal = j;
+  run.deps.store.write(j);
+}
+
+function stepOf(plan: Plan, id: string): { step: PlanStep; index: number } {
+  const index = plan.steps.findIndex((s) => s.id === id);
+  const step = plan.steps[index];
+  if (!step) throw new Error(`plan has no step ${id}`);
+  return { step, index };
+}
+
+function context(run: Run, step: PlanStep): RunContext {
+  const facts = run.journal.facts;
+  return {
+    plan: run.journal.plan,
+    compute: run.deps.compute,
+    etcd: run.deps.etcd,
+    // Runners write facts; the journal is saved after each step with them.
+    facts,
+    timing: run.deps.timing,
+    signal: run.opts.signal,
+    observe: run.deps.observe,
+    apiserverCheck: run.deps.apiserverCheck,
+    note: (message) => emit(run, { type: 'note', message, at: Date.now() }),
+    progress: (current, target, message) =>
+      emit(run, { type: 'progress', stepId: step.id, current, target, message, at: Date.now() }),
+  };
+}
+
+function patch(run: Run, id: string, p: Partial<StepRecord>): void {
+  save(run, updateStep(run.journal, id, p));
+}
+
+async function runStep(run: Run, id: string, mode: StepMode): Promise<void> {
+  const { step, index } = stepOf(run.journal.plan, id);
+  const runner = runnerFor(step);
+  const t0 = Date.now();
+  emit(run, { type: 'step-start', step, index, mode, at: t0 });
+  const end = (
+    status: 'done' | 'skipped' | 'failed' | 'undone' | 'undo-failed',
+    note?: string,
+    error?: string,
+  ) => {
+    const elapsedMs = Date.now() - t0;
+    run.timings.push({ id, mode, ms: elapsedMs, status });
+    emit(run, {
+      type: 'step-end',
+      step,
+      index,
+      mode,
+      status,
+      elapsedMs,
+      at: Date.now(),
+      ...(note ? { note } : {}),
+      ...(error ? { error } : {}),
+    });
+  };
+  const ctx = context(run, step);
+  if (mode === 'forward') {
+    patch(run, id, { status: 'running', startedAt: new Date(t0).toISOString() });
+    try {
+      const out = await runner.run(step, ctx);
+      const status = out.skipped ? 'skipped' : 'done';
+      patch(run, id, { status, endedAt: new Date().toISOString(), ...(out.note ? { note: out.note } : {}) });
+      end(status, out.note);
+    } catch (err) {
+      const cancelled = err instanceof CancelledError;
+      const message = cancelled ? 'cancelled' : describeError(err);
+      let applied: boolean | undefined;
+      try {
+        if (runner.absent && (await runner.absent(step, ctx))) applied = false;
+      } catch {
+        // could not tell: count it as possibly applied
+      }
+      patch(run, id, {
+        status: 'failed',
+        endedAt: new Date().toISOString(),
+        error: message,
+        ...(applied === false ? { applied: false } : {}),
+      });
+      end('failed', undefined, message);
+      throw new StepFailed(id, `${step.title}: ${message}`, cancelled);
+    }
+    return;
+  }
+  patch(run, id, { status: 'undoing' });
+  try {
+    const out = runner.undo ? await runner.undo(step, ctx) : { note: 'nothing to undo' };
+    patch(run, id, {
+      status: 'undone',
+      endedAt: new Date().toISOString(),
+      ...(out.note ? { note: out.note } : {}),
+    });
+    end('undone', out.note);
+  } catch (err) {
+    const message = describeError(err);
+    patch(run, id, { status: 'undo-failed', error: message });
+    end('undo-failed', undefined, message);
+    throw new StepFailed(id, `undo of ${step.title}: ${message}`, false);
+  }
+}
+
+async function forward(run: Run, ids: string[]): Promise<void> {
+  for (const id of ids) {
+    if (run.opts.signal?.aborted) throw new StepFailed(id, 'cancelled by the operator', true);
+    if (run.lock.lost()) throw new StepFailed(id, 'the operation lock was lost (etcd unreachable?)', false);
+    await runStep(run, id, 'forward');
+  }
+}
+
+/** Rollback never listens to the cancel signal: stopping halfway would leave more behind. */
+async function backward(run: Run, rec: Recovery): Promise<void> {
+  const quiet: Run = { ...run, opts: { ...run.opts, signal: undefined } } as Run;
+  const sync = () => {
+    run.journal = quiet.journal;
+  };
+  try {
+    for (const id of rec.forward) await runStep(quiet, id, 'forward');
+    for (const id of rec.undo) await runStep(quiet, id, 'undo');
+  } finally {
+    sync();
+  }
+}
+
+function result(run: Run, outcome: OpResult['outcome'], reasons: string[], cancelled = false): OpResult {
+  const exitCode = outcome === 'done' ? 0 : outcome === 'refused' ? 3 : outcome === 'rolled-back' ? 4 : 1;
+  return {
+    outcome,
+    operationId: run.journal.operationId,
+    summary: run.journal.plan.summary,
+    exitCode,
+    reasons,
+    cancelled,
+    elapsedMs: Date.now() - run.started,
+    timings: run.timings,
+    leftovers: outcome === 'failed' ? leftovers(run.journal) : [],
+    journal: run.journal,
+  };
+}
+
+function refused(summary: string, reasons: string[], started: number, operationId: string | null): OpResult {
+  return {
+    outcome: 'refused',
+    operationId,
+    summary,
+    exitCode: 3,
+    reasons,
+    cancelled: false,
+    elapsedMs: Date.now() - started,
+    timings: [],
+    leftovers: [],
+    journal: null,
+  };
+}
+
+/** Replicas the lock must not be held through: the one leaving (its member goes away). */
+function lockExclusion(plan: Plan): (m: LiveMember) => boolean {
+  const leaving = plan.remove?.name;
+  if (!leaving) return () => false;
+  return (m) =>
+    m.name === `etcd-${leaving}` || [...m.peerURLs, ...m.clientURLs].some((u) => urlHost(u) === leaving);
+}
+
+async function takeLock(
+  deps: ExecDeps,
+  plan: Plan,
+  opts: ExecOptions,
+): Promise<{ ok: true; lock: HeldLock } | { ok: false; reason: string }> {
+  const record: LockRecord = {
+    operationId: plan.operationId,
+    kind: plan.kind,
+    summary: plan.summary,
+    holder: deps.holder,
+    since: new Date().toISOString(),
+  };
+  const log = (line: string) => opts.onEvent?.({ type: 'call', line, at: Date.now() });
+  try {
+    const got = await acquireLock(deps.etcd.main, record, log, lockExclusion(plan));
+    if (got.ok) return got;
+    return { ok: false, reason: `another operation holds the lock: ${describeLock(got.holder)}` };
+  } catch (err) {
+    return { ok: false, reason: `cannot take the operation lock: ${describeError(err)}` };
+  }
+}
+
+function sameReplicas(a: string[], b: string[]): boolean {
+  return a.length === b.length && [...a].sort().every((x, i) => x === [...b].sort()[i]);
+}
+
+/** Runs steps (forward), and on failure or cancel rolls back; shared by execute and resume. */
+async function drive(run: Run, ids: string[]): Promise<OpResult> {
+  try {
+    await forward(run, ids);
+    save(run, { ...run.journal, state: 'done', updatedAt: new Date().toISOString() });
+    return result(run, 'done', []);
+  } catch (err) {
+    const failure = err instanceof StepFailed ? err : new StepFailed('?', describeError(err), false);
+    save(run, {
+      ...run.journal,
+      state: 'rolling-back',
+      error: failure.message,
+      updatedAt: new Date().toISOString(),
+    });
+    const rec = rollbackRecovery(run.journal);
+    emit(run, { type: 'note', message: `rolling back: ${rec.note}`, at: Date.now() });
+    return await rollBack(run, rec, [failure.message], failure.cancelled);
+  }
+}
+
+async function rollBack(run: Run, rec: Recovery, reasons: string[], cancelled: boolean): Promise<OpResult> {
+  try {
+    await backward(run, rec);
+  } catch (err) {
+    const message = err instanceof Error ? err.message : String(err);
+    save(run, { ...run.journal, state: 'failed', error: message, updatedAt: new Date().toISOString() });
+    return result(run, 'failed', [...reasons, `rollback stopped: ${message}`], cancelled);
+  }
+  // Finishing forward past a point of no return to the very end completes the operation.
+  const finished =
+    rec.undo.length === 0 &&
+    rec.forward.length > 0 &&
+    run.journal.steps.every((s) => s.status === 'done' || s.status === 'skipped');
+  save(run, {
+    ...run.journal,
+    state: finished ? 'done' : 'rolled-back',
+    updatedAt: new Date().toISOString(),
+  });
+  if (finished)
+    return result(run, 'done', [...reasons, `completed instead of rolled back: ${rec.note}`], cancelled);
+  return result(run, 'rolled-back', reasons, cancelled);
+}
+
+async function withLock(
+  deps: ExecDeps,
+  journalOrPlan: { plan: Plan; journal: Journal | null },
+  opts: ExecOptions,
+  mode: 'run' | 'resume' | 'rollback',
+  body: (run: Run) => Promise<OpResult>,
+): Promise<OpResult> {
+  const started = Date.now();
+  const { plan } = journalOrPlan;
+  const unsubscribe = deps.subscribeCalls((line) => opts.onEvent?.({ type: 'call', line, at: Date.now() }));
+  try {
+    const lock = await takeLock(deps, plan, opts);
+    if (!lock.ok) {
+      const res = refused(plan.summary, [lock.reason], started, plan.operationId);
+      opts.onEvent?.({ type: 'operation-end', result: res, at: Date.now() });
+      return res;
+    }
+    const run: Run = {
+      journal: journalOrPlan.journal ?? newJournal(plan, deps.holder),
+      deps,
+      opts,
+      lock: lock.lock,
+      started,
+      timings: [],
+    };
+    try {
+      emit(run, {
+        type: 'operation-start',
+        operationId: plan.operationId,
+        summary: plan.summary,
+        mode,
+        at: started,
+      });
+      const res = await body(run);
+      emit(run, { type: 'operation-end', result: res, at: Date.now() });
+      return res;
+    } finally {
+      await lock.lock.release();
+    }
+  } finally {
+    unsubscribe();
+  }
+}
+
+/**
+ * Executes a plan made by planOperation (and shown to the operator). Under the
+ * lock the preflight runs again on a fresh observation: if anything now
+ * refuses, or the replicas changed, nothing is done (exit 3).
+ */
+export async function executePlan(plan: Plan, deps: ExecDeps, opts: ExecOptions = {}): Promise<OpResult> {
+  return withLock(deps, { plan, journal: null }, opts, 'run', async (run) => {
+    const [status, zones] = await Promise.all([deps.observe(), deps.zonesInRegion().catch(() => null)]);
+    const open = deps.store.unfinished();
+    const fresh = planOperation(status, plan.request, {
+      zonesInRegion: zones,
+      lock: null,
+      unfinished: open
+        ? { operationId: open.operationId, summary: open.plan.summary, state: open.state }
+        : null,
+    });
+    const reasons = [...fresh.refusals];
+    if (
+      !sameReplicas(
+        plan.replicasBefore,
+        status.replicas.map((r) => r.name),
+      )
+    ) {
+      reasons.push(
+        `the replicas changed since the plan was made (${plan.replicasBefore.join(', ')} → ${status.replicas.map((r) => r.name).join(', ')}): plan again`,
+      );
+    }
+    if (reasons.length) return refused(plan.summary, reasons, run.started, plan.operationId);
+    save(run, run.journal);
+    return drive(
+      run,
+      plan.steps.map((s) => s.id),
+    );
+  });
+}
+
+/** `kube-ha operation resume`: runs what the unfinished journal has left, rolling back if a step fails. */
+export async function resumeOperation(
+  journal: Journal,
+  deps: ExecDeps,
+  opts: ExecOptions = {},
+): Promise<OpResult> {
+  if (isFinished(journal)) throw new Error(`operation ${journal.operationId} is already ${journal.state}`);
+  return withLock(deps, { plan: journal.plan, journal }, opts, 'resume', async (run) => {
+    save(run, { ...run.journal, state: 'running', holder: deps.holder, updatedAt: new Date().toISOString() });
+    return drive(run, resumeRecovery(run.journal).forward);
+  });
+}
+
+/** `kube-ha operation rollback`: undoes what the unfinished journal did (finishing past a point of no return). */
+export async function rollbackOperation(
+  journal: Journal,
+  deps: ExecDeps,
+  opts: ExecOptions = {},
+): Promise<OpResult> {
+  if (isFinished(journal)) throw new Error(`operation ${journal.operationId} is already ${journal.state}`);
+  return withLock(deps, { plan: journal.plan, journal }, opts, 'rollback', async (run) => {
+    save(run, {
+      ...run.journal,
+      state: 'rolling-back',
+      holder: deps.holder,
+      updatedAt: new Date().toISOString(),
+    });
+    const rec = rollbackRecovery(run.journal);
+    emit(run, { type: 'note', message: `rolling back: ${rec.note}`, at: Date.now() });
+    const res = await rollBack(run, rec, [], false);
+    // Asked for a rollback and got one: that is success.
+    return res.outcome === 'rolled-back' ? { ...res, outcome: 'done', exitCode: 0 } : res;
+  });
+}

@@ -1,0 +1,123 @@
+// Everything an operation needs for one target, opened once and shared by the
+// CLI commands and the console: Compute and etcd clients for changes, an
+// observer for fresh status, the journal store and the call log.
+import type { OperationHolder } from '../domain/ops/lock.js';
+import { type OperationContext, type PlannedOperation, planOperation } from '../domain/ops/operation.js';
+import type { OpRequest } from '../domain/ops/request.js';
+import { buildStatus } from '../domain/status.js';
+import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
+import { createGceSource } from '../sources/gce-source.js';
+import { Observer } from '../sources/observe.js';
+import type { Target } from '../sources/target.js';
+import { ComputeOps } from './compute-ops.js';
+import { EtcdOps } from './etcd-ops.js';
+import { defaultHolder, type ExecDeps } from './executor.js';
+import { JournalStore } from './journal-store.js';
+import { readLock } from './lock.js';
+import { DEFAULT_TIMING, type Timing } from './runners.js';
+
+export interface OpsSessionOptions {
+  timing?: Partial<Timing>;
+  /** How long one Compute operation may take to be DONE. */
+  opDeadlineMs?: number;
+  holder?: OperationHolder;
+  tool?: string;
+}
+
+export interface OpsSession {
+  target: Target;
+  deps: ExecDeps;
+  status(): Promise<ClusterStatus>;
+  /** Observes, reads the lock and the journals, and plans: what the CLI prints and the console shows. */
+  plan(
+    request: OpRequest,
+    ctx?: Partial<OperationContext>,
+  ): Promise<{ planned: PlannedOperation; status: ClusterStatus }>;
+  close(): Promise<void>;
+}
+
+export class OpsTargetError extends Error {
+  override name = 'OpsTargetError';
+}
+
+export async function openOpsSession(target: Target, o: OpsSessionOptions = {}): Promise<OpsSession> {
+  if (!target.project || !target.region || !target.compute) {
+    throw new OpsTargetError(
+      'operations change VMs: pass --lab/--lab-dir, or --project and --region (Compute API)',
+    );
+  }
+  const mainTarget = target.etcd.main;
+  const eventsTarget = target.etcd.events;
+  if (!mainTarget || !eventsTarget)
+    throw new OpsTargetError('operations change etcd membership: etcd endpoints are needed');
+  const listeners = new Set<(line: string) => void>();
+  const log = (line: string) => {
+    for (const l of listeners) l(line);
+  };
+  const { createComputeClients } = await import('../gce/clients.js');
+  // The transport's timeout bounds each Compute call; operations are waited for separately.
+  const clients = await createComputeClients({
+    endpoint: target.compute.endpoint,
+    timeoutMs: target.callTimeoutMs + 1500,
+  });
+  const compute = new ComputeOps(clients, {
+    project: target.project,
+    region: target.region,
+    opDeadlineMs: o.opDeadlineMs ?? 600_000,
+    log,
+  });
+  const etcd: Record<EtcdClusterName, EtcdOps> = {
+    main: new EtcdOps('main', mainTarget, target.callTimeoutMs, log),
+    events: new EtcdOps('events', eventsTarget, target.callTimeoutMs, log),
+  };
+  const observer = new Observer(target, createGceSource(target));
+  // A cold process (TLS handshakes, the Compute library loading) can miss the
+  // first deadline: a source that failed is asked once more before judging.
+  const observe = async () => {
+    const first = buildStatus(await observer.observeAll());
+    const unreachable = first.warnings.some((w) => w.code === 'ETCD_UNREACHABLE' || w.code === 'GCE_UNREACHABLE');
+    return unreachable ? buildStatus(await observer.observeAll()) : first;
+  };
+  const store = JournalStore.forTarget(target);
+  const deps: ExecDeps = {
+    compute,
+    etcd,
+    store,
+    observe,
+    zonesInRegion: () => compute.zonesInRegion(),
+    holder: o.holder ?? defaultHolder(o.tool ?? 'kube-ha'),
+    timing: { ...DEFAULT_TIMING, ...o.timing },
+    apiserverCheck: null,
+    subscribeCalls(listener) {
+      listeners.add(listener);
+      return () => listeners.delete(listener);
+    },
+  };
+  return {
+    target,
+    deps,
+    status: observe,
+    async plan(request, extra = {}) {
+      const status = await observe();
+      const [zones, lock] = await Promise.all([
+        compute.zonesInRegion().catch(() => null),
+        readLock(etcd.main).catch(() => null),
+      ]);
+      const open = store.unfinished();
+      const planned = planOperation(status, request, {
+        zonesInRegion: zones,
+        lock,
+        unfinished: open
+          ? { operationId: open.operationId, summary: open.plan.summary, state: open.state }
+          : null,
+        ...extra,
+      });
+      return { planned, status };
+    },
+    async close() {
+      for (const e of Object.values(etcd)) e.close();
+      await observer.close();
+      await clients.close();
+    },
+  };
+}
