@@ -1,0 +1,297 @@
+// The Compute API clients kube-ha uses, against real GCE (Application Default
+// Credentials) or the lab's plain-HTTP server on loopback. Loaded lazily: the
+// client library costs seconds and ~100 MB, and must stay off startup paths.
+// Only the clients used are imported (not the package index, which loads all
+// ~120 of them); the package is pinned, so their paths are stable.
+import type {
+  AddressesClient,
+  DisksClient,
+  ForwardingRulesClient,
+  GlobalOperationsClient,
+  InstancesClient,
+  RegionOperationsClient,
+  RegionsClient,
+  TargetPoolsClient,
+  ZoneOperationsClient,
+  ZonesClient,
+} from '@google-cloud/compute';
+import type { ClientOptions } from 'google-gax';
+import { type GceOperation, toGceApiError } from './operations.js';
+
+export interface ComputeClientOptions {
+  /** `http://127.x.y.z:port` for the lab (or any http[s] URL); null for real GCE with Application Default Credentials. */
+  endpoint: string | null;
+  /** Per-request timeout (the library ignores per-call timeouts in REST mode; this one is the transport's). */
+  timeoutMs: number;
+}
+
+/** The legacy health check resource (REST JSON of compute#httpHealthCheck). */
+export interface HttpHealthCheck {
+  kind?: string;
+  id?: string;
+  creationTimestamp?: string;
+  name?: string;
+  description?: string;
+  host?: string;
+  requestPath?: string;
+  port?: number;
+  checkIntervalSec?: number;
+  timeoutSec?: number;
+  unhealthyThreshold?: number;
+  healthyThreshold?: number;
+  selfLink?: string;
+}
+
+/** What `insert`/`delete` resolve to, shaped like the generated clients' first tuple element. */
+export interface OperationHandle {
+  latestResponse: GceOperation;
+  name: string;
+  done: boolean;
+}
+
+/** Whatever can send an authenticated request: google-auth-library's GoogleAuth or PassThroughClient. */
+interface RequestSender {
+  request(opts: {
+    url: string;
+    method: string;
+    data?: unknown;
+    responseType: 'json';
+  }): Promise<{ data: unknown }>;
+}
+
+/**
+ * The legacy global httpHealthChecks API, the only health checks target pools
+ * accept. @google-cloud/compute 6.15.0 no longer ships a client for it, so
+ * this one speaks its REST paths directly, with the same auth and timeout.
+ */
+export class HttpHealthChecksClient {
+  constructor(
+    private readonly base: string,
+    private readonly auth: RequestSender,
+  ) {}
+
+  private async call<T>(
+    method: string,
+    path: string,
+    query: Record<string, string | undefined>,
+    data?: unknown,
+  ): Promise<T> {
+    const qs = Object.entries(query)
+      .filter((e): e is [string, string] => e[1] !== undefined && e[1] !== '')
+      .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v)}`)
+      .join('&');
+    try {
+      const res = await this.auth.request({
+        url: `${this.base}/compute/v1/${path}${qs ? `?${qs}` : ''}`,
+        method,
+        ...(data === undefined ? {} : { data }),
+        responseType: 'json',
+      });
+      return res.data as T;
+    } catch (err) {
+      throw toGceApiError(err);
+    }
+  }
+
+  private handle(op: GceOperation): [OperationHandle] {
+    return [{ latestResponse: op, name: op.name ?? '', done: op.status === 'DONE' }];
+  }
+
+  async get(r: { project: string; httpHealthCheck: string }): Promise<[HttpHealthCheck]> {
+    return [
+      await this.call(
+        'GET',
+        `projects/${enc(r.project)}/global/httpHealthChecks/${enc(r.httpHealthCheck)}`,
+        {},
+      ),
+    ];
+  }
+
+  /** Every page, like the generated clients' `list` with autoPaginate. */
+  async list(r: {
+    project: string;
+    filter?: string;
+    orderBy?: string;
+    maxResults?: number;
+  }): Promise<[HttpHealthCheck[]]> {
+    const out: HttpHealthCheck[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.call<{ items?: HttpHealthCheck[]; nextPageToken?: string }>(
+        'GET',
+        `projects/${enc(r.project)}/global/httpHealthChecks`,
+        { filter: r.filter, orderBy: r.orderBy, maxResults: r.maxResults?.toString(), pageToken },
+      );
+      out.push(...(page.items ?? []));
+      pageToken = page.nextPageToken || undefined;
+    } while (pageToken);
+    return [out];
+  }
+
+  async insert(r: {
+    project: string;
+    httpHealthCheckResource: Omit<HttpHealthCheck, 'kind' | 'id' | 'selfLink'>;
+    requestId?: string;
+  }) {
+    const op = await this.call<GceOperation>(
+      'POST',
+      `projects/${enc(r.project)}/global/httpHealthChecks`,
+      { requestId: r.requestId },
+      r.httpHealthCheckResource,
+    );
+    return this.handle(op);
+  }
+
+  async delete(r: { project: string; httpHealthCheck: string; requestId?: string }) {
+    const op = await this.call<GceOperation>(
+      'DELETE',
+      `projects/${enc(r.project)}/global/httpHealthChecks/${enc(r.httpHealthCheck)}`,
+      { requestId: r.requestId },
+    );
+    return this.handle(op);
+  }
+
+  async close(): Promise<void> {}
+}
+
+function enc(s: string): string {
+  return encodeURIComponent(s);
+}
+
+export interface ComputeClients {
+  instances: InstancesClient;
+  disks: DisksClient;
+  addresses: AddressesClient;
+  targetPools: TargetPoolsClient;
+  forwardingRules: ForwardingRulesClient;
+  httpHealthChecks: HttpHealthChecksClient;
+  zones: ZonesClient;
+  regions: RegionsClient;
+  zoneOperations: ZoneOperationsClient;
+  regionOperations: RegionOperationsClient;
+  globalOperations: GlobalOperationsClient;
+  /** Closes every client made so far; using one afterwards throws. */
+  close(): Promise<void>;
+}
+
+export async function createComputeClients(o: ComputeClientOptions): Promise<ComputeClients> {
+  if (!(o.timeoutMs > 0)) throw new Error('createComputeClients: timeoutMs must be positive');
+  const [gax, inst, disk, addr, tp, fr, zone, region, zop, rop, gop] = await Promise.all([
+    import('google-gax'),
+    import('@google-cloud/compute/build/src/v1/instances_client.js'),
+    import('@google-cloud/compute/build/src/v1/disks_client.js'),
+    import('@google-cloud/compute/build/src/v1/addresses_client.js'),
+    import('@google-cloud/compute/build/src/v1/target_pools_client.js'),
+    import('@google-cloud/compute/build/src/v1/forwarding_rules_client.js'),
+    import('@google-cloud/compute/build/src/v1/zones_client.js'),
+    import('@google-cloud/compute/build/src/v1/regions_client.js'),
+    import('@google-cloud/compute/build/src/v1/zone_operations_client.js'),
+    import('@google-cloud/compute/build/src/v1/region_operations_client.js'),
+    import('@google-cloud/compute/build/src/v1/global_operations_client.js'),
+  ]);
+  const transporterOptions = { timeout: o.timeoutMs };
+  let opts: ClientOptions;
+  let sender: RequestSender;
+  let base: string;
+  if (o.endpoint === null) {
+    // One GoogleAuth for all clients: one token cache, one transport timeout.
+    const auth = new gax.GoogleAuth({
+      scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+      clientOptions: { transporterOptions },
+    });
+    opts = { fallback: true, auth };
+    sender = auth as unknown as RequestSender;
+    base = 'https://compute.googleapis.com';
+  } else {
+    let url: URL;
+    try {
+      url = new URL(o.endpoint);
+    } catch {
+      throw new Error(`not a Compute endpoint URL: ${o.endpoint}`);
+    }
+    if (url.protocol !== 'http:' && url.protocol !== 'https:')
+      throw new Error(`Compute endpoint must be http(s): ${o.endpoint}`);
+    const protocol = url.protocol.slice(0, -1);
+    const port = url.port ? Number(url.port) : protocol === 'http' ? 80 : 443;
+    // No credentials: without an auth client the library rejects *and* raises an unhandled rejection.
+    const authClient = new gax.googleAuthLibrary.PassThroughClient({ transporterOptions });
+    opts = { apiEndpoint: url.hostname, port, protocol, fallback: true, authClient };
+    sender = authClient as unknown as RequestSender;
+    base = `${protocol}://${url.host}`;
+  }
+  // Each client gets its own copy of the options (the library writes defaults
+  // into them), and is built on first use: every construction hashes the
+  // library's 11 MB proto JSON (~80 ms of CPU), and most callers need a few.
+  const made: { close(): Promise<void> }[] = [];
+  const lazy = <T extends { close(): Promise<void> }>(make: () => T): (() => T) => {
+    let client: T | undefined;
+    return () => {
+      if (!client) {
+        client = make();
+        made.push(client);
+      }
+      return client;
+    };
+  };
+  const c = <T extends { close(): Promise<void> }>(Ctor: new (o: ClientOptions) => T) =>
+    lazy(() => new Ctor({ ...opts }));
+  const get = {
+    instances: c(inst.InstancesClient),
+    disks: c(disk.DisksClient),
+    addresses: c(addr.AddressesClient),
+    targetPools: c(tp.TargetPoolsClient),
+    forwardingRules: c(fr.ForwardingRulesClient),
+    httpHealthChecks: lazy(() => new HttpHealthChecksClient(base, sender)),
+    zones: c(zone.ZonesClient),
+    regions: c(region.RegionsClient),
+    zoneOperations: c(zop.ZoneOperationsClient),
+    regionOperations: c(rop.RegionOperationsClient),
+    globalOperations: c(gop.GlobalOperationsClient),
+  };
+  let closed = false;
+  const live =
+    <T>(f: () => T) =>
+    () => {
+      if (closed) throw new Error('the Compute clients are closed');
+      return f();
+    };
+  return {
+    get instances() {
+      return live(get.instances)();
+    },
+    get disks() {
+      return live(get.disks)();
+    },
+    get addresses() {
+      return live(get.addresses)();
+    },
+    get targetPools() {
+      return live(get.targetPools)();
+    },
+    get forwardingRules() {
+      return live(get.forwardingRules)();
+    },
+    get httpHealthChecks() {
+      return live(get.httpHealthChecks)();
+    },
+    get zones() {
+      return live(get.zones)();
+    },
+    get regions() {
+      return live(get.regions)();
+    },
+    get zoneOperations() {
+      return live(get.zoneOperations)();
+    },
+    get regionOperations() {
+      return live(get.regionOperations)();
+    },
+    get globalOperations() {
+      return live(get.globalOperations)();
+    },
+    async close() {
+      closed = true;
+      await Promise.all(made.map((x) => x.close()));
+    },
+  };
+}

@@ -1,0 +1,285 @@
+// Regional static addresses: insert (the lab's allocator picks the IP unless
+// one is given), get, list, aggregatedList, delete (refused while IN_USE);
+// plus claiming and releasing an address for an instance or forwarding rule.
+import { bodyObject, isIPv4, labelsAt, stringAt } from '../body.js';
+import type { ActionSpec, ServiceContext } from '../context.js';
+import { ApiError, alreadyExists, inUse, invalidField, notReady } from '../errors.js';
+import { fingerprintOf, newId, timestamp } from '../ids.js';
+import { checkName, pathOf, regionOfZone } from '../names.js';
+import type { Entry } from '../state.js';
+import type { AddressResource, IPKind } from '../types.js';
+import {
+  aggregatedList,
+  idempotent,
+  lookup,
+  nameParam,
+  nameTaken,
+  type Route,
+  regionParam,
+  regionScope,
+  removeFrom,
+  scopedList,
+  startOperation,
+} from './common.js';
+
+const QUOTA: Record<IPKind, string> = {
+  internal: 'INTERNAL_ADDRESSES',
+  external: 'IN_USE_ADDRESSES',
+  static: 'STATIC_ADDRESSES',
+};
+
+/** Asks the lab for an address; its refusal looks like GCE's quota error. */
+export function allocateIP(
+  ctx: ServiceContext,
+  kind: IPKind,
+  where: { zone?: string; region?: string },
+): string {
+  const region = where.region ?? (where.zone ? regionOfZone(where.zone) : '');
+  try {
+    return ctx.hooks.allocateIP(kind, where);
+  } catch (err) {
+    throw new ApiError(
+      403,
+      'quotaExceeded',
+      `Quota '${QUOTA[kind]}' exceeded.  Limit: 0.0 in region ${region}. (${err instanceof Error ? err.message : String(err)})`,
+    );
+  }
+}
+
+export function findAddressByIP(
+  ctx: ServiceContext,
+  ip: string,
+): [string, Entry<AddressResource>] | undefined {
+  return ctx.state.addresses.entries().find(([, e]) => e.res.address === ip);
+}
+
+/**
+ * The RESERVED external address of `region` with this IP, which a request
+ * wants to use; `field` names the request field that asked for it.
+ */
+export function checkStaticAddress(
+  ctx: ServiceContext,
+  region: string,
+  ip: string,
+  field: string,
+): Entry<AddressResource> {
+  const found = findAddressByIP(ctx, ip);
+  if (!found || found[0] !== `${region}/${found[1].res.name}`) {
+    throw invalidField(
+      field,
+      ip,
+      `The specified external IP address '${ip}' was not found in region '${region}'.`,
+    );
+  }
+  const e = found[1];
+  const path = ctx.links.regional(region, 'addresses', e.res.name);
+  if (e.res.addressType !== 'EXTERNAL')
+    throw invalidField(field, ip, `The address '${path}' is not an external address.`);
+  if (e.meta.pending) throw notReady(path);
+  const user = e.res.users?.[0];
+  if (user) throw inUse('address', path, pathOf(user));
+  return e;
+}
+
+/** Makes the address IN_USE by `userUrl` (after checkStaticAddress). */
+export function claimAddress(e: Entry<AddressResource>, userUrl: string): void {
+  e.res.users = [userUrl];
+  e.res.status = 'IN_USE';
+}
+
+export function claimStaticAddress(
+  ctx: ServiceContext,
+  region: string,
+  ip: string,
+  userUrl: string,
+  field: string,
+): void {
+  claimAddress(checkStaticAddress(ctx, region, ip, field), userUrl);
+}
+
+/** The user gives the address back: RESERVED again once nobody uses it. */
+export function releaseStaticAddress(ctx: ServiceContext, ip: string, userUrl: string): boolean {
+  const found = findAddressByIP(ctx, ip);
+  if (!found?.[1].res.users?.includes(userUrl)) return false;
+  const e = found[1];
+  const users = removeFrom(e.res.users, userUrl);
+  if (users) e.res.users = users;
+  else {
+    delete e.res.users;
+    e.res.status = 'RESERVED';
+  }
+  return true;
+}
+
+function releaseAllocated(ctx: ServiceContext, e: Entry<AddressResource> | undefined): void {
+  for (const ip of e?.meta.allocatedIPs ?? []) ctx.releaseIP(ip);
+}
+
+export const addressActions: Record<string, ActionSpec> = {
+  'addresses.insert': {
+    onRestart: 'rollback',
+    commit: (ctx, a) => {
+      const e = ctx.state.addresses.get(a.key);
+      if (!e) return;
+      delete e.meta.pending;
+      e.res.status = e.res.users ? 'IN_USE' : 'RESERVED';
+    },
+    rollback: (ctx, a) => {
+      releaseAllocated(ctx, ctx.state.addresses.get(a.key));
+      ctx.state.addresses.delete(a.key);
+    },
+  },
+  'addresses.delete': {
+    onRestart: 'commit',
+    commit: (ctx, a) => {
+      releaseAllocated(ctx, ctx.state.addresses.get(a.key));
+      ctx.state.addresses.delete(a.key);
+    },
+    rollback: () => {},
+  },
+};
+
+export const addressRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: 'regions/:region/addresses',
+    api: 'addresses.insert',
+    mutation: true,
+    handler: (ctx, req) => {
+      const region = regionParam(ctx, req);
+      const body = bodyObject(req.body);
+      return idempotent(ctx, req, () => {
+        const name = checkName(body.name, 'resource.name');
+        const path = ctx.links.regional(region, 'addresses', name);
+        const addressType = stringAt(body, 'addressType', 'resource.addressType') ?? 'EXTERNAL';
+        if (addressType !== 'EXTERNAL' && addressType !== 'INTERNAL') {
+          throw invalidField('resource.addressType', addressType, 'Must be EXTERNAL or INTERNAL.');
+        }
+        const networkTier = stringAt(body, 'networkTier', 'resource.networkTier') ?? 'PREMIUM';
+        if (networkTier !== 'PREMIUM' && networkTier !== 'STANDARD') {
+          throw invalidField('resource.networkTier', networkTier, 'Must be PREMIUM or STANDARD.');
+        }
+        const description = stringAt(body, 'description', 'resource.description');
+        labelsAt(body, 'labels', 'resource.labels');
+        const given = stringAt(body, 'address', 'resource.address');
+        if (given !== undefined && !isIPv4(given))
+          throw invalidField('resource.address', given, 'Must be an IPv4 address.');
+        if (nameTaken(ctx, 'addresses', `${region}/${name}`)) throw alreadyExists(path);
+        if (given !== undefined && findAddressByIP(ctx, given)) {
+          throw invalidField('resource.address', given, 'The specified IP address is already reserved.');
+        }
+        const ip = given ?? allocateIP(ctx, addressType === 'INTERNAL' ? 'internal' : 'static', { region });
+        const l = ctx.links;
+        const res: AddressResource = {
+          kind: 'compute#address',
+          id: newId(),
+          creationTimestamp: timestamp(ctx.now()),
+          name,
+          ...(description ? { description } : {}),
+          address: ip,
+          status: 'RESERVING',
+          region: l.url(l.regionPath(region)),
+          selfLink: l.url(path),
+          networkTier,
+          addressType,
+          labelFingerprint: fingerprintOf({}),
+        };
+        const key = `${region}/${name}`;
+        ctx.state.addresses.set(key, {
+          res,
+          meta: {
+            pending: true,
+            createdAtMs: ctx.now(),
+            ...(given === undefined ? { allocatedIPs: [ip] } : {}),
+          },
+        });
+        return startOperation(
+          ctx,
+          'addresses.insert',
+          { region, name },
+          {
+            scope: regionScope(region),
+            operationType: 'insert',
+            targetLink: res.selfLink,
+            targetId: res.id,
+            action: { type: 'addresses.insert', key },
+          },
+        );
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'regions/:region/addresses/:name',
+    api: 'addresses.get',
+    handler: (ctx, req) => {
+      const region = regionParam(ctx, req);
+      const name = nameParam(req);
+      const [, e] = lookup<AddressResource>(
+        ctx,
+        'addresses',
+        `${region}/`,
+        name,
+        ctx.links.regional(region, 'addresses', name),
+      );
+      return { body: structuredClone(e.res) };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'regions/:region/addresses',
+    api: 'addresses.list',
+    handler: (ctx, req) => {
+      const region = regionParam(ctx, req);
+      return scopedList(ctx, req, {
+        kind: 'compute#addressList',
+        table: 'addresses',
+        location: region,
+        path: `${ctx.links.regionPath(region)}/addresses`,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'aggregated/addresses',
+    api: 'addresses.aggregatedList',
+    handler: (ctx, req) =>
+      aggregatedList(ctx, req, {
+        api: 'addresses.aggregatedList',
+        kind: 'compute#addressAggregatedList',
+        listKey: 'addresses',
+        table: 'addresses',
+        scope: 'regions',
+        collection: 'addresses',
+      }),
+  },
+  {
+    method: 'DELETE',
+    pattern: 'regions/:region/addresses/:name',
+    api: 'addresses.delete',
+    mutation: true,
+    handler: (ctx, req) => {
+      const region = regionParam(ctx, req);
+      const name = nameParam(req);
+      return idempotent(ctx, req, () => {
+        const path = ctx.links.regional(region, 'addresses', name);
+        const [key, e] = lookup<AddressResource>(ctx, 'addresses', `${region}/`, name, path);
+        ctx.checkNotBusy(e, path);
+        const user = e.res.users?.[0];
+        if (user) throw inUse('address', ctx.links.regional(region, 'addresses', e.res.name), pathOf(user));
+        return startOperation(
+          ctx,
+          'addresses.delete',
+          { region, name: e.res.name },
+          {
+            scope: regionScope(region),
+            operationType: 'delete',
+            targetLink: e.res.selfLink,
+            targetId: e.res.id,
+            action: { type: 'addresses.delete', key },
+          },
+        );
+      });
+    },
+  },
+];

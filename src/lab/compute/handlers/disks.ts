@@ -1,0 +1,226 @@
+// disks: insert, get, list, aggregatedList, delete (refused while attached).
+// Instance inserts also create disks here (initializeParams).
+
+import { bodyObject, intAt, labelsAt, stringAt } from '../body.js';
+import type { ActionSpec, ServiceContext } from '../context.js';
+import { alreadyExists, inUse, invalidField } from '../errors.js';
+import { fingerprintOf, newId, timestamp } from '../ids.js';
+import { checkName, expectRef, pathOf } from '../names.js';
+import type { ActionRecord, Entry } from '../state.js';
+import type { DiskResource } from '../types.js';
+import {
+  aggregatedList,
+  idempotent,
+  lookup,
+  nameParam,
+  nameTaken,
+  type Route,
+  scopedList,
+  startOperation,
+  zoneParam,
+  zoneScope,
+} from './common.js';
+
+export const DISK_TYPES = ['pd-standard', 'pd-balanced', 'pd-ssd', 'pd-extreme', 'hyperdisk-balanced'];
+
+/** Reads a disk type reference (`zones/Z/diskTypes/T`, or a bare type as GCE allows in initializeParams). */
+export function diskTypeUrl(
+  ctx: ServiceContext,
+  zone: string,
+  ref: string | undefined,
+  field: string,
+  allowBare: boolean,
+): string {
+  const type = ref ?? 'pd-standard';
+  let name = type;
+  if (ref !== undefined && !(allowBare && /^[a-z0-9-]+$/.test(type))) {
+    const p = expectRef(type, field, ctx.links, 'zones', 'diskTypes');
+    if (p.location !== zone) throw invalidField(field, type, `Disk type must be in zone '${zone}'.`);
+    name = p.name;
+  }
+  if (!DISK_TYPES.includes(name))
+    throw invalidField(field, type, `Disk type '${name}' does not exist in zone '${zone}'.`);
+  return ctx.links.url(ctx.links.zonal(zone, 'diskTypes', name));
+}
+
+/** A new disk record, CREATING until its (or its instance's) operation commits. */
+export function newDisk(
+  ctx: ServiceContext,
+  zone: string,
+  name: string,
+  o: {
+    sizeGb: number;
+    typeUrl: string;
+    sourceImage?: string;
+    description?: string;
+    labels?: Record<string, string>;
+  },
+): Entry<DiskResource> {
+  const l = ctx.links;
+  const res: DiskResource = {
+    kind: 'compute#disk',
+    id: newId(),
+    creationTimestamp: timestamp(ctx.now()),
+    name,
+    ...(o.description ? { description: o.description } : {}),
+    sizeGb: String(o.sizeGb),
+    zone: l.url(l.zonePath(zone)),
+    status: 'CREATING',
+    selfLink: l.url(l.zonal(zone, 'disks', name)),
+    type: o.typeUrl,
+    ...(o.sourceImage ? { sourceImage: o.sourceImage } : {}),
+    ...(o.labels ? { labels: o.labels } : {}),
+    labelFingerprint: fingerprintOf(o.labels ?? {}),
+    physicalBlockSizeBytes: '4096',
+  };
+  return { res, meta: { pending: true, createdAtMs: ctx.now() } };
+}
+
+function diskEntry(ctx: ServiceContext, a: ActionRecord): Entry<DiskResource> | undefined {
+  return ctx.state.disks.get(a.key);
+}
+
+export const diskActions: Record<string, ActionSpec> = {
+  'disks.insert': {
+    onRestart: 'rollback',
+    commit: (ctx, a) => {
+      const e = diskEntry(ctx, a);
+      if (!e) return;
+      delete e.meta.pending;
+      e.res.status = 'READY';
+    },
+    rollback: (ctx, a) => ctx.state.disks.delete(a.key),
+  },
+  'disks.delete': {
+    onRestart: 'commit',
+    commit: (ctx, a) => ctx.state.disks.delete(a.key),
+    rollback: (ctx, a) => {
+      const e = diskEntry(ctx, a);
+      if (e) e.res.status = 'READY';
+    },
+  },
+};
+
+export const diskRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: 'zones/:zone/disks',
+    api: 'disks.insert',
+    mutation: true,
+    handler: (ctx, req) => {
+      const zone = zoneParam(ctx, req);
+      const body = bodyObject(req.body);
+      return idempotent(ctx, req, () => {
+        const name = checkName(body.name, 'resource.name');
+        const path = ctx.links.zonal(zone, 'disks', name);
+        const sourceImage = stringAt(body, 'sourceImage', 'resource.sourceImage');
+        const sizeGb = intAt(body, 'sizeGb', 'resource.sizeGb', 1, 65536) ?? 10;
+        const typeUrl = diskTypeUrl(
+          ctx,
+          zone,
+          stringAt(body, 'type', 'resource.type'),
+          'resource.type',
+          false,
+        );
+        const description = stringAt(body, 'description', 'resource.description');
+        const labels = labelsAt(body, 'labels', 'resource.labels');
+        if (nameTaken(ctx, 'disks', `${zone}/${name}`)) throw alreadyExists(path);
+        const entry = newDisk(ctx, zone, name, {
+          sizeGb,
+          typeUrl,
+          ...(sourceImage ? { sourceImage } : {}),
+          ...(description ? { description } : {}),
+          ...(labels ? { labels } : {}),
+        });
+        ctx.state.disks.set(`${zone}/${name}`, entry);
+        return startOperation(
+          ctx,
+          'disks.insert',
+          { zone, name },
+          {
+            scope: zoneScope(zone),
+            operationType: 'insert',
+            targetLink: entry.res.selfLink,
+            targetId: entry.res.id,
+            action: { type: 'disks.insert', key: `${zone}/${name}` },
+          },
+        );
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'zones/:zone/disks/:name',
+    api: 'disks.get',
+    handler: (ctx, req) => {
+      const zone = zoneParam(ctx, req);
+      const name = nameParam(req);
+      const [, e] = lookup<DiskResource>(
+        ctx,
+        'disks',
+        `${zone}/`,
+        name,
+        ctx.links.zonal(zone, 'disks', name),
+      );
+      return { body: structuredClone(e.res) };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'zones/:zone/disks',
+    api: 'disks.list',
+    handler: (ctx, req) => {
+      const zone = zoneParam(ctx, req);
+      return scopedList(ctx, req, {
+        kind: 'compute#diskList',
+        table: 'disks',
+        location: zone,
+        path: `${ctx.links.zonePath(zone)}/disks`,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'aggregated/disks',
+    api: 'disks.aggregatedList',
+    handler: (ctx, req) =>
+      aggregatedList(ctx, req, {
+        api: 'disks.aggregatedList',
+        kind: 'compute#diskAggregatedList',
+        listKey: 'disks',
+        table: 'disks',
+        scope: 'zones',
+        collection: 'disks',
+      }),
+  },
+  {
+    method: 'DELETE',
+    pattern: 'zones/:zone/disks/:name',
+    api: 'disks.delete',
+    mutation: true,
+    handler: (ctx, req) => {
+      const zone = zoneParam(ctx, req);
+      const name = nameParam(req);
+      return idempotent(ctx, req, () => {
+        const path = ctx.links.zonal(zone, 'disks', name);
+        const [key, e] = lookup<DiskResource>(ctx, 'disks', `${zone}/`, name, path);
+        ctx.checkNotBusy(e, path);
+        const user = e.res.users?.[0];
+        if (user) throw inUse('disk', ctx.links.zonal(zone, 'disks', e.res.name), pathOf(user));
+        e.res.status = 'DELETING';
+        return startOperation(
+          ctx,
+          'disks.delete',
+          { zone, name: e.res.name },
+          {
+            scope: zoneScope(zone),
+            operationType: 'delete',
+            targetLink: e.res.selfLink,
+            targetId: e.res.id,
+            action: { type: 'disks.delete', key },
+          },
+        );
+      });
+    },
+  },
+];

@@ -1,0 +1,302 @@
+// instances: get, list, aggregatedList, insert (instance-insert.ts), delete,
+// setMetadata (fingerprint-checked), setLabels, addAccessConfig,
+// deleteAccessConfig.
+import { bodyObject, labelsAt, stringAt } from '../body.js';
+import type { ActionSpec, ServiceContext } from '../context.js';
+import { ApiError, conditionNotMet, invalid, invalidField, requiredField } from '../errors.js';
+import { fingerprintOf, newId } from '../ids.js';
+import { regionOfZone } from '../names.js';
+import type { ActionRecord, Entry } from '../state.js';
+import type { AccessConfigResource, InstanceResource, MetadataItem } from '../types.js';
+import { allocateIP, claimAddress, releaseStaticAddress } from './addresses.js';
+import {
+  type ApiRequest,
+  aggregatedList,
+  idempotent,
+  lookup,
+  nameParam,
+  type Route,
+  scopedList,
+  startOperation,
+  zoneParam,
+  zoneScope,
+} from './common.js';
+import { insertInstance, readAccessConfig, readMetadataItems } from './instance-insert.js';
+import { instanceLifecycleActions, stopWork } from './instance-lifecycle.js';
+
+function target(
+  ctx: ServiceContext,
+  req: ApiRequest,
+): { zone: string; key: string; e: Entry<InstanceResource>; path: string } {
+  const zone = zoneParam(ctx, req);
+  const name = nameParam(req);
+  const path = ctx.links.zonal(zone, 'instances', name);
+  const [key, e] = lookup<InstanceResource>(ctx, 'instances', `${zone}/`, name, path);
+  return { zone, key, e, path: ctx.links.zonal(zone, 'instances', e.res.name) };
+}
+
+function nicOf(e: Entry<InstanceResource>, req: ApiRequest) {
+  const name = req.query.get('networkInterface');
+  if (!name) throw requiredField('networkInterface');
+  const nic = e.res.networkInterfaces.find((n) => n.name === name);
+  if (!nic) throw invalidField('networkInterface', name, `No network interface named '${name}'.`);
+  return nic;
+}
+
+function entryOf(ctx: ServiceContext, a: ActionRecord): Entry<InstanceResource> | undefined {
+  return ctx.state.instances.get(a.key);
+}
+
+function modify(
+  ctx: ServiceContext,
+  req: ApiRequest,
+  api: string,
+  prepare: (t: ReturnType<typeof target>) => Record<string, unknown>,
+) {
+  const t = target(ctx, req);
+  ctx.checkNotBusy(t.e, t.path);
+  const data = prepare(t);
+  const operationType = api.slice('instances.'.length);
+  return startOperation(
+    ctx,
+    api,
+    { zone: t.zone, name: t.e.res.name },
+    {
+      scope: zoneScope(t.zone),
+      operationType,
+      targetLink: t.e.res.selfLink,
+      targetId: t.e.res.id,
+      action: { type: api, key: t.key, data },
+    },
+  );
+}
+
+const changeActions: Record<string, ActionSpec> = {
+  'instances.setMetadata': {
+    onRestart: 'commit',
+    commit: (ctx, a) => {
+      const e = entryOf(ctx, a);
+      if (!e) return;
+      const items = (a.data?.items as MetadataItem[] | undefined) ?? [];
+      e.res.metadata = {
+        kind: 'compute#metadata',
+        fingerprint: String(a.data?.fingerprint),
+        ...(items.length > 0 ? { items } : {}),
+      };
+    },
+    rollback: () => {},
+  },
+  'instances.setLabels': {
+    onRestart: 'commit',
+    commit: (ctx, a) => {
+      const e = entryOf(ctx, a);
+      if (!e) return;
+      const labels = a.data?.labels as Record<string, string> | undefined;
+      if (labels) e.res.labels = labels;
+      else delete e.res.labels;
+      e.res.labelFingerprint = String(a.data?.labelFingerprint);
+    },
+    rollback: () => {},
+  },
+  'instances.addAccessConfig': {
+    onRestart: 'commit',
+    commit: (ctx, a) => {
+      const e = entryOf(ctx, a);
+      const nic = e?.res.networkInterfaces.find((n) => n.name === a.data?.nic);
+      if (!e || !nic) return;
+      nic.accessConfigs = [...(nic.accessConfigs ?? []), a.data?.accessConfig as AccessConfigResource];
+      nic.fingerprint = fingerprintOf([nic.networkIP, nic.accessConfigs, newId()]);
+      if (a.data?.allocated) e.meta.allocatedIPs = [...(e.meta.allocatedIPs ?? []), String(a.data.allocated)];
+    },
+    rollback: (ctx, a) => {
+      const ac = a.data?.accessConfig as AccessConfigResource | undefined;
+      if (a.data?.allocated) ctx.releaseIP(String(a.data.allocated));
+      else if (ac) releaseStaticAddress(ctx, ac.natIP, entryOf(ctx, a)?.res.selfLink ?? '');
+    },
+  },
+  'instances.deleteAccessConfig': {
+    onRestart: 'commit',
+    commit: (ctx, a) => {
+      const e = entryOf(ctx, a);
+      const nic = e?.res.networkInterfaces.find((n) => n.name === a.data?.nic);
+      if (!e || !nic) return;
+      const ac = nic.accessConfigs?.find((x) => x.name === a.data?.name);
+      if (!ac) return;
+      const rest = (nic.accessConfigs ?? []).filter((x) => x !== ac);
+      if (rest.length > 0) nic.accessConfigs = rest;
+      else delete nic.accessConfigs;
+      nic.fingerprint = fingerprintOf([nic.networkIP, rest, newId()]);
+      if (e.meta.allocatedIPs?.includes(ac.natIP)) {
+        ctx.releaseIP(ac.natIP);
+        e.meta.allocatedIPs = e.meta.allocatedIPs.filter((ip) => ip !== ac.natIP);
+      } else releaseStaticAddress(ctx, ac.natIP, e.res.selfLink);
+    },
+    rollback: () => {},
+  },
+};
+
+export const instanceActions: Record<string, ActionSpec> = { ...instanceLifecycleActions, ...changeActions };
+
+export const instanceRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: 'zones/:zone/instances',
+    api: 'instances.insert',
+    mutation: true,
+    handler: insertInstance,
+  },
+  {
+    method: 'GET',
+    pattern: 'zones/:zone/instances/:name',
+    api: 'instances.get',
+    handler: (ctx, req) => ({ body: structuredClone(target(ctx, req).e.res) }),
+  },
+  {
+    method: 'GET',
+    pattern: 'zones/:zone/instances',
+    api: 'instances.list',
+    handler: (ctx, req) => {
+      const zone = zoneParam(ctx, req);
+      return scopedList(ctx, req, {
+        kind: 'compute#instanceList',
+        table: 'instances',
+        location: zone,
+        path: `${ctx.links.zonePath(zone)}/instances`,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'aggregated/instances',
+    api: 'instances.aggregatedList',
+    handler: (ctx, req) =>
+      aggregatedList(ctx, req, {
+        api: 'instances.aggregatedList',
+        kind: 'compute#instanceAggregatedList',
+        listKey: 'instances',
+        table: 'instances',
+        scope: 'zones',
+        collection: 'instances',
+      }),
+  },
+  {
+    method: 'DELETE',
+    pattern: 'zones/:zone/instances/:name',
+    api: 'instances.delete',
+    mutation: true,
+    handler: (ctx, req) =>
+      idempotent(ctx, req, () => {
+        const t = target(ctx, req);
+        ctx.checkNotBusy(t.e, t.path);
+        if (t.e.res.deletionProtection) {
+          throw new ApiError(
+            400,
+            'resourceInUseByAnotherResource',
+            "Invalid resource usage: 'Resource cannot be deleted if it's protected against deletion.'.",
+          );
+        }
+        return startOperation(
+          ctx,
+          'instances.delete',
+          { zone: t.zone, name: t.e.res.name },
+          {
+            scope: zoneScope(t.zone),
+            operationType: 'delete',
+            targetLink: t.e.res.selfLink,
+            targetId: t.e.res.id,
+            action: { type: 'instances.delete', key: t.key, data: { prevStatus: t.e.res.status } },
+            work: () => stopWork(ctx, t.key),
+          },
+        );
+      }),
+  },
+  {
+    method: 'POST',
+    pattern: 'zones/:zone/instances/:name/setMetadata',
+    api: 'instances.setMetadata',
+    mutation: true,
+    handler: (ctx, req) => {
+      const body = bodyObject(req.body);
+      return idempotent(ctx, req, () =>
+        modify(ctx, req, 'instances.setMetadata', (t) => {
+          const fp = stringAt(body, 'fingerprint', 'metadata.fingerprint');
+          if (fp !== t.e.res.metadata.fingerprint) {
+            throw conditionNotMet('Supplied fingerprint does not match current metadata fingerprint.');
+          }
+          const items = readMetadataItems(body, 'metadata');
+          // A new fingerprint on every write: a writer holding the old one must re-read.
+          return { items, fingerprint: fingerprintOf([items, newId()]) };
+        }),
+      );
+    },
+  },
+  {
+    method: 'POST',
+    pattern: 'zones/:zone/instances/:name/setLabels',
+    api: 'instances.setLabels',
+    mutation: true,
+    handler: (ctx, req) => {
+      const body = bodyObject(req.body);
+      return idempotent(ctx, req, () =>
+        modify(ctx, req, 'instances.setLabels', (t) => {
+          const fp = stringAt(body, 'labelFingerprint', 'labelFingerprint');
+          if (fp !== t.e.res.labelFingerprint) {
+            throw conditionNotMet('Labels fingerprint either invalid or resource labels have changed');
+          }
+          const labels = labelsAt(body, 'labels', 'labels');
+          return { labels, labelFingerprint: fingerprintOf([labels ?? {}, newId()]) };
+        }),
+      );
+    },
+  },
+  {
+    method: 'POST',
+    pattern: 'zones/:zone/instances/:name/addAccessConfig',
+    api: 'instances.addAccessConfig',
+    mutation: true,
+    handler: (ctx, req) => {
+      const body = bodyObject(req.body);
+      return idempotent(ctx, req, () =>
+        modify(ctx, req, 'instances.addAccessConfig', (t) => {
+          const nic = nicOf(t.e, req);
+          if ((nic.accessConfigs ?? []).length > 0)
+            throw invalid('At most one access config currently supported.');
+          const plan = readAccessConfig(ctx, regionOfZone(t.zone), body, 'resource');
+          const allocated = plan.natIP ? undefined : allocateIP(ctx, 'external', { zone: t.zone });
+          const natIP = plan.natIP ?? allocated ?? '';
+          if (plan.address) claimAddress(plan.address, t.e.res.selfLink);
+          const accessConfig: AccessConfigResource = {
+            kind: 'compute#accessConfig',
+            type: plan.type,
+            name: plan.name,
+            natIP,
+            networkTier: plan.networkTier,
+          };
+          return { nic: nic.name, accessConfig, ...(allocated ? { allocated } : {}) };
+        }),
+      );
+    },
+  },
+  {
+    method: 'POST',
+    pattern: 'zones/:zone/instances/:name/deleteAccessConfig',
+    api: 'instances.deleteAccessConfig',
+    mutation: true,
+    handler: (ctx, req) =>
+      idempotent(ctx, req, () =>
+        modify(ctx, req, 'instances.deleteAccessConfig', (t) => {
+          const name = req.query.get('accessConfig');
+          if (!name) throw requiredField('accessConfig');
+          const nic = nicOf(t.e, req);
+          if (!nic.accessConfigs?.some((a) => a.name === name)) {
+            throw invalidField(
+              'accessConfig',
+              name,
+              `No access config named '${name}' on network interface '${nic.name}'.`,
+            );
+          }
+          return { nic: nic.name, name };
+        }),
+      ),
+  },
+];

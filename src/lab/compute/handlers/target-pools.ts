@@ -1,0 +1,398 @@
+// Regional target pools: insert (legacy httpHealthChecks that must exist),
+// get, list, aggregatedList, delete (refused while a forwarding rule uses it),
+// addInstance / removeInstance, getHealth.
+import { arrayAt, bodyObject, isObject, stringArrayAt, stringAt } from '../body.js';
+import type { ActionSpec, ServiceContext } from '../context.js';
+import { ApiError, alreadyExists, inUse, invalidField, notFound, requiredField } from '../errors.js';
+import { newId, timestamp } from '../ids.js';
+import { checkName, expectRef, parseRef, pathOf, regionOfZone } from '../names.js';
+import type { Entry } from '../state.js';
+import type {
+  ForwardingRuleResource,
+  HttpHealthCheckResource,
+  InstanceResource,
+  TargetPoolResource,
+} from '../types.js';
+import {
+  aggregatedList,
+  idempotent,
+  lookup,
+  nameParam,
+  nameTaken,
+  type Route,
+  referenced,
+  regionParam,
+  regionScope,
+  scopedList,
+  startOperation,
+} from './common.js';
+
+const SESSION_AFFINITIES = ['NONE', 'CLIENT_IP', 'CLIENT_IP_PROTO'];
+
+/** An instance reference in this region: returns its canonical URL and entry (404 if it does not exist). */
+function instanceRef(
+  ctx: ServiceContext,
+  region: string,
+  ref: unknown,
+  field: string,
+): { url: string; entry: Entry<InstanceResource> | undefined; path: string } {
+  const p = expectRef(ref, field, ctx.links, 'zones', 'instances');
+  if (!ctx.locations.hasZone(p.location)) throw invalidField(field, ref, `Unknown zone '${p.location}'.`);
+  if (regionOfZone(p.location) !== region) {
+    throw invalidField(field, ref, `Instance must be in region '${region}', the target pool's region.`);
+  }
+  const path = ctx.links.zonal(p.location, 'instances', p.name);
+  return { url: ctx.links.url(path), entry: ctx.state.instances.get(`${p.location}/${p.name}`), path };
+}
+
+function healthCheckRef(ctx: ServiceContext, ref: string, field: string): string {
+  if (parseRef(ref, ctx.project)?.collection === 'healthChecks') {
+    throw invalidField(field, ref, 'Target pools only support legacy HTTP health checks (httpHealthChecks).');
+  }
+  const p = expectRef(ref, field, ctx.links, 'global', 'httpHealthChecks');
+  const path = ctx.links.global('httpHealthChecks', p.name);
+  referenced<HttpHealthCheckResource>(ctx, 'httpHealthChecks', p.name, path);
+  return ctx.links.url(path);
+}
+
+/** `{"instances":[{"instance": URL}]}` of addInstance/removeInstance. */
+function memberRefs(body: Record<string, unknown>): string[] {
+  const list = arrayAt(body, 'instances', 'resource.instances');
+  if (list.length === 0) throw requiredField('resource.instances');
+  return list.map((item, i) => {
+    if (!isObject(item)) throw invalidField(`resource.instances[${i}]`, item, 'Must be an object.');
+    const ref = stringAt(item, 'instance', `resource.instances[${i}].instance`);
+    if (!ref) throw requiredField(`resource.instances[${i}].instance`);
+    return ref;
+  });
+}
+
+export const targetPoolActions: Record<string, ActionSpec> = {
+  'targetPools.insert': {
+    onRestart: 'rollback',
+    commit: (ctx, a) => {
+      const e = ctx.state.targetPools.get(a.key);
+      if (e) delete e.meta.pending;
+    },
+    rollback: (ctx, a) => ctx.state.targetPools.delete(a.key),
+  },
+  'targetPools.delete': {
+    onRestart: 'commit',
+    commit: (ctx, a) => ctx.state.targetPools.delete(a.key),
+    rollback: () => {},
+  },
+  'targetPools.addInstance': {
+    onRestart: 'commit',
+    commit: (ctx, a) => {
+      const e = ctx.state.targetPools.get(a.key);
+      if (!e) return;
+      const urls = (a.data?.instances as string[] | undefined) ?? [];
+      const members = e.res.instances ?? [];
+      e.meta.memberSince ??= {};
+      for (const u of urls) {
+        if (!members.includes(u)) members.push(u);
+        e.meta.memberSince[u] = ctx.now();
+      }
+      if (members.length > 0) e.res.instances = members;
+    },
+    rollback: () => {},
+  },
+  'targetPools.removeInstance': {
+    onRestart: 'commit',
+    commit: (ctx, a) => {
+      const e = ctx.state.targetPools.get(a.key);
+      if (!e) return;
+      const urls = (a.data?.instances as string[] | undefined) ?? [];
+      const left = (e.res.instances ?? []).filter((u) => !urls.includes(u));
+      if (left.length > 0) e.res.instances = left;
+      else delete e.res.instances;
+      for (const u of urls) delete e.meta.memberSince?.[u];
+    },
+    rollback: () => {},
+  },
+};
+
+function poolMutation(
+  api: 'targetPools.addInstance' | 'targetPools.removeInstance',
+  check: (ctx: ServiceContext, pool: Entry<TargetPoolResource>, region: string, refs: string[]) => string[],
+): Route {
+  return {
+    method: 'POST',
+    pattern: `regions/:region/targetPools/:name/${api.slice('targetPools.'.length)}`,
+    api,
+    mutation: true,
+    handler: (ctx, req) => {
+      const region = regionParam(ctx, req);
+      const name = nameParam(req);
+      const body = bodyObject(req.body);
+      return idempotent(ctx, req, () => {
+        const path = ctx.links.regional(region, 'targetPools', name);
+        const [key, pool] = lookup<TargetPoolResource>(ctx, 'targetPools', `${region}/`, name, path);
+        ctx.checkNotBusy(pool, path);
+        const urls = check(ctx, pool, region, memberRefs(body));
+        return startOperation(
+          ctx,
+          api,
+          { region, name: pool.res.name },
+          {
+            scope: regionScope(region),
+            operationType: api.slice('targetPools.'.length),
+            targetLink: pool.res.selfLink,
+            targetId: pool.res.id,
+            action: { type: api, key, data: { instances: urls } },
+          },
+        );
+      });
+    },
+  };
+}
+
+/** Whether a member serves traffic: RUNNING, programmed for lbReadyDelayMs, and passing the lab's check. */
+async function memberHealth(
+  ctx: ServiceContext,
+  pool: Entry<TargetPoolResource>,
+  inst: InstanceResource,
+  rule: Entry<ForwardingRuleResource>,
+): Promise<'HEALTHY' | 'UNHEALTHY'> {
+  if (inst.status !== 'RUNNING') return 'UNHEALTHY';
+  const since = Math.max(pool.meta.memberSince?.[inst.selfLink] ?? 0, rule.meta.createdAtMs ?? 0);
+  if (ctx.now() - since < ctx.timing.lbReadyDelayMs) return 'UNHEALTHY';
+  if (!ctx.hooks.checkHealth) return 'HEALTHY';
+  const hcUrl = pool.res.healthChecks?.[0];
+  const hc = hcUrl
+    ? (ctx.state.httpHealthChecks.get(hcUrl.slice(hcUrl.lastIndexOf('/') + 1))?.res ?? null)
+    : null;
+  try {
+    return (await ctx.hooks.checkHealth({ instance: structuredClone(inst), healthCheck: hc }))
+      ? 'HEALTHY'
+      : 'UNHEALTHY';
+  } catch {
+    return 'UNHEALTHY';
+  }
+}
+
+export const targetPoolRoutes: Route[] = [
+  {
+    method: 'POST',
+    pattern: 'regions/:region/targetPools',
+    api: 'targetPools.insert',
+    mutation: true,
+    handler: (ctx, req) => {
+      const region = regionParam(ctx, req);
+      const body = bodyObject(req.body);
+      return idempotent(ctx, req, () => {
+        const name = checkName(body.name, 'resource.name');
+        const path = ctx.links.regional(region, 'targetPools', name);
+        const description = stringAt(body, 'description', 'resource.description');
+        const sessionAffinity = stringAt(body, 'sessionAffinity', 'resource.sessionAffinity') ?? 'NONE';
+        if (!SESSION_AFFINITIES.includes(sessionAffinity)) {
+          throw invalidField(
+            'resource.sessionAffinity',
+            sessionAffinity,
+            `Must be one of ${SESSION_AFFINITIES.join(', ')}.`,
+          );
+        }
+        const hcRefs = stringArrayAt(body, 'healthChecks', 'resource.healthChecks');
+        if (hcRefs.length > 1)
+          throw invalidField('resource.healthChecks', hcRefs, 'Only one health check may be specified.');
+        const healthChecks = hcRefs.map((r, i) => healthCheckRef(ctx, r, `resource.healthChecks[${i}]`));
+        const instances: string[] = [];
+        stringArrayAt(body, 'instances', 'resource.instances').forEach((r, i) => {
+          const ref = instanceRef(ctx, region, r, `resource.instances[${i}]`);
+          if (!ref.entry) throw notFound(ref.path);
+          if (instances.includes(ref.url))
+            throw invalidField(`resource.instances[${i}]`, r, 'Duplicate instance.');
+          instances.push(ref.url);
+        });
+        if (nameTaken(ctx, 'targetPools', `${region}/${name}`)) throw alreadyExists(path);
+        const l = ctx.links;
+        const res: TargetPoolResource = {
+          kind: 'compute#targetPool',
+          id: newId(),
+          creationTimestamp: timestamp(ctx.now()),
+          name,
+          ...(description ? { description } : {}),
+          region: l.url(l.regionPath(region)),
+          ...(healthChecks.length > 0 ? { healthChecks } : {}),
+          ...(instances.length > 0 ? { instances } : {}),
+          sessionAffinity,
+          selfLink: l.url(path),
+        };
+        const key = `${region}/${name}`;
+        const memberSince = Object.fromEntries(instances.map((u) => [u, ctx.now()]));
+        ctx.state.targetPools.set(key, { res, meta: { pending: true, createdAtMs: ctx.now(), memberSince } });
+        return startOperation(
+          ctx,
+          'targetPools.insert',
+          { region, name },
+          {
+            scope: regionScope(region),
+            operationType: 'insert',
+            targetLink: res.selfLink,
+            targetId: res.id,
+            action: { type: 'targetPools.insert', key },
+          },
+        );
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'regions/:region/targetPools/:name',
+    api: 'targetPools.get',
+    handler: (ctx, req) => {
+      const region = regionParam(ctx, req);
+      const name = nameParam(req);
+      const [, e] = lookup<TargetPoolResource>(
+        ctx,
+        'targetPools',
+        `${region}/`,
+        name,
+        ctx.links.regional(region, 'targetPools', name),
+      );
+      return { body: structuredClone(e.res) };
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'regions/:region/targetPools',
+    api: 'targetPools.list',
+    handler: (ctx, req) => {
+      const region = regionParam(ctx, req);
+      return scopedList(ctx, req, {
+        kind: 'compute#targetPoolList',
+        table: 'targetPools',
+        location: region,
+        path: `${ctx.links.regionPath(region)}/targetPools`,
+      });
+    },
+  },
+  {
+    method: 'GET',
+    pattern: 'aggregated/targetPools',
+    api: 'targetPools.aggregatedList',
+    handler: (ctx, req) =>
+      aggregatedList(ctx, req, {
+        api: 'targetPools.aggregatedList',
+        kind: 'compute#targetPoolAggregatedList',
+        listKey: 'targetPools',
+        table: 'targetPools',
+        scope: 'regions',
+        collection: 'targetPools',
+      }),
+  },
+  {
+    method: 'DELETE',
+    pattern: 'regions/:region/targetPools/:name',
+    api: 'targetPools.delete',
+    mutation: true,
+    handler: (ctx, req) => {
+      const region = regionParam(ctx, req);
+      const name = nameParam(req);
+      return idempotent(ctx, req, () => {
+        const path = ctx.links.regional(region, 'targetPools', name);
+        const [key, e] = lookup<TargetPoolResource>(ctx, 'targetPools', `${region}/`, name, path);
+        ctx.checkNotBusy(e, path);
+        const rule = ctx.state.forwardingRules.entries().find(([, r]) => r.res.target === e.res.selfLink);
+        if (rule)
+          throw inUse(
+            'targetPool',
+            ctx.links.regional(region, 'targetPools', e.res.name),
+            pathOf(rule[1].res.selfLink),
+          );
+        return startOperation(
+          ctx,
+          'targetPools.delete',
+          { region, name: e.res.name },
+          {
+            scope: regionScope(region),
+            operationType: 'delete',
+            targetLink: e.res.selfLink,
+            targetId: e.res.id,
+            action: { type: 'targetPools.delete', key },
+          },
+        );
+      });
+    },
+  },
+  poolMutation('targetPools.addInstance', (ctx, pool, region, refs) => {
+    const urls: string[] = [];
+    refs.forEach((r, i) => {
+      const ref = instanceRef(ctx, region, r, `resource.instances[${i}].instance`);
+      if (!ref.entry) throw notFound(ref.path);
+      if (pool.res.instances?.includes(ref.url) || urls.includes(ref.url)) {
+        throw new ApiError(
+          400,
+          'memberAlreadyExists',
+          `Resource '${ref.path}' is already a member of '${pathOf(pool.res.selfLink)}'.`,
+        );
+      }
+      urls.push(ref.url);
+    });
+    return urls;
+  }),
+  poolMutation('targetPools.removeInstance', (ctx, pool, region, refs) => {
+    const urls: string[] = [];
+    refs.forEach((r, i) => {
+      const ref = instanceRef(ctx, region, r, `resource.instances[${i}].instance`);
+      // A member whose instance was deleted can still be removed.
+      if (!pool.res.instances?.includes(ref.url)) {
+        if (!ref.entry) throw notFound(ref.path);
+        throw invalidField(
+          'resource.instance',
+          ref.url,
+          'Instance is not currently attached to this target pool.',
+        );
+      }
+      if (!urls.includes(ref.url)) urls.push(ref.url);
+    });
+    return urls;
+  }),
+  {
+    method: 'POST',
+    pattern: 'regions/:region/targetPools/:name/getHealth',
+    api: 'targetPools.getHealth',
+    handler: async (ctx, req) => {
+      const region = regionParam(ctx, req);
+      const name = nameParam(req);
+      const body = bodyObject(req.body);
+      const path = ctx.links.regional(region, 'targetPools', name);
+      const [, pool] = lookup<TargetPoolResource>(ctx, 'targetPools', `${region}/`, name, path);
+      const ref = instanceRef(
+        ctx,
+        region,
+        stringAt(body, 'instance', 'resource.instance'),
+        'resource.instance',
+      );
+      if (!ref.entry) throw notFound(ref.path);
+      if (!pool.res.instances?.includes(ref.url)) {
+        throw invalidField(
+          'resource.instance',
+          ref.url,
+          'Instance is not currently attached to this target pool.',
+        );
+      }
+      const inst = ref.entry.res;
+      const rules = ctx.state.forwardingRules
+        .entries()
+        .filter(([, r]) => r.res.target === pool.res.selfLink && !r.meta.pending);
+      const healthStatus = [];
+      for (const [, rule] of rules) {
+        healthStatus.push({
+          healthState: await memberHealth(ctx, pool, inst, rule),
+          instance: inst.selfLink,
+          ipAddress: rule.res.IPAddress,
+          port: Number((rule.res.portRange ?? '0').split('-')[0]),
+          forwardingRule: rule.res.selfLink,
+          forwardingRuleIp: rule.res.IPAddress,
+        });
+      }
+      return {
+        body: {
+          kind: 'compute#targetPoolInstanceHealth',
+          ...(healthStatus.length > 0 ? { healthStatus } : {}),
+        },
+      };
+    },
+  },
+];
