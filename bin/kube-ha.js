@@ -3,12 +3,13 @@
 // (prepare) or `npm run build`.
 import { main } from '../dist/cli/main.js';
 
+// Exit as soon as the command is done: a channel to a frozen etcd member can
+// keep the event loop alive long after its call hit its deadline. (stdout and
+// stderr are synchronous for files, pipes and terminals on Linux.)
 main(process.argv.slice(2)).then(
-  (code) => {
-    process.exitCode = code;
-  },
+  (code) => process.exit(code),
   (err) => {
     process.stderr.write(`kube-ha: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
+    process.exit(1);
   },
 );

@@ -1,4 +1,52 @@
+// Entry point: dispatches the subcommand. Heavy modules (the Compute client,
+// Ink) are imported by the commands that need them, not here.
+import './quiet-warnings.js';
+import { readFileSync } from 'node:fs';
+import { EXIT, HELP, UsageError } from './usage.js';
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
 export async function main(argv: string[]): Promise<number> {
-  process.stderr.write(`kube-ha: not implemented yet: ${argv.join(' ')}\n`);
-  return 2;
+  const [cmd, ...rest] = argv;
+  try {
+    switch (cmd) {
+      case '--help':
+      case '-h':
+      case 'help':
+        process.stdout.write(HELP);
+        return EXIT.ok;
+      case '--version':
+        process.stdout.write(`${version()}\n`);
+        return EXIT.ok;
+      case 'status':
+        return await (await import('./status.js')).statusCommand(rest);
+      case 'lab':
+        return await (await import('./lab.js')).labCommand(rest);
+      case 'add':
+      case 'remove':
+      case 'replace':
+      case 'operation':
+        return await (await import('./ops.js')).opsCommand(cmd, rest);
+      case 'demo':
+        return await (await import('./console.js')).demoCommand(rest);
+      case 'ui':
+        return await (await import('./console.js')).consoleCommand(rest);
+      case undefined:
+        return await (await import('./console.js')).consoleCommand([]);
+      default:
+        if (cmd.startsWith('-')) return await (await import('./console.js')).consoleCommand(argv);
+        throw new UsageError(`unknown command '${cmd}' (see kube-ha --help)`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`kube-ha: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw err;
+  }
 }

@@ -41,3 +41,22 @@ export function urlHost(url: string): string | null {
     return null;
   }
 }
+
+const SUFFIX_CHARS = 'abcdefghijklmnopqrstuvwxyz0123456789';
+
+/**
+ * kube-up's rule for a new replica: MASTER_NAME-xxx with a random 3-character
+ * suffix that is not a substring of any existing replica name.
+ */
+export function newReplicaName(
+  masterName: string,
+  existing: string[],
+  random: () => number = Math.random,
+): string {
+  for (let attempt = 0; attempt < 1000; attempt++) {
+    let suffix = '';
+    for (let i = 0; i < 3; i++) suffix += SUFFIX_CHARS[Math.floor(random() * SUFFIX_CHARS.length)];
+    if (!existing.some((n) => n.includes(suffix))) return `${masterName}-${suffix}`;
+  }
+  throw new Error('no free replica name suffix found');
+}

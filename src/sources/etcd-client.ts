@@ -41,9 +41,19 @@ export function memberIdHex(id: string | number | bigint): string {
 }
 
 export function errorMessage(err: unknown): string {
-  if (err instanceof Error) {
-    // grpc errors carry "4 DEADLINE_EXCEEDED: ..." style messages; keep them short.
-    return err.message.replace(/^\d+ [A-Z_]+: /, '').split('\n')[0] ?? err.message;
+  if (!(err instanceof Error)) return String(err);
+  // grpc: "4 DEADLINE_EXCEEDED: Deadline exceeded after 1.642s,name resolution: ...".
+  const deadline = /Deadline exceeded after ([\d.]+)s/.exec(err.message);
+  if (deadline) return `deadline exceeded: no answer in ${Number(deadline[1]).toFixed(1)} s`;
+  // "No connection established. Last error: Error: connect ECONNREFUSED 10.0.0.2:2379. Resolution note: "
+  const connect = /connect (E[A-Z]+) ([^\s.]+(?:\.[^\s.]+)*:\d+)/.exec(err.message);
+  if (connect) {
+    const words: Record<string, string> = {
+      ECONNREFUSED: 'connection refused',
+      EHOSTUNREACH: 'host unreachable',
+      ETIMEDOUT: 'connect timed out',
+    };
+    return `${words[connect[1]!] ?? connect[1]} (${connect[2]})`;
   }
-  return String(err);
+  return err.message.replace(/^\d+ [A-Z_]+: /, '').split('\n')[0] ?? err.message;
 }

@@ -1,0 +1,18 @@
+// `npm run bench`: every benchmark, printed as lines a person can paste into notes.
+import { benchStatus } from './status-bench.js';
+
+const benches: [string, () => Promise<string[]>][] = [['status', () => benchStatus()]];
+
+async function run(): Promise<void> {
+  const only = process.argv.slice(2);
+  for (const [name, bench] of benches) {
+    if (only.length && !only.includes(name)) continue;
+    process.stdout.write(`## ${name}\n`);
+    for (const line of await bench()) process.stdout.write(`- ${line}\n`);
+  }
+}
+
+run().catch((err) => {
+  process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,62 @@
+// The lab's own control API, beside the Compute API on the same server:
+// incident rehearsal (crash, freeze, restart a VM), fault injection, shutdown.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Fleet } from './fleet.js';
+
+export interface ControlDeps {
+  fleet: Fleet;
+  setFault(fault: unknown): void;
+  clearFaults(): void;
+  shutdown(): void;
+}
+
+function send(res: ServerResponse, code: number, body: unknown): void {
+  res.writeHead(code, { 'content-type': 'application/json' });
+  res.end(JSON.stringify(body));
+}
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  for await (const c of req) chunks.push(c as Buffer);
+  const text = Buffer.concat(chunks).toString('utf8');
+  return text ? JSON.parse(text) : {};
+}
+
+export function controlHandler(deps: ControlDeps) {
+  return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
+    const url = new URL(req.url ?? '/', 'http://lab');
+    const parts = url.pathname.split('/').filter(Boolean); // lab v1 ...
+    if (parts[0] !== 'lab' || parts[1] !== 'v1') return send(res, 404, { error: `no route ${url.pathname}` });
+    try {
+      if (req.method === 'GET' && parts[2] === 'vms' && parts.length === 3) {
+        return send(res, 200, { vms: deps.fleet.describe(), supervisorPid: process.pid });
+      }
+      if (req.method === 'POST' && parts[2] === 'vms' && parts.length === 5) {
+        const name = decodeURIComponent(parts[3] ?? '');
+        const action = parts[4];
+        if (action === 'crash') await deps.fleet.crash(name);
+        else if (action === 'restart') await deps.fleet.restart(name);
+        else if (action === 'freeze') deps.fleet.freeze(name);
+        else if (action === 'thaw') deps.fleet.thaw(name);
+        else return send(res, 404, { error: `unknown VM action ${action}` });
+        return send(res, 200, { vm: deps.fleet.describe().find((v) => v.name === name) });
+      }
+      if (parts[2] === 'faults' && req.method === 'POST') {
+        deps.setFault(await readJson(req));
+        return send(res, 200, { ok: true });
+      }
+      if (parts[2] === 'faults' && req.method === 'DELETE') {
+        deps.clearFaults();
+        return send(res, 200, { ok: true });
+      }
+      if (parts[2] === 'shutdown' && req.method === 'POST') {
+        send(res, 200, { ok: true });
+        deps.shutdown();
+        return;
+      }
+      return send(res, 404, { error: `no route ${req.method} ${url.pathname}` });
+    } catch (err) {
+      return send(res, 400, { error: err instanceof Error ? err.message : String(err) });
+    }
+  };
+}

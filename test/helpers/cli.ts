@@ -1,0 +1,66 @@
+// Runs the built kube-ha binary (dist/, built by `npm test` before vitest runs).
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'kube-ha.js');
+
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+  ms: number;
+}
+
+export function runCli(
+  args: string[],
+  opts: { env?: NodeJS.ProcessEnv; timeoutMs?: number } = {},
+): Promise<CliResult> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [BIN, ...args],
+      { env: { ...process.env, ...opts.env }, timeout: opts.timeoutMs ?? 120_000, maxBuffer: 16 << 20 },
+      (err, stdout, stderr) => {
+        const code = err ? (typeof err.code === 'number' ? err.code : 1) : 0;
+        resolve({ code, stdout, stderr, ms: Date.now() - started });
+      },
+    );
+  });
+}
+
+export function tempLabDir(): string {
+  return mkdtempSync(join(tmpdir(), 'kube-ha-lab-'));
+}
+
+/** A lab for one test file; the --ttl makes a leaked supervisor end itself. */
+export async function labUp(dir: string, extra: string[] = []): Promise<CliResult> {
+  const res = await runCli(['lab', 'up', '--dir', dir, '--ttl', '900', '--boot-ms', '300', ...extra]);
+  if (res.code !== 0) throw new Error(`lab up failed (${res.code}): ${res.stderr}`);
+  return res;
+}
+
+export async function labDown(dir: string): Promise<void> {
+  await runCli(['lab', 'down', '--dir', dir]);
+}
+
+export async function eventually<T>(
+  probe: () => Promise<T | null | undefined | false>,
+  timeoutMs = 20_000,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await probe();
+      if (v) return v;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > until)
+      throw new Error(`condition not met in ${timeoutMs} ms${last ? `: ${String(last)}` : ''}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}

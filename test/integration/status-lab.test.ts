@@ -1,0 +1,151 @@
+// issue 2's acceptance, against a real lab: real etcd processes, the real
+// Compute client against the lab's Compute server, the built binary.
+import { execFileSync } from 'node:child_process';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterStatus } from '../../src/domain/types.js';
+import { readLabContext } from '../../src/lab/context.js';
+import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
+
+const dir = tempLabDir();
+const status = async () => {
+  const res = await runCli(['status', '--lab-dir', dir, '--json']);
+  return { ...res, json: JSON.parse(res.stdout) as ClusterStatus };
+};
+const leaderOf = (s: ClusterStatus, c: 'main' | 'events') => s.replicas.find((r) => r.etcd[c]?.leader)?.name;
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+describe('kube-ha status against a 3-zone lab', () => {
+  let pids: number[] = [];
+
+  beforeAll(async () => {
+    await labUp(dir);
+    const vms = (await runCli(['lab', 'status', '--dir', dir])).stdout;
+    expect(vms).toContain('running');
+  });
+
+  afterAll(async () => {
+    await labDown(dir);
+  });
+
+  it('shows 3 replicas in 3 zones, both clusters 3/3 healthy, the load balancer holding the static IP', async () => {
+    const { code, json: s } = await status();
+    expect(code).toBe(0);
+    expect(s.replicas.map((r) => r.zone)).toEqual(['us-central1-a', 'us-central1-b', 'us-central1-c']);
+    expect(s.replicas.every((r) => r.vm.status === 'RUNNING')).toBe(true);
+    for (const c of ['main', 'events'] as const) {
+      expect(s.etcd[c]).toMatchObject({
+        members: 3,
+        votingMembers: 3,
+        healthyMembers: 3,
+        quorum: 2,
+        faultTolerance: 1,
+      });
+      expect(s.replicas.filter((r) => r.etcd[c]?.leader)).toHaveLength(1);
+    }
+    expect(s.loadBalancer?.instances.sort()).toEqual(s.replicas.map((r) => r.name).sort());
+    expect(s.apiserverIP?.attachedTo).toBe('load-balancer');
+    expect(s.loadBalancer?.ip).toBe(s.apiserverIP?.address);
+    expect(s.warnings).toEqual([]);
+  });
+
+  it('reports member IDs exactly as etcdctl member list prints them', async () => {
+    const { json: s } = await status();
+    const ctx = readLabContext(dir);
+    const out = execFileSync(
+      'etcdctl',
+      [
+        `--endpoints=${ctx.etcd.main.endpoints.join(',')}`,
+        `--cacert=${ctx.etcd.main.caFile}`,
+        `--cert=${ctx.etcd.main.certFile}`,
+        `--key=${ctx.etcd.main.keyFile}`,
+        'member',
+        'list',
+      ],
+      { env: { ...process.env, ETCDCTL_API: '3' } },
+    ).toString();
+    const fromEtcdctl = out
+      .trim()
+      .split('\n')
+      .map((l) => l.split(',')[0]!.trim())
+      .sort();
+    expect(s.replicas.map((r) => r.etcd.main!.memberId).sort()).toEqual(fromEtcdctl);
+    pids = [];
+  });
+
+  it('prints a per-zone table for people', async () => {
+    const res = await runCli(['status', '--lab-dir', dir]);
+    expect(res.code).toBe(0);
+    expect(res.stdout).toMatch(
+      /etcd main 3\/3 healthy · quorum 2 · tolerates 1 failure · leader kubernetes-master/,
+    );
+    for (const z of ['us-central1-a', 'us-central1-b', 'us-central1-c']) expect(res.stdout).toContain(z);
+    expect(res.stdout).toContain('no warnings');
+  });
+
+  it('a frozen member does not stall status: it is marked unhealthy with the error', async () => {
+    const before = (await status()).json;
+    const victim =
+      before.replicas.find((r) => !r.etcd.main?.leader && !r.etcd.events?.leader) ?? before.replicas[2]!;
+    await runCli(['lab', 'freeze', victim.name, '--dir', dir]);
+    try {
+      const res = await status();
+      // Without deadlines this call would never return; with them it takes about one.
+      expect(res.ms).toBeLessThan(8000);
+      expect(res.code).toBe(5);
+      const r = res.json.replicas.find((x) => x.name === victim.name)!;
+      expect(r.etcd.main).toMatchObject({ healthy: false });
+      expect(r.etcd.main!.error).toMatch(/deadline|timeout|timed out/i);
+      expect(res.json.warnings.map((w) => w.code)).toContain('UNHEALTHY_MEMBER');
+    } finally {
+      await runCli(['lab', 'thaw', victim.name, '--dir', dir]);
+    }
+    await eventually(async () => (await status()).code === 0);
+  });
+
+  it('crash the main leader: a new leader, the member unhealthy, exit 5; restart: healthy again', async () => {
+    const before = (await status()).json;
+    const leader = leaderOf(before, 'main')!;
+    const crash = await runCli(['lab', 'crash', leader, '--dir', dir]);
+    expect(crash.code).toBe(0);
+    const after = await eventually(async () => {
+      const s = await status();
+      const l = leaderOf(s.json, 'main');
+      return l && l !== leader ? s : null;
+    }, 5000);
+    expect(after.code).toBe(5);
+    const crashed = after.json.replicas.find((r) => r.name === leader)!;
+    expect(crashed.vm.status).toBe('RUNNING'); // a hung host: the VM stays RUNNING
+    expect(crashed.etcd.main).toMatchObject({ healthy: false, leader: false });
+    expect(after.json.etcd.main).toMatchObject({ healthyMembers: 2, faultTolerance: 0 });
+
+    await runCli(['lab', 'restart', leader, '--dir', dir]);
+    const healed = await eventually(async () => {
+      const s = await status();
+      return s.code === 0 ? s : null;
+    });
+    expect(healed.json.etcd.main.healthyMembers).toBe(3);
+  });
+
+  it('lab down leaves no lab process behind', async () => {
+    const res = await runCli(['lab', 'status', '--dir', dir]);
+    expect(res.code).toBe(0);
+    const ctx = readLabContext(dir);
+    pids = [ctx.supervisorPid];
+    const members = execFileSync('pgrep', ['-f', '--', `--data-dir=${dir}/`])
+      .toString()
+      .trim()
+      .split('\n')
+      .map(Number);
+    expect(members.length).toBe(6);
+    pids.push(...members);
+    await labDown(dir);
+    await eventually(async () => pids.every((p) => !alive(p)), 10_000);
+  });
+});
