@@ -1,16 +1,87 @@
-// `kube-ha demo`: a 3-zone lab, then its status. (The live console replaces
-// the status print once it lands.)
-
-import { labRunning, labUp } from './lab.js';
+// `kube-ha [ui]`: the live console, and `kube-ha demo`: a 3-zone lab with the
+// console on it (actions enabled), stopping the lab it started on exit.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import { startPollers } from '../pollers/index.js';
+import { Observer } from '../sources/observe.js';
+import { createConsoleStore } from '../store/index.js';
+import { labDown, labRunning, labUp } from './lab.js';
 import { defaultLabDir } from './paths.js';
-import { statusCommand } from './status.js';
-import { EXIT, UsageError } from './usage.js';
+import { resolveTarget, TARGET_OPTIONS } from './target-flags.js';
+import { parseFlags, UsageError } from './usage.js';
+
+const CONSOLE_OPTIONS = {
+  ...TARGET_OPTIONS,
+  write: { type: 'boolean' },
+  refresh: { type: 'string' },
+  'no-color': { type: 'boolean' },
+  ascii: { type: 'boolean' },
+  debug: { type: 'boolean' },
+} as const;
+
+export async function consoleCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, CONSOLE_OPTIONS);
+  if (positionals.length)
+    throw new UsageError(`unexpected argument '${positionals[0]}' (see kube-ha --help)`);
+  const refresh = values.refresh === undefined ? undefined : Number(values.refresh);
+  if (refresh !== undefined && (!Number.isFinite(refresh) || refresh < 1 || refresh > 3600)) {
+    throw new UsageError(
+      `--refresh: '${values.refresh}' must be seconds from 1 to 3600 (the floor protects the API quota)`,
+    );
+  }
+  const target = resolveTarget(values);
+  if (!process.stdout.isTTY)
+    throw new UsageError('the console needs a terminal; for scripts use kube-ha status --json');
+  mkdirSync(target.stateDir, { recursive: true });
+  const debugLogPath = join(target.stateDir, 'debug.log');
+  if (values.debug) process.stderr.write(`kube-ha: debug log at ${debugLogPath}\n`);
+
+  // The Compute client costs ~2 s to load: the etcd part shows first.
+  const gce = target.compute ? (await import('../sources/gce-source.js')).createGceSource(target) : null;
+  const observer = new Observer(target, gce);
+  const store = createConsoleStore({
+    mode: values.write ? 'write' : 'read-only',
+    target: { project: target.project, region: target.region, masterName: target.masterName },
+  });
+  const pollers = startPollers(
+    store,
+    {
+      observeGce: () => gce!.observe(),
+      observeEtcd: (c) => observer.etcd[c]!.observe(),
+    },
+    {
+      ...(refresh !== undefined ? { refreshSeconds: refresh } : {}),
+      poll: { gce: gce !== null, main: Boolean(target.etcd.main), events: Boolean(target.etcd.events) },
+    },
+  );
+  const { runConsole } = await import('../ui/run.js');
+  const { colorWanted } = await import('../ui/theme.js');
+  try {
+    return await runConsole({
+      store,
+      pollers,
+      write: Boolean(values.write),
+      color: colorWanted(process.env, Boolean(values['no-color'])),
+      ascii: Boolean(values.ascii),
+      stateDir: target.stateDir,
+      debugLogPath,
+    });
+  } finally {
+    pollers.stop();
+    await observer.close();
+  }
+}
 
 export async function demoCommand(argv: string[]): Promise<number> {
-  if (argv.length) throw new UsageError(`demo takes no arguments (got ${argv.join(' ')})`);
+  const { values, positionals } = parseFlags(argv, {
+    'no-color': { type: 'boolean' },
+    ascii: { type: 'boolean' },
+  });
+  if (positionals.length) throw new UsageError(`demo takes no arguments (got ${positionals.join(' ')})`);
   const dir = defaultLabDir();
+  let started = false;
   if (!labRunning(dir)) {
-    process.stderr.write(`kube-ha: starting a 3-zone lab in ${dir} (real etcd; kube-ha lab down stops it)\n`);
+    process.stderr.write(`kube-ha: starting a 3-zone lab in ${dir} (real etcd processes)\n`);
     const { seconds } = await labUp({
       dir,
       zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'],
@@ -23,12 +94,23 @@ export async function demoCommand(argv: string[]): Promise<number> {
       bootMs: 1000,
       log: (l) => process.stderr.write(`lab: ${l}\n`),
     });
-    process.stderr.write(`kube-ha: lab up in ${seconds.toFixed(1)} s\n`);
+    started = true;
+    process.stderr.write(
+      `kube-ha: lab up in ${seconds.toFixed(1)} s; try \`kube-ha lab crash kubernetes-master\` in another terminal\n`,
+    );
   }
-  return statusCommand(['--lab']);
-}
-
-export async function consoleCommand(_argv: string[]): Promise<number> {
-  process.stderr.write('kube-ha: the live console is not wired yet; use kube-ha status\n');
-  return EXIT.failure;
+  try {
+    return await consoleCommand([
+      '--lab-dir',
+      dir,
+      '--write',
+      ...(values['no-color'] ? ['--no-color'] : []),
+      ...(values.ascii ? ['--ascii'] : []),
+    ]);
+  } finally {
+    if (started) {
+      process.stderr.write('kube-ha: stopping the lab the demo started\n');
+      await labDown(dir);
+    }
+  }
 }

@@ -46,6 +46,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   const preferred = existsSync(blockFile) ? Number(readFileSync(blockFile, 'utf8')) : undefined;
 
   let pool: AddressPool | null = null;
+  const earlyReleases: string[] = [];
   let stopping: Promise<void> | null = null;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => {
@@ -76,7 +77,8 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
     },
     hooks: {
       allocateIP: (kind) => pool!.allocate(kind),
-      releaseIP: (ip) => pool!.release(ip),
+      // Recovery on load may release addresses before the block (and so the pool) is known.
+      releaseIP: (ip) => (pool ? pool.release(ip) : earlyReleases.push(ip)),
       onInstanceRunning: (inst) => fleet.boot(inst as InstanceResource),
       onInstanceStopping: (inst) => fleet.halt((inst as InstanceResource).name),
     },
@@ -92,6 +94,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   const block = await claimLoopbackBlock(server, preferred);
   writeFileSync(blockFile, String(block.n));
   pool = new AddressPool(block.n, join(opts.dir, 'addresses.json'));
+  for (const ip of earlyReleases) pool.release(ip);
 
   const info: SupervisorInfo = {
     pid: process.pid,
