@@ -1,11 +1,13 @@
 // `kube-ha lab ...`: start, stop and break the local HA lab.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { regionOfZone } from '../domain/names.js';
 import { issueCert } from '../lab/certs.js';
-import { contextPath, writeLabContext } from '../lab/context.js';
+import { contextPath, type LabContext, readLabContext, writeLabContext } from '../lab/context.js';
+import { reapOrphans } from '../lab/fleet.js';
+import { processAlive } from '../lab/processes.js';
 import { type SupervisorInfo, type SupervisorOptions, supervisorInfoPath } from '../lab/supervisor.js';
 import { EtcdClusterSource } from '../sources/etcd.js';
 import { defaultLabDir } from './paths.js';
@@ -13,6 +15,8 @@ import { EXIT, parseFlags, UsageError } from './usage.js';
 
 const DEFAULT_ZONES = ['us-central1-a', 'us-central1-b', 'us-central1-c'];
 const LAB_ENTRIES = [
+  'lab-options.json',
+  'pids.json',
   'context.json',
   'supervisor.json',
   'compute-state.json',
@@ -24,15 +28,6 @@ const LAB_ENTRIES = [
   'supervisor.log',
 ];
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 export function readSupervisorInfo(dir: string): SupervisorInfo | null {
   try {
     return JSON.parse(readFileSync(supervisorInfoPath(dir), 'utf8')) as SupervisorInfo;
@@ -43,7 +38,7 @@ export function readSupervisorInfo(dir: string): SupervisorInfo | null {
 
 export function labRunning(dir: string): SupervisorInfo | null {
   const info = readSupervisorInfo(dir);
-  return info && alive(info.pid) && existsSync(contextPath(dir)) ? info : null;
+  return info && processAlive(info.pid) && existsSync(contextPath(dir)) ? info : null;
 }
 
 function number(v: unknown, flag: string, min: number, max: number): number | undefined {
@@ -88,17 +83,8 @@ export interface LabUpOptions {
   log?: (line: string) => void;
 }
 
-export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds: number }> {
-  const started = Date.now();
-  const log = o.log ?? (() => {});
-  if (labRunning(o.dir))
-    throw new UsageError(`a lab is already running in ${o.dir} (kube-ha lab down --dir ${o.dir})`);
-  const stale = readSupervisorInfo(o.dir);
-  if (stale && alive(stale.pid)) process.kill(stale.pid, 'SIGTERM');
-  removeLabFiles(o.dir);
-  mkdirSync(o.dir, { recursive: true });
-
-  const supOpts: SupervisorOptions = {
+function supervisorOptions(o: LabUpOptions): SupervisorOptions {
+  return {
     dir: o.dir,
     project: o.project,
     heartbeatMs: o.heartbeatMs,
@@ -108,9 +94,13 @@ export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds
     lbReadyDelayMs: o.lbDelaySeconds * 1000,
     ...(o.ttlSeconds ? { ttlSeconds: o.ttlSeconds } : {}),
   };
-  const logFd = openSync(join(o.dir, 'supervisor.log'), 'a');
+}
+
+/** Starts the detached supervisor and waits until it serves. */
+async function spawnSupervisor(opts: SupervisorOptions): Promise<SupervisorInfo> {
+  const logFd = openSync(join(opts.dir, 'supervisor.log'), 'a');
   const daemon = fileURLToPath(new URL('../lab/daemon.js', import.meta.url));
-  const child = spawn(process.execPath, [daemon, JSON.stringify(supOpts)], {
+  const child = spawn(process.execPath, [daemon, JSON.stringify(opts)], {
     detached: true,
     stdio: ['ignore', logFd, logFd],
   });
@@ -119,18 +109,80 @@ export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds
   child.on('exit', () => {
     exited = true;
   });
-  const info = await waitFor('the lab supervisor', 15_000, () => {
+  return waitFor('the lab supervisor', 15_000, () => {
     if (exited) {
-      const tail = readFileSync(join(o.dir, 'supervisor.log'), 'utf8')
+      const tail = readFileSync(join(opts.dir, 'supervisor.log'), 'utf8')
         .trim()
         .split('\n')
         .slice(-5)
         .join('\n');
       throw new Error(`the lab supervisor exited:\n${tail}`);
     }
-    const i = readSupervisorInfo(o.dir);
+    const i = readSupervisorInfo(opts.dir);
     return i && i.pid === child.pid ? i : null;
   });
+}
+
+async function waitEtcdHealthy(ctx: LabContext, replicas: number, deadlineMs: number): Promise<void> {
+  const tls = {
+    caFile: ctx.etcd.main.caFile,
+    certFile: ctx.etcd.main.certFile,
+    keyFile: ctx.etcd.main.keyFile,
+  };
+  for (const [cluster, endpoints, t] of [
+    ['main', ctx.etcd.main.endpoints, tls],
+    ['events', ctx.etcd.events.endpoints, null],
+  ] as const) {
+    const src = new EtcdClusterSource(cluster, { endpoints: [...endpoints], tls: t }, 1500);
+    try {
+      await waitFor(`etcd ${cluster} to be healthy`, deadlineMs, async () => {
+        const obs = await src.observe();
+        const healthy = obs.statuses.filter((s) => s.ok && s.leaderId && s.leaderId !== '0');
+        return obs.members?.length === replicas && healthy.length === replicas ? true : null;
+      });
+    } finally {
+      src.close();
+    }
+  }
+}
+
+const optionsPath = (dir: string) => join(dir, 'lab-options.json');
+
+/**
+ * The supervisor of a lab died (killed, machine rebooted) but its state is on
+ * disk: start a new one over it. The Compute state, addresses and etcd data
+ * survive, RUNNING instances boot again and their members rejoin.
+ */
+export async function labResume(dir: string, log: (l: string) => void = () => {}): Promise<number> {
+  const started = Date.now();
+  const o = JSON.parse(readFileSync(optionsPath(dir), 'utf8')) as LabUpOptions;
+  const ctx = readLabContext(dir);
+  const info = await spawnSupervisor(supervisorOptions({ ...o, dir }));
+  log(`supervisor ${info.pid} resumed the lab at ${info.computeEndpoint}`);
+  const next = {
+    ...ctx,
+    supervisorPid: info.pid,
+    computeEndpoint: info.computeEndpoint,
+    controlURL: info.controlURL,
+  };
+  await waitEtcdHealthy(next, ctx.etcd.main.endpoints.length, 60_000);
+  writeLabContext(dir, next);
+  return (Date.now() - started) / 1000;
+}
+
+export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds: number }> {
+  const started = Date.now();
+  const log = o.log ?? (() => {});
+  if (labRunning(o.dir)) {
+    throw new UsageError(`a lab is already running in ${o.dir} (kube-ha lab down --dir ${o.dir})`);
+  }
+  const stale = readSupervisorInfo(o.dir);
+  if (stale && processAlive(stale.pid)) process.kill(stale.pid, 'SIGTERM');
+  removeLabFiles(o.dir);
+  mkdirSync(o.dir, { recursive: true });
+  const { log: _log, ...persisted } = o;
+  writeFileSync(optionsPath(o.dir), JSON.stringify(persisted, null, 2));
+  const info = await spawnSupervisor(supervisorOptions(o));
   log(`supervisor ${info.pid} serving the Compute API at ${info.computeEndpoint}`);
 
   try {
@@ -151,36 +203,27 @@ export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds
     log(`replicas ${names.join(', ')} created; waiting for etcd`);
 
     const vms = (await (await fetch(`${info.controlURL}/vms`)).json()) as { vms: { internalIP: string }[] };
-    const pki = join(o.dir, 'pki');
-    const client = await issueCert(pki, 'kube-ha-client', { clientOnly: true });
-    const mainEndpoints = vms.vms.map((v) => `https://${v.internalIP}:2379`);
-    const eventsEndpoints = vms.vms.map((v) => `http://${v.internalIP}:4002`);
-    const tls = { caFile: client.caFile, certFile: client.certFile, keyFile: client.keyFile };
-    for (const [cluster, endpoints, t] of [
-      ['main', mainEndpoints, tls],
-      ['events', eventsEndpoints, null],
-    ] as const) {
-      const src = new EtcdClusterSource(cluster, { endpoints: [...endpoints], tls: t }, 1500);
-      try {
-        await waitFor(`etcd ${cluster} to be healthy`, 60_000, async () => {
-          const obs = await src.observe();
-          const healthy = obs.statuses.filter((s) => s.ok && s.leaderId && s.leaderId !== '0');
-          return obs.members?.length === o.replicas && healthy.length === o.replicas ? true : null;
-        });
-      } finally {
-        src.close();
-      }
-    }
-    writeLabContext(o.dir, {
+    const client = await issueCert(join(o.dir, 'pki'), 'kube-ha-client', { clientOnly: true });
+    const ctx: LabContext = {
       project: o.project,
       region: regionOfZone(o.zones[0]!),
       masterName: o.masterName,
       computeEndpoint: info.computeEndpoint,
       controlURL: info.controlURL,
       supervisorPid: info.pid,
-      etcd: { main: { endpoints: mainEndpoints, ...tls }, events: { endpoints: eventsEndpoints } },
+      etcd: {
+        main: {
+          endpoints: vms.vms.map((v) => `https://${v.internalIP}:2379`),
+          caFile: client.caFile,
+          certFile: client.certFile,
+          keyFile: client.keyFile,
+        },
+        events: { endpoints: vms.vms.map((v) => `http://${v.internalIP}:4002`) },
+      },
       createdAt: new Date().toISOString(),
-    });
+    };
+    await waitEtcdHealthy(ctx, o.replicas, 60_000);
+    writeLabContext(o.dir, ctx);
     return { names, seconds: (Date.now() - started) / 1000 };
   } catch (err) {
     await labDown(o.dir).catch(() => {});
@@ -195,7 +238,7 @@ export async function labDown(dir: string): Promise<boolean> {
     return false;
   }
   let pids: number[] = [];
-  if (alive(info.pid)) {
+  if (processAlive(info.pid)) {
     try {
       const res = await fetch(`${info.controlURL}/vms`, { signal: AbortSignal.timeout(2000) });
       const body = (await res.json()) as { vms: { pids: Record<string, number> }[] };
@@ -205,13 +248,14 @@ export async function labDown(dir: string): Promise<boolean> {
       process.kill(info.pid, 'SIGTERM');
     }
     try {
-      await waitFor('the lab supervisor to stop', 10_000, () => (alive(info.pid) ? null : true));
+      await waitFor('the lab supervisor to stop', 10_000, () => (processAlive(info.pid) ? null : true));
     } catch {
       process.kill(info.pid, 'SIGKILL');
     }
   }
   // Anything the supervisor could not stop (it was killed) goes now.
-  for (const pid of pids) if (alive(pid)) process.kill(pid, 'SIGKILL');
+  for (const pid of pids) if (processAlive(pid)) process.kill(pid, 'SIGKILL');
+  await reapOrphans(join(dir, 'pids.json'), dir);
   removeLabFiles(dir);
   return true;
 }
@@ -253,6 +297,19 @@ export async function labCommand(argv: string[]): Promise<number> {
     case 'up': {
       if (positionals.length)
         throw new UsageError(`lab up takes no arguments (got ${positionals.join(' ')})`);
+      if (!labRunning(dir) && existsSync(contextPath(dir)) && existsSync(optionsPath(dir))) {
+        const shaping = (['zones', 'replicas', 'project', 'master-name'] as const).filter(
+          (f) => values[f] !== undefined,
+        );
+        if (shaping.length) {
+          throw new UsageError(
+            `${dir} holds a stopped lab: 'kube-ha lab up' resumes it as it was (--${shaping[0]} not applied); 'kube-ha lab down' first for a new one`,
+          );
+        }
+        const seconds = await labResume(dir, (l) => process.stderr.write(`lab: ${l}\n`));
+        process.stdout.write(`lab resumed in ${seconds.toFixed(1)} s from the state in ${dir}\n`);
+        return EXIT.ok;
+      }
       const zones = (values.zones ?? DEFAULT_ZONES.join(','))
         .split(',')
         .map((z) => z.trim())

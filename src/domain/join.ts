@@ -82,6 +82,8 @@ export interface JoinInput {
   masterName: string;
   /** null when GCE was not observed (etcd-only mode): VMs are then UNKNOWN, not MISSING. */
   instances: GceInstance[] | null;
+  /** Zones GCE could not list: a member without a VM may have it there. */
+  unreachableZones?: string[];
   targetPoolInstances: string[];
   etcd: Record<EtcdClusterName, EtcdObservation | null>;
   leaders: Record<EtcdClusterName, string | null>;
@@ -122,7 +124,7 @@ export function joinReplicas(input: JoinInput): ReplicaView[] {
             name: orphanName(m),
             zone: null,
             vm: {
-              status: input.instances === null ? 'UNKNOWN' : 'MISSING',
+              status: input.instances === null || input.unreachableZones?.length ? 'UNKNOWN' : 'MISSING',
               internalIP: urlHost(m.peerURLs[0] ?? ''),
               externalIP: null,
             },

@@ -31,6 +31,14 @@ export function sourceWarnings(input: WarningInput): Warning[] {
   if (input.gceError) {
     out.push({ code: 'GCE_UNREACHABLE', severity: 'error', message: `Compute API: ${input.gceError}` });
   }
+  const zones = input.gce?.unreachableZones ?? [];
+  if (zones.length) {
+    out.push({
+      code: 'GCE_UNREACHABLE',
+      severity: 'warning',
+      message: `Compute API could not reach zone${zones.length > 1 ? 's' : ''} ${zones.join(', ')}: VMs there are unknown`,
+    });
+  }
   for (const cluster of ETCD_CLUSTERS) {
     const h = input.etcd[cluster];
     if (h.observed && h.error) {
@@ -111,7 +119,7 @@ export function memberWarnings(input: WarningInput): Warning[] {
         replica: r.name,
         message: `${r.name}: etcd member has no VM (a voter that will never come back; remove it)`,
       });
-    } else if (gceObserved && r.vm.status !== 'RUNNING') {
+    } else if (gceObserved && r.vm.status !== 'RUNNING' && r.vm.status !== 'UNKNOWN') {
       out.push({
         code: 'VM_NOT_RUNNING',
         severity: r.etcd.main && !r.etcd.main.learner ? 'error' : 'warning',

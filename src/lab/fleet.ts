@@ -1,8 +1,10 @@
 // The lab's running VMs: boots a LabVm when the Compute server says an instance
 // is RUNNING, stops it when the instance is deleted, and lets the operator
 // crash, freeze or restart one to rehearse incidents.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastSegment } from '../domain/names.js';
+import { processAlive } from './processes.js';
 import { LabVm, type VmState } from './vm.js';
 
 /** The fields of a Compute instance resource (REST JSON) that a VM boots from. */
@@ -17,6 +19,8 @@ export interface InstanceResource {
 
 export interface FleetOptions {
   dir: string;
+  /** Where the etcd pids are recorded, so that a new supervisor can reap a dead one's children. */
+  pidsFile?: string;
   heartbeatMs: number;
   electionMs: number;
   resolve(name: string): string | null;
@@ -61,13 +65,22 @@ export class Fleet {
     });
     await this.vms.get(inst.name)?.stop();
     this.vms.set(inst.name, vm);
-    await vm.start();
+    try {
+      await vm.start();
+    } finally {
+      this.savePids();
+    }
+  }
+
+  private savePids(): void {
+    if (this.opts.pidsFile) writeFileSync(this.opts.pidsFile, JSON.stringify(this.allPids()));
   }
 
   async halt(name: string): Promise<void> {
     const vm = this.vms.get(name);
     this.vms.delete(name);
     await vm?.stop();
+    this.savePids();
   }
 
   private get(name: string): LabVm {
@@ -76,8 +89,9 @@ export class Fleet {
     return vm;
   }
 
-  crash(name: string): Promise<void> {
-    return this.get(name).crash();
+  async crash(name: string): Promise<void> {
+    await this.get(name).crash();
+    this.savePids();
   }
 
   async restart(name: string): Promise<void> {
@@ -85,6 +99,7 @@ export class Fleet {
     if (vm.state === 'frozen') vm.thaw();
     if (vm.state === 'running') await vm.crash();
     await vm.start();
+    this.savePids();
   }
 
   freeze(name: string): void {
@@ -113,5 +128,33 @@ export class Fleet {
   async stopAll(): Promise<void> {
     await Promise.all([...this.vms.values()].map((vm) => vm.crash()));
     this.vms.clear();
+    this.savePids();
   }
+}
+
+/**
+ * Kills etcd processes a previous supervisor of this lab left behind (it was
+ * SIGKILLed and its children lived on, holding the VMs' ports). Only processes
+ * whose command line names this lab's directory are touched.
+ */
+export async function reapOrphans(pidsFile: string, labDir: string): Promise<number[]> {
+  if (!existsSync(pidsFile)) return [];
+  const pids = JSON.parse(readFileSync(pidsFile, 'utf8')) as number[];
+  const reaped: number[] = [];
+  for (const pid of pids) {
+    let cmdline = '';
+    try {
+      cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    } catch {
+      continue;
+    }
+    if (!cmdline.includes(labDir)) continue;
+    process.kill(pid, 'SIGKILL');
+    reaped.push(pid);
+  }
+  // Wait until the kernel has released their sockets.
+  for (let i = 0; i < 50 && reaped.some(processAlive); i++) {
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  return reaped;
 }

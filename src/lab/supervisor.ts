@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { AddressPool } from './addresses.js';
 import { createComputeService } from './compute/index.js';
 import { controlHandler } from './control-routes.js';
-import { Fleet, type InstanceResource } from './fleet.js';
+import { Fleet, type InstanceResource, reapOrphans } from './fleet.js';
 import { CLAIM_PORT, claimLoopbackBlock } from './loopback.js';
 
 export interface SupervisorOptions {
@@ -54,8 +54,11 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   });
 
   // The hooks below run only once the server listens, when every const is set.
+  const pidsFile = join(opts.dir, 'pids.json');
+  await reapOrphans(pidsFile, opts.dir);
   const fleet = new Fleet({
     dir: opts.dir,
+    pidsFile,
     heartbeatMs: opts.heartbeatMs,
     electionMs: opts.electionMs,
     resolve: (name) => compute.resolveInstanceIP(name),

@@ -80,13 +80,17 @@ export function createGceSource(target: Target): GceSourceLike {
     async observe(): Promise<GceObservation> {
       const c = await getClients();
       const master = target.masterName;
+      // Partial success: a zone GCE cannot reach comes back as a warning, not an
+      // error; its VMs are then unknown, which is not the same as missing.
+      const unreachableZones: string[] = [];
       const listInstances = async () => {
         const out: GceInstance[] = [];
         const iter = c.instances.aggregatedListAsync(
           { project, filter: replicaFilter(master), returnPartialSuccess: true },
           { autoPaginate: false },
         );
-        for await (const [, scoped] of iter) {
+        for await (const [scope, scoped] of iter) {
+          if (scoped.warning?.code === 'UNREACHABLE') unreachableZones.push(lastSegment(scope));
           for (const i of scoped.instances ?? []) out.push(toGceInstance(i as RawInstance));
         }
         return out;
@@ -127,6 +131,7 @@ export function createGceSource(target: Target): GceSourceLike {
             }
           : null,
         staticAddress,
+        ...(unreachableZones.length ? { unreachableZones } : {}),
         fetchedAt: Date.now(),
       };
     },

@@ -153,3 +153,17 @@ describe('buildStatus', () => {
     expect(s.warnings.find((w) => w.code === 'LOAD_BALANCER_MISMATCH')?.severity).toBe('error');
   });
 });
+
+describe('partial success of the aggregated list', () => {
+  it('a member whose zone GCE cannot reach has an UNKNOWN VM, not a MISSING one', () => {
+    const obs = healthy();
+    const g = gce(3);
+    g.instances = g.instances.slice(0, 2);
+    g.unreachableZones = ['us-central1-c'];
+    const s = buildStatus({ ...obs, gce: g });
+    const r = s.replicas.find((x) => x.name === 'kubernetes-master-q2p')!;
+    expect(r.vm.status).toBe('UNKNOWN');
+    expect(s.warnings.map((w) => w.code)).toEqual(['GCE_UNREACHABLE']);
+    expect(s.warnings.find((w) => w.code === 'GCE_UNREACHABLE')?.message).toMatch(/us-central1-c/);
+  });
+});

@@ -133,6 +133,54 @@ describe('kube-ha status against a 3-zone lab', () => {
     expect(healed.json.etcd.main.healthyMembers).toBe(3);
   });
 
+  it('GCE errors come back through the real client with their cause, and exit 1 when nothing answers', async () => {
+    const ctx = readLabContext(dir);
+    const res = await runCli([
+      'status',
+      '--project',
+      'no-such-project',
+      '--region',
+      'us-central1',
+      '--compute-endpoint',
+      ctx.computeEndpoint,
+    ]);
+    expect(res.code).toBe(1);
+    expect(res.stderr).toMatch(/unreachable: Compute API: .*projects\/no-such-project.*not found/i);
+    const json = await runCli([
+      'status',
+      '--json',
+      '--project',
+      'kube-ha-lab',
+      '--region',
+      'europe-west1',
+      '--compute-endpoint',
+      ctx.computeEndpoint,
+    ]);
+    // Replicas are found by name in every zone of the project: the wrong --region shows them outside it.
+    const s = JSON.parse(json.stdout) as ClusterStatus;
+    expect(json.code).toBe(5);
+    expect(s.replicas).toHaveLength(3);
+    expect(s.warnings.filter((w) => w.code === 'REPLICA_OUTSIDE_REGION')).toHaveLength(3);
+    expect(s.loadBalancer).toBeNull();
+  });
+
+  it('the lab survives its supervisor: state on disk, VMs boot again, members rejoin', async () => {
+    const before = (await status()).json;
+    const ctx = readLabContext(dir);
+    process.kill(ctx.supervisorPid, 'SIGKILL');
+    await eventually(async () => !alive(ctx.supervisorPid), 5000);
+    const up = await runCli(['lab', 'up', '--dir', dir]);
+    expect(up.code).toBe(0);
+    expect(up.stdout).toMatch(/lab resumed/);
+    const after = await eventually(async () => {
+      const s = await status();
+      return s.code === 0 ? s.json : null;
+    });
+    const ids = (s: ClusterStatus) => s.replicas.map((r) => [r.name, r.etcd.main?.memberId, r.vm.internalIP]);
+    expect(ids(after)).toEqual(ids(before));
+    expect(readLabContext(dir).supervisorPid).not.toBe(ctx.supervisorPid);
+  });
+
   it('lab down leaves no lab process behind', async () => {
     const res = await runCli(['lab', 'status', '--dir', dir]);
     expect(res.code).toBe(0);
