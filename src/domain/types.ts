@@ -72,6 +72,8 @@ export interface GceObservation {
   staticAddress: GceAddress | null;
   /** Zones that exist in the region (for warnings and add). */
   zonesInRegion?: string[];
+  /** Zones the aggregated list could not reach (partial success): VM state there is unknown. */
+  unreachableZones?: string[];
   fetchedAt: number;
 }
 
