@@ -58,6 +58,16 @@ export class EtcdOps {
     this.known = new Set(target.endpoints);
   }
 
+  /** Seeds and every client URL seen in a member list since. */
+  endpoints(): string[] {
+    return [...this.known];
+  }
+
+  /** Client URLs of the current members (for a lab context or a next run's seeds). */
+  async currentEndpoints(): Promise<string[]> {
+    return (await this.members(true)).flatMap((m) => m.clientURLs.slice(0, 1));
+  }
+
   client(endpoint: string): Etcd3 {
     let c = this.clients.get(endpoint);
     if (!c) {

@@ -304,18 +304,36 @@ async function rollBack(run: Run, rec: Recovery, reasons: string[], cancelled: b
     save(run, { ...run.journal, state: 'failed', error: message, updatedAt: new Date().toISOString() });
     return result(run, 'failed', [...reasons, `rollback stopped: ${message}`], cancelled);
   }
+  const steps = run.journal.plan.steps;
   // Finishing forward past a point of no return to the very end completes the operation.
   const finished =
     rec.undo.length === 0 &&
     rec.forward.length > 0 &&
     run.journal.steps.every((s) => s.status === 'done' || s.status === 'skipped');
-  save(run, {
-    ...run.journal,
-    state: finished ? 'done' : 'rolled-back',
-    updatedAt: new Date().toISOString(),
-  });
-  if (finished)
-    return result(run, 'done', [...reasons, `completed instead of rolled back: ${rec.note}`], cancelled);
+  // Past a point of no return with nothing to undo (only a check failed): the change stands, unverified.
+  const undidNothing = rec.undo.every((id) => steps.find((s) => s.id === id)?.undo === null);
+  const now = () => new Date().toISOString();
+  if (finished || (rec.pastPointOfNoReturn && undidNothing)) {
+    save(run, { ...run.journal, state: 'done', updatedAt: now() });
+    if (finished)
+      return result(run, 'done', [...reasons, `completed instead of rolled back: ${rec.note}`], cancelled);
+    return result(
+      run,
+      'failed',
+      [...reasons, 'every change was made but the result did not verify: check kube-ha status'],
+      cancelled,
+    );
+  }
+  save(run, { ...run.journal, state: 'rolled-back', updatedAt: now() });
+  if (rec.pastPointOfNoReturn) {
+    const removed = run.journal.plan.remove?.name ?? 'the replica';
+    return result(
+      run,
+      'rolled-back',
+      [...reasons, `rolled back to the point after removing ${removed}`],
+      cancelled,
+    );
+  }
   return result(run, 'rolled-back', reasons, cancelled);
 }
 

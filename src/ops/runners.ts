@@ -80,6 +80,9 @@ function sleep(ms: number, signal?: AbortSignal): Promise<void> {
   });
 }
 
+/** A failure that waiting will not fix: `until` stops at once. */
+class Permanent extends Error {}
+
 /** Polls until `probe` returns a value; throws with `what` and the last reason at the deadline. */
 async function until<T>(
   ctx: RunContext,
@@ -95,6 +98,7 @@ async function until<T>(
       if ('value' in r) return r.value;
       reason = r.reason;
     } catch (err) {
+      if (err instanceof Permanent || err instanceof CancelledError) throw err;
       reason = err instanceof Error ? err.message : String(err);
     }
     if (Date.now() >= deadline)
@@ -203,20 +207,47 @@ async function moveLeadershipOff(ctx: RunContext, etcd: EtcdOps, m: LiveMember):
 }
 
 /** Removes a member (found by ID or peer URL) through another healthy member, leadership moved first. */
+/**
+ * etcd refuses membership changes for a few seconds after one (until every
+ * voter has been connected for its 5 s health interval: "unhealthy cluster"),
+ * and a promotion until the learner is in sync. Those refusals change nothing;
+ * the attempt is made again, each time from a fresh look.
+ */
+const MEMBERSHIP_RETRY_MS = 20_000;
+// Also network failures: each attempt first looks whether the last one took effect.
+const TRANSIENT_ETCD =
+  /unhealthy cluster|not enough started members|not in sync|not ready|leader changed|no leader|deadline|unavailable|ECONNREFUSED|endpoint answered/i;
+
+async function retryingMembership<T>(ctx: RunContext, what: string, attempt: () => Promise<T>): Promise<T> {
+  return until<T>(ctx, MEMBERSHIP_RETRY_MS, what, async () => {
+    try {
+      return { value: await attempt() };
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      if (TRANSIENT_ETCD.test(msg)) return { reason: msg };
+      throw new Permanent(msg);
+    }
+  }).catch((err) => {
+    throw err instanceof Permanent ? new Error(err.message) : err;
+  });
+}
+
 async function removeMember(
   ctx: RunContext,
   etcd: EtcdOps,
   by: { id?: string | null; peerURLs?: string[] },
 ): Promise<string> {
-  const snap = await etcd.snapshot();
-  const m = etcd.find(snap, by);
-  if (!m) return 'not a member (already removed)';
-  assertRemovalSafe(etcd, snap, m);
-  const moved = await moveLeadershipOff(ctx, etcd, m);
-  const fresh = moved ? await etcd.snapshot(true) : snap;
-  const via = etcd.pickHealthy(fresh, (x) => x.id === m.id);
-  await etcd.remove(m.id, via.endpoint);
-  return `removed ${m.id}${m.isLearner ? ' (learner)' : ''}${moved ? `, leadership moved to ${moved} first` : ''}`;
+  return retryingMembership(ctx, `etcd ${etcd.cluster} member remove`, async () => {
+    const snap = await etcd.snapshot();
+    const m = etcd.find(snap, by);
+    if (!m) return 'not a member (already removed)';
+    assertRemovalSafe(etcd, snap, m);
+    const moved = await moveLeadershipOff(ctx, etcd, m);
+    const fresh = moved ? await etcd.snapshot(true) : snap;
+    const via = etcd.pickHealthy(fresh, (x) => x.id === m.id);
+    await etcd.remove(m.id, via.endpoint);
+    return `removed ${m.id}${m.isLearner ? ' (learner)' : ''}${moved ? `, leadership moved to ${moved} first` : ''}`;
+  });
 }
 
 function newMemberPeerURL(ctx: RunContext, step: StepOf<'etcd.add-learner'>): string {
@@ -500,16 +531,18 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       const etcd = ctx.etcd[step.args.cluster];
       const url = newMemberPeerURL(ctx, step);
       ctx.facts[peerFact(step.args.cluster)] = url;
-      const snap = await etcd.snapshot();
-      const existing = etcd.find(snap, { peerURLs: [url] });
-      if (existing) {
-        ctx.facts[memberFact(step.args.cluster)] = existing.id;
-        return { note: `already a member: ${existing.id}${existing.isLearner ? ' (learner)' : ''}` };
-      }
-      const via = etcd.pickHealthy(snap);
-      const m = await etcd.addLearner(url, via.endpoint);
-      ctx.facts[memberFact(step.args.cluster)] = m.id;
-      return { note: `learner ${m.id} ${url}` };
+      return retryingMembership(ctx, `etcd ${step.args.cluster} member add`, async () => {
+        const snap = await etcd.snapshot();
+        const existing = etcd.find(snap, { peerURLs: [url] });
+        if (existing) {
+          ctx.facts[memberFact(step.args.cluster)] = existing.id;
+          return { note: `already a member: ${existing.id}${existing.isLearner ? ' (learner)' : ''}` };
+        }
+        const via = etcd.pickHealthy(snap);
+        const m = await etcd.addLearner(url, via.endpoint);
+        ctx.facts[memberFact(step.args.cluster)] = m.id;
+        return { note: `learner ${m.id} ${url}` };
+      });
     },
     async undo(step, ctx) {
       const etcd = ctx.etcd[step.args.cluster];
@@ -610,7 +643,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
           const snap = await etcd.snapshot(true);
           const m = etcd.find(snap, { id, peerURLs: url ? [url] : [] });
           if (!m)
-            throw new Error(
+            throw new Permanent(
               `the learner for ${step.args.replica} is not a member of etcd ${step.args.cluster}`,
             );
           if (!m.isLearner) return { value: 'already a voter' };
@@ -656,7 +689,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
           const snap = await etcd.snapshot(true);
           const m = etcd.find(snap, { id, peerURLs: url ? [url] : [] });
           if (!m)
-            throw new Error(
+            throw new Permanent(
               `the learner for ${step.args.replica} is not a member of etcd ${step.args.cluster}`,
             );
           if (!m.isLearner) return { value: { note: tries ? `voter ${m.id}` : `already a voter (${m.id})` } };
@@ -667,8 +700,8 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
           } catch (err) {
             // "learner not in sync with leader": etcd wants it closer; try again shortly.
             const msg = err instanceof Error ? err.message : String(err);
-            if (/not in sync|not ready/i.test(msg)) return { reason: msg };
-            throw err;
+            if (TRANSIENT_ETCD.test(msg)) return { reason: msg };
+            throw new Permanent(msg);
           }
         },
       );

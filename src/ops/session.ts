@@ -6,6 +6,7 @@ import { type OperationContext, type PlannedOperation, planOperation } from '../
 import type { OpRequest } from '../domain/ops/request.js';
 import { buildStatus } from '../domain/status.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
+import { readLabContext, writeLabContext } from '../lab/context.js';
 import { createGceSource } from '../sources/gce-source.js';
 import { Observer } from '../sources/observe.js';
 import type { Target } from '../sources/target.js';
@@ -33,6 +34,11 @@ export interface OpsSession {
     request: OpRequest,
     ctx?: Partial<OperationContext>,
   ): Promise<{ planned: PlannedOperation; status: ClusterStatus }>;
+  /**
+   * For a lab target: rewrites the lab context's etcd endpoints to the current
+   * members, so that later commands still find etcd after a seed member was removed.
+   */
+  syncLabContext(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -70,12 +76,30 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
     main: new EtcdOps('main', mainTarget, target.callTimeoutMs, log),
     events: new EtcdOps('events', eventsTarget, target.callTimeoutMs, log),
   };
-  const observer = new Observer(target, createGceSource(target));
+  // The observer follows membership: members added since the seeds were given are asked too,
+  // so that removing a seed member does not blind the verification.
+  const obsTarget: Target = {
+    ...target,
+    etcd: {
+      main: { ...mainTarget, endpoints: [...mainTarget.endpoints] },
+      events: { ...eventsTarget, endpoints: [...eventsTarget.endpoints] },
+    },
+  };
+  const syncSeeds = () => {
+    for (const c of ['main', 'events'] as const) {
+      const t = obsTarget.etcd[c];
+      if (t) t.endpoints.splice(0, t.endpoints.length, ...etcd[c].endpoints());
+    }
+  };
+  const observer = new Observer(obsTarget, createGceSource(target));
   // A cold process (TLS handshakes, the Compute library loading) can miss the
   // first deadline: a source that failed is asked once more before judging.
   const observe = async () => {
+    syncSeeds();
     const first = buildStatus(await observer.observeAll());
-    const unreachable = first.warnings.some((w) => w.code === 'ETCD_UNREACHABLE' || w.code === 'GCE_UNREACHABLE');
+    const unreachable = first.warnings.some(
+      (w) => w.code === 'ETCD_UNREACHABLE' || w.code === 'GCE_UNREACHABLE',
+    );
     return unreachable ? buildStatus(await observer.observeAll()) : first;
   };
   const store = JournalStore.forTarget(target);
@@ -113,6 +137,22 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
         ...extra,
       });
       return { planned, status };
+    },
+    async syncLabContext() {
+      if (!target.lab) return;
+      const [main, events] = await Promise.all([
+        etcd.main.currentEndpoints(),
+        etcd.events.currentEndpoints(),
+      ]);
+      if (main.length === 0 || events.length === 0) return;
+      const ctx = readLabContext(target.lab.dir);
+      writeLabContext(target.lab.dir, {
+        ...ctx,
+        etcd: {
+          main: { ...ctx.etcd.main, endpoints: main },
+          events: { ...ctx.etcd.events, endpoints: events },
+        },
+      });
     },
     async close() {
       for (const e of Object.values(etcd)) e.close();

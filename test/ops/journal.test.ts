@@ -40,6 +40,7 @@ describe('journal: resume and rollback decisions', () => {
       forward: [],
       undo: ['add.instance', 'add.learner.events', 'add.learner.main', 'add.disk'],
       note: 'undo every step taken, newest first',
+      pastPointOfNoReturn: false,
     });
     expect(resumeRecovery(j).forward[0]).toBe('add.instance');
   });
@@ -65,6 +66,7 @@ describe('journal: resume and rollback decisions', () => {
     const r = rollbackRecovery(j);
     expect(r.forward).toEqual(['remove.member.events', 'remove.instance', 'remove.disk']);
     expect(r.undo).toEqual([]);
+    expect(r.pastPointOfNoReturn).toBe(true);
     expect(r.note).toMatch(/point of no return \(Remove kubernetes-master from etcd main\)/);
   });
 

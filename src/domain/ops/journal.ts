@@ -98,6 +98,8 @@ export interface Recovery {
   undo: string[];
   /** What this does, in words. */
   note: string;
+  /** A step that cannot be undone has run: the cluster cannot return to where it started. */
+  pastPointOfNoReturn: boolean;
 }
 
 function pairs(j: Journal): { step: PlanStep; rec: StepRecord; i: number }[] {
@@ -120,6 +122,7 @@ export function resumeRecovery(j: Journal): Recovery {
     note: forward.length
       ? `resume: ${forward.length} step(s) left, from ${forward[0]}`
       : 'nothing left to run',
+    pastPointOfNoReturn: pairs(j).some(({ step, rec }) => !step.reversible && started(rec)),
   };
 }
 
@@ -155,7 +158,7 @@ export function rollbackRecovery(j: Journal): Recovery {
     .filter(({ rec }) => started(rec))
     .map(({ step }) => step.id)
     .reverse();
-  return { forward, undo, note };
+  return { forward, undo, note, pastPointOfNoReturn: k >= 0 };
 }
 
 export interface Leftover {
@@ -190,7 +193,7 @@ export function leftovers(j: Journal): Leftover[] {
 }
 
 export function describeLeftovers(items: Leftover[]): string[] {
-  if (items.length === 0) return ['nothing is left over: the cluster is as it was'];
+  if (items.length === 0) return ['nothing is left to undo or to finish'];
   return items.map(
     (l) =>
       `${l.need === 'needs-undo' ? 'undo' : 'finish'}: ${l.what}${l.manual ? `\n    by hand: ${l.manual}` : ''}`,
