@@ -30,6 +30,9 @@ export interface VmBoot {
   electionMs: number;
 }
 
+/** Metadata key of the lab's boot-time faults (see start()). */
+export const LAB_FAULT_KEY = 'kube-ha-lab-fault';
+
 export type VmState = 'running' | 'crashed' | 'frozen' | 'stopped';
 
 export class LabVm {
@@ -85,6 +88,9 @@ export class LabVm {
       this.members.set(cluster, startEtcd(spec));
     }
     this.state = 'running';
+    // Lab fault (kube-ha ops tests): a VM whose metadata says so boots with etcd
+    // hung, so that a new member never catches up. Copied by clones like any metadata.
+    if (this.boot.metadata[LAB_FAULT_KEY] === 'etcd-stalled') this.freeze();
   }
 
   /** The host dies: processes are killed at once, nothing is flushed. */
