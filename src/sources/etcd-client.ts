@@ -55,5 +55,6 @@ export function errorMessage(err: unknown): string {
     };
     return `${words[connect[1]!] ?? connect[1]} (${connect[2]})`;
   }
+  if (/^(\d+ [A-Z_]+: )?No connection established/.test(err.message)) return 'no connection (member down)';
   return err.message.replace(/^\d+ [A-Z_]+: /, '').split('\n')[0] ?? err.message;
 }
