@@ -38,7 +38,7 @@ export interface ExecDeps {
   zonesInRegion(): Promise<string[] | null>;
   holder: OperationHolder;
   timing: Timing;
-  apiserverCheck: ((replica: string) => Promise<boolean>) | null;
+  apiserverProbe: RunContext['apiserverProbe'];
   /** Where Compute and etcd calls are reported while a plan runs (the session's call log). */
   subscribeCalls(listener: (line: string) => void): () => void;
 }
@@ -109,7 +109,7 @@ function context(run: Run, step: PlanStep): RunContext {
     timing: run.deps.timing,
     signal: run.opts.signal,
     observe: run.deps.observe,
-    apiserverCheck: run.deps.apiserverCheck,
+    apiserverProbe: run.deps.apiserverProbe,
     note: (message) => emit(run, { type: 'note', message, at: Date.now() }),
     progress: (current, target, message) =>
       emit(run, { type: 'progress', stepId: step.id, current, target, message, at: Date.now() }),

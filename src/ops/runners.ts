@@ -41,8 +41,10 @@ export interface RunContext {
   timing: Timing;
   signal?: AbortSignal | undefined;
   observe(): Promise<ClusterStatus>;
-  /** A check of a replica's apiserver health, or null where there is no endpoint to ask. */
-  apiserverCheck: ((replica: string) => Promise<boolean>) | null;
+  /** kube-apiserver's /healthz on a host: healthy, or whether anything answered at all. */
+  apiserverProbe:
+    | ((host: string) => Promise<{ healthy: boolean; answered: boolean; error: string | null }>)
+    | null;
   note(message: string): void;
   progress(current: number | null, target: number | null, message: string): void;
 }
@@ -710,17 +712,30 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'apiserver.wait-healthy': {
     async run(step, ctx) {
-      const check = ctx.apiserverCheck;
-      if (!check) {
+      const probe = ctx.apiserverProbe;
+      const host = ctx.facts.instanceIP;
+      if (!probe || !host) return { skipped: true, note: 'no apiserver health endpoint to ask: skipped' };
+      // Where no replica runs an apiserver (a bare etcd lab) there is nothing to wait for.
+      const others = (await ctx.observe()).replicas
+        .filter((r) => r.name !== step.args.replica && r.vm.internalIP)
+        .map((r) => r.vm.internalIP as string);
+      const answers = await Promise.all(others.map((h) => probe(h)));
+      if (!answers.some((a) => a.answered)) {
         return {
           skipped: true,
-          note: 'no apiserver health endpoint to ask here: skipped (the pool health check guards traffic)',
+          note: `no kube-apiserver answers on the other replicas (${answers[0]?.error ?? 'none'}): skipped`,
         };
       }
-      await until(ctx, ctx.timing.runningTimeoutMs, `${step.args.replica}'s apiserver`, async () =>
-        (await check(step.args.replica)) ? { value: true } : { reason: '/healthz not ok' },
+      await until(
+        ctx,
+        ctx.timing.runningTimeoutMs,
+        `${step.args.replica}'s apiserver at ${host}`,
+        async () => {
+          const p = await probe(host);
+          return p.healthy ? { value: true } : { reason: p.error ?? 'not healthy' };
+        },
       );
-      return {};
+      return { note: `https://${host}/healthz ok` };
     },
   },
 

@@ -7,6 +7,7 @@ import type { OpRequest } from '../domain/ops/request.js';
 import { buildStatus } from '../domain/status.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
 import { readLabContext, writeLabContext } from '../lab/context.js';
+import { APISERVER_PORT, apiserverURL, probeApiserver } from '../sources/apiserver.js';
 import { createGceSource } from '../sources/gce-source.js';
 import { Observer } from '../sources/observe.js';
 import type { Target } from '../sources/target.js';
@@ -111,7 +112,8 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
     zonesInRegion: () => compute.zonesInRegion(),
     holder: o.holder ?? defaultHolder(o.tool ?? 'kube-ha'),
     timing: { ...DEFAULT_TIMING, ...o.timing },
-    apiserverCheck: null,
+    apiserverProbe: (host) =>
+      probeApiserver(host, apiserverURL(host, APISERVER_PORT), { timeoutMs: target.callTimeoutMs }),
     subscribeCalls(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);

@@ -1,0 +1,219 @@
+// Helpers for the operator-flow tests against real labs: the CLI with a
+// private state dir (journals of one file never block another), the cluster's
+// consistency as the issue defines it, the lab's Compute API for what status
+// does not show (disks, addresses), and a CLI run in the background to kill.
+import { type ChildProcess, spawn } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Journal } from '../../src/domain/ops/journal.js';
+import type { ClusterStatus } from '../../src/domain/types.js';
+import { readLabContext } from '../../src/lab/context.js';
+import { BIN, type CliResult, eventually, runCli } from '../helpers/cli.js';
+
+export interface OpsLab {
+  dir: string;
+  env: NodeJS.ProcessEnv;
+  stateDir: string;
+}
+
+export function opsLab(dir: string): OpsLab {
+  const xdg = mkdtempSync(join(tmpdir(), 'kube-ha-ops-state-'));
+  return { dir, env: { XDG_STATE_HOME: xdg }, stateDir: join(xdg, 'kube-ha') };
+}
+
+/** `kube-ha <args> --lab-dir DIR` with the lab's private state dir. */
+export function cli(lab: OpsLab, args: string[], timeoutMs = 120_000): Promise<CliResult> {
+  return runCli([...args, '--lab-dir', lab.dir], { env: lab.env, timeoutMs });
+}
+
+export async function status(lab: OpsLab): Promise<ClusterStatus> {
+  const res = await cli(lab, ['status', '--json']);
+  return JSON.parse(res.stdout) as ClusterStatus;
+}
+
+async function compute<T>(lab: OpsLab, path: string, init?: RequestInit): Promise<T> {
+  const ctx = readLabContext(lab.dir);
+  const res = await fetch(`${ctx.computeEndpoint}/compute/v1/projects/${ctx.project}/${path}`, {
+    ...init,
+    signal: AbortSignal.timeout(5000),
+  });
+  const body = (await res.json()) as T;
+  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(body)}`);
+  return body;
+}
+
+async function aggregatedNames(
+  lab: OpsLab,
+  collection: 'disks' | 'addresses' | 'instances',
+): Promise<string[]> {
+  const res = await compute<{ items?: Record<string, Record<string, { name: string }[] | undefined>> }>(
+    lab,
+    `aggregated/${collection}`,
+  );
+  return Object.values(res.items ?? {}).flatMap((scope) => (scope[collection] ?? []).map((x) => x.name));
+}
+
+/**
+ * The issue's consistency: every replica a running VM with healthy voting
+ * members in main and events, no learner, no member without a VM or VM without
+ * a member, no orphan disk or internal address, the target pool holding
+ * exactly the replicas (2+) or the static IP on the only replica (1).
+ */
+export async function inconsistencies(lab: OpsLab, observed?: ClusterStatus): Promise<string[]> {
+  const s = observed ?? (await status(lab));
+  const out: string[] = [];
+  const names = new Set(s.replicas.map((r) => r.name));
+  for (const r of s.replicas) {
+    if (r.vm.status !== 'RUNNING') out.push(`${r.name}: VM ${r.vm.status}`);
+    for (const c of ['main', 'events'] as const) {
+      const m = r.etcd[c];
+      if (!m) out.push(`${r.name}: no ${c} member`);
+      else if (m.learner) out.push(`${r.name}: ${c} learner`);
+      else if (!m.healthy) out.push(`${r.name}: ${c} unhealthy (${m.error})`);
+    }
+  }
+  for (const c of ['main', 'events'] as const) {
+    if (s.etcd[c].members !== names.size)
+      out.push(`etcd ${c} has ${s.etcd[c].members} members for ${names.size} replicas`);
+  }
+  // Degraded, not merely advised against; apiserver health is the apiserver's business (a bare lab has none).
+  for (const w of s.warnings) {
+    if (w.severity === 'error' && w.code !== 'APISERVER_UNHEALTHY') out.push(`${w.code}: ${w.message}`);
+  }
+  const master = s.masterName ?? 'kubernetes-master';
+  for (const d of await aggregatedNames(lab, 'disks')) {
+    if (d.endsWith('-pd') && !names.has(d.slice(0, -3))) out.push(`orphan disk ${d}`);
+  }
+  for (const a of await aggregatedNames(lab, 'addresses')) {
+    if (a.endsWith('-internal-ip') && !names.has(a.slice(0, -'-internal-ip'.length)))
+      out.push(`orphan address ${a}`);
+  }
+  for (const i of await aggregatedNames(lab, 'instances')) {
+    if (i.startsWith(master) && !names.has(i)) out.push(`VM ${i} is not a replica`);
+  }
+  if (names.size >= 2) {
+    const pool = new Set(s.loadBalancer?.instances ?? []);
+    if (!s.loadBalancer) out.push('no load balancer');
+    else if (pool.size !== names.size || [...names].some((n) => !pool.has(n))) {
+      out.push(`target pool holds ${[...pool].join(',')}, replicas are ${[...names].join(',')}`);
+    }
+    if (s.apiserverIP?.attachedTo !== 'load-balancer') out.push(`static IP on ${s.apiserverIP?.attachedTo}`);
+  } else {
+    if (s.loadBalancer) out.push('a load balancer with one replica');
+    if (s.apiserverIP?.attachedTo !== [...names][0]) out.push(`static IP on ${s.apiserverIP?.attachedTo}`);
+  }
+  return out;
+}
+
+/**
+ * Waits (a loaded machine can miss a status deadline right after a membership
+ * change) until the cluster is consistent with `replicas` replicas; the
+ * remaining inconsistencies otherwise.
+ */
+export async function settle(lab: OpsLab, replicas: number, timeoutMs = 20_000): Promise<string[]> {
+  let last: string[] = [];
+  try {
+    await eventually(async () => {
+      const s = await status(lab);
+      last = await inconsistencies(lab, s);
+      const n = s.replicas.length;
+      if (n !== replicas) last.push(`${n} replicas, not ${replicas}`);
+      return last.length === 0;
+    }, timeoutMs);
+  } catch {
+    // the last look says what is wrong
+  }
+  return last;
+}
+
+/** Sets (or, with null, removes) one metadata item on every replica VM, through the lab's Compute API. */
+export async function setMetadataOnReplicas(lab: OpsLab, key: string, value: string | null): Promise<void> {
+  const s = await status(lab);
+  for (const r of s.replicas) {
+    const path = `zones/${r.zone}/instances/${r.name}`;
+    const inst = await compute<{
+      metadata: { fingerprint: string; items?: { key: string; value: string }[] };
+    }>(lab, path);
+    const items = (inst.metadata.items ?? []).filter((i) => i.key !== key);
+    if (value !== null) items.push({ key, value });
+    await compute(lab, `${path}/setMetadata`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ fingerprint: inst.metadata.fingerprint, items }),
+    });
+  }
+}
+
+export async function labFault(lab: OpsLab, fault: Record<string, unknown> | null): Promise<void> {
+  const ctx = readLabContext(lab.dir);
+  const res = await fetch(`${ctx.controlURL}/faults`, {
+    method: fault ? 'POST' : 'DELETE',
+    headers: { 'content-type': 'application/json' },
+    ...(fault ? { body: JSON.stringify(fault) } : {}),
+    signal: AbortSignal.timeout(5000),
+  });
+  if (!res.ok) throw new Error(`fault: ${res.status} ${await res.text()}`);
+}
+
+/** The journals the CLI left in this lab's state dir. */
+export function journals(lab: OpsLab): Journal[] {
+  const root = join(lab.stateDir, 'operations');
+  if (!existsSync(root)) return [];
+  const out: Journal[] = [];
+  for (const d of readdirSync(root)) {
+    for (const f of readdirSync(join(root, d))) {
+      if (!f.endsWith('.json')) continue;
+      try {
+        out.push(JSON.parse(readFileSync(join(root, d, f), 'utf8')) as Journal);
+      } catch {
+        // being rewritten: the next look gets it
+      }
+    }
+  }
+  return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
+}
+
+export interface Background {
+  child: ChildProcess;
+  done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
+}
+
+/** The CLI in the background, to run concurrently with another or to be killed. */
+export function background(lab: OpsLab, args: string[]): Background {
+  const child = spawn(process.execPath, [BIN, ...args, '--lab-dir', lab.dir], {
+    env: { ...process.env, ...lab.env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let stdout = '';
+  let stderr = '';
+  child.stdout?.on('data', (d: Buffer) => {
+    stdout += d.toString();
+  });
+  child.stderr?.on('data', (d: Buffer) => {
+    stderr += d.toString();
+  });
+  const done = new Promise<{
+    code: number | null;
+    signal: NodeJS.Signals | null;
+    stdout: string;
+    stderr: string;
+  }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal, stdout, stderr })));
+  return { child, done };
+}
+
+/** Polls (every 20 ms) until the newest journal has a step in one of the given states. */
+export async function untilStep(
+  lab: OpsLab,
+  stepId: string,
+  states: string[],
+  timeoutMs = 60_000,
+): Promise<Journal> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const j = journals(lab).at(-1);
+    if (j?.steps.some((s) => s.id === stepId && states.includes(s.status))) return j;
+    if (Date.now() > until) throw new Error(`step ${stepId} never reached ${states.join('|')}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

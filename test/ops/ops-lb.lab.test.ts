@@ -1,0 +1,90 @@
+// Issue 5 on a one-replica lab: 1 → 2 → 3 → 2 → 1 through the CLI. The load
+// balancer appears holding the static IP, follows every add and remove, and
+// at the end is gone with the IP back on the last replica.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { labDown, labUp, tempLabDir } from '../helpers/cli.js';
+import { cli, type OpsLab, opsLab, settle, status } from './lab-helpers.js';
+
+const lab: OpsLab = opsLab(tempLabDir());
+const timings: string[] = [];
+
+async function op(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const res = await cli(lab, [...args, '--yes']);
+  timings.push(
+    `${args.join(' ')}: ${res.ms} ms (CLI), ${/ in ([\d.]+ s)/.exec(res.stdout)?.[1] ?? '?'} (operation)`,
+  );
+  return res;
+}
+
+describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000 }, () => {
+  beforeAll(async () => {
+    await labUp(lab.dir, ['--replicas', '1', '--zones', 'us-central1-a', '--lb-delay', '1']);
+  });
+
+  afterAll(async () => {
+    await labDown(lab.dir);
+    console.log(`timings on the lab:\n  ${timings.join('\n  ')}`);
+  });
+
+  it('1 → 2 creates the load balancer first and moves the static IP to it', async () => {
+    const before = await status(lab);
+    expect(before.loadBalancer).toBeNull();
+    const ip = before.apiserverIP?.address;
+    expect(before.apiserverIP?.attachedTo).toBe('kubernetes-master');
+
+    const res = await op(['add', '--zone', 'us-central1-b']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('2 replicas, worse than one');
+    // The plan puts the load balancer before any etcd change.
+    const order = [
+      'Create health check',
+      'Create target pool',
+      'Create forwarding rule',
+      'Wait until the load balancer answers',
+      'as a learner',
+    ];
+    const at = order.map((t) => res.stdout.indexOf(t));
+    expect(at.every((i, n) => i > 0 && (n === 0 || i > (at[n - 1] ?? 0)))).toBe(true);
+
+    expect(await settle(lab, 2)).toEqual([]);
+    const s = await status(lab);
+    expect(s.loadBalancer?.ip).toBe(ip);
+    expect(s.apiserverIP).toEqual({ address: ip, attachedTo: 'load-balancer' });
+  });
+
+  it('2 → 3 → 2: the pool follows', async () => {
+    expect((await op(['add', '--zone', 'us-central1-c'])).code).toBe(0);
+    expect(await settle(lab, 3)).toEqual([]);
+    const three = await status(lab);
+    expect(three.loadBalancer?.instances).toHaveLength(3);
+
+    const newest = three.replicas.find((r) => r.zone === 'us-central1-c')!.name;
+    const res = await op(['remove', '--replica', newest]);
+    expect(res.code, res.stderr).toBe(0);
+    expect(await settle(lab, 2)).toEqual([]);
+    const two = await status(lab);
+    expect(two.replicas.map((r) => r.name)).not.toContain(newest);
+    expect(two.loadBalancer?.instances).toHaveLength(2);
+  });
+
+  it('2 → 1 tears the load balancer down and gives the static IP back to the survivor', async () => {
+    const two = await status(lab);
+    const ip = two.apiserverIP?.address;
+    // Remove the first replica (a seed of the lab's endpoints): later commands still find etcd.
+    const res = await op(['remove', '--zone', 'us-central1-a']);
+    expect(res.code, res.stderr).toBe(0);
+    expect(res.stdout).toContain('the load balancer is deleted');
+    expect(await settle(lab, 1)).toEqual([]);
+    const one = await status(lab);
+    expect(one.loadBalancer).toBeNull();
+    expect(one.apiserverIP).toEqual({ address: ip, attachedTo: one.replicas[0]?.name });
+  });
+
+  it('the last replica cannot be removed', async () => {
+    const s = await status(lab);
+    const res = await op(['remove', '--replica', s.replicas[0]!.name]);
+    expect(res.code).toBe(3);
+    expect(res.stdout).toContain('last voter');
+    expect((await status(lab)).replicas).toHaveLength(1);
+  });
+});

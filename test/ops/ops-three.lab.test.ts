@@ -1,0 +1,181 @@
+// Issue 5 on a three-zone lab, through the CLI: refusals that change nothing,
+// replace after a crash, add to 4 (warned) while a second operation is
+// refused, remove back to 3, and injected failures (the instance insert
+// fails; the new member never catches up; the tool is killed mid-flow, then
+// resumed or rolled back), each leaving the cluster consistent.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LAB_FAULT_KEY } from '../../src/lab/vm.js';
+import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
+import {
+  background,
+  cli,
+  journals,
+  labFault,
+  type OpsLab,
+  opsLab,
+  setMetadataOnReplicas,
+  settle,
+  status,
+  untilStep,
+} from './lab-helpers.js';
+
+const lab: OpsLab = opsLab(tempLabDir());
+
+/** What a refused operation must leave as it was: replicas, members, pool. */
+async function shape(): Promise<string> {
+  const s = await status(lab);
+  return JSON.stringify({
+    replicas: s.replicas.map((r) => [
+      r.name,
+      r.zone,
+      r.etcd.main?.memberId,
+      r.etcd.events?.memberId,
+      r.inTargetPool,
+    ]),
+    lb: s.loadBalancer,
+  });
+}
+
+async function expectConsistent(replicas: number): Promise<void> {
+  expect(await settle(lab, replicas)).toEqual([]);
+}
+
+describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () => {
+  beforeAll(async () => {
+    await labUp(lab.dir, ['--lb-delay', '1']);
+  });
+
+  afterAll(async () => {
+    await labDown(lab.dir);
+  });
+
+  it('refuses, changing nothing: an unknown replica, a zone in another region, removing a healthy replica while another is down', async () => {
+    const before = await shape();
+    const unknown = await cli(lab, ['replace', '--replica', 'kubernetes-master-nope', '--yes']);
+    expect(unknown.code).toBe(3);
+    expect(unknown.stdout).toContain('no replica named kubernetes-master-nope');
+    const region = await cli(lab, ['add', '--zone', 'europe-west1-b', '--yes']);
+    expect(region.code).toBe(3);
+    expect(region.stdout).toContain('zone europe-west1-b is in region europe-west1');
+
+    const s = await status(lab);
+    const [a, b, c] = s.replicas.map((r) => r.name);
+    await runCli(['lab', 'crash', c!, '--dir', lab.dir]);
+    await eventually(
+      async () => (await status(lab)).replicas.find((r) => r.name === c)?.etcd.main?.healthy === false,
+    );
+    const quorum = await cli(lab, ['remove', '--replica', b!, '--yes']);
+    expect(quorum.code).toBe(3);
+    expect(quorum.stdout).toMatch(
+      /removal-keeps-quorum: removing .* would leave etcd main: 1 healthy of 2 voters left, 2 needed/,
+    );
+    const healthy = await cli(lab, ['replace', '--replica', a!, '--yes']);
+    expect(healthy.code).toBe(3);
+    expect(healthy.stdout).toContain('replace only replaces a failed replica');
+    expect(await shape()).toBe(before);
+    expect(journals(lab)).toEqual([]);
+  });
+
+  it('replaces the crashed replica: 3 healthy, a new replica in the same zone', async () => {
+    const s = await status(lab);
+    const dead = s.replicas.find((r) => !r.etcd.main?.healthy)!;
+    const res = await cli(lab, ['replace', '--replica', dead.name, '--confirm', dead.name]);
+    expect(res.code, res.stderr).toBe(0);
+    await expectConsistent(3);
+    const after = await status(lab);
+    expect(after.replicas.map((r) => r.name)).not.toContain(dead.name);
+    expect(after.replicas.filter((r) => r.zone === dead.zone)).toHaveLength(1);
+  });
+
+  it('3 → 4 (warned: even) while a second operation is refused by the lock, then 4 → 3', async () => {
+    // The new member boots hung, which holds the add in its catch-up step while the second one tries.
+    await setMetadataOnReplicas(lab, LAB_FAULT_KEY, 'etcd-stalled');
+    const add = background(lab, ['add', '--zone', 'us-central1-f', '--yes', '--catch-up-timeout', '90']);
+    let name: string | undefined;
+    try {
+      name = (await untilStep(lab, 'add.catch-up.main', ['running'])).plan.add?.name;
+    } finally {
+      await setMetadataOnReplicas(lab, LAB_FAULT_KEY, null);
+    }
+    const s = await status(lab);
+    const second = await cli(lab, ['remove', '--replica', s.replicas[0]!.name, '--yes']);
+    expect(second.code).toBe(3);
+    expect(second.stdout).toMatch(
+      /another operation holds the lock: add kubernetes-master-\w+ in us-central1-f .* by \S+@\S+ \(kube-ha add, pid \d+\)/,
+    );
+    expect((await status(lab)).replicas.map((r) => r.name)).toContain(s.replicas[0]!.name);
+    // The hung member wakes up: it catches up and the add completes.
+    await runCli(['lab', 'thaw', name!, '--dir', lab.dir]);
+    const done = await add.done;
+    expect(done.code, done.stderr).toBe(0);
+    expect(done.stdout).toContain('the result has 4 voters');
+    await expectConsistent(4);
+
+    const rm = await cli(lab, ['remove', '--replica', name!, '--yes']);
+    expect(rm.code, rm.stderr).toBe(0);
+    await expectConsistent(3);
+  });
+
+  it('an instance insert that fails is rolled back (exit 4): no member, disk or address left', async () => {
+    await labFault(lab, {
+      method: 'instances.insert',
+      mode: 'operation',
+      code: 'ZONE_RESOURCE_POOL_EXHAUSTED',
+      times: 1,
+    });
+    try {
+      const res = await cli(lab, ['add', '--zone', 'us-central1-f', '--yes']);
+      expect(res.code, res.stderr).toBe(4);
+      expect(res.stdout).toContain('ZONE_RESOURCE_POOL_EXHAUSTED');
+      expect(res.stderr).toMatch(/undo: Add kubernetes-master-\w+ to etcd main as a learner/);
+    } finally {
+      await labFault(lab, null);
+    }
+    await expectConsistent(3);
+  });
+
+  it('a new member that never catches up is rolled back (exit 4)', async () => {
+    await setMetadataOnReplicas(lab, LAB_FAULT_KEY, 'etcd-stalled');
+    try {
+      const res = await cli(lab, ['add', '--zone', 'us-central1-f', '--yes', '--catch-up-timeout', '3']);
+      expect(res.code, res.stderr).toBe(4);
+      expect(res.stdout).toMatch(/catching up in etcd main: not done in 3 s/);
+    } finally {
+      await setMetadataOnReplicas(lab, LAB_FAULT_KEY, null);
+    }
+    await expectConsistent(3);
+  });
+
+  it('killed mid-flow, then `operation resume` finishes the add', async () => {
+    const add = background(lab, ['add', '--zone', 'us-central1-f', '--yes']);
+    await untilStep(lab, 'add.instance', ['done']);
+    add.child.kill('SIGKILL');
+    await add.done;
+    const st = await cli(lab, ['operation', 'status']);
+    expect(st.stdout).toMatch(/state: running/);
+    const res = await cli(lab, ['operation', 'resume']);
+    expect(res.code, res.stderr).toBe(0);
+    await expectConsistent(4);
+    const added = (await status(lab)).replicas.find((r) => r.zone === 'us-central1-f')!.name;
+    expect((await cli(lab, ['remove', '--replica', added, '--yes'])).code).toBe(0);
+    await expectConsistent(3);
+  });
+
+  it('killed mid-flow, then `operation rollback` undoes the add', async () => {
+    // A stalled learner holds the add in its catch-up step, where it is killed.
+    await setMetadataOnReplicas(lab, LAB_FAULT_KEY, 'etcd-stalled');
+    const add = background(lab, ['add', '--zone', 'us-central1-f', '--yes', '--catch-up-timeout', '120']);
+    try {
+      await untilStep(lab, 'add.catch-up.main', ['running']);
+    } finally {
+      add.child.kill('SIGKILL');
+      await add.done;
+      await setMetadataOnReplicas(lab, LAB_FAULT_KEY, null);
+    }
+    expect((await status(lab)).etcd.main.learners).toBe(1);
+    const res = await cli(lab, ['operation', 'rollback']);
+    expect(res.code, res.stderr).toBe(0);
+    await expectConsistent(3);
+    expect((await cli(lab, ['operation', 'status'])).stdout).toContain('no unfinished operation');
+  });
+});
