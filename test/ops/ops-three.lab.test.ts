@@ -146,6 +146,21 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
     await expectConsistent(3);
   });
 
+  it('Ctrl-C while the learner catches up cancels and rolls back (exit 4)', async () => {
+    await setMetadataOnReplicas(lab, LAB_FAULT_KEY, 'etcd-stalled');
+    const add = background(lab, ['add', '--zone', 'us-central1-f', '--yes', '--catch-up-timeout', '120']);
+    try {
+      await untilStep(lab, 'add.catch-up.main', ['running']);
+    } finally {
+      await setMetadataOnReplicas(lab, LAB_FAULT_KEY, null);
+    }
+    add.child.kill('SIGINT');
+    const done = await add.done;
+    expect(done.code, done.stderr).toBe(4);
+    expect(done.stdout).toContain('cancelled and rolled back');
+    await expectConsistent(3);
+  });
+
   it('killed mid-flow, then `operation resume` finishes the add', async () => {
     const add = background(lab, ['add', '--zone', 'us-central1-f', '--yes']);
     await untilStep(lab, 'add.instance', ['done']);
