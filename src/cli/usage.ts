@@ -13,6 +13,10 @@ Usage:
   kube-ha [ui] [target] [--write] [--refresh S] [--no-color] [--ascii]   live console
   kube-ha status [target] [--json]                                       one-shot status
   kube-ha demo                                          start a 3-zone lab and open the console on it
+  kube-ha add --zone Z [target] [--dry-run] [--yes] [--json]              add a replica (KUBE_GCE_ZONE)
+  kube-ha remove (--replica N | --zone Z) [target] [--dry-run] [--yes|--confirm N] [--json]
+  kube-ha replace --replica N [--force] [target] [--dry-run] [--yes|--confirm N] [--json]
+  kube-ha operation status|resume|rollback [target]     an unfinished operation
   kube-ha lab up [--dir DIR] [--zones Z1,Z2,...] [--replicas N] [--lb-delay S]
   kube-ha lab down|status [--dir DIR]
   kube-ha lab crash|restart|freeze|thaw NAME [--dir DIR]
@@ -27,7 +31,9 @@ Target (one of):
   --etcd-prefix P            kube-apiserver's --etcd-prefix (default /registry)
   --timeout S                deadline of one network call (default 1.5)
 
-Exit codes: 0 healthy, 5 degraded, 2 bad usage, 1 failure (unreachable).
+Exit codes: status: 0 healthy, 5 degraded, 1 unreachable, 2 bad usage.
+  add/remove/replace: 0 done, 3 refused (nothing changed), 4 failed and rolled back,
+  1 failed and not rolled back (what is left, and how to finish it, is printed).
 `;
 
 /** node:util parseArgs, strict, with its errors turned into usage errors. */
