@@ -1,7 +1,11 @@
 // `npm run bench`: every benchmark, printed as lines a person can paste into notes.
+import { benchLeases } from './leases-bench.js';
 import { benchStatus } from './status-bench.js';
 
-const benches: [string, () => Promise<string[]>][] = [['status', () => benchStatus()]];
+const benches: [string, () => Promise<string[]>][] = [
+  ['status', () => benchStatus()],
+  ['leases', () => benchLeases()],
+];
 
 async function run(): Promise<void> {
   const only = process.argv.slice(2);

@@ -3,8 +3,11 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPollers } from '../pollers/index.js';
+import { createEtcdClient } from '../sources/etcd-client.js';
+import { type LeaseFeed, startLeaseFeed } from '../sources/leases-observe.js';
 import { Observer } from '../sources/observe.js';
-import { createConsoleStore } from '../store/index.js';
+import type { Target } from '../sources/target.js';
+import { buildLeasesSlot, type ConsoleStore, createConsoleStore } from '../store/index.js';
 import { labDown, labRunning, labUp } from './lab.js';
 import { defaultLabDir } from './paths.js';
 import { resolveTarget, TARGET_OPTIONS } from './target-flags.js';
@@ -18,6 +21,33 @@ const CONSOLE_OPTIONS = {
   ascii: { type: 'boolean' },
   debug: { type: 'boolean' },
 } as const;
+
+/**
+ * Follows the leader leases with a watch on etcd main (staleness judged on
+ * this machine's clock, re-judged twice a second) and feeds the store.
+ */
+export function feedLeases(target: Target, store: ConsoleStore): { close(): Promise<void> } | null {
+  const main = target.etcd.main;
+  if (!main) return null;
+  // One client per endpoint: the feed moves its watch off a member that dies or hangs.
+  const clients = main.endpoints.map((e) =>
+    createEtcdClient(e, { tls: main.tls, timeoutMs: target.callTimeoutMs }),
+  );
+  const feed: LeaseFeed = startLeaseFeed(clients, {
+    prefix: target.etcdPrefix,
+    timeoutMs: Math.max(target.callTimeoutMs, 3000),
+    onUpdate: (u) => {
+      const known = store.getState().status?.replicas.map((r) => r.name) ?? [];
+      store.getState().applyLeases(buildLeasesSlot(u, known), u.now);
+    },
+  });
+  return {
+    async close() {
+      await feed.close();
+      for (const c of clients) c.close();
+    },
+  };
+}
 
 export async function consoleCommand(argv: string[]): Promise<number> {
   const { values, positionals } = parseFlags(argv, CONSOLE_OPTIONS);
@@ -54,6 +84,7 @@ export async function consoleCommand(argv: string[]): Promise<number> {
       poll: { gce: gce !== null, main: Boolean(target.etcd.main), events: Boolean(target.etcd.events) },
     },
   );
+  const leases = feedLeases(target, store);
   const { runConsole } = await import('../ui/run.js');
   const { colorWanted } = await import('../ui/theme.js');
   try {
@@ -68,6 +99,7 @@ export async function consoleCommand(argv: string[]): Promise<number> {
     });
   } finally {
     pollers.stop();
+    await leases?.close();
     await observer.close();
   }
 }

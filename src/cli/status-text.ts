@@ -1,6 +1,7 @@
 // `kube-ha status` as text: a compact per-zone table a person reads at a glance.
 import { formatBytes, leaderReplica, memberHealthWord, quorumSummary } from '../domain/format.js';
-import type { ClusterStatus, MemberView } from '../domain/types.js';
+import { rfc3339ToMs } from '../domain/leases/time.js';
+import type { ClusterStatus, LeaseStatus, MemberView, ReplicaView } from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
 
 function table(rows: string[][]): string[] {
@@ -30,6 +31,45 @@ function memberCell(m: MemberView | null): string {
   return `${marks} ${m.memberId}`;
 }
 
+function apiserverCell(r: ReplicaView): string {
+  if (r.apiserver === undefined) return '-';
+  if (r.apiserver === null) return 'no address';
+  return r.apiserver.healthy ? 'healthy' : 'unhealthy';
+}
+
+function renewedCell(l: LeaseStatus, observedAt: string): string {
+  const renew = l.renewTime === null ? null : rfc3339ToMs(l.renewTime);
+  const at = Date.parse(observedAt);
+  if (renew === null || Number.isNaN(at)) return '-';
+  const s = Math.round((at - renew) / 1000);
+  return s < 0 ? `in ${-s}s` : `${s}s ago`;
+}
+
+function leaseLines(s: ClusterStatus): string[] {
+  if (s.leases === undefined) return [];
+  const byClock = s.leases.some((l) => l.judgedBy === 'clock');
+  const lines = [
+    '',
+    `LEASES${byClock ? " (alive or stale judged by renewTime against this machine's clock)" : ''}`,
+  ];
+  if (s.leasesError) lines.push(`  unknown: ${s.leasesError}`);
+  if (s.leases.length === 0) return lines;
+  const rows = [['  COMPONENT', 'STATE', 'REPLICA', 'RENEWED', 'TRANSITIONS', 'SOURCE', 'HOLDER']];
+  for (const l of s.leases) {
+    const held = l.state === 'held' || l.state === 'stale';
+    rows.push([
+      `  ${l.name}`,
+      l.state === 'held' ? 'held' : l.state.toUpperCase(),
+      held ? (l.holderReplica ?? '(unknown)') : '-',
+      held ? renewedCell(l, s.leasesReadAt ?? s.observedAt) : '-',
+      l.leaseTransitions?.toString() ?? '-',
+      l.source,
+      l.holderIdentity || '-',
+    ]);
+  }
+  return [...lines, ...table(rows)];
+}
+
 export function renderStatusText(s: ClusterStatus): string {
   const lines: string[] = [];
   const where = [s.project && `project ${s.project}`, s.region && `region ${s.region}`]
@@ -46,7 +86,12 @@ export function renderStatusText(s: ClusterStatus): string {
     lines.push(`etcd ${quorumSummary(c, h)}${h.error ? '' : ` · leader ${leader ?? 'none'}`}`);
   }
   lines.push('');
-  const rows = [['ZONE', 'REPLICA', 'VM', 'INTERNAL IP', 'MAIN', 'EVENTS', 'TERM', 'INDEX', 'DB', 'LB']];
+  const probed = s.replicas.some((r) => r.apiserver !== undefined);
+  const rows = [
+    ['ZONE', 'REPLICA', 'VM', 'INTERNAL IP', 'MAIN', 'EVENTS', 'TERM', 'INDEX', 'DB', 'LB'].concat(
+      probed ? ['APISERVER'] : [],
+    ),
+  ];
   for (const r of s.replicas) {
     const m = r.etcd.main;
     rows.push([
@@ -60,6 +105,7 @@ export function renderStatusText(s: ClusterStatus): string {
       m?.raftIndex?.toString() ?? '-',
       formatBytes(m?.dbSizeBytes),
       s.loadBalancer ? (r.inTargetPool ? 'in pool' : 'not in pool') : '-',
+      ...(probed ? [apiserverCell(r)] : []),
     ]);
   }
   lines.push(...table(rows));
@@ -69,6 +115,7 @@ export function renderStatusText(s: ClusterStatus): string {
       `load balancer: forwarding rule ${s.loadBalancer.forwardingRule} ${s.loadBalancer.ip} -> pool ${s.loadBalancer.targetPool ?? '-'} [${s.loadBalancer.instances.join(', ')}]`,
     );
   }
+  lines.push(...leaseLines(s));
   const errors = s.replicas.flatMap((r) =>
     ETCD_CLUSTERS.flatMap((c) => {
       const m = r.etcd[c];

@@ -24,7 +24,7 @@ export async function statusCommand(
   const target = resolveTarget(values);
   const observer = new Observer(target, target.compute ? createGceSource(target) : null);
   try {
-    const status = buildStatus(await observer.observeAll());
+    const status = buildStatus(await observer.observeAll({ leases: true, apiservers: true }));
     out.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatusText(status));
     const cause = unreachable(status);
     if (cause) {

@@ -1,16 +1,21 @@
 // The pure model: observations in, one ClusterStatus out.
 import { clusterLeader, joinReplicas } from './join.js';
-import { regionOfZone } from './names.js';
+import { buildLeaseViews } from './leases/view.js';
+import { regionOfZone, urlHost } from './names.js';
 import { faultTolerance, quorumOf } from './quorum.js';
 import type {
   ApiserverIPView,
+  ApiserverProbe,
   ClusterHealth,
   ClusterStatus,
   EtcdClusterName,
   EtcdObservation,
   GceObservation,
+  LeaseObservation,
+  LeaseStatus,
   LoadBalancerView,
   ReplicaView,
+  Warning,
 } from './types.js';
 import { ETCD_CLUSTERS } from './types.js';
 import { allWarnings } from './warnings.js';
@@ -23,7 +28,60 @@ export interface Observations {
   gce: GceObservation | null;
   gceError: string | null;
   etcd: Record<EtcdClusterName, EtcdObservation | null>;
+  /** Leader records read once from etcd main (absent: not read, and `leases` stays out of the status). */
+  leases?: LeaseObservation | null;
+  /** kube-apiserver /healthz probes, by host (absent: not probed). */
+  apiservers?: ApiserverProbe[] | null;
   now?: Date;
+}
+
+/**
+ * The host whose kube-apiserver serves a replica: its VM's internal IP, or,
+ * when GCE is not observed, the host of its etcd main client URL (the
+ * apiserver runs next to its etcd member). null: nothing to probe.
+ */
+export function apiserverHostOf(r: ReplicaView, gceObserved: boolean): string | null {
+  if (gceObserved) return r.vm.status === 'MISSING' ? null : r.vm.internalIP;
+  const url = r.etcd.main?.clientURLs[0] ?? r.etcd.events?.clientURLs[0];
+  return url ? urlHost(url) : null;
+}
+
+function apiserverWarnings(
+  replicas: ReplicaView[],
+  gceObserved: boolean,
+  probes: ApiserverProbe[],
+): Warning[] {
+  const out: Warning[] = [];
+  for (const r of replicas) {
+    const a = r.apiserver;
+    if (!a || a.healthy) continue;
+    // A stopped VM has its own warning; its apiserver being down says nothing more.
+    if (gceObserved && r.vm.status !== 'RUNNING') continue;
+    const answered = probes.find((p) => p.url === a.url)?.answered ?? false;
+    out.push({
+      code: 'APISERVER_UNHEALTHY',
+      // Without GCE the address is a guess from etcd's client URL: nothing answering there may just be the wrong host.
+      severity: gceObserved || answered ? 'error' : 'warning',
+      replica: r.name,
+      message: `${r.name}: kube-apiserver ${a.url} ${answered ? 'unhealthy' : 'not answering'}: ${a.error ?? 'unknown'}`,
+    });
+  }
+  return out;
+}
+
+function leaseStatus(
+  obs: LeaseObservation,
+  replicas: ReplicaView[],
+  now: Date,
+): { leases: LeaseStatus[]; warnings: Warning[] } {
+  if (obs.components === null) return { leases: [], warnings: [] };
+  const knownReplicas = replicas.map((r) => r.name);
+  const built = buildLeaseViews(obs.components, { knownReplicas, now: obs.readAt ?? now.getTime() });
+  const watched = obs.components.some((c) => c.lease?.watch || c.endpoints?.watch || c.configmap?.watch);
+  return {
+    leases: built.leases.map((v) => ({ ...v, judgedBy: watched ? 'watch' : 'clock' })),
+    warnings: built.warnings,
+  };
 }
 
 export function clusterHealth(
@@ -77,10 +135,19 @@ export function buildStatus(obs: Observations): ClusterStatus {
   const replicas = joinReplicas({
     masterName: obs.masterName,
     instances: gce ? gce.instances : null,
+    unreachableZones: gce?.unreachableZones ?? [],
     targetPoolInstances: gce?.targetPool?.instances ?? [],
     etcd: obs.etcd,
     leaders,
   });
+  const probes = obs.apiservers;
+  if (probes) {
+    for (const r of replicas) {
+      const host = apiserverHostOf(r, gce !== null);
+      const p = host === null ? undefined : probes.find((x) => x.host === host);
+      r.apiserver = p ? { healthy: p.healthy, error: p.error, url: p.url } : null;
+    }
+  }
   const etcd = {
     main: clusterHealth('main', obs.etcd.main, replicas, leaders.main),
     events: clusterHealth('events', obs.etcd.events, replicas, leaders.events),
@@ -89,16 +156,22 @@ export function buildStatus(obs: Observations): ClusterStatus {
   const region = obs.region ?? gce?.region ?? (firstZone ? regionOfZone(firstZone) : null);
   const loadBalancer = loadBalancerView(gce);
   const apiserverIP = apiserverIPView(gce);
-  const warnings = allWarnings({
-    region,
-    replicas,
-    etcd,
-    gce,
-    gceError: obs.gceError,
-    loadBalancer,
-    apiserverIP,
-  });
-  return {
+  const now = obs.now ?? new Date();
+  const leases = obs.leases ? leaseStatus(obs.leases, replicas, now) : null;
+  const warnings = sortBySeverity([
+    ...allWarnings({
+      region,
+      replicas,
+      etcd,
+      gce,
+      gceError: obs.gceError,
+      loadBalancer,
+      apiserverIP,
+    }),
+    ...(probes ? apiserverWarnings(replicas, gce !== null, probes) : []),
+    ...(leases?.warnings ?? []),
+  ]);
+  const status: ClusterStatus = {
     project: obs.project ?? gce?.project ?? null,
     region,
     masterName: obs.masterName,
@@ -111,8 +184,21 @@ export function buildStatus(obs: Observations): ClusterStatus {
       gce: gce !== null || obs.gceError !== null,
       etcd: ETCD_CLUSTERS.some((c) => obs.etcd[c] !== null),
     },
-    observedAt: (obs.now ?? new Date()).toISOString(),
+    observedAt: now.toISOString(),
   };
+  if (leases && obs.leases) {
+    status.leases = leases.leases;
+    status.leasesError = obs.leases.error;
+    status.leasesReadAt = new Date(obs.leases.readAt ?? now.getTime()).toISOString();
+  }
+  return status;
+}
+
+const SEVERITY_ORDER: Record<Warning['severity'], number> = { error: 0, warning: 1 };
+
+/** Errors first; a stable sort keeps each check's own order. */
+function sortBySeverity(warnings: Warning[]): Warning[] {
+  return warnings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }
 
 /** status exit code: 0 healthy, 5 degraded (any error-severity warning). */

@@ -1,5 +1,7 @@
 // Shapes shared by the sources (what was observed), the pure model (what it
 // means) and the UI. Nothing here does I/O.
+import type { ComponentLeaderRecords } from './leases/types.js';
+import type { LeaseView } from './leases/view.js';
 
 export type EtcdClusterName = 'main' | 'events';
 export const ETCD_CLUSTERS: readonly EtcdClusterName[] = ['main', 'events'];
@@ -146,6 +148,45 @@ export interface ReplicaView {
   etcd: Record<EtcdClusterName, MemberView | null>;
   /** In the load balancer's target pool. */
   inTargetPool: boolean;
+  /**
+   * kube-apiserver's /healthz on this replica, when it was probed (absent when
+   * not probed, null when there is no address to probe).
+   */
+  apiserver?: ApiserverHealth | null;
+}
+
+export interface ApiserverHealth {
+  healthy: boolean;
+  error: string | null;
+  /** The URL probed. */
+  url: string;
+}
+
+/** One probe of a replica's kube-apiserver /healthz. */
+export interface ApiserverProbe {
+  /** The host probed (internal IP, or the etcd client URL's host in etcd-only mode). */
+  host: string;
+  url: string;
+  healthy: boolean;
+  /** null when healthy; otherwise what went wrong (HTTP status and body, or the connection error). */
+  error: string | null;
+  /** Whether anything answered HTTP at all (false: refused, timed out, TLS failure). */
+  answered: boolean;
+}
+
+/** The leader records read from etcd main, or why they could not be. */
+export interface LeaseObservation {
+  /** null when the read failed. */
+  components: ComponentLeaderRecords[] | null;
+  error: string | null;
+  /** When the read was answered (ms since the epoch, this tool's clock): the clock rule's "now". */
+  readAt?: number;
+}
+
+/** A lease as `status` reports it: the view, and how its staleness was judged. */
+export interface LeaseStatus extends LeaseView {
+  /** 'clock': renewTime against this tool's clock (one-shot); 'watch': the record was watched. */
+  judgedBy: 'clock' | 'watch';
 }
 
 export interface ClusterHealth {
@@ -215,6 +256,15 @@ export interface ClusterStatus {
   loadBalancer: LoadBalancerView | null;
   apiserverIP: ApiserverIPView | null;
   warnings: Warning[];
+  /**
+   * Leader leases of kube-controller-manager, kube-scheduler and
+   * cluster-autoscaler; absent when they were not read (no etcd main).
+   */
+  leases?: LeaseStatus[];
+  /** Why the leases could not be read (then `leases` is empty). */
+  leasesError?: string | null;
+  /** When the leases were read (RFC 3339), which the clock rule compared renewTime with. */
+  leasesReadAt?: string;
   /** Which sources fed this status. */
   sources: { gce: boolean; etcd: boolean };
   observedAt: string;

@@ -14,7 +14,32 @@ export interface LabContext {
     main: { endpoints: string[]; caFile: string; certFile: string; keyFile: string };
     events: { endpoints: string[] };
   };
+  /** kube-apiserver's port on every VM and on the load balancer (443 unless the lab could not bind it). */
+  apiserver?: { port: number };
   createdAt: string;
+}
+
+/** kube-apiserver's port in GCE, and in the lab when it can bind it. */
+export const DEFAULT_APISERVER_PORT = 443;
+
+/**
+ * The lab's kube-apiserver port: from the context file, else from what the
+ * supervisor recorded (supervisor.json), else 443.
+ */
+export function readLabApiserverPort(dir: string): number {
+  for (const file of [contextPath(dir), join(dir, 'supervisor.json')]) {
+    try {
+      const doc = JSON.parse(readFileSync(file, 'utf8')) as {
+        apiserver?: { port?: unknown };
+        apiserverPort?: unknown;
+      };
+      const port = doc.apiserver?.port ?? doc.apiserverPort;
+      if (typeof port === 'number' && Number.isInteger(port) && port > 0 && port < 65536) return port;
+    } catch {
+      // Not there (yet): try the next source.
+    }
+  }
+  return DEFAULT_APISERVER_PORT;
 }
 
 export function contextPath(dir: string): string {

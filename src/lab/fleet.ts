@@ -4,6 +4,7 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { lastSegment } from '../domain/names.js';
+import type { ControlPlaneInfo, ControlPlaneOptions } from './components/control-plane.js';
 import { processAlive } from './processes.js';
 import { LabVm, type VmState } from './vm.js';
 
@@ -24,6 +25,8 @@ export interface FleetOptions {
   heartbeatMs: number;
   electionMs: number;
   resolve(name: string): string | null;
+  /** Run kube-apiserver and the leader-elected components on every VM. */
+  controlPlane?: ControlPlaneOptions;
 }
 
 export interface VmDescription {
@@ -32,6 +35,7 @@ export interface VmDescription {
   internalIP: string;
   state: VmState;
   pids: Record<string, number>;
+  controlPlane?: ControlPlaneInfo | null;
 }
 
 export class Fleet {
@@ -62,6 +66,7 @@ export class Fleet {
       resolve: this.opts.resolve,
       heartbeatMs: this.opts.heartbeatMs,
       electionMs: this.opts.electionMs,
+      ...(this.opts.controlPlane ? { controlPlane: this.opts.controlPlane } : {}),
     });
     await this.vms.get(inst.name)?.stop();
     this.vms.set(inst.name, vm);
@@ -117,6 +122,7 @@ export class Fleet {
       internalIP: vm.boot.internalIP,
       state: vm.state,
       pids: vm.pids(),
+      controlPlane: vm.controlPlane(),
     }));
   }
 

@@ -3,12 +3,23 @@
 // being restarted: Compute state, addresses and etcd data live in the lab dir.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
+import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { AddressPool } from './addresses.js';
+import {
+  type ControlPlaneOptions,
+  LAB_LEASE_TIMINGS,
+  type LeaseTimings,
+} from './components/control-plane.js';
 import { createComputeService } from './compute/index.js';
+import { DEFAULT_APISERVER_PORT } from './context.js';
 import { controlHandler } from './control-routes.js';
 import { Fleet, type InstanceResource, reapOrphans } from './fleet.js';
+import { HealthProber, LbProxy } from './lb-proxy.js';
 import { CLAIM_PORT, claimLoopbackBlock } from './loopback.js';
+
+/** kube-apiserver's port when 443 cannot be bound (not root, no CAP_NET_BIND_SERVICE). */
+export const FALLBACK_APISERVER_PORT = 6443;
 
 export interface SupervisorOptions {
   dir: string;
@@ -20,6 +31,22 @@ export interface SupervisorOptions {
   lbReadyDelayMs: number;
   /** Exit by itself after this many seconds (a safety net for tests). */
   ttlSeconds?: number;
+  /**
+   * kube-apiserver's port on the VMs and the load balancer. Default: env
+   * KUBE_HA_LAB_APISERVER_PORT, else 443 when it can be bound, else 6443.
+   */
+  apiserverPort?: number;
+  /**
+   * Run kube-apiserver and the leader-elected components on each VM (default
+   * true; env KUBE_HA_LAB_COMPONENTS=off turns them off).
+   */
+  controlPlane?: boolean;
+  /**
+   * Leader-election timings of the lab's components (default 5 s / 3.5 s /
+   * 1 s; env KUBE_HA_LAB_LEASE_DURATION seconds, KUBE_HA_LAB_RENEW_DEADLINE_MS,
+   * KUBE_HA_LAB_RETRY_PERIOD_MS).
+   */
+  leaseTimings?: Partial<LeaseTimings>;
 }
 
 export interface SupervisorInfo {
@@ -27,6 +54,46 @@ export interface SupervisorInfo {
   n: number;
   computeEndpoint: string;
   controlURL: string;
+  /** kube-apiserver's port on every VM and on the load balancer's IP. */
+  apiserverPort?: number;
+}
+
+function envNumber(name: string): number | undefined {
+  const v = process.env[name];
+  if (v === undefined || v === '') return undefined;
+  const n = Number(v);
+  return Number.isFinite(n) && n > 0 ? n : undefined;
+}
+
+/** The lab's lease timings: options, then the environment, then LAB_LEASE_TIMINGS. */
+export function labLeaseTimings(opts: Partial<LeaseTimings> = {}): LeaseTimings {
+  return {
+    leaseDurationSeconds:
+      opts.leaseDurationSeconds ??
+      envNumber('KUBE_HA_LAB_LEASE_DURATION') ??
+      LAB_LEASE_TIMINGS.leaseDurationSeconds,
+    renewDeadlineMs:
+      opts.renewDeadlineMs ?? envNumber('KUBE_HA_LAB_RENEW_DEADLINE_MS') ?? LAB_LEASE_TIMINGS.renewDeadlineMs,
+    retryPeriodMs:
+      opts.retryPeriodMs ?? envNumber('KUBE_HA_LAB_RETRY_PERIOD_MS') ?? LAB_LEASE_TIMINGS.retryPeriodMs,
+  };
+}
+
+/** Whether `ip:port` can be listened on now (443 needs root or CAP_NET_BIND_SERVICE). */
+function canListen(ip: string, port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = createTcpServer();
+    s.once('error', () => resolve(false));
+    s.listen({ host: ip, port, exclusive: true }, () => s.close(() => resolve(true)));
+  });
+}
+
+async function chooseApiserverPort(opts: SupervisorOptions, controlIP: string): Promise<number> {
+  const wanted = opts.apiserverPort ?? envNumber('KUBE_HA_LAB_APISERVER_PORT');
+  if (wanted !== undefined) return wanted;
+  return (await canListen(controlIP, DEFAULT_APISERVER_PORT))
+    ? DEFAULT_APISERVER_PORT
+    : FALLBACK_APISERVER_PORT;
 }
 
 export function supervisorInfoPath(dir: string): string {
@@ -56,13 +123,65 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   // The hooks below run only once the server listens, when every const is set.
   const pidsFile = join(opts.dir, 'pids.json');
   await reapOrphans(pidsFile, opts.dir);
+  const componentsWanted = opts.controlPlane ?? process.env.KUBE_HA_LAB_COMPONENTS !== 'off';
+  // The port is settled once the loopback block is claimed, before any VM boots.
+  const controlPlane: ControlPlaneOptions | null = componentsWanted
+    ? { apiserverPort: DEFAULT_APISERVER_PORT, timings: labLeaseTimings(opts.leaseTimings) }
+    : null;
   const fleet = new Fleet({
     dir: opts.dir,
     pidsFile,
     heartbeatMs: opts.heartbeatMs,
     electionMs: opts.electionMs,
     resolve: (name) => compute.resolveInstanceIP(name),
+    ...(controlPlane ? { controlPlane } : {}),
   });
+  // The load balancer: a TCP proxy per forwarding rule, to the members whose apiserver answers.
+  const proxies = new Map<string, LbProxy>();
+  const lbMembers = (ip: string) =>
+    (compute.loadBalancer(ip)?.members ?? []).filter(
+      (m): m is typeof m & { networkIP: string } => m.networkIP !== null,
+    );
+  const prober = new HealthProber({
+    port: () => controlPlane?.apiserverPort ?? DEFAULT_APISERVER_PORT,
+    targets: () => [...new Set([...proxies.keys()].flatMap((ip) => lbMembers(ip).map((m) => m.networkIP)))],
+  });
+  let reconciling: Promise<void> = Promise.resolve();
+  const reconcileLoadBalancers = () => {
+    reconciling = reconciling.then(async () => {
+      if (stopping || !controlPlane) return;
+      const rules = new Set(
+        compute.state.forwardingRules
+          .entries()
+          .filter(([, e]) => !e.meta.pending)
+          .map(([, e]) => e.res.IPAddress),
+      );
+      for (const [ip, p] of proxies) {
+        if (rules.has(ip)) continue;
+        proxies.delete(ip);
+        await p.close();
+      }
+      for (const ip of rules) {
+        if (proxies.has(ip)) continue;
+        const p = new LbProxy({
+          ip,
+          port: controlPlane.apiserverPort,
+          backendPort: controlPlane.apiserverPort,
+          backends: () =>
+            lbMembers(ip)
+              .filter((m) => m.ready && prober.healthy(m.networkIP))
+              .map((m) => m.networkIP),
+          log: (line) => console.error(line),
+        });
+        try {
+          await p.start();
+          proxies.set(ip, p);
+        } catch (err) {
+          console.error(`load balancer on ${ip}:${controlPlane.apiserverPort}: ${(err as Error).message}`);
+        }
+      }
+    });
+  };
   const control = controlHandler({
     fleet,
     setFault: (f) => compute.setFault(f as Parameters<typeof compute.setFault>[0]),
@@ -84,6 +203,19 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
       releaseIP: (ip) => (pool ? pool.release(ip) : earlyReleases.push(ip)),
       onInstanceRunning: (inst) => fleet.boot(inst as InstanceResource),
       onInstanceStopping: (inst) => fleet.halt((inst as InstanceResource).name),
+      onChange: () => reconcileLoadBalancers(),
+      ...(controlPlane
+        ? {
+            checkHealth: async ({
+              instance,
+            }: {
+              instance: { networkInterfaces: { networkIP: string }[] };
+            }) => {
+              const ip = instance.networkInterfaces[0]?.networkIP;
+              return ip ? prober.check(ip) : false;
+            },
+          }
+        : {}),
     },
     fallthrough: control,
   });
@@ -98,17 +230,27 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   writeFileSync(blockFile, String(block.n));
   pool = new AddressPool(block.n, join(opts.dir, 'addresses.json'));
   for (const ip of earlyReleases) pool.release(ip);
+  const apiserverPort = await chooseApiserverPort(opts, block.controlIP);
+  if (controlPlane) controlPlane.apiserverPort = apiserverPort;
 
   const info: SupervisorInfo = {
     pid: process.pid,
     n: block.n,
     computeEndpoint: `http://${block.controlIP}:${CLAIM_PORT}`,
     controlURL: `http://${block.controlIP}:${CLAIM_PORT}/lab/v1`,
+    ...(controlPlane ? { apiserverPort } : {}),
   };
   writeFileSync(supervisorInfoPath(opts.dir), JSON.stringify(info, null, 2));
 
   // Instances that were RUNNING when a previous supervisor stopped boot again.
   await compute.resumeRunningInstances();
+  let lbTimer: NodeJS.Timeout | null = null;
+  if (controlPlane) {
+    prober.start();
+    reconcileLoadBalancers();
+    // Rules appear and members become ready with time, not only with changes.
+    lbTimer = setInterval(reconcileLoadBalancers, 1000);
+  }
 
   const ttl = opts.ttlSeconds ? setTimeout(() => void stop(), opts.ttlSeconds * 1000) : null;
   ttl?.unref();
@@ -116,6 +258,11 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   function stop(): Promise<void> {
     stopping ??= (async () => {
       if (ttl) clearTimeout(ttl);
+      if (lbTimer) clearInterval(lbTimer);
+      prober.stop();
+      await reconciling;
+      await Promise.all([...proxies.values()].map((p) => p.close()));
+      proxies.clear();
       await fleet.stopAll();
       await compute.close();
       await new Promise<void>((r) => server.close(() => r()));

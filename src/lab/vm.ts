@@ -8,6 +8,11 @@ import { initialEtcdCluster, parseKubeEnv } from '../domain/kube-env.js';
 import { memberNameOf } from '../domain/names.js';
 import type { EtcdClusterName } from '../domain/types.js';
 import { issueCert } from './certs.js';
+import {
+  type ControlPlaneInfo,
+  type ControlPlaneOptions,
+  VmControlPlane,
+} from './components/control-plane.js';
 import { type EtcdMemberSpec, type RunningEtcd, startEtcd, stopEtcd } from './etcd-process.js';
 
 export const ETCD_PORTS: Record<EtcdClusterName, { client: number; peer: number; tls: boolean }> = {
@@ -28,6 +33,8 @@ export interface VmBoot {
   resolve(name: string): string | null;
   heartbeatMs: number;
   electionMs: number;
+  /** kube-apiserver and the leader-elected components; absent: the VM runs etcd only. */
+  controlPlane?: ControlPlaneOptions;
 }
 
 /** Metadata key of the lab's boot-time faults (see start()). */
@@ -38,8 +45,16 @@ export type VmState = 'running' | 'crashed' | 'frozen' | 'stopped';
 export class LabVm {
   private members = new Map<EtcdClusterName, RunningEtcd>();
   state: VmState = 'stopped';
+  private readonly cp: VmControlPlane | null;
 
-  constructor(readonly boot: VmBoot) {}
+  constructor(readonly boot: VmBoot) {
+    this.cp = boot.controlPlane
+      ? new VmControlPlane(
+          { name: boot.name, internalIP: boot.internalIP, pkiDir: boot.pkiDir, logDir: boot.logDir },
+          boot.controlPlane,
+        )
+      : null;
+  }
 
   /** The etcd flags a replica derives from its metadata (exported for tests). */
   async memberSpec(cluster: EtcdClusterName): Promise<EtcdMemberSpec> {
@@ -88,6 +103,12 @@ export class LabVm {
       this.members.set(cluster, startEtcd(spec));
     }
     this.state = 'running';
+    try {
+      await this.cp?.start();
+    } catch (err) {
+      // The VM runs on without its components, as one whose kubelet failed would.
+      console.error(`${this.boot.name}: control-plane components failed to start: ${(err as Error).message}`);
+    }
     // Lab fault (kube-ha ops tests): a VM whose metadata says so boots with etcd
     // hung, so that a new member never catches up. Copied by clones like any metadata.
     if (this.boot.metadata[LAB_FAULT_KEY] === 'etcd-stalled') this.freeze();
@@ -95,27 +116,36 @@ export class LabVm {
 
   /** The host dies: processes are killed at once, nothing is flushed. */
   async crash(): Promise<void> {
-    await Promise.all([...this.members.values()].map((m) => stopEtcd(m, 'SIGKILL')));
+    await Promise.all([this.cp?.crash(), ...[...this.members.values()].map((m) => stopEtcd(m, 'SIGKILL'))]);
     this.members.clear();
     this.state = 'crashed';
   }
 
   /** The host hangs: processes stop answering but keep their sockets. */
   freeze(): void {
+    this.cp?.freeze();
     for (const m of this.members.values()) m.child.kill('SIGSTOP');
     if (this.members.size) this.state = 'frozen';
   }
 
   thaw(): void {
     for (const m of this.members.values()) m.child.kill('SIGCONT');
+    this.cp?.thaw();
     if (this.state === 'frozen') this.state = 'running';
   }
 
   async stop(): Promise<void> {
     this.thaw();
+    // The components go first, so that the scheduler and cluster-autoscaler can still release their leases.
+    await this.cp?.stop();
     await Promise.all([...this.members.values()].map((m) => stopEtcd(m)));
     this.members.clear();
     this.state = 'stopped';
+  }
+
+  /** The in-process components (null when the VM runs etcd only). */
+  controlPlane(): ControlPlaneInfo | null {
+    return this.cp?.describe() ?? null;
   }
 
   pids(): Record<string, number> {

@@ -1,11 +1,29 @@
 // One observation of everything a Target names: GCE (when configured) and both
 // etcd clusters, each bounded by its own deadlines, none waiting on another.
-import type { Observations } from '../domain/status.js';
-import type { EtcdClusterName, EtcdObservation, GceObservation } from '../domain/types.js';
+
+import { urlHost } from '../domain/names.js';
+import { apiserverHostOf, buildStatus, type Observations } from '../domain/status.js';
+import type {
+  ApiserverProbe,
+  EtcdClusterName,
+  EtcdObservation,
+  GceObservation,
+  LeaseObservation,
+} from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
+import { readLabApiserverPort } from '../lab/context.js';
+import { APISERVER_PORT, apiserverURL, probeApiserver } from './apiserver.js';
 import { EtcdClusterSource } from './etcd.js';
 import { errorMessage } from './etcd-client.js';
+import { readLeasesOnce } from './leases-observe.js';
 import type { Target } from './target.js';
+
+export interface ObserveAllOptions {
+  /** Read the leader leases from etcd main (exact keys, in parallel with the rest). */
+  leases?: boolean;
+  /** Probe every replica's kube-apiserver /healthz (after the rest: the replicas' addresses come from it). */
+  apiservers?: boolean;
+}
 
 export interface GceSourceLike {
   observe(): Promise<GceObservation>;
@@ -38,19 +56,67 @@ export class Observer {
     return (await this.etcd[cluster]?.observe()) ?? null;
   }
 
-  async observeAll(): Promise<Observations> {
-    const [g, main, events] = await Promise.all([
-      this.observeGce(),
+  /** The leader records, through whichever etcd main endpoint answers first. */
+  async observeLeases(): Promise<LeaseObservation | null> {
+    const main = this.etcd.main;
+    if (!main) return null;
+    const clients = main.target.endpoints.map((e) => main.client(e));
+    return readLeasesOnce(clients, this.target.etcdPrefix, this.target.callTimeoutMs);
+  }
+
+  /** kube-apiserver's port: the lab's (443 unless the lab could not bind it), else 443. */
+  apiserverPort(): number {
+    return this.target.lab ? readLabApiserverPort(this.target.lab.dir) : APISERVER_PORT;
+  }
+
+  /**
+   * The hosts whose apiserver to probe: the replicas' addresses once
+   * everything is observed (see apiserverHostOf).
+   */
+  apiserverHosts(obs: Observations): string[] {
+    return buildStatus(obs)
+      .replicas.map((r) => apiserverHostOf(r, obs.gce !== null))
+      .filter((h): h is string => h !== null);
+  }
+
+  async observeAll(opts: ObserveAllOptions = {}): Promise<Observations> {
+    const port = opts.apiservers ? this.apiserverPort() : 0;
+    const probes = new Map<string, Promise<ApiserverProbe>>();
+    const probe = (hosts: readonly (string | null)[]) => {
+      for (const h of hosts) {
+        if (h === null || probes.has(h)) continue;
+        probes.set(h, probeApiserver(h, apiserverURL(h, port), { timeoutMs: this.target.callTimeoutMs }));
+      }
+    };
+    const gce = this.observeGce();
+    // Probing starts as soon as the addresses are likely known (the VMs' internal IPs,
+    // or etcd's seeds without GCE), so that a hung apiserver costs no more than a hung member.
+    if (opts.apiservers) {
+      if (this.gce) void gce.then((g) => probe(g.gce?.instances.map((i) => i.internalIP) ?? []));
+      else probe((this.target.etcd.main?.endpoints ?? []).map(urlHost));
+    }
+    const [g, main, events, leases] = await Promise.all([
+      gce,
       this.observeEtcd('main'),
       this.observeEtcd('events'),
+      opts.leases ? this.observeLeases() : Promise.resolve(undefined),
     ]);
-    return {
+    const obs: Observations = {
       project: this.target.project,
       region: this.target.region,
       masterName: this.target.masterName,
       ...g,
       etcd: { main, events },
     };
+    if (leases !== undefined) obs.leases = leases;
+    if (opts.apiservers) {
+      const hosts = this.apiserverHosts(obs);
+      probe(hosts);
+      // Every probe started is awaited (each is bounded by the timeout), so none outlives the call.
+      const done = await Promise.all(probes.values());
+      obs.apiservers = done.filter((p) => hosts.includes(p.host));
+    }
+    return obs;
   }
 
   async close(): Promise<void> {

@@ -13,6 +13,7 @@ import type {
 } from '../domain/types.js';
 import { formatAge, oneLine } from './describe.js';
 import { structurallyEqual, VOLATILE_OBSERVATION_KEYS, VOLATILE_STATUS_KEYS } from './equal.js';
+import { asLeasesSlot, diffLeases } from './leases.js';
 import { effectiveSelection, moveInGroups, visibleReplicas, zoneGroups } from './selectors.js';
 import { diffStatus } from './timeline.js';
 import type {
@@ -261,6 +262,13 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
       setLeases: (leases) => {
         if (structurallyEqual(get().leases, leases)) return;
         set({ leases });
+      },
+
+      applyLeases: (slot, at = now()) => {
+        const s = get();
+        if (s.paused || structurallyEqual(s.leases, slot)) return;
+        const drafts = diffLeases(asLeasesSlot(s.leases), slot, at);
+        set({ leases: slot, timeline: drafts.length ? [...s.timeline, ...stamp(drafts)] : s.timeline });
       },
 
       setPaused: (paused) => {

@@ -7,6 +7,7 @@ import type {
   GceObservation,
   WarningCode,
 } from '../domain/types.js';
+import type { LeasesSlot } from './leases.js';
 
 /** One polled source: the Compute API, or one etcd cluster. */
 export type SourceKey = 'gce' | EtcdClusterName;
@@ -34,6 +35,7 @@ export type TimelineKind =
   | 'member'
   | 'health'
   | 'leader'
+  | 'lease'
   | 'warning'
   | 'apiserver'
   | 'source'
@@ -83,8 +85,9 @@ export interface ConsoleData {
   /** Everything that happened this session, oldest first. */
   timeline: TimelineEvent[];
   /**
-   * Slot for the leader-leases panel (kube-controller-manager, scheduler,
-   * autoscaler). Its owner defines the shape; the UI ignores it until then.
+   * The leader-leases panel's data (kube-controller-manager, scheduler,
+   * autoscaler): a LeasesSlot (src/store/leases.ts) once applyLeases was
+   * called; read it through asLeasesSlot.
    */
   leases: unknown;
   paused: boolean;
@@ -118,6 +121,11 @@ export interface ConsoleActions {
   recordEvent(event: Omit<TimelineDraft, 'at'> & { at?: number }): void;
   /** Replaces the leases slot (identical values are dropped). */
   setLeases(leases: unknown): void;
+  /**
+   * Sets the leader leases (identical values are dropped) and puts their
+   * changes on the timeline: who leads, a leader moving or going stale.
+   */
+  applyLeases(slot: LeasesSlot, at?: number): void;
   setPaused(paused: boolean): void;
   togglePaused(): void;
   select(replica: string | null): void;

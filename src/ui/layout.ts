@@ -5,12 +5,14 @@
 // an output as tall as the terminal, which flickers (and costs bandwidth over
 // ssh).
 import type { ReplicaView, Warning } from '../domain/types.js';
+import type { LeasesSlot } from '../store/leases.js';
 import type { ZoneGroup } from '../store/selectors.js';
 import type { TimelineEvent } from '../store/types.js';
 import { cardHeight, type Density } from './lines/card.js';
 import type { ViewContext } from './lines/context.js';
 import { clipLines, detailLines } from './lines/detail.js';
 import { helpLines } from './lines/help.js';
+import { leaseLines, leasesWanted } from './lines/leases.js';
 import { timelineLines } from './lines/timeline.js';
 import { warningLines, warningsWanted } from './lines/warnings.js';
 import { type Line, textWidth } from './text.js';
@@ -84,6 +86,8 @@ export interface DashboardPlan {
   kind: 'dashboard';
   zones: ZonePlan;
   warnings: Line[];
+  /** The leader-leases panel (empty without leases). */
+  leases: Line[];
   timeline: Line[];
 }
 
@@ -98,6 +102,7 @@ export interface DashboardInput {
   groups: ZoneGroup[];
   warnings: readonly Warning[];
   timeline: readonly TimelineEvent[];
+  leases?: LeasesSlot | null;
 }
 
 export function planDashboard(
@@ -111,11 +116,20 @@ export function planDashboard(
   const reserve = Math.min(wanted, 4);
   const zones = planZones(input.groups, ctx, width, budget, reserve);
   const rest = Math.max(0, budget - zones.height);
+  // Warnings first, then the leases, then the timeline with what is left.
+  const leasesRows = leasesWanted(input.leases);
   let warningRows: number;
+  let leaseRows = 0;
   let timelineRows: number;
-  if (rest >= wanted + 2) {
+  if (rest >= wanted + leasesRows + 2) {
     warningRows = wanted;
-    timelineRows = rest - wanted;
+    leaseRows = leasesRows;
+    timelineRows = rest - wanted - leasesRows;
+  } else if (leasesRows > 0 && rest > wanted) {
+    // Short of room the panel folds into one line rather than hide a lease.
+    warningRows = wanted;
+    leaseRows = rest - wanted >= leasesRows ? leasesRows : 1;
+    timelineRows = rest - wanted - leaseRows;
   } else {
     warningRows = rest;
     timelineRows = 0;
@@ -124,6 +138,7 @@ export function planDashboard(
     kind: 'dashboard',
     zones,
     warnings: warningLines(ctx, input.warnings, width, warningRows),
+    leases: leaseLines(ctx, input.leases, width, leaseRows),
     timeline: timelineLines(ctx, input.timeline, width, timelineRows),
   };
 }

@@ -4,6 +4,7 @@ import { Box, type Key, useApp } from 'ink';
 import { useCallback, useMemo, useRef } from 'react';
 import type { ConsoleStore } from '../../store/consoleStore.js';
 import { writeIncidentLog } from '../../store/incident.js';
+import { asLeasesSlot } from '../../store/leases.js';
 import { effectiveSelection, visibleReplicas, zoneGroups } from '../../store/selectors.js';
 import { SOURCE_KEYS } from '../../store/types.js';
 import { type ActionHandler, type CommandContext, handleKey } from '../commands.js';
@@ -63,7 +64,7 @@ function Console(props: AppProps) {
   const filter = useConsoleState((s) => s.filter);
   const filterEditing = useConsoleState((s) => s.filterEditing);
   const message = useConsoleState((s) => s.message);
-  const leases = useConsoleState((s) => s.leases);
+  const leases = asLeasesSlot(useConsoleState((s) => s.leases));
   const clock = props.clock ?? Date.now;
   const now = useNow(
     SOURCE_KEYS.some((k) => sourceTrouble(sources[k])),
@@ -102,6 +103,7 @@ function Console(props: AppProps) {
     paused,
     pausedAt,
     selected: effectiveSelection(status, filter, selected),
+    leases,
   };
   const header = headerLines(ctx, width);
   const footer = footerLine(
@@ -121,7 +123,7 @@ function Console(props: AppProps) {
     );
   } else {
     body = planDashboard(
-      { groups: zoneGroups(visible), warnings: status?.warnings ?? [], timeline },
+      { groups: zoneGroups(visible), warnings: status?.warnings ?? [], timeline, leases },
       ctx,
       width,
       budget,
@@ -140,8 +142,7 @@ function Console(props: AppProps) {
         <>
           <ZoneGrid plan={body.zones} ctx={ctx} width={width} emptyText={emptyText} />
           <WarningsPanel lines={body.warnings} />
-          {/* The leases work gives this panel rows in planDashboard. */}
-          <LeasesPanel leases={leases} width={width} maxRows={0} />
+          <LeasesPanel lines={body.leases} />
           <TimelinePanel lines={body.timeline} />
         </>
       ) : body.kind === 'detail' ? (

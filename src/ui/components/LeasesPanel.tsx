@@ -1,6 +1,8 @@
-// Place for the leader-leases panel (kube-controller-manager, scheduler,
-// autoscaler), which its own work fills in from the store's `leases` slot.
-// Until then it takes no room: the layout gives it none.
-export function LeasesPanel(_props: { leases: unknown; width: number; maxRows: number }) {
-  return null;
+// Who leads kube-controller-manager, kube-scheduler and cluster-autoscaler,
+// and whether that leader still renews (lines planned by the layout).
+import type { Line } from '../text.js';
+import { Lines } from './Lines.js';
+
+export function LeasesPanel(props: { lines: Line[] }) {
+  return props.lines.length ? <Lines lines={props.lines} /> : null;
 }

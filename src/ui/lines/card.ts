@@ -5,6 +5,7 @@ import { ETCD_CLUSTERS } from '../../domain/types.js';
 import { formatBytes, healthWord } from '../../store/describe.js';
 import { type Line, lineWidth, type Part, pack, type Segment, seg, textWidth } from '../text.js';
 import { memberRole, type ViewContext, vmRole } from './context.js';
+import { badgeSegs } from './leases.js';
 
 /** full: bordered card with every field; compact: three lines; line: one line. */
 export type Density = 'full' | 'compact' | 'line';
@@ -41,6 +42,8 @@ function fullLines(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
   const { glyphs: g } = ctx.theme;
   const e = g.ellipsis;
   const lines: Line[] = [pack([{ segs: nameSegs(r, ctx) }], width, e)];
+  const badge = badgeSegs(ctx, r.name);
+  if (badge.length) lines.push(pack([{ segs: badge }], width, e));
   const pool = ctx.status?.loadBalancer ? (r.inTargetPool ? 'in pool' : 'not in pool') : null;
   lines.push(
     pack(
@@ -91,12 +94,14 @@ function compactLines(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
   const e = ctx.theme.glyphs.ellipsis;
   const vm = seg(` ${r.vm.status}`, { role: vmRole(r.vm.status), bold: r.vm.status !== 'RUNNING' });
   const ip: Part = { segs: r.vm.internalIP ? [seg(` ${r.vm.internalIP}`, { role: 'muted' })] : [], drop: 2 };
+  const badge = badgeSegs(ctx, r.name);
+  const leads: Part = { segs: badge.length ? [seg(' '), ...badge] : [], drop: 1 };
   const name = nameSegs(r, ctx);
   // The VM status shares the name's line when both fit whole, else gets its own.
   const lines: Line[] =
     lineWidth(name) + textWidth(vm.text) <= width
-      ? [pack([{ segs: name }, { segs: [vm] }, ip], width, e)]
-      : [pack([{ segs: name }], width, e), pack([{ segs: [seg(' '), vm] }, ip], width, e)];
+      ? [pack([{ segs: name }, { segs: [vm] }, leads, ip], width, e)]
+      : [pack([{ segs: name }], width, e), pack([{ segs: [seg(' '), vm] }, leads, ip], width, e)];
   for (const c of ETCD_CLUSTERS) {
     const m = r.etcd[c];
     const parts: Part[] = [{ segs: [seg('  ')] }, ...healthSegs(c, m, ctx, 6)];
@@ -116,6 +121,8 @@ function oneLine(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
     parts.push({ segs: [seg(' ')] });
     parts.push(...healthSegs(c, r.etcd[c], ctx, 0));
   }
+  const badge = badgeSegs(ctx, r.name);
+  if (badge.length) parts.push({ segs: [seg(' '), ...badge], drop: 1 });
   return [pack(parts, width, ctx.theme.glyphs.ellipsis)];
 }
 

@@ -1,6 +1,7 @@
 // What every line builder needs to know besides its own subject.
 import type { ClusterStatus, MemberView, VmStatus } from '../../domain/types.js';
 import { type HealthWord, healthWord } from '../../store/describe.js';
+import type { LeasesSlot } from '../../store/leases.js';
 import type { ConsoleMode, SourceKey, SourceState } from '../../store/types.js';
 import type { ColorRole, Theme } from '../theme.js';
 
@@ -15,6 +16,8 @@ export interface ViewContext {
   pausedAt: number | null;
   /** The selected replica as drawn (never a filtered-out one). */
   selected: string | null;
+  /** Leader leases, for the badges on the holders' cards (absent: none shown). */
+  leases?: LeasesSlot | null;
 }
 
 export const HEALTH_ROLE: Record<HealthWord, ColorRole> = {
