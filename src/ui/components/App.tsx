@@ -17,12 +17,17 @@ import { type BodyPlan, planDashboard, planDetail, planHelp, usableRows } from '
 import { sourceTrouble, type ViewContext } from '../lines/context.js';
 import { footerLine } from '../lines/footer.js';
 import { headerLines } from '../lines/header.js';
+import { opsControllerOf } from '../ops/controller.js';
+import { useOpsState } from '../ops/useOps.js';
+import { seg } from '../text.js';
 import type { Theme } from '../theme.js';
 import { DetailView } from './DetailView.js';
 import { Footer } from './Footer.js';
 import { Header } from './Header.js';
 import { HelpOverlay } from './HelpOverlay.js';
 import { LeasesPanel } from './LeasesPanel.js';
+import { Lines } from './Lines.js';
+import { OpsScreen } from './OpsScreen.js';
 import { TimelinePanel } from './TimelinePanel.js';
 import { WarningsPanel } from './WarningsPanel.js';
 import { ZoneGrid } from './ZoneGrid.js';
@@ -65,6 +70,10 @@ function Console(props: AppProps) {
   const filterEditing = useConsoleState((s) => s.filterEditing);
   const message = useConsoleState((s) => s.message);
   const leases = asLeasesSlot(useConsoleState((s) => s.leases));
+  // The operator flows (--write): their screens replace the body and take the keys while up.
+  const ops = opsControllerOf(props.onAction);
+  const opsActive = useOpsState(ops, (s) => s.phase.kind !== 'idle');
+  const opsNotice = useOpsState(ops, (s) => s.notice);
   const clock = props.clock ?? Date.now;
   const now = useNow(
     SOURCE_KEYS.some((k) => sourceTrouble(sources[k])),
@@ -78,6 +87,7 @@ function Console(props: AppProps) {
   const onKey = useCallback(
     (input: string, key: Key) => {
       const p = latest.current;
+      if (opsControllerOf(p.onAction)?.handleKey(input, key)) return;
       const ctx: CommandContext = {
         store: p.store,
         write: p.write,
@@ -111,7 +121,7 @@ function Console(props: AppProps) {
     { filter, filterEditing, message, visible: visible.length, total: status?.replicas.length ?? 0 },
     width,
   );
-  const budget = Math.max(0, usableRows(rows) - header.length - 1);
+  const budget = Math.max(0, usableRows(rows) - header.length - 1 - (opsNotice ? 1 : 0));
   let body: BodyPlan;
   if (view === 'help') body = planHelp(ctx, width, budget);
   else if (view === 'detail') {
@@ -138,7 +148,12 @@ function Console(props: AppProps) {
   return (
     <Box flexDirection="column" width={width}>
       <Header lines={header} />
-      {body.kind === 'dashboard' ? (
+      {opsNotice ? (
+        <Lines lines={[[seg(`${props.theme.glyphs.warn} ${opsNotice}`, { role: 'warn', bold: true })]]} />
+      ) : null}
+      {ops && opsActive ? (
+        <OpsScreen controller={ops} width={width} rows={budget} clock={props.clock} />
+      ) : body.kind === 'dashboard' ? (
         <>
           <ZoneGrid plan={body.zones} ctx={ctx} width={width} emptyText={emptyText} />
           <WarningsPanel lines={body.warnings} />

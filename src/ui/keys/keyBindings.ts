@@ -152,6 +152,37 @@ export function commandFor(input: string, key: Key): Command | null {
   return null;
 }
 
+/** Keys of the operator-flow screens (zone picker, plan, running operation, unfinished operation). */
+export type PromptCommand = 'prompt-up' | 'prompt-down' | 'confirm' | 'cancel' | 'resume' | 'rollback';
+
+export interface PromptBinding {
+  command: PromptCommand;
+  keys: KeySpec[];
+  description: string;
+}
+
+export const PROMPT_KEY_BINDINGS: readonly PromptBinding[] = [
+  { command: 'prompt-up', keys: [{ special: 'upArrow' }, { input: 'k' }], description: 'previous zone' },
+  { command: 'prompt-down', keys: [{ special: 'downArrow' }, { input: 'j' }], description: 'next zone' },
+  // Where a name must be typed, only Enter confirms (y is text there).
+  { command: 'confirm', keys: [{ special: 'return' }, { input: 'y' }], description: 'confirm' },
+  { command: 'cancel', keys: [{ special: 'escape' }], description: 'cancel (while running: roll back)' },
+  { command: 'resume', keys: [{ input: 'r' }], description: 'resume the unfinished operation' },
+  { command: 'rollback', keys: [{ input: 'b' }], description: 'roll back the unfinished operation' },
+];
+
+/** The operator-flow command a keypress means, or null. */
+export function promptCommandFor(input: string, key: Key): PromptCommand | null {
+  for (const b of PROMPT_KEY_BINDINGS) if (b.keys.some((k) => matches(k, input, key))) return b.command;
+  return null;
+}
+
+/** `Enter y` for a prompt command, from the same table. */
+export function promptKeys(command: PromptCommand, glyphs: Glyphs): string {
+  const b = PROMPT_KEY_BINDINGS.find((x) => x.command === command);
+  return b ? b.keys.map((k) => keyLabel(k, glyphs)).join('/') : '';
+}
+
 const SPECIAL_LABEL: Record<SpecialKey, (g: Glyphs) => string> = {
   upArrow: (g) => g.keyUp,
   downArrow: (g) => g.keyDown,

@@ -1,0 +1,73 @@
+// Where App mounts the operator flows: the screen for the controller's phase,
+// in place of the dashboard body (the header keeps updating above it).
+import { useConsoleContext } from '../contexts/ConsoleContext.js';
+import type { OpsController } from '../ops/controller.js';
+import { useOpsState } from '../ops/useOps.js';
+import { fitLine, seg } from '../text.js';
+import { Lines } from './Lines.js';
+import { OperationView } from './OperationView.js';
+import { PlanView } from './PlanView.js';
+import { UnfinishedView } from './UnfinishedView.js';
+import { ZonePicker } from './ZonePicker.js';
+
+export interface OpsScreenProps {
+  controller: OpsController;
+  width: number;
+  rows: number;
+  clock?: () => number;
+}
+
+export function OpsScreen(props: OpsScreenProps) {
+  const { theme } = useConsoleContext();
+  const phase = useOpsState(props.controller, (s) => s.phase);
+  const run = useOpsState(props.controller, (s) => s.run);
+  const g = theme.glyphs;
+  const fitted = (l: ReturnType<typeof seg>[]) => fitLine(l, props.width, g.ellipsis);
+  switch (phase.kind) {
+    case 'idle':
+      return null;
+    case 'busy':
+      return (
+        <Lines
+          lines={[
+            fitted([seg(phase.text, { role: 'accent' })]),
+            fitted([seg('Esc', { bold: true, role: 'accent' }), seg(' cancel', { role: 'muted' })]),
+          ]}
+        />
+      );
+    case 'error':
+      return (
+        <Lines
+          lines={[
+            fitted([seg(`${g.error} ${phase.text}`, { role: 'error', bold: true })]),
+            fitted([seg('press any key to return to the dashboard', { role: 'muted' })]),
+          ]}
+        />
+      );
+    case 'zone':
+      return <ZonePicker zones={phase.zones} index={phase.index} width={props.width} />;
+    case 'plan':
+      return (
+        <PlanView
+          planned={phase.planned}
+          typed={phase.typed}
+          error={phase.error}
+          width={props.width}
+          rows={props.rows}
+        />
+      );
+    case 'unfinished':
+      return <UnfinishedView journal={phase.journal} width={props.width} rows={props.rows} />;
+    case 'running':
+    case 'outcome':
+      return run ? (
+        <OperationView
+          run={run}
+          result={phase.kind === 'outcome' ? phase.result : null}
+          width={props.width}
+          rows={props.rows}
+          clock={props.clock}
+        />
+      ) : null;
+  }
+}

@@ -1,0 +1,334 @@
+// The console's operator flows: turns the keys of the operation screens into
+// backend calls (plan, execute, resume, roll back) and the executor's events
+// into the operation store. One operation at a time; nothing here runs without
+// --write (the key handler refuses the action keys first, and this refuses
+// again, as k9s learned to).
+import type { Key } from 'ink';
+import type { Journal } from '../../domain/ops/journal.js';
+import { checkConfirmation } from '../../domain/ops/operation.js';
+import type { Plan } from '../../domain/ops/plan.js';
+import type { OpRequest } from '../../domain/ops/request.js';
+import type { OpResult } from '../../ops/events.js';
+import type { ConsoleStore } from '../../store/consoleStore.js';
+import type { ActionHandler } from '../commands.js';
+import { type ActionCommand, promptCommandFor } from '../keys/keyBindings.js';
+import type { OpsBackend } from './backend.js';
+import { createOpsStore, type OpsStore, type ZoneChoice } from './opsStore.js';
+
+export interface OpsControllerOptions {
+  /** The console store: the status (zones, replicas), messages and the timeline. */
+  store: ConsoleStore;
+  /** --write. Without it nothing here changes anything. */
+  write: boolean;
+  /** Opens the backend on the first action (the Compute library is slow to load). */
+  open: () => Promise<OpsBackend>;
+  /** Polls every source now (after an operation, so the dashboard shows the result soon). */
+  refresh?: () => void;
+  now?: () => number;
+}
+
+export interface OpsController {
+  readonly ops: OpsStore;
+  readonly write: boolean;
+  /** `a`, `d`, `R`. */
+  start(action: ActionCommand, replica?: string): void;
+  /** While an operation screen is up it takes every key but Ctrl-C: true = consumed. */
+  handleKey(input: string, key: Key): boolean;
+  /** At start: an operation that did not finish (write mode: offer resume / roll back). */
+  offerUnfinished(journal: Journal): void;
+  /** Resolves when no plan or operation is in flight (tests, shutdown). */
+  settled(): Promise<void>;
+  close(): Promise<void>;
+}
+
+const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+export function createOpsController(o: OpsControllerOptions): OpsController {
+  const ops = createOpsStore();
+  const now = o.now ?? Date.now;
+  let backend: Promise<OpsBackend> | null = null;
+  /** Bumped by Esc while waiting: a late answer for an abandoned request is dropped. */
+  let ticket = 0;
+  let inflight: Promise<unknown> = Promise.resolve();
+  let abort: AbortController | null = null;
+
+  const cs = () => o.store.getState();
+  const message = (text: string, level: 'info' | 'warning' | 'error' = 'info') =>
+    cs().setMessage(text, level);
+  const phase = () => ops.getState().phase;
+  const idle = () => ops.getState().setPhase({ kind: 'idle' });
+
+  const getBackend = () => {
+    if (!backend) {
+      backend = o.open();
+      // A failed open is retried on the next action.
+      backend.catch(() => {
+        backend = null;
+      });
+    }
+    return backend;
+  };
+
+  /** Runs `work` unless Esc abandoned it meanwhile; failures show as an error screen. */
+  const track = (work: (stillWanted: () => boolean) => Promise<void>) => {
+    const mine = ++ticket;
+    const wanted = () => mine === ticket;
+    const p = work(wanted).catch((e: unknown) => {
+      if (wanted()) ops.getState().setPhase({ kind: 'error', text: errorText(e) });
+    });
+    inflight = p;
+    return p;
+  };
+
+  const zoneChoices = (zones: string[] | null): ZoneChoice[] => {
+    const replicas = cs().status?.replicas ?? [];
+    const all = new Set(zones ?? []);
+    for (const r of replicas) if (r.zone) all.add(r.zone);
+    return [...all]
+      .sort()
+      .map((zone) => ({ zone, replicas: replicas.filter((r) => r.zone === zone).length }));
+  };
+
+  const plan = (request: OpRequest) => {
+    ops.getState().setPhase({ kind: 'busy', text: 'planning: observing the cluster...' });
+    return track(async (wanted) => {
+      const b = await getBackend();
+      const planned = await b.plan(request);
+      if (wanted()) ops.getState().setPhase({ kind: 'plan', planned, typed: '', error: null });
+    });
+  };
+
+  const finish = (result: OpResult) => {
+    abort = null;
+    ops.getState().setPhase({ kind: 'outcome', result });
+    const severity = result.outcome === 'done' ? 'info' : result.outcome === 'failed' ? 'error' : 'warning';
+    cs().recordEvent({
+      kind: 'action',
+      severity,
+      message: `operation ${result.outcome}: ${result.summary}${result.reasons[0] ? ` (${result.reasons[0]})` : ''}`,
+    });
+  };
+
+  const execute = (
+    plan: Plan,
+    mode: 'run' | 'resume' | 'rollback',
+    journal: Journal | null,
+    call: (b: OpsBackend, opts: Parameters<OpsBackend['execute']>[1]) => Promise<OpResult>,
+  ) => {
+    const ac = new AbortController();
+    abort = ac;
+    ops.getState().beginRun(plan, mode, journal, now());
+    cs().recordEvent({ kind: 'action', severity: 'info', message: `operation ${mode}: ${plan.summary}` });
+    ++ticket;
+    const p = (async () => {
+      try {
+        const b = await getBackend();
+        const result = await call(b, { onEvent: (e) => ops.getState().applyEvent(e), signal: ac.signal });
+        finish(result);
+        if (result.outcome !== 'refused') await b.settle();
+      } catch (e) {
+        abort = null;
+        ops.getState().setPhase({
+          kind: 'error',
+          text: `the operation stopped: ${errorText(e)} (kube-ha operation status shows what is left)`,
+        });
+      }
+      o.refresh?.();
+    })();
+    inflight = p;
+    return p;
+  };
+
+  const confirmPlan = () => {
+    const p = phase();
+    if (p.kind !== 'plan' || !p.planned.ok || !p.planned.plan) return;
+    const answer = p.planned.confirmToken === null ? 'yes' : p.typed;
+    const c = checkConfirmation(p.planned, { yes: false, confirm: null, interactiveAnswer: answer });
+    if (!c.ok) {
+      ops.getState().setPhase({ ...p, typed: '', error: c.reason });
+      return;
+    }
+    const plan = p.planned.plan;
+    void execute(plan, 'run', null, (b, opts) => b.execute(plan, opts));
+  };
+
+  const cancelled = (what: string) => {
+    ++ticket;
+    idle();
+    message(`${what}: cancelled, nothing was changed`);
+  };
+
+  const keyOnPlan = (input: string, key: Key): void => {
+    const p = phase();
+    if (p.kind !== 'plan') return;
+    const cmd = promptCommandFor(input, key);
+    if (!p.planned.ok) {
+      // A refusal is read, then any key goes back.
+      idle();
+      return;
+    }
+    if (cmd === 'cancel') {
+      cancelled(p.planned.plan?.summary ?? p.planned.request.kind);
+      return;
+    }
+    if (p.planned.confirmToken === null) {
+      if (cmd === 'confirm') confirmPlan();
+      return;
+    }
+    // Typed confirmation: Enter submits, Backspace edits, text is typed.
+    if (key.return) {
+      confirmPlan();
+      return;
+    }
+    if (key.backspace || key.delete) {
+      ops.getState().setPhase({ ...p, typed: [...p.typed].slice(0, -1).join(''), error: null });
+      return;
+    }
+    if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow)
+      return;
+    const text = input.replace(/[\u0000-\u001f\u007f]/g, '');
+    if (text) ops.getState().setPhase({ ...p, typed: (p.typed + text).slice(0, 80), error: null });
+  };
+
+  const controller: OpsController = {
+    ops,
+    write: o.write,
+
+    start(action, replica) {
+      if (!o.write) {
+        message(`${action}: read-only mode; start kube-ha with --write to enable it`, 'warning');
+        return;
+      }
+      if (phase().kind !== 'idle') {
+        message('an operation is already on screen: finish or cancel it first', 'warning');
+        return;
+      }
+      if (action === 'add') {
+        ops.getState().setPhase({ kind: 'busy', text: 'add a replica: listing the region’s zones...' });
+        void track(async (wanted) => {
+          const b = await getBackend();
+          const zones = zoneChoices(await b.zones());
+          if (!wanted()) return;
+          if (zones.length === 0) throw new Error('no zone of the region is known: cannot add a replica');
+          const fewest = Math.min(...zones.map((z) => z.replicas));
+          const index = Math.max(
+            0,
+            zones.findIndex((z) => z.replicas === fewest),
+          );
+          ops.getState().setPhase({ kind: 'zone', zones, index });
+        });
+        return;
+      }
+      if (!replica) {
+        message(`${action}: select a replica first`, 'warning');
+        return;
+      }
+      void plan(
+        action === 'delete'
+          ? { kind: 'remove', replica, zone: null }
+          : { kind: 'replace', replica, zone: null, force: false },
+      );
+    },
+
+    handleKey(input, key) {
+      const p = phase();
+      if (p.kind === 'idle') return false;
+      if (key.ctrl && input === 'c') return false;
+      const cmd = promptCommandFor(input, key);
+      switch (p.kind) {
+        case 'busy':
+          if (cmd === 'cancel') cancelled('request');
+          return true;
+        case 'zone': {
+          if (cmd === 'cancel') cancelled('add a replica');
+          else if (cmd === 'prompt-up' || cmd === 'prompt-down') {
+            const n = p.zones.length;
+            const index = (p.index + (cmd === 'prompt-up' ? n - 1 : 1)) % n;
+            ops.getState().setPhase({ ...p, index });
+          } else if (key.return) {
+            const zone = p.zones[p.index]?.zone;
+            if (zone) void plan({ kind: 'add', zone, name: null });
+          }
+          return true;
+        }
+        case 'plan':
+          keyOnPlan(input, key);
+          return true;
+        case 'running':
+          if (cmd === 'cancel' && abort && !abort.signal.aborted) {
+            abort.abort();
+            ops.getState().markCancelling();
+            message('cancelling: the steps done so far are rolled back after the current one', 'warning');
+          } else if (input === 'q') {
+            message(
+              'an operation is running: Esc cancels it (rolls back); Ctrl-C quits and leaves it to resume',
+            );
+          }
+          return true;
+        case 'outcome':
+        case 'error':
+          idle();
+          return true;
+        case 'unfinished': {
+          const j = p.journal;
+          if (!o.write) return true;
+          if (cmd === 'resume') void execute(j.plan, 'resume', j, (b, opts) => b.resume(j, opts));
+          else if (cmd === 'rollback') void execute(j.plan, 'rollback', j, (b, opts) => b.rollback(j, opts));
+          else if (cmd === 'cancel') {
+            idle();
+            message(
+              `operation ${j.operationId} left unfinished: kube-ha operation resume | rollback`,
+              'warning',
+            );
+          }
+          return true;
+        }
+      }
+    },
+
+    offerUnfinished(journal) {
+      if (!o.write) {
+        ops
+          .getState()
+          .setNotice(
+            `unfinished operation (${journal.state}): kube-ha operation resume|rollback or --write handles it · ${journal.plan.summary} [${journal.operationId}]`,
+          );
+        return;
+      }
+      if (phase().kind === 'idle') ops.getState().setPhase({ kind: 'unfinished', journal });
+    },
+
+    async settled() {
+      for (;;) {
+        const p = inflight;
+        await p;
+        if (p === inflight) return;
+      }
+    },
+
+    async close() {
+      ++ticket;
+      const b = backend;
+      backend = null;
+      if (b) await (await b.catch(() => null))?.close();
+    },
+  };
+  return controller;
+}
+
+const CONTROLLER = Symbol('kube-ha ops controller');
+
+/**
+ * The controller as runConsole's `onAction` (the action keys call it in write
+ * mode); App finds the controller on it to mount the operation screens and
+ * give them the keys.
+ */
+export function asActionHandler(c: OpsController): ActionHandler {
+  const handler: ActionHandler = (action, replica) => c.start(action, replica);
+  return Object.assign(handler, { [CONTROLLER]: c });
+}
+
+export function opsControllerOf(handler: ActionHandler | undefined): OpsController | null {
+  const c = (handler as (ActionHandler & { [CONTROLLER]?: OpsController }) | undefined)?.[CONTROLLER];
+  return c ?? null;
+}

@@ -1,0 +1,13 @@
+// The console's operator flows (keys a / d / R with --write): a controller
+// over src/ops, a small store for the operation screens, and their lines.
+export { type OpsBackend, sessionBackend } from './backend.js';
+export {
+  asActionHandler,
+  createOpsController,
+  type OpsController,
+  type OpsControllerOptions,
+  opsControllerOf,
+} from './controller.js';
+export * from './lines.js';
+export * from './opsStore.js';
+export { useOpsState } from './useOps.js';

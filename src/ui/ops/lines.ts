@@ -1,0 +1,325 @@
+// The operator-flow screens as fitted lines (pure): the zone picker, the plan
+// with its checks, quorum before → after and warnings, the running operation
+// (steps with elapsed time, the learner's catch-up, the call log), the
+// outcome, and an unfinished operation found at start.
+import {
+  describeLeftovers,
+  type Journal,
+  resumeRecovery,
+  rollbackRecovery,
+} from '../../domain/ops/journal.js';
+import type { PlannedOperation } from '../../domain/ops/operation.js';
+import { describePreview } from '../../domain/ops/quorum-preview.js';
+import type { OpResult } from '../../ops/events.js';
+import { promptKeys } from '../keys/keyBindings.js';
+import { fitLine, type Line, seg } from '../text.js';
+import type { ColorRole, Theme } from '../theme.js';
+import type { OpsRun, OpsStep, OpsStepStatus, ZoneChoice } from './opsStore.js';
+
+export const secs = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
+
+function fitted(lines: Line[], width: number, theme: Theme): Line[] {
+  return lines.map((l) => fitLine(l, width, theme.glyphs.ellipsis));
+}
+
+export function zonePickerLines(zones: ZoneChoice[], index: number, theme: Theme, width: number): Line[] {
+  const g = theme.glyphs;
+  const fewest = Math.min(...zones.map((z) => z.replicas));
+  const lines: Line[] = [
+    [seg('Add a replica: ', { bold: true }), seg('choose its zone')],
+    [],
+    ...zones.map((z, i): Line => {
+      const here = i === index;
+      return [
+        seg(here ? ` ${g.pointer} ` : '   ', { role: 'accent', bold: true }),
+        seg(z.zone.padEnd(24), { bold: here, inverse: here }),
+        seg(`  ${z.replicas} replica${z.replicas === 1 ? '' : 's'}`, { role: 'muted' }),
+        seg(z.replicas === fewest ? '  (fewest)' : '', { role: 'muted' }),
+      ];
+    }),
+    [],
+    [
+      seg(`${promptKeys('prompt-up', g)} ${promptKeys('prompt-down', g)} choose`, { role: 'muted' }),
+      seg(g.sep, { role: 'muted' }),
+      seg('Enter plan', { role: 'muted' }),
+      seg(g.sep, { role: 'muted' }),
+      seg('Esc cancel', { role: 'muted' }),
+    ],
+  ];
+  return fitted(lines, width, theme);
+}
+
+/**
+ * The plan screen above the confirmation prompt: what will happen, the checks
+ * with their reasons, quorum before → after, warnings, refusals. Passing
+ * checks fold into one line and steps are cut when the rows do not suffice.
+ */
+export function planLines(p: PlannedOperation, theme: Theme, width: number, rows: number): Line[] {
+  const g = theme.glyphs;
+  const plan = p.plan;
+  const head: Line[] = [
+    plan
+      ? [
+          seg('Plan: ', { bold: true }),
+          seg(plan.summary, { bold: true }),
+          seg(`   [operation ${plan.operationId}]`, { role: 'muted' }),
+        ]
+      : [seg(`Request: ${p.request.kind} `, { bold: true }), seg('(no plan)', { role: 'error' })],
+  ];
+  const checkLine = (c: PlannedOperation['checks'][number]): Line => [
+    seg(`  ${c.ok ? g.ok : g.error} `, { role: c.ok ? 'ok' : 'error' }),
+    seg(c.name, { bold: !c.ok }),
+    seg(`  ${c.reason}`, { role: c.ok ? 'muted' : 'error' }),
+  ];
+  const passed = p.checks.filter((c) => c.ok);
+  const checksFull: Line[] = [[seg('Checks:', { bold: true })], ...p.checks.map(checkLine)];
+  const checksShort: Line[] = [
+    [seg('Checks:', { bold: true })],
+    ...(passed.length
+      ? [[seg(`  ${g.ok} `, { role: 'ok' }), seg(`${passed.length} passed`, { role: 'muted' })] as Line]
+      : []),
+    ...p.checks.filter((c) => !c.ok).map(checkLine),
+  ];
+  const quorum: Line[] = p.preview
+    ? [
+        [seg(`Quorum before ${g.arrow} after:`, { bold: true })],
+        [seg(`  ${describePreview(p.preview, 'main').replaceAll('→', g.arrow)}`)],
+        [seg(`  ${describePreview(p.preview, 'events').replaceAll('→', g.arrow)}`)],
+      ]
+    : [];
+  const warnings: Line[] = p.advisories.length
+    ? [
+        [seg('Warnings:', { bold: true, role: 'warn' })],
+        ...p.advisories.map((a): Line => [seg(`  ${g.warn} ${a.message}`, { role: 'warn', bold: true })]),
+      ]
+    : [];
+  const refusals: Line[] = p.ok
+    ? []
+    : [
+        [seg('Refused, nothing was changed:', { bold: true, role: 'error' })],
+        ...p.refusals.map((r): Line => [seg(`  ${g.error} ${r}`, { role: 'error' })]),
+      ];
+  const pnr = plan ? plan.steps.findIndex((s) => !s.reversible) : -1;
+  const stepLines: Line[] = plan
+    ? plan.steps.map(
+        (s, i): Line => [
+          seg(`  ${String(i + 1).padStart(2)}. `, { role: 'muted' }),
+          seg(s.title),
+          seg(i === pnr ? '  [point of no return]' : '', { role: 'warn' }),
+        ],
+      )
+    : [];
+  const gap: Line[] = [[]];
+  const build = (checks: Line[], steps: Line[]) => [
+    ...head,
+    ...gap,
+    ...checks,
+    ...(quorum.length ? [...gap, ...quorum] : []),
+    ...(warnings.length ? [...gap, ...warnings] : []),
+    ...(steps.length ? [...gap, [seg(`Steps (${stepLines.length}):`, { bold: true })], ...steps] : []),
+    ...(refusals.length ? [...gap, ...refusals] : []),
+  ];
+  let lines = build(checksFull, stepLines);
+  if (lines.length > rows) lines = build(checksShort, stepLines);
+  if (lines.length > rows && stepLines.length) {
+    const room = Math.max(1, stepLines.length - (lines.length - rows) - 1);
+    lines = build(checksShort, [
+      ...stepLines.slice(0, room),
+      [seg(`  ${g.ellipsis} ${stepLines.length - room} more steps`, { role: 'muted' })],
+    ]);
+  }
+  return fitted(lines.slice(0, Math.max(0, rows)), width, theme);
+}
+
+const STEP_ROLE: Record<OpsStepStatus, ColorRole | undefined> = {
+  pending: 'muted',
+  running: 'accent',
+  done: 'ok',
+  skipped: 'muted',
+  failed: 'error',
+  undoing: 'warn',
+  undone: 'warn',
+  'undo-failed': 'error',
+};
+
+function stepMark(status: OpsStepStatus, theme: Theme): string {
+  const a = theme.ascii;
+  switch (status) {
+    case 'pending':
+      return a ? '.' : '·';
+    case 'running':
+      return a ? '>' : '▶';
+    case 'done':
+      return theme.glyphs.ok;
+    case 'skipped':
+      return a ? '-' : '–';
+    case 'failed':
+    case 'undo-failed':
+      return theme.glyphs.error;
+    case 'undoing':
+    case 'undone':
+      return a ? '<' : '↶';
+  }
+}
+
+function stepElapsed(s: OpsStep, now: number): string {
+  if (s.startedAt !== null) return secs(now - s.startedAt);
+  if (s.elapsedMs !== null) return secs(s.elapsedMs);
+  return '';
+}
+
+/** `[██████░░░░] 1234 / 2000` */
+export function progressBar(current: number, target: number, width: number, theme: Theme): string {
+  const frac = target > 0 ? Math.min(1, Math.max(0, current / target)) : 0;
+  const filled = Math.round(frac * width);
+  const [on, off] = theme.ascii ? ['#', '-'] : ['█', '░'];
+  return `[${on.repeat(filled)}${off.repeat(width - filled)}]`;
+}
+
+function progressLine(run: OpsRun, theme: Theme, width: number): Line | null {
+  const p = run.progress;
+  if (!p) return null;
+  if (p.current === null || p.target === null) return [seg('       '), seg(p.message, { role: 'muted' })];
+  const barWidth = Math.max(10, Math.min(40, width - 50));
+  return [
+    seg('       '),
+    seg(progressBar(p.current, p.target, barWidth, theme), { role: 'accent' }),
+    seg(` applied ${p.current} / leader ${p.target}`),
+    seg(`  ${p.message}`, { role: 'muted' }),
+  ];
+}
+
+/** Steps, catch-up and call log of the running (or ended) operation, fitted to `rows`. */
+export function operationLines(run: OpsRun, now: number, theme: Theme, width: number, rows: number): Line[] {
+  const end = run.endedAt ?? now;
+  const verb = run.mode === 'run' ? 'Running' : run.mode === 'resume' ? 'Resuming' : 'Rolling back';
+  const head: Line[] = [
+    [
+      seg(`${run.endedAt ? 'Operation' : verb}: `, { bold: true }),
+      seg(run.summary, { bold: true }),
+      seg(`   ${secs(end - run.startedAt)}`, { role: 'muted' }),
+      seg(`   [operation ${run.operationId}]`, { role: 'muted' }),
+    ],
+  ];
+  const steps: Line[] = [];
+  run.steps.forEach((s, i) => {
+    const detail = s.error ? `: ${s.error}` : s.note ? `: ${s.note}` : '';
+    steps.push([
+      seg(` ${stepMark(s.status, theme)} `, { role: STEP_ROLE[s.status], bold: true }),
+      seg(`${String(i + 1).padStart(2)}. `, { role: 'muted' }),
+      seg(s.title, { bold: s.status === 'running' || s.status === 'undoing' }),
+      seg(`  ${s.status}`, { role: STEP_ROLE[s.status] }),
+      seg(stepElapsed(s, now) ? ` ${stepElapsed(s, now)}` : ''),
+      seg(detail, { role: s.error ? 'error' : 'muted' }),
+    ]);
+    if (run.progress?.stepId === s.id) {
+      const p = progressLine(run, theme, width);
+      if (p) steps.push(p);
+    }
+  });
+  const notes: Line[] = run.notes.slice(-2).map((n) => [seg(`  note: ${n}`, { role: 'warn' })]);
+  const hint: Line[] = run.endedAt
+    ? []
+    : [
+        run.cancelling
+          ? [seg('cancelling: rolling back after the current step...', { role: 'warn', bold: true })]
+          : [
+              seg('Esc', { bold: true, role: 'accent' }),
+              seg(' cancel (rolls back what was done)', { role: 'muted' }),
+            ],
+      ];
+  const fixed = head.length + 1 + steps.length + notes.length + 2 + hint.length;
+  const logRows = Math.max(1, rows - fixed);
+  const calls = run.calls.slice(-logRows);
+  const log: Line[] = [
+    [seg('Calls ', { bold: true }), seg(`(${run.calls.length}, newest last)`, { role: 'muted' })],
+    ...(calls.length
+      ? calls.map((c): Line => [seg(`  $ ${c}`, { role: 'muted' })])
+      : [[seg('  (none yet)', { role: 'muted' })]]),
+  ];
+  const lines = [...head, [], ...steps, ...notes, [], ...log, ...hint];
+  // Too few rows: keep the head, the steps around the current one, and the hint.
+  if (lines.length > rows) {
+    const tail = [...hint];
+    const keep = Math.max(0, rows - head.length - tail.length);
+    const body = [...steps, ...notes, ...log];
+    const current = run.steps.findIndex((s) => s.status === 'running' || s.status === 'undoing');
+    const from = Math.max(0, Math.min(current < 0 ? 0 : current - 1, body.length - keep));
+    return fitted([...head, ...body.slice(from, from + keep), ...tail].slice(0, rows), width, theme);
+  }
+  return fitted(lines, width, theme);
+}
+
+export function outcomeLines(r: OpResult, theme: Theme, width: number): Line[] {
+  const g = theme.glyphs;
+  const lines: Line[] = [];
+  const took = secs(r.elapsedMs);
+  if (r.outcome === 'done') {
+    lines.push([seg(`${g.ok} done: `, { role: 'ok', bold: true }), seg(`${r.summary} in ${took}`)]);
+    for (const x of r.reasons) lines.push([seg(`  note: ${x}`, { role: 'muted' })]);
+  } else if (r.outcome === 'refused') {
+    lines.push([seg(`${g.error} refused, nothing was changed:`, { role: 'error', bold: true })]);
+    for (const x of r.reasons) lines.push([seg(`  ${x}`, { role: 'error' })]);
+  } else if (r.outcome === 'rolled-back') {
+    lines.push([
+      seg(`${g.warn} ${r.cancelled ? 'cancelled' : 'failed'} and rolled back`, { role: 'warn', bold: true }),
+      seg(` (${took}): ${r.summary}`),
+    ]);
+    for (const x of r.reasons) lines.push([seg(`  ${x}`, { role: 'warn' })]);
+  } else {
+    lines.push([
+      seg(`${g.error} FAILED and not rolled back`, { role: 'error', bold: true }),
+      seg(` (${took}): ${r.summary}`),
+    ]);
+    for (const x of r.reasons) lines.push([seg(`  ${x}`, { role: 'error' })]);
+    lines.push([seg('left over:', { bold: true })]);
+    for (const l of describeLeftovers(r.leftovers).flatMap((x) => x.split('\n'))) lines.push([seg(`  ${l}`)]);
+    lines.push([
+      seg('finish with: kube-ha operation resume (or rollback), with the same target flags', {
+        role: 'muted',
+      }),
+    ]);
+  }
+  lines.push([seg('press any key to return to the dashboard', { role: 'muted' })]);
+  return fitted(lines, width, theme);
+}
+
+export function unfinishedLines(j: Journal, theme: Theme, width: number, rows: number): Line[] {
+  const g = theme.glyphs;
+  const lines: Line[] = [
+    [
+      seg(`${g.warn} An operation did not finish: `, { role: 'warn', bold: true }),
+      seg(j.plan.summary, { bold: true }),
+    ],
+    [
+      seg(
+        `  operation ${j.operationId} · state ${j.state} · started ${j.startedAt} by ${j.holder.user}@${j.holder.host} (${j.holder.tool})`,
+        {
+          role: 'muted',
+        },
+      ),
+    ],
+  ];
+  if (j.error) lines.push([seg(`  error: ${j.error}`, { role: 'error' })]);
+  lines.push([]);
+  j.plan.steps.forEach((s, i) => {
+    const rec = j.steps[i];
+    const status = (rec?.status ?? 'pending') as OpsStepStatus;
+    lines.push([
+      seg(` ${stepMark(status, theme)} `, { role: STEP_ROLE[status] }),
+      seg(`${String(i + 1).padStart(2)}. ${s.title}`),
+      seg(`  ${status}`, { role: STEP_ROLE[status] }),
+    ]);
+  });
+  const tail: Line[] = [
+    [],
+    [seg('r', { bold: true, role: 'accent' }), seg(` resume: ${resumeRecovery(j).note}`)],
+    [seg('b', { bold: true, role: 'accent' }), seg(` roll back: ${rollbackRecovery(j).note}`)],
+    [
+      seg('Esc', { bold: true, role: 'accent' }),
+      seg(' leave it for now (kube-ha operation resume|rollback later)', { role: 'muted' }),
+    ],
+  ];
+  const room = Math.max(0, rows - tail.length);
+  return fitted([...lines.slice(0, room), ...tail], width, theme);
+}

@@ -1,0 +1,316 @@
+// The console's operator flows (a / d / R with --write) against a fake
+// backend: zone picker, plan screen, typed confirmation, the running
+// operation's steps / catch-up / call log, Esc cancelling through the
+// AbortSignal, the outcome, and an unfinished operation found at start.
+
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import type { PlanStep } from '../../src/domain/ops/plan.js';
+import { createConsoleStore } from '../../src/store/index.js';
+import { asActionHandler, createOpsController, type OpsController } from '../../src/ui/ops/index.js';
+import { app, KEYS, renderSized } from './harness.js';
+import { clusterStatus, type FakeBackend, fakeBackend, unfinishedAdd } from './ops-harness.js';
+
+let mounted: { unmount(): void }[] = [];
+afterEach(() => {
+  for (const m of mounted) m.unmount();
+  mounted = [];
+});
+
+function setup(write = true) {
+  const store = createConsoleStore({ mode: write ? 'write' : 'read-only' });
+  store.getState().applyStatus(clusterStatus());
+  const backend = fakeBackend();
+  const open = vi.fn(async () => backend);
+  const refresh = vi.fn();
+  const controller = createOpsController({ store, write, open, refresh });
+  const ui = renderSized(
+    app(store, { write, onAction: asActionHandler(controller), clock: Date.now }),
+    120,
+    60,
+  );
+  mounted.push(ui);
+  const press = (k: string) => ui.stdin.write(k);
+  const see = (text: string | RegExp) =>
+    vi.waitFor(() => {
+      const s = ui.text();
+      if (typeof text === 'string' ? !s.includes(text) : !text.test(s))
+        throw new Error(`not on screen: ${text}\n${s}`);
+    });
+  return { store, backend, open, refresh, controller, ui, press, see };
+}
+
+/** Lets Ink read a key before the next one (an Escape is held back a little). */
+const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
+
+async function typeText(press: (k: string) => void, text: string) {
+  for (const ch of text) {
+    press(ch);
+    await tick(5);
+  }
+}
+
+const step = (b: FakeBackend, i: number): PlanStep => b.executions[0]!.plan.steps[i]!;
+
+describe('a: add a replica', () => {
+  it('picks the zone with the fewest replicas, shows the plan, and runs it on Enter', async () => {
+    const { backend, press, see, ui, refresh } = setup();
+    press('a');
+    await see('choose its zone');
+    // us-central1-f has no replica: preselected.
+    expect(ui.text()).toMatch(/▸ us-central1-f\s+0 replicas\s+\(fewest\)/);
+    press(KEYS.up);
+    await see(/▸ us-central1-c/);
+    press(KEYS.down);
+    await see(/▸ us-central1-f/);
+    press(KEYS.enter);
+    await see('Plan: add kubernetes-master-aaa in us-central1-f');
+    expect(backend.requests).toEqual([{ kind: 'add', zone: 'us-central1-f', name: null }]);
+    const plan = ui.text();
+    expect(plan).toMatch(/✔ zone-in-region\s+us-central1-f is in us-central1/);
+    expect(plan).toContain('Quorum before → after:');
+    expect(plan).toContain(
+      'etcd main: voters 3 → 4 · healthy 3 → 4 · quorum 2 → 3 · tolerates 1 → 1 failure',
+    );
+    expect(plan).toMatch(/▲ the result has 4 voters: an even count/);
+    expect(plan).toContain('Create VM kubernetes-master-aaa in us-central1-f');
+    // Adding destroys nothing: no name to type.
+    expect(plan).toContain('Enter/y run it');
+    expect(plan).not.toContain('to confirm');
+    expect(backend.executions).toHaveLength(0);
+
+    press(KEYS.enter);
+    await vi.waitFor(() => expect(backend.executions).toHaveLength(1));
+    const ex = backend.executions[0]!;
+    expect(ex.kind).toBe('execute');
+    expect(ex.plan.summary).toMatch(/^add kubernetes-master-aaa in us-central1-f/);
+    await see('Running: add kubernetes-master-aaa');
+    expect(ui.text()).toContain('Esc cancel (rolls back what was done)');
+
+    const at = Date.now();
+    const on = ex.opts.onEvent!;
+    on({ type: 'operation-start', operationId: 'op-test', summary: ex.plan.summary, mode: 'run', at });
+    on({ type: 'step-start', step: step(backend, 0), index: 0, mode: 'forward', at });
+    on({ type: 'call', line: 'gcloud compute addresses create kubernetes-master-aaa-internal-ip', at });
+    on({
+      type: 'step-end',
+      step: step(backend, 0),
+      index: 0,
+      mode: 'forward',
+      status: 'done',
+      elapsedMs: 420,
+      at,
+    });
+    on({ type: 'step-start', step: step(backend, 5), index: 5, mode: 'forward', at });
+    on({ type: 'call', line: 'etcdctl endpoint status --endpoints https://127.20.1.5:2379', at });
+    on({
+      type: 'progress',
+      stepId: step(backend, 5).id,
+      current: 500,
+      target: 1000,
+      message: 'catching up',
+      at,
+    });
+    await see('applied 500 / leader 1000');
+    const running = ui.text();
+    expect(running).toMatch(/✔\s+1\. Reserve internal IP kubernetes-master-aaa-internal-ip\s+done 0\.4 s/);
+    expect(running).toMatch(/▶\s+6\. Wait for kubernetes-master-aaa to catch up in etcd main\s+running/);
+    expect(running).toMatch(/·\s+7\. Wait for kubernetes-master-aaa to catch up in etcd events\s+pending/);
+    // Half caught up: half the bar.
+    expect(running).toMatch(/\[(█+)(░+)\] applied 500/);
+    const [, on_, off] = /\[(█+)(░+)\]/.exec(running)!;
+    expect(on_!.length).toBe(off!.length);
+    expect(running).toContain('$ gcloud compute addresses create kubernetes-master-aaa-internal-ip');
+    expect(running).toContain('$ etcdctl endpoint status --endpoints https://127.20.1.5:2379');
+    expect(running).toContain('Calls (2, newest last)');
+
+    // Keys do not leak to the dashboard while it runs (a second `a` does nothing).
+    press('a');
+    await tick();
+    expect(backend.requests).toHaveLength(1);
+
+    on({
+      type: 'step-end',
+      step: step(backend, 5),
+      index: 5,
+      mode: 'forward',
+      status: 'done',
+      elapsedMs: 3100,
+      at,
+    });
+    ex.finish({ outcome: 'done' });
+    await see('done: add kubernetes-master-aaa');
+    expect(ui.text()).toContain('press any key to return to the dashboard');
+    expect(ui.text()).not.toContain('applied 500');
+    expect(refresh).toHaveBeenCalled();
+    press('x');
+    await see('VM RUNNING');
+    expect(ui.text()).not.toContain('press any key');
+  });
+
+  it('Esc in the zone picker cancels without planning', async () => {
+    const { backend, press, see, ui, store } = setup();
+    press('a');
+    await see('choose its zone');
+    press(KEYS.escape);
+    await see('VM RUNNING');
+    expect(ui.text()).not.toContain('choose its zone');
+    expect(backend.requests).toEqual([]);
+    expect(store.getState().message?.text).toMatch(/cancelled, nothing was changed/);
+  });
+
+  it('Esc while running cancels through the AbortSignal and shows the rollback', async () => {
+    const { backend, press, see, ui } = setup();
+    press('a');
+    await see('choose its zone');
+    press(KEYS.enter);
+    await see('Plan: add');
+    press('y');
+    await vi.waitFor(() => expect(backend.executions).toHaveLength(1));
+    const ex = backend.executions[0]!;
+    expect(ex.opts.signal?.aborted).toBe(false);
+    await tick();
+    press(KEYS.escape);
+    await vi.waitFor(() => expect(ex.opts.signal?.aborted).toBe(true));
+    await see('cancelling: rolling back after the current step');
+    const at = Date.now();
+    ex.opts.onEvent!({ type: 'step-start', step: step(backend, 0), index: 0, mode: 'undo', at });
+    ex.opts.onEvent!({
+      type: 'step-end',
+      step: step(backend, 0),
+      index: 0,
+      mode: 'undo',
+      status: 'undone',
+      elapsedMs: 200,
+      at,
+    });
+    await see(/↶\s+1\. Reserve internal IP \S+\s+undone 0\.2 s/);
+    ex.finish({
+      outcome: 'rolled-back',
+      exitCode: 4,
+      cancelled: true,
+      reasons: ['cancelled by the operator'],
+    });
+    await see('cancelled and rolled back');
+    expect(ui.text()).toContain('cancelled by the operator');
+  });
+});
+
+describe('d / R: removal and replacement need the replica typed', () => {
+  it('d shows the plan, rejects a wrong name, and runs only on the exact name', async () => {
+    const { backend, press, see, ui } = setup();
+    press('j');
+    await tick();
+    press('d');
+    await see('type kubernetes-master-x7k to confirm, or Esc to cancel');
+    expect(backend.requests).toEqual([{ kind: 'remove', replica: 'kubernetes-master-x7k', zone: null }]);
+    expect(ui.text()).toContain('etcd main: voters 3 → 2');
+    expect(ui.text()).toContain('[point of no return]');
+    // y and Enter alone do not confirm a removal.
+    press('y');
+    await see(/to confirm, or Esc to cancel: y/);
+    press(KEYS.backspace);
+    await see(/to confirm, or Esc to cancel: ▏/);
+    press(KEYS.enter);
+    await see("'' is not kubernetes-master-x7k: not confirmed");
+    await typeText(press, 'kubernetes-master');
+    press(KEYS.enter);
+    await see("'kubernetes-master' is not kubernetes-master-x7k: not confirmed");
+    await tick(100);
+    expect(backend.executions).toHaveLength(0);
+    await typeText(press, 'kubernetes-master-x7k');
+    press(KEYS.enter);
+    await vi.waitFor(() => expect(backend.executions).toHaveLength(1));
+    expect(backend.executions[0]!.plan.remove?.name).toBe('kubernetes-master-x7k');
+    await see('Running: remove kubernetes-master-x7k');
+  });
+
+  it('R on a healthy replica shows the refusal, and any key goes back having changed nothing', async () => {
+    const { backend, press, see, ui } = setup();
+    press('R');
+    await see('Refused, nothing was changed:');
+    expect(ui.text()).toMatch(/✖ replace-only-unhealthy: kubernetes-master is healthy/);
+    expect(ui.text()).not.toContain('to confirm');
+    press(KEYS.enter);
+    await see('VM RUNNING');
+    await tick(100);
+    expect(backend.executions).toHaveLength(0);
+  });
+});
+
+describe('an unfinished operation at start', () => {
+  it('with --write: shows it and rolls it back on b', async () => {
+    const { backend, controller, press, see, ui } = setup();
+    controller.offerUnfinished(unfinishedAdd());
+    await see('An operation did not finish: add kubernetes-master-aaa');
+    expect(ui.text()).toMatch(/✔\s+2\. Create disk kubernetes-master-aaa-pd/);
+    expect(ui.text()).toMatch(/r resume: /);
+    expect(ui.text()).toMatch(/b roll back: /);
+    press('b');
+    await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['rollback']));
+    await see('Rolling back: add kubernetes-master-aaa');
+    // Steps start as the journal recorded them.
+    expect(ui.text()).toMatch(/✔\s+1\. Reserve internal IP/);
+  });
+
+  it('with --write: Esc leaves it and r is the dashboard refresh again', async () => {
+    const { backend, controller, press, see, store } = setup();
+    controller.offerUnfinished(unfinishedAdd());
+    await see('An operation did not finish');
+    press(KEYS.escape);
+    await see('VM RUNNING');
+    expect(store.getState().message?.text).toMatch(/left unfinished: kube-ha operation resume \| rollback/);
+    press('r');
+    await tick(100);
+    expect(backend.executions).toHaveLength(0);
+  });
+});
+
+describe('read-only mode removes every mutating action', () => {
+  it('a, d, R and the unfinished-operation choices do nothing without --write', async () => {
+    const { backend, open, controller, press, see, ui, store } = setup(false);
+    controller.offerUnfinished(unfinishedAdd());
+    await see(
+      /▲ unfinished operation \(failed\): kube-ha operation resume\|rollback or --write handles it · add kubernetes-master-aaa/,
+    );
+    expect(ui.text()).not.toContain('An operation did not finish');
+    for (const k of ['a', 'd', 'R', 'r', 'b', KEYS.enter, 'y']) {
+      press(k);
+      await tick(40);
+      if (k === KEYS.enter) press(KEYS.escape);
+    }
+    await tick(100);
+    expect(open).not.toHaveBeenCalled();
+    expect(backend.requests).toEqual([]);
+    expect(backend.executions).toEqual([]);
+    expect(controller.ops.getState().phase.kind).toBe('idle');
+    // The action keys explain read-only mode instead.
+    press('a');
+    await vi.waitFor(() => expect(store.getState().message?.text).toMatch(/read-only mode/));
+    // Even called directly, the controller refuses.
+    controller.start('add');
+    controller.start('delete', 'kubernetes-master');
+    await tick();
+    expect(open).not.toHaveBeenCalled();
+  });
+});
+
+describe('the controller on its own', () => {
+  it('opens the backend once, lazily, and closes it', async () => {
+    const store = createConsoleStore({ mode: 'write' });
+    store.getState().applyStatus(clusterStatus());
+    const backend = fakeBackend();
+    const open = vi.fn(async () => backend);
+    const c: OpsController = createOpsController({ store, write: true, open });
+    expect(open).not.toHaveBeenCalled();
+    c.start('delete', 'kubernetes-master');
+    await c.settled();
+    expect(c.ops.getState().phase.kind).toBe('plan');
+    c.ops.getState().setPhase({ kind: 'idle' });
+    c.start('add');
+    await c.settled();
+    expect(c.ops.getState().phase.kind).toBe('zone');
+    expect(open).toHaveBeenCalledTimes(1);
+    await c.close();
+    expect(backend.closed).toBe(1);
+  });
+});
