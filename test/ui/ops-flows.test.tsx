@@ -122,6 +122,9 @@ describe('a: add a replica', () => {
     expect(running).toContain('$ gcloud compute addresses create kubernetes-master-aaa-internal-ip');
     expect(running).toContain('$ etcdctl endpoint status --endpoints https://127.20.1.5:2379');
     expect(running).toContain('Calls (2, newest last)');
+    // The dashboard's key hints are not offered while the operation screen is up.
+    expect(running).not.toContain('a add');
+    expect(running).toContain('Ctrl-C quit');
 
     // Keys do not leak to the dashboard while it runs (a second `a` does nothing).
     press('a');

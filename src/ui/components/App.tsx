@@ -165,7 +165,8 @@ function Console(props: AppProps) {
       ) : (
         <HelpOverlay lines={body.lines} />
       )}
-      <Footer lines={[footer]} />
+      {/* The dashboard's key hints do not apply on the operation screens, which show their own. */}
+      <Footer lines={[ops && opsActive && !message ? [seg('Ctrl-C quit', { role: 'muted' })] : footer]} />
     </Box>
   );
 }

@@ -11,3 +11,4 @@ export {
 export * from './lines.js';
 export * from './opsStore.js';
 export { useOpsState } from './useOps.js';
+export { type ConsoleOps, startConsoleOps } from './wiring.js';
