@@ -20,7 +20,8 @@ export async function benchStatus(runs = 9): Promise<string[]> {
     const status = await repeat(runs, async () => {
       const r = await timeCommand(process.execPath, [BIN, 'status', '--lab-dir', dir, '--json']);
       if (r.code !== 0) {
-        const warnings = (JSON.parse(r.stdout || '{}') as { warnings?: { message: string }[] }).warnings ?? [];
+        const warnings =
+          (JSON.parse(r.stdout || '{}') as { warnings?: { message: string }[] }).warnings ?? [];
         throw new Error(`status exited ${r.code}: ${warnings.map((w) => w.message).join('; ')}`);
       }
       return r.ms;
