@@ -43,7 +43,7 @@ export interface SupervisorOptions {
   controlPlane?: boolean;
   /**
    * Leader-election timings of the lab's components (default 5 s / 3.5 s /
-   * 1 s; env KUBE_HA_LAB_LEASE_DURATION seconds, KUBE_HA_LAB_RENEW_DEADLINE_MS,
+   * 0.5 s; env KUBE_HA_LAB_LEASE_DURATION seconds, KUBE_HA_LAB_RENEW_DEADLINE_MS,
    * KUBE_HA_LAB_RETRY_PERIOD_MS).
    */
   leaseTimings?: Partial<LeaseTimings>;

@@ -52,6 +52,8 @@ export interface LeaseFeedOptions {
   retryMs?: number;
   /** A watch disconnected this long moves to another endpoint (default 2000 ms). */
   moveAfterMs?: number;
+  /** While a leader is confirmed silent, read directly this often: its successor must not be missed (default 1000 ms). */
+  recheckMs?: number;
   timeoutMs?: number;
   now?: () => number;
 }
@@ -90,13 +92,16 @@ const PLACES = ['lease', 'endpoints', 'configmap'] as const;
  * record is let through as quiet for longer than its lease, one read through
  * whichever member answers first checks it: when that member has a newer
  * version, the watch is behind and moves to that member; otherwise the
- * silence is real. A watch that stays disconnected (its member died) moves too.
+ * silence is real, and the check repeats every second while it lasts, so that
+ * the successor is not missed when the silent leader and the watched member
+ * hung together. A watch that stays disconnected (its member died) moves too.
  */
 export function startLeaseFeed(clients: readonly Etcd3[], opts: LeaseFeedOptions): LeaseFeed {
   const now = opts.now ?? Date.now;
   const tickMs = opts.tickMs ?? 500;
   const retryMs = opts.retryMs ?? 1000;
   const moveAfterMs = opts.moveAfterMs ?? 2000;
+  const recheckMs = opts.recheckMs ?? 1000;
   const timeoutMs = opts.timeoutMs ?? 3000;
   let watcher: LeaseWatcher | null = null;
   let index = 0;
@@ -106,12 +111,18 @@ export function startLeaseFeed(clients: readonly Etcd3[], opts: LeaseFeedOptions
   let disconnectedSince: number | null = null;
   let checking = false;
   let starting: Promise<void> = Promise.resolve();
+  let lastCheckAt = 0;
   /** `key@modRevision` of quiet records a direct read confirmed. */
   const confirmed = new Set<string>();
 
-  /** Holds back the watched verdict on records quiet for longer than their lease until a read confirms it. */
-  const unconfirmedQuiet = (records: ComponentLeaderRecords[], t: number): boolean => {
+  /**
+   * Holds back the watched verdict on records quiet for longer than their
+   * lease until a read confirms it. 'suspect': some are unconfirmed; 'quiet':
+   * all are confirmed, but a takeover is due, and a hung watch would miss it.
+   */
+  const quietRecords = (records: ComponentLeaderRecords[], t: number): 'suspect' | 'quiet' | null => {
     let suspect = false;
+    let quiet = false;
     for (const c of records) {
       for (const place of PLACES) {
         const r = c[place];
@@ -119,12 +130,13 @@ export function startLeaseFeed(clients: readonly Etcd3[], opts: LeaseFeedOptions
         if (!r || !w?.connected || r.record.state !== 'decoded') continue;
         const duration = r.record.spec.leaseDurationSeconds;
         if (!duration || !r.record.spec.holderIdentity || t - w.lastChangeAt <= duration * 1000) continue;
+        quiet = true;
         if (confirmed.has(`${r.key}@${r.modRevision}`)) continue;
         suspect = true;
         r.watch = { ...w, connected: false };
       }
     }
-    return suspect;
+    return suspect ? 'suspect' : quiet ? 'quiet' : null;
   };
 
   const emit = () => {
@@ -136,7 +148,8 @@ export function startLeaseFeed(clients: readonly Etcd3[], opts: LeaseFeedOptions
       disconnectedSince ??= t;
       if (t - disconnectedSince > moveAfterMs) void check('disconnected');
     } else disconnectedSince = null;
-    if (records && watching && unconfirmedQuiet(records, t)) void check('quiet');
+    const quiet = records && watching ? quietRecords(records, t) : null;
+    if (quiet === 'suspect' || (quiet === 'quiet' && t - lastCheckAt >= recheckMs)) void check('quiet');
     try {
       opts.onUpdate({
         records: error !== null && watcher === null ? null : records,
@@ -199,6 +212,7 @@ export function startLeaseFeed(clients: readonly Etcd3[], opts: LeaseFeedOptions
   const check = async (why: 'quiet' | 'disconnected'): Promise<void> => {
     if (checking || closed || watcher === null) return;
     checking = true;
+    lastCheckAt = now();
     try {
       const answer = await firstAnswer(clients, opts.prefix, timeoutMs);
       const mine = watcher?.snapshot() ?? [];

@@ -23,11 +23,16 @@ export interface LeaseTimings {
   retryPeriodMs: number;
 }
 
-/** Short lab timings (client-go's defaults are 15 s / 10 s / 2 s). */
+/**
+ * Short lab timings (client-go's defaults are 15 s / 10 s / 2 s). A crashed
+ * leader's lease moves once the others have seen it unchanged for a lease
+ * duration, checking every retry period with up to 120 % jitter: within
+ * 5 s + 2 x 1.1 s here.
+ */
 export const LAB_LEASE_TIMINGS: LeaseTimings = {
   leaseDurationSeconds: 5,
   renewDeadlineMs: 3500,
-  retryPeriodMs: 1000,
+  retryPeriodMs: 500,
 };
 
 export const LAB_COMPONENTS: readonly LeaderComponent[] = [
