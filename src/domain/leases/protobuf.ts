@@ -101,7 +101,8 @@ export function allFields(fields: readonly WireField[], field: number): WireFiel
   return fields.filter((f) => f.field === field);
 }
 
-const utf8 = new TextDecoder('utf-8', { fatal: false });
+// ignoreBOM: a string field that starts with U+FEFF is data, not a byte-order mark.
+const utf8 = new TextDecoder('utf-8', { fatal: false, ignoreBOM: true });
 const utf8Encoder = new TextEncoder();
 
 /** Go strings may hold any bytes; invalid UTF-8 becomes U+FFFD rather than an error. */
