@@ -89,11 +89,13 @@ export class Observer {
       }
     };
     const gce = this.observeGce();
-    // Probing starts as soon as the addresses are likely known (the VMs' internal IPs,
-    // or etcd's seeds without GCE), so that a hung apiserver costs no more than a hung member.
+    // Probing starts as soon as addresses are likely known: etcd's seeds at once (the
+    // apiserver runs beside its member), the VMs' internal IPs when Compute answers. So a
+    // hung apiserver costs no more than a hung member; probes of hosts that turn out not to
+    // be replicas are dropped.
     if (opts.apiservers) {
+      probe((this.target.etcd.main?.endpoints ?? []).map(urlHost));
       if (this.gce) void gce.then((g) => probe(g.gce?.instances.map((i) => i.internalIP) ?? []));
-      else probe((this.target.etcd.main?.endpoints ?? []).map(urlHost));
     }
     const [g, main, events, leases] = await Promise.all([
       gce,
