@@ -13,6 +13,11 @@ function version(): string {
 
 export async function main(argv: string[]): Promise<number> {
   const [cmd, ...rest] = argv;
+  const opsCommands = ['add', 'remove', 'replace', 'operation'];
+  if ((rest.includes('--help') || rest.includes('-h')) && !opsCommands.includes(cmd ?? '')) {
+    process.stdout.write(HELP);
+    return EXIT.ok;
+  }
   try {
     switch (cmd) {
       case '--help':
