@@ -96,8 +96,9 @@ describe('kube-ha status against a 3-zone lab', () => {
     await runCli(['lab', 'freeze', victim.name, '--dir', dir]);
     try {
       const res = await status();
-      // Without deadlines this call would never return; with them it takes about one.
-      expect(res.ms).toBeLessThan(8000);
+      // Without deadlines this call never returns. With them it costs one deadline
+      // (about 2 s in all, see npm run bench); the bound leaves room for a loaded CI machine.
+      expect(res.ms).toBeLessThan(20_000);
       expect(res.code).toBe(5);
       const r = res.json.replicas.find((x) => x.name === victim.name)!;
       expect(r.etcd.main).toMatchObject({ healthy: false });
