@@ -87,6 +87,12 @@ export async function consoleCommand(argv: string[]): Promise<number> {
   const leases = feedLeases(target, store);
   const { runConsole } = await import('../ui/run.js');
   const { colorWanted } = await import('../ui/theme.js');
+  const { startConsoleOps } = await import('../ui/ops/wiring.js');
+  const ops = startConsoleOps(target, {
+    store,
+    write: Boolean(values.write),
+    refresh: () => pollers.refreshNow(),
+  });
   try {
     return await runConsole({
       store,
@@ -96,8 +102,10 @@ export async function consoleCommand(argv: string[]): Promise<number> {
       ascii: Boolean(values.ascii),
       stateDir: target.stateDir,
       debugLogPath,
+      onAction: ops.onAction,
     });
   } finally {
+    await ops.close();
     pollers.stop();
     await leases?.close();
     await observer.close();
