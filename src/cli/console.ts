@@ -67,7 +67,7 @@ export async function consoleCommand(argv: string[]): Promise<number> {
   if (values.debug) process.stderr.write(`kube-ha: debug log at ${debugLogPath}\n`);
 
   // The Compute client costs ~2 s to load: the etcd part shows first.
-  const gce = target.compute ? (await import('../sources/gce-source.js')).createGceSource(target) : null;
+  const gce = target.compute ? (await import('../sources/gce-worker.js')).createGceWorker(target) : null;
   const observer = new Observer(target, gce);
   const store = createConsoleStore({
     mode: values.write ? 'write' : 'read-only',
