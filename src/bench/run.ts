@@ -1,9 +1,11 @@
 // `npm run bench`: every benchmark, printed as lines a person can paste into notes.
+import { benchConsole } from './console-bench.js';
 import { benchLeases } from './leases-bench.js';
 import { benchStatus } from './status-bench.js';
 
 const benches: [string, () => Promise<string[]>][] = [
   ['status', () => benchStatus()],
+  ['console', () => benchConsole()],
   ['leases', () => benchLeases()],
 ];
 
