@@ -12,7 +12,13 @@ import type {
   Warning,
 } from '../domain/types.js';
 import { formatAge, oneLine } from './describe.js';
-import { structurallyEqual, VOLATILE_OBSERVATION_KEYS, VOLATILE_STATUS_KEYS } from './equal.js';
+import {
+  COUNTER_OBSERVATION_KEYS,
+  COUNTER_REFRESH_MS,
+  structurallyEqual,
+  VOLATILE_OBSERVATION_KEYS,
+  VOLATILE_STATUS_KEYS,
+} from './equal.js';
 import { asLeasesSlot, diffLeases } from './leases.js';
 import { effectiveSelection, moveInGroups, visibleReplicas, zoneGroups } from './selectors.js';
 import { diffStatus } from './timeline.js';
@@ -107,6 +113,8 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
   // Outside the state on purpose: the time of every successful poll, which
   // changes on every poll and must not notify subscribers.
   const heartbeat: Partial<Record<SourceKey, number>> = {};
+  // When each source's observation was last applied (for counter-only changes).
+  const appliedAt: Partial<Record<SourceKey, number>> = {};
   const watchedSince: Partial<Record<SourceKey, number>> = {};
   let resumedAt = 0;
   let nextId = 1;
@@ -183,6 +191,9 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
       const src = s.sources[key];
       const recovering = src.error !== null || src.stale;
       if (same && !recovering && src.lastOkAt !== null) return;
+      const countersOnly = !same && structurallyEqual(s.observations[key], obs, COUNTER_OBSERVATION_KEYS);
+      if (countersOnly && !recovering && at - (appliedAt[key] ?? 0) < COUNTER_REFRESH_MS) return;
+      if (!same) appliedAt[key] = at;
       const notes: TimelineDraft[] = [];
       if (recovering) {
         const since = src.lastOkAt ?? src.errorAt;

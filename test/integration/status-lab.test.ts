@@ -1,10 +1,14 @@
 // issue 2's acceptance, against a real lab: real etcd processes, the real
 // Compute client against the lab's Compute server, the built binary.
 import { execFileSync } from 'node:child_process';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabContext } from '../../src/lab/context.js';
 import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
+
+// Recoveries wait for members to rejoin and leader leases to move (seconds each);
+// a loaded 2-core machine stretches that.
+vi.setConfig({ testTimeout: 90_000 });
 
 const dir = tempLabDir();
 const status = async () => {
@@ -107,7 +111,8 @@ describe('kube-ha status against a 3-zone lab', () => {
     } finally {
       await runCli(['lab', 'thaw', victim.name, '--dir', dir]);
     }
-    await eventually(async () => (await status()).code === 0);
+    // Healthy again once its members catch up and any lease it held has moved.
+    await eventually(async () => (await status()).code === 0, 40_000);
   });
 
   it('crash the main leader: a new leader, the member unhealthy, exit 5; restart: healthy again', async () => {
@@ -130,7 +135,7 @@ describe('kube-ha status against a 3-zone lab', () => {
     const healed = await eventually(async () => {
       const s = await status();
       return s.code === 0 ? s : null;
-    });
+    }, 40_000);
     expect(healed.json.etcd.main.healthyMembers).toBe(3);
   });
 
@@ -176,7 +181,7 @@ describe('kube-ha status against a 3-zone lab', () => {
     const after = await eventually(async () => {
       const s = await status();
       return s.code === 0 ? s.json : null;
-    });
+    }, 40_000);
     const ids = (s: ClusterStatus) => s.replicas.map((r) => [r.name, r.etcd.main?.memberId, r.vm.internalIP]);
     expect(ids(after)).toEqual(ids(before));
     expect(readLabContext(dir).supervisorPid).not.toBe(ctx.supervisorPid);

@@ -31,6 +31,35 @@ describe('console store: unchanged polls change nothing', () => {
     expect(store.getState()).toBe(before);
   });
 
+  it('shows counter-only changes (raft index, DB size) at most every 5 s; a health change at once', () => {
+    const { store, advance, at } = polledStore();
+    store.getState().applyEtcd(etcd('main'), at());
+    const listener = vi.fn();
+    store.subscribe(listener);
+    const creep = (n: number) => {
+      const o = etcd('main');
+      o.statuses = o.statuses.map((s) => ({
+        ...s,
+        raftIndex: 100 + n,
+        raftAppliedIndex: 100 + n,
+        dbSizeBytes: 20480 + n,
+      }));
+      return o;
+    };
+    advance(1000);
+    store.getState().applyEtcd(creep(1), at());
+    expect(listener).not.toHaveBeenCalled();
+    advance(4500);
+    store.getState().applyEtcd(creep(2), at());
+    expect(listener).toHaveBeenCalled();
+    expect(store.getState().observations.main?.statuses[0]?.raftIndex).toBe(102);
+    listener.mockClear();
+    advance(1000);
+    store.getState().applyEtcd(crash(creep(3), 1), at());
+    expect(listener).toHaveBeenCalled();
+    expect(store.getState().status?.etcd.main.healthyMembers).toBe(2);
+  });
+
   it('drops an identical GCE poll', () => {
     const { store, at } = polledStore();
     store.getState().applyGce(gce(3), at());
