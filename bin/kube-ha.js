@@ -1,7 +1,12 @@
 #!/usr/bin/env node
 // Thin launcher: the TypeScript sources are compiled to dist/ by `npm ci`
 // (prepare) or `npm run build`.
-import { main } from '../dist/cli/main.js';
+
+// React's development build costs several times the CPU of its production
+// build on every redraw; a user of the tool is not developing React.
+process.env.NODE_ENV ??= 'production';
+
+const { main } = await import('../dist/cli/main.js');
 
 // Exit as soon as the command is done: a channel to a frozen etcd member can
 // keep the event loop alive long after its call hit its deadline. (stdout and
