@@ -9,7 +9,6 @@ import { checkName, pathOf, regionOfZone } from '../names.js';
 import type { Entry } from '../state.js';
 import type { AddressResource, IPKind } from '../types.js';
 import {
-  aggregatedList,
   idempotent,
   lookup,
   nameParam,
@@ -18,9 +17,9 @@ import {
   regionParam,
   regionScope,
   removeFrom,
-  scopedList,
   startOperation,
 } from './common.js';
+import { readRoutes } from './read-routes.js';
 
 const QUOTA: Record<IPKind, string> = {
   internal: 'INTERNAL_ADDRESSES',
@@ -208,51 +207,7 @@ export const addressRoutes: Route[] = [
       });
     },
   },
-  {
-    method: 'GET',
-    pattern: 'regions/:region/addresses/:name',
-    api: 'addresses.get',
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      const name = nameParam(req);
-      const [, e] = lookup<AddressResource>(
-        ctx,
-        'addresses',
-        `${region}/`,
-        name,
-        ctx.links.regional(region, 'addresses', name),
-      );
-      return { body: structuredClone(e.res) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'regions/:region/addresses',
-    api: 'addresses.list',
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      return scopedList(ctx, req, {
-        kind: 'compute#addressList',
-        table: 'addresses',
-        location: region,
-        path: `${ctx.links.regionPath(region)}/addresses`,
-      });
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'aggregated/addresses',
-    api: 'addresses.aggregatedList',
-    handler: (ctx, req) =>
-      aggregatedList(ctx, req, {
-        api: 'addresses.aggregatedList',
-        kind: 'compute#addressAggregatedList',
-        listKey: 'addresses',
-        table: 'addresses',
-        scope: 'regions',
-        collection: 'addresses',
-      }),
-  },
+  ...readRoutes({ table: 'addresses', kind: 'compute#address', scope: 'region' }),
   {
     method: 'DELETE',
     pattern: 'regions/:region/addresses/:name',

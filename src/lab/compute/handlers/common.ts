@@ -5,7 +5,7 @@ import type { ServiceContext } from '../context.js';
 import { ApiError, invalidField, notFound, notReady } from '../errors.js';
 import type { ComputeFault } from '../faults.js';
 import { isUuid } from '../ids.js';
-import { aggregatedResponse, listResponse, parseListQuery } from '../listing.js';
+import { aggregatedResponse, parseListQuery } from '../listing.js';
 import { checkPathName, regionOfZone } from '../names.js';
 import type { StartParams } from '../operations.js';
 import type { Entry, Scope, TableName } from '../state.js';
@@ -215,13 +215,3 @@ export function aggregatedList(
 }
 
 type ListItem = { name: string; id: string; creationTimestamp: string };
-
-/** list of one zone's or region's collection. */
-export function scopedList(
-  ctx: ServiceContext,
-  req: ApiRequest,
-  o: { kind: string; table: TableName; location: string; path: string },
-): ApiResponse {
-  const items = visibleValues<ListItem>(ctx, o.table, `${o.location}/`);
-  return { body: listResponse(o.kind, o.path, ctx.links.url(o.path), items, parseListQuery(req.query)) };
-}

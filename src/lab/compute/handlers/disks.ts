@@ -9,17 +9,16 @@ import { checkName, expectRef, pathOf } from '../names.js';
 import type { ActionRecord, Entry } from '../state.js';
 import type { DiskResource } from '../types.js';
 import {
-  aggregatedList,
   idempotent,
   lookup,
   nameParam,
   nameTaken,
   type Route,
-  scopedList,
   startOperation,
   zoneParam,
   zoneScope,
 } from './common.js';
+import { readRoutes } from './read-routes.js';
 
 export const DISK_TYPES = ['pd-standard', 'pd-balanced', 'pd-ssd', 'pd-extreme', 'hyperdisk-balanced'];
 
@@ -148,51 +147,7 @@ export const diskRoutes: Route[] = [
       });
     },
   },
-  {
-    method: 'GET',
-    pattern: 'zones/:zone/disks/:name',
-    api: 'disks.get',
-    handler: (ctx, req) => {
-      const zone = zoneParam(ctx, req);
-      const name = nameParam(req);
-      const [, e] = lookup<DiskResource>(
-        ctx,
-        'disks',
-        `${zone}/`,
-        name,
-        ctx.links.zonal(zone, 'disks', name),
-      );
-      return { body: structuredClone(e.res) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'zones/:zone/disks',
-    api: 'disks.list',
-    handler: (ctx, req) => {
-      const zone = zoneParam(ctx, req);
-      return scopedList(ctx, req, {
-        kind: 'compute#diskList',
-        table: 'disks',
-        location: zone,
-        path: `${ctx.links.zonePath(zone)}/disks`,
-      });
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'aggregated/disks',
-    api: 'disks.aggregatedList',
-    handler: (ctx, req) =>
-      aggregatedList(ctx, req, {
-        api: 'disks.aggregatedList',
-        kind: 'compute#diskAggregatedList',
-        listKey: 'disks',
-        table: 'disks',
-        scope: 'zones',
-        collection: 'disks',
-      }),
-  },
+  ...readRoutes({ table: 'disks', kind: 'compute#disk', scope: 'zone' }),
   {
     method: 'DELETE',
     pattern: 'zones/:zone/disks/:name',

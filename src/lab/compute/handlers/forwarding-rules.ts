@@ -10,7 +10,6 @@ import type { ActionRecord } from '../state.js';
 import type { AddressResource, ForwardingRuleResource, TargetPoolResource } from '../types.js';
 import { allocateIP, claimStaticAddress, releaseStaticAddress } from './addresses.js';
 import {
-  aggregatedList,
   idempotent,
   lookup,
   nameParam,
@@ -19,9 +18,9 @@ import {
   referenced,
   regionParam,
   regionScope,
-  scopedList,
   startOperation,
 } from './common.js';
+import { readRoutes } from './read-routes.js';
 
 const PROTOCOLS = ['TCP', 'UDP', 'ESP', 'AH', 'SCTP', 'ICMP', 'L3_DEFAULT'];
 const PORTED = ['TCP', 'UDP', 'SCTP'];
@@ -165,51 +164,7 @@ export const forwardingRuleRoutes: Route[] = [
       });
     },
   },
-  {
-    method: 'GET',
-    pattern: 'regions/:region/forwardingRules/:name',
-    api: 'forwardingRules.get',
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      const name = nameParam(req);
-      const [, e] = lookup<ForwardingRuleResource>(
-        ctx,
-        'forwardingRules',
-        `${region}/`,
-        name,
-        ctx.links.regional(region, 'forwardingRules', name),
-      );
-      return { body: structuredClone(e.res) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'regions/:region/forwardingRules',
-    api: 'forwardingRules.list',
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      return scopedList(ctx, req, {
-        kind: 'compute#forwardingRuleList',
-        table: 'forwardingRules',
-        location: region,
-        path: `${ctx.links.regionPath(region)}/forwardingRules`,
-      });
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'aggregated/forwardingRules',
-    api: 'forwardingRules.aggregatedList',
-    handler: (ctx, req) =>
-      aggregatedList(ctx, req, {
-        api: 'forwardingRules.aggregatedList',
-        kind: 'compute#forwardingRuleAggregatedList',
-        listKey: 'forwardingRules',
-        table: 'forwardingRules',
-        scope: 'regions',
-        collection: 'forwardingRules',
-      }),
-  },
+  ...readRoutes({ table: 'forwardingRules', kind: 'compute#forwardingRule', scope: 'region' }),
   {
     method: 'DELETE',
     pattern: 'regions/:region/forwardingRules/:name',

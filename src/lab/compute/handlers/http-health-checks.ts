@@ -5,18 +5,10 @@ import { bodyObject, intAt, stringAt } from '../body.js';
 import type { ActionSpec } from '../context.js';
 import { alreadyExists, inUse, invalidField } from '../errors.js';
 import { newId, timestamp } from '../ids.js';
-import { listResponse, parseListQuery } from '../listing.js';
 import { checkName, pathOf } from '../names.js';
 import type { HttpHealthCheckResource } from '../types.js';
-import {
-  idempotent,
-  lookup,
-  nameParam,
-  nameTaken,
-  type Route,
-  startOperation,
-  visibleValues,
-} from './common.js';
+import { idempotent, lookup, nameParam, nameTaken, type Route, startOperation } from './common.js';
+import { readRoutes } from './read-routes.js';
 
 export const httpHealthCheckActions: Record<string, ActionSpec> = {
   'httpHealthChecks.insert': {
@@ -95,40 +87,7 @@ export const httpHealthCheckRoutes: Route[] = [
       });
     },
   },
-  {
-    method: 'GET',
-    pattern: 'global/httpHealthChecks/:name',
-    api: 'httpHealthChecks.get',
-    handler: (ctx, req) => {
-      const name = nameParam(req);
-      const [, e] = lookup<HttpHealthCheckResource>(
-        ctx,
-        'httpHealthChecks',
-        '',
-        name,
-        ctx.links.global('httpHealthChecks', name),
-      );
-      return { body: structuredClone(e.res) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'global/httpHealthChecks',
-    api: 'httpHealthChecks.list',
-    handler: (ctx, req) => {
-      const path = `${ctx.links.globalPath()}/httpHealthChecks`;
-      const items = visibleValues<HttpHealthCheckResource>(ctx, 'httpHealthChecks', '');
-      return {
-        body: listResponse(
-          'compute#httpHealthCheckList',
-          path,
-          ctx.links.url(path),
-          items,
-          parseListQuery(req.query),
-        ),
-      };
-    },
-  },
+  ...readRoutes({ table: 'httpHealthChecks', kind: 'compute#httpHealthCheck', scope: 'global' }),
   {
     method: 'DELETE',
     pattern: 'global/httpHealthChecks/:name',

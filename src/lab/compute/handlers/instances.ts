@@ -11,18 +11,17 @@ import type { AccessConfigResource, InstanceResource, MetadataItem } from '../ty
 import { allocateIP, claimAddress, releaseStaticAddress } from './addresses.js';
 import {
   type ApiRequest,
-  aggregatedList,
   idempotent,
   lookup,
   nameParam,
   type Route,
-  scopedList,
   startOperation,
   zoneParam,
   zoneScope,
 } from './common.js';
 import { insertInstance, readAccessConfig, readMetadataItems } from './instance-insert.js';
 import { instanceLifecycleActions, stopWork } from './instance-lifecycle.js';
+import { readRoutes } from './read-routes.js';
 
 function target(
   ctx: ServiceContext,
@@ -145,40 +144,7 @@ export const instanceRoutes: Route[] = [
     mutation: true,
     handler: insertInstance,
   },
-  {
-    method: 'GET',
-    pattern: 'zones/:zone/instances/:name',
-    api: 'instances.get',
-    handler: (ctx, req) => ({ body: structuredClone(target(ctx, req).e.res) }),
-  },
-  {
-    method: 'GET',
-    pattern: 'zones/:zone/instances',
-    api: 'instances.list',
-    handler: (ctx, req) => {
-      const zone = zoneParam(ctx, req);
-      return scopedList(ctx, req, {
-        kind: 'compute#instanceList',
-        table: 'instances',
-        location: zone,
-        path: `${ctx.links.zonePath(zone)}/instances`,
-      });
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'aggregated/instances',
-    api: 'instances.aggregatedList',
-    handler: (ctx, req) =>
-      aggregatedList(ctx, req, {
-        api: 'instances.aggregatedList',
-        kind: 'compute#instanceAggregatedList',
-        listKey: 'instances',
-        table: 'instances',
-        scope: 'zones',
-        collection: 'instances',
-      }),
-  },
+  ...readRoutes({ table: 'instances', kind: 'compute#instance', scope: 'zone' }),
   {
     method: 'DELETE',
     pattern: 'zones/:zone/instances/:name',

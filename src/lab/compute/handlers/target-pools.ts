@@ -14,7 +14,6 @@ import type {
   TargetPoolResource,
 } from '../types.js';
 import {
-  aggregatedList,
   idempotent,
   lookup,
   nameParam,
@@ -23,9 +22,9 @@ import {
   referenced,
   regionParam,
   regionScope,
-  scopedList,
   startOperation,
 } from './common.js';
+import { readRoutes } from './read-routes.js';
 
 const SESSION_AFFINITIES = ['NONE', 'CLIENT_IP', 'CLIENT_IP_PROTO'];
 
@@ -236,51 +235,7 @@ export const targetPoolRoutes: Route[] = [
       });
     },
   },
-  {
-    method: 'GET',
-    pattern: 'regions/:region/targetPools/:name',
-    api: 'targetPools.get',
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      const name = nameParam(req);
-      const [, e] = lookup<TargetPoolResource>(
-        ctx,
-        'targetPools',
-        `${region}/`,
-        name,
-        ctx.links.regional(region, 'targetPools', name),
-      );
-      return { body: structuredClone(e.res) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'regions/:region/targetPools',
-    api: 'targetPools.list',
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      return scopedList(ctx, req, {
-        kind: 'compute#targetPoolList',
-        table: 'targetPools',
-        location: region,
-        path: `${ctx.links.regionPath(region)}/targetPools`,
-      });
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'aggregated/targetPools',
-    api: 'targetPools.aggregatedList',
-    handler: (ctx, req) =>
-      aggregatedList(ctx, req, {
-        api: 'targetPools.aggregatedList',
-        kind: 'compute#targetPoolAggregatedList',
-        listKey: 'targetPools',
-        table: 'targetPools',
-        scope: 'regions',
-        collection: 'targetPools',
-      }),
-  },
+  ...readRoutes({ table: 'targetPools', kind: 'compute#targetPool', scope: 'region' }),
   {
     method: 'DELETE',
     pattern: 'regions/:region/targetPools/:name',
