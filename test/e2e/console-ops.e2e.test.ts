@@ -2,7 +2,7 @@
 // --write in a real terminal (a tmux pane on a private tmux server, CI unset
 // so Ink draws) against a 3-zone lab: `a`, the preselected zone, Enter plans,
 // Enter runs; every step completes and the new replica appears on the
-// dashboard.
+// dashboard; then `d` on it, a wrong name refused, its name typed, and it is gone.
 import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -68,7 +68,7 @@ let names: string[] = [];
 
 const vmCount = (s: string) => s.match(/VM RUNNING/g)?.length ?? 0;
 
-describe('kube-ha ui --write: a adds a replica', () => {
+describe('kube-ha ui --write: a adds a replica, d removes it', () => {
   beforeAll(async () => {
     try {
       execFileSync('tmux', ['-V'], { stdio: 'ignore' });
@@ -90,7 +90,7 @@ describe('kube-ha ui --write: a adds a replica', () => {
     rmSync(xdg, { recursive: true, force: true });
   });
 
-  it('zone, plan, Enter: the steps complete and the new replica shows on the dashboard', async () => {
+  it('a: zone, plan, Enter adds a replica; d on it: a wrong name is refused, its name removes it', async () => {
     await pane.waitFor((s) => s.includes('WRITE') && vmCount(s) === 3, 25_000);
     await pane.tmux('send-keys', 'a');
     // The region's zones, the one with the fewest replicas preselected.
@@ -115,8 +115,46 @@ describe('kube-ha ui --write: a adds a replica', () => {
     const dash = await pane.waitFor((s) => s.includes(name!) && vmCount(s) === 4, 20_000);
     expect(dash).toMatch(/main\s+4\/4 healthy · quorum 3/);
     expect(dash).toContain(zone!);
+
+    // d on the new replica: a removal needs its name typed; a wrong one is refused.
+    let screen = dash;
+    for (let i = 0; i < 6 && !screen.includes(`▸ ${name}`); i++) {
+      await pane.tmux('send-keys', 'l');
+      screen = await pane.waitFor(() => true, 0);
+      await new Promise((r) => setTimeout(r, 300));
+      screen = await pane.waitFor(() => true, 0);
+    }
+    expect(screen, screen).toContain(`▸ ${name}`);
+    await pane.tmux('send-keys', 'd');
+    await pane.waitFor((s) => s.includes(`type ${name} to confirm`), 20_000);
+    expect(await pane.waitFor((s) => s.includes('etcd main: voters 4 → 3'), 5000)).toContain(
+      `remove ${name}`,
+    );
+    await pane.tmux('send-keys', '-l', 'kubernetes-master');
+    await pane.tmux('send-keys', 'Enter');
+    await pane.waitFor(
+      (s) => /✖ .*kubernetes-master/.test(s) && s.includes(`type ${name} to confirm`),
+      10_000,
+    );
+    expect(
+      vmCount(
+        await runCli(['status', '--lab-dir', dir], { env }).then((r) =>
+          r.stdout.replace(/RUNNING/g, 'VM RUNNING'),
+        ),
+      ),
+    ).toBe(4);
+    for (let i = 0; i < 'kubernetes-master'.length; i++) await pane.tmux('send-keys', 'BSpace');
+    await pane.tmux('send-keys', '-l', name!);
+    await pane.tmux('send-keys', 'Enter');
+    await pane.waitFor((s) => s.includes(`done: remove ${name}`), 45_000);
+    await pane.tmux('send-keys', 'x');
+    // Gone from the cards (the events timeline below still tells its story).
+    const cards = (s: string) => s.split('Events (')[0] ?? s;
+    const after = await pane.waitFor((s) => !cards(s).includes(name!) && vmCount(cards(s)) === 3, 20_000);
+    expect(after).toMatch(/main\s+3\/3 healthy · quorum 2/);
+    expect(after).toContain(`operation done: remove ${name}`);
     await pane.tmux('send-keys', 'q');
     await pane.waitFor(() => pane.exitCode() !== null, 10_000);
     expect(pane.exitCode()).toBe(0);
-  }, 100_000);
+  }, 180_000);
 });
