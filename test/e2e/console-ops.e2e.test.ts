@@ -130,7 +130,10 @@ describe('kube-ha ui --write: a adds a replica, d removes it', () => {
     expect(await pane.waitFor((s) => s.includes('etcd main: voters 4 → 3'), 5000)).toContain(
       `remove ${name}`,
     );
+    // Type, see it echoed, then Enter (as a person does; keys sent in one burst can reach Ink as one chunk).
+    const typed = (t: string) => (s: string) => s.includes(`to confirm, or Esc to cancel: ${t}`);
     await pane.tmux('send-keys', '-l', 'kubernetes-master');
+    await pane.waitFor(typed('kubernetes-master'), 10_000);
     await pane.tmux('send-keys', 'Enter');
     await pane.waitFor(
       (s) => /✖ .*kubernetes-master/.test(s) && s.includes(`type ${name} to confirm`),
@@ -145,6 +148,7 @@ describe('kube-ha ui --write: a adds a replica, d removes it', () => {
     ).toBe(4);
     for (let i = 0; i < 'kubernetes-master'.length; i++) await pane.tmux('send-keys', 'BSpace');
     await pane.tmux('send-keys', '-l', name!);
+    await pane.waitFor(typed(name!), 10_000);
     await pane.tmux('send-keys', 'Enter');
     await pane.waitFor((s) => s.includes(`done: remove ${name}`), 45_000);
     await pane.tmux('send-keys', 'x');
