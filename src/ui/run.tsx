@@ -58,6 +58,18 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
   }
   process.on('exit', leaveAltScreen);
 
+  // When the terminal narrows, it rewraps the old frame's wide lines into more
+  // rows than Ink erases, leaving stale rows at the top. We own the alternate
+  // screen: clear it first (this listener runs before Ink's, which then redraws
+  // from scratch because the width shrank).
+  let lastColumns = stdout.columns ?? 0;
+  const clearOnNarrow = () => {
+    const columns = stdout.columns ?? 0;
+    if (altActive && columns < lastColumns) stdout.write('\u001b[2J\u001b[H');
+    lastColumns = columns;
+  };
+  stdout.on('resize', clearOnNarrow);
+
   let code = 0;
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
   const handlers = new Map<NodeJS.Signals, () => void>();
@@ -99,6 +111,7 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     code = 1;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
+    stdout.off('resize', clearOnNarrow);
     opts.pollers?.stop?.();
     leaveAltScreen();
     process.off('exit', leaveAltScreen);
