@@ -3,18 +3,12 @@
 // it can), matched by ID or peer URL (never by name: a member that never
 // started has none), every call deadline-bound and logged.
 import type { Etcd3 } from 'etcd3';
-import type { EtcdClusterName } from '../domain/types.js';
-import { createEtcdClient, errorMessage, memberIdHex } from '../sources/etcd-client.js';
+import type { EtcdClusterName, EtcdMember } from '../domain/types.js';
+import { EtcdClientPool, errorMessage, memberIdHex, toEtcdMember } from '../sources/etcd-client.js';
 import type { EtcdTarget } from '../sources/target.js';
 
-export interface LiveMember {
-  /** Lower-case hex, as etcdctl and the status model show it. */
-  id: string;
-  name: string;
-  peerURLs: string[];
-  clientURLs: string[];
-  isLearner: boolean;
-}
+/** A member as the member list returns it (ID in lower-case hex, as etcdctl shows it). */
+export type LiveMember = EtcdMember;
 
 export interface LiveStatus {
   endpoint: string;
@@ -46,16 +40,17 @@ export function samePeerURL(a: string, b: string): boolean {
 }
 
 export class EtcdOps {
-  private readonly clients = new Map<string, Etcd3>();
+  private readonly clients: EtcdClientPool;
   private readonly known: Set<string>;
 
   constructor(
     readonly cluster: EtcdClusterName,
-    private readonly target: EtcdTarget,
-    private readonly timeoutMs: number,
+    target: EtcdTarget,
+    timeoutMs: number,
     private readonly log: (line: string) => void,
   ) {
     this.known = new Set(target.endpoints);
+    this.clients = new EtcdClientPool({ tls: target.tls, timeoutMs });
   }
 
   /** Seeds and every client URL seen in a member list since. */
@@ -69,12 +64,7 @@ export class EtcdOps {
   }
 
   client(endpoint: string): Etcd3 {
-    let c = this.clients.get(endpoint);
-    if (!c) {
-      c = createEtcdClient(endpoint, { tls: this.target.tls, timeoutMs: this.timeoutMs });
-      this.clients.set(endpoint, c);
-    }
-    return c;
+    return this.clients.get(endpoint);
   }
 
   private etcdctl(args: string, via: string): string {
@@ -90,15 +80,7 @@ export class EtcdOps {
     });
     try {
       const { e, members } = await Promise.any(attempts);
-      const out = members.map(
-        (m): LiveMember => ({
-          id: memberIdHex(m.ID),
-          name: m.name,
-          peerURLs: m.peerURLs ?? [],
-          clientURLs: m.clientURLs ?? [],
-          isLearner: Boolean(m.isLearner),
-        }),
-      );
+      const out = members.map(toEtcdMember);
       for (const m of out) for (const u of m.clientURLs) this.known.add(u);
       if (!quiet) this.log(this.etcdctl(`member list → ${out.length} members`, e));
       return out;
@@ -221,7 +203,6 @@ export class EtcdOps {
   }
 
   close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+    this.clients.close();
   }
 }

@@ -4,7 +4,8 @@
 // member costs one deadline, not three plus an open breaker.
 import { readFileSync } from 'node:fs';
 import { noop } from 'cockatiel';
-import { Etcd3, type IOptions } from 'etcd3';
+import { Etcd3, type IMember, type IOptions } from 'etcd3';
+import type { EtcdMember } from '../domain/types.js';
 import type { TlsFiles } from './target.js';
 
 export interface EtcdClientOptions {
@@ -33,6 +34,51 @@ export function createEtcdClient(hosts: string | string[], opts: EtcdClientOptio
       'grpc.max_reconnect_backoff_ms': 1000,
     },
   });
+}
+
+/**
+ * One client per endpoint, kept across calls (TLS handshakes are not free;
+ * etcd3 picks a random host per call, so per-member calls need their own client).
+ */
+export class EtcdClientPool {
+  private readonly clients = new Map<string, Etcd3>();
+
+  constructor(private readonly opts: EtcdClientOptions) {}
+
+  get(endpoint: string): Etcd3 {
+    let c = this.clients.get(endpoint);
+    if (!c) {
+      c = createEtcdClient(endpoint, this.opts);
+      this.clients.set(endpoint, c);
+    }
+    return c;
+  }
+
+  /** Closes the clients of endpoints not in `keep` (members that left). */
+  retain(keep: Set<string>): void {
+    for (const [endpoint, c] of this.clients) {
+      if (!keep.has(endpoint)) {
+        c.close();
+        this.clients.delete(endpoint);
+      }
+    }
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.close();
+    this.clients.clear();
+  }
+}
+
+/** A member as etcd's member list returns it, with its ID in hex. */
+export function toEtcdMember(m: IMember): EtcdMember {
+  return {
+    id: memberIdHex(m.ID),
+    name: m.name,
+    peerURLs: m.peerURLs ?? [],
+    clientURLs: m.clientURLs ?? [],
+    isLearner: Boolean(m.isLearner),
+  };
 }
 
 /** Member IDs arrive as uint64 decimal strings; etcdctl prints hex. */

@@ -3,40 +3,28 @@
 // call, so per-member status needs one client per endpoint).
 import type { Etcd3 } from 'etcd3';
 import type { EtcdClusterName, EtcdEndpointStatus, EtcdMember, EtcdObservation } from '../domain/types.js';
-import { createEtcdClient, errorMessage, memberIdHex } from './etcd-client.js';
+import { EtcdClientPool, errorMessage, memberIdHex, toEtcdMember } from './etcd-client.js';
 import type { EtcdTarget } from './target.js';
 
 export class EtcdClusterSource {
-  private readonly clients = new Map<string, Etcd3>();
+  private readonly clients: EtcdClientPool;
 
   constructor(
     readonly cluster: EtcdClusterName,
     readonly target: EtcdTarget,
     readonly timeoutMs: number,
-  ) {}
+  ) {
+    this.clients = new EtcdClientPool({ tls: target.tls, timeoutMs });
+  }
 
-  /** One client per endpoint, kept across polls (TLS handshakes are not free). */
   client(endpoint: string): Etcd3 {
-    let c = this.clients.get(endpoint);
-    if (!c) {
-      c = createEtcdClient(endpoint, { tls: this.target.tls, timeoutMs: this.timeoutMs });
-      this.clients.set(endpoint, c);
-    }
-    return c;
+    return this.clients.get(endpoint);
   }
 
   async listMembers(endpoints: string[]): Promise<EtcdMember[]> {
     const attempts = endpoints.map(async (e) => {
       const res = await this.client(e).cluster.memberList({});
-      return res.members.map(
-        (m): EtcdMember => ({
-          id: memberIdHex(m.ID),
-          name: m.name,
-          peerURLs: m.peerURLs ?? [],
-          clientURLs: m.clientURLs ?? [],
-          isLearner: Boolean(m.isLearner),
-        }),
-      );
+      return res.members.map(toEtcdMember);
     });
     try {
       return await Promise.any(attempts);
@@ -92,21 +80,11 @@ export class EtcdClusterSource {
     for (const m of members ?? []) if (m.clientURLs[0]) endpoints.add(m.clientURLs[0]);
     if (!members) for (const s of seeds) endpoints.add(s);
     const statuses = await Promise.all([...endpoints].map((e) => this.endpointStatus(e)));
-    this.dropUnused(new Set([...endpoints, ...seeds]));
+    this.clients.retain(new Set([...endpoints, ...seeds]));
     return { cluster: this.cluster, seeds, members, membersError, statuses, fetchedAt: Date.now() };
   }
 
-  private dropUnused(keep: Set<string>): void {
-    for (const [endpoint, c] of this.clients) {
-      if (!keep.has(endpoint)) {
-        c.close();
-        this.clients.delete(endpoint);
-      }
-    }
-  }
-
   close(): void {
-    for (const c of this.clients.values()) c.close();
-    this.clients.clear();
+    this.clients.close();
   }
 }
