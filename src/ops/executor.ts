@@ -310,8 +310,11 @@ async function rollBack(run: Run, rec: Recovery, reasons: string[], cancelled: b
     rec.undo.length === 0 &&
     rec.forward.length > 0 &&
     run.journal.steps.every((s) => s.status === 'done' || s.status === 'skipped');
-  // Past a point of no return with nothing to undo (only a check failed): the change stands, unverified.
-  const undidNothing = rec.undo.every((id) => steps.find((s) => s.id === id)?.undo === null);
+  // Past a point of no return, the steps after the checkpoint ran but had nothing to undo (only a
+  // check failed): the change stands, unverified. When none of them ran (a remove killed past its
+  // point of no return, then rolled back) the cluster is at the checkpoint: rolled back to it.
+  const undidNothing =
+    rec.undo.length > 0 && rec.undo.every((id) => steps.find((s) => s.id === id)?.undo === null);
   const now = () => new Date().toISOString();
   if (finished || (rec.pastPointOfNoReturn && undidNothing)) {
     save(run, { ...run.journal, state: 'done', updatedAt: now() });

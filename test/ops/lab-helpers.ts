@@ -43,7 +43,8 @@ async function compute<T>(lab: OpsLab, path: string, init?: RequestInit): Promis
   return body;
 }
 
-async function aggregatedNames(
+/** Names in one of the lab's aggregated Compute collections (every zone or region). */
+export async function aggregatedNames(
   lab: OpsLab,
   collection: 'disks' | 'addresses' | 'instances',
 ): Promise<string[]> {
