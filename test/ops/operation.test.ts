@@ -135,6 +135,49 @@ describe('planOperation', () => {
     expect(advisoriesFor(s, p.request, p.plan!, quorumPreview(s, p.plan!))).toHaveLength(1);
   });
 
+  it('forceable: only a replace refused for no reason but a healthy replica', () => {
+    const replace = (replica: string, force = false): OpRequest => ({
+      kind: 'replace',
+      replica,
+      zone: null,
+      force,
+    });
+    const healthy = planOperation(status(3), replace('kubernetes-master'), ctx());
+    expect(healthy.ok).toBe(false);
+    expect(healthy.forceable).toBe(true);
+    // Forced, it passes and needs the name typed all the same.
+    const forced = planOperation(status(3), replace('kubernetes-master', true), ctx());
+    expect(forced.ok).toBe(true);
+    expect(forced.forceable).toBe(false);
+    expect(forced.confirmToken).toBe('kubernetes-master');
+    // Not when anything else refuses too, or the replica is unknown, or it is not refused at all.
+    const locked = planOperation(
+      status(3),
+      replace('kubernetes-master'),
+      ctx({
+        lock: {
+          operationId: 'op-1',
+          kind: 'add',
+          summary: 'add kubernetes-master-abc in us-central1-b',
+          holder: { user: 'carol', host: 'ci', pid: 7, tool: 'kube-ha add' },
+          since: '2025-01-01T00:00:00.000Z',
+        },
+      }),
+    );
+    expect(locked.refusals.join('\n')).toMatch(/replace-only-unhealthy/);
+    expect(locked.forceable).toBe(false);
+    expect(planOperation(status(3), replace('kubernetes-master-zzz'), ctx()).forceable).toBe(false);
+    expect(planOperation(crashed(3, 2), replace('kubernetes-master-q2p'), ctx()).forceable).toBe(false);
+    // Healthy, but replacing it while another replica is down would leave no quorum.
+    const otherDown = planOperation(crashed(3, 2), replace('kubernetes-master'), ctx());
+    expect(otherDown.refusals.join('\n')).toMatch(/replace-only-unhealthy/);
+    expect(otherDown.refusals.length).toBeGreaterThan(1);
+    expect(otherDown.forceable).toBe(false);
+    expect(
+      planOperation(status(3), { kind: 'remove', replica: 'kubernetes-master', zone: null }, ctx()).forceable,
+    ).toBe(false);
+  });
+
   it('confirmation: typed name, --confirm NAME, --yes', () => {
     const rm = planOperation(
       status(3),

@@ -11,10 +11,19 @@ import {
   KEY_BINDINGS,
   type KeySpec,
 } from '../../src/ui/keys/keyBindings.js';
+import {
+  OPS_KEY_TABLE,
+  type OpsCommand,
+  type OpsScreen,
+  opsCommandFor,
+  opsScreenHints,
+} from '../../src/ui/keys/opsKeys.js';
 import { helpDescription } from '../../src/ui/lines/help.js';
+import { createOpsController, opsScreenOf } from '../../src/ui/ops/index.js';
 import { createTheme } from '../../src/ui/theme.js';
 import { degraded, healthy3, NAMES } from './fixtures.js';
 import { app, KEYS, renderApp, renderSized, storeWith } from './harness.js';
+import { clusterStatus, fakeBackend, unfinishedAdd } from './ops-harness.js';
 
 afterEach(() => cleanup());
 
@@ -51,7 +60,9 @@ function sequence(spec: KeySpec): string {
     rightArrow: KEYS.right,
     return: KEYS.enter,
     escape: KEYS.escape,
+    backspace: KEYS.backspace,
   };
+  if (spec.any) return 'x';
   return spec.special ? (special[spec.special] ?? '') : (spec.input ?? '');
 }
 
@@ -94,7 +105,7 @@ describe('the key table', () => {
   });
 
   it('help overlay lists exactly the table, in order', async () => {
-    const ui = renderApp(storeWith(healthy3()));
+    const ui = renderSized(app(storeWith(healthy3())), 100, 50);
     ui.stdin.write('?');
     await vi.waitFor(() => expect(ui.text()).toContain('Keys  (Esc or ? closes; read-only)'));
     const lines = ui.text().split('\n');
@@ -104,10 +115,121 @@ describe('the key table', () => {
     expect(listed.map((l) => l.trim().replace(/\s{2,}/, ' | '))).toEqual(
       KEY_BINDINGS.map((b) => `${bindingKeys(b, glyphs)} | ${helpDescription(b, true)}`),
     );
-    // The line after the table is the footer, not another binding.
-    expect(lines[start + 1 + KEY_BINDINGS.length]).toMatch(/help .*quit/);
+    // Then a blank line and the operation screens' table.
+    expect(lines[start + 1 + KEY_BINDINGS.length]).toBe('');
+    expect(lines[start + 2 + KEY_BINDINGS.length]).toMatch(/^Operation screens/);
     ui.stdin.write(KEYS.escape);
     await vi.waitFor(() => expect(ui.text()).not.toContain('Keys  (Esc'));
+    ui.unmount();
+  });
+});
+
+describe("the operation screens' key table", () => {
+  const glyphs = createTheme({ color: false, ascii: false }).glyphs;
+  const screens = OPS_KEY_TABLE.flatMap((t) => (t.screen ? [t.screen] : []));
+
+  it('every key of it, typed into a terminal, reaches its command on its screen through Ink', async () => {
+    for (const screen of screens) {
+      const seen: (OpsCommand | null)[] = [];
+      function Probe() {
+        useInput((input, key) => {
+          seen.push(opsCommandFor(screen, input, key));
+        });
+        return <Text>probe</Text>;
+      }
+      const ui = renderTest(<Probe />);
+      const expected: OpsCommand[] = [];
+      // The screen's own keys, then the keys of every screen (Ctrl-C).
+      const groups = OPS_KEY_TABLE.filter((t) => t.screen === screen || t.screen === null);
+      for (const b of groups.flatMap((t) => t.bindings)) {
+        for (const k of b.keys) {
+          ui.stdin.write(sequence(k));
+          expected.push(b.command);
+          await vi.waitFor(() => expect(seen).toHaveLength(expected.length));
+        }
+      }
+      expect(seen, screen).toEqual(expected);
+      ui.unmount();
+    }
+    // On the typed confirmation, other keys are text (no command); y is not "run it" there.
+    expect(opsCommandFor('confirm', 'y', NO_KEY)).toBeNull();
+    expect(opsCommandFor('plan', 'y', NO_KEY)).toBe('run');
+    // A key of one screen means nothing on another: F forces only on a refusal.
+    expect(opsCommandFor('plan', 'F', NO_KEY)).toBeNull();
+    expect(opsCommandFor('refused', 'F', NO_KEY)).toBe('force');
+    expect(opsCommandFor('refused', 'f', NO_KEY)).toBe('back');
+  });
+
+  it('the help lists every operation screen from the table, in order, with its keys', async () => {
+    for (const mode of ['write', 'read-only'] as const) {
+      const ui = renderSized(app(storeWith(healthy3(), { mode }), { write: mode === 'write' }), 120, 50);
+      ui.stdin.write('?');
+      await vi.waitFor(() => expect(ui.text()).toContain('Operation screens'));
+      const lines = ui.text().split('\n');
+      const start = lines.findIndex((l) => l.startsWith('Operation screens'));
+      expect(lines[start]).toBe(
+        mode === 'write' ? 'Operation screens  (a / d / R)' : 'Operation screens  (a / d / R, with --write)',
+      );
+      const listed = lines.slice(start + 1, start + 1 + OPS_KEY_TABLE.length);
+      expect(listed.map((l) => l.trim().replace(/\s{2,}/, ' | '))).toEqual(
+        OPS_KEY_TABLE.map((t) => `${t.title} | ${opsScreenHints(t.screen, glyphs).join(' · ')}`),
+      );
+      // What an operator most needs to find there.
+      const help = listed.join('\n');
+      expect(help).toMatch(/zone picker\s+↑\/k previous · ↓\/j next · Enter plan · Esc cancel/);
+      expect(help).toMatch(/type the name\s+Backspace erase · Enter confirm · Esc cancel/);
+      expect(help).toMatch(/refused plan\s+F force: replace a healthy replica · any key back/);
+      expect(help).toMatch(/running\s+Esc cancel \(rolls back what was done\)/);
+      expect(help).toMatch(/unfinished op\s+r resume · b roll back · Esc leave it for now/);
+      expect(help).toMatch(/every screen\s+Ctrl-C quit/);
+      expect(lines[start + 1 + OPS_KEY_TABLE.length]).toMatch(/help .*quit/);
+      ui.unmount();
+    }
+  });
+
+  it('the operations controller takes its keys from the table: rebinding one there rebinds it on the screen', async () => {
+    const store = storeWith(clusterStatus(), { mode: 'write' });
+    const backend = fakeBackend();
+    const c = createOpsController({ store, write: true, open: async () => backend });
+    const zoneDown = OPS_KEY_TABLE.find((t) => t.screen === 'zone')!.bindings.find(
+      (b) => b.command === 'zone-down',
+    )!;
+    const resume = OPS_KEY_TABLE.find((t) => t.screen === 'unfinished')!.bindings.find(
+      (b) => b.command === 'resume',
+    )!;
+    const saved = [zoneDown.keys, resume.keys];
+    const index = () => {
+      const p = c.ops.getState().phase;
+      return p.kind === 'zone' ? p.index : -1;
+    };
+    try {
+      c.start('add');
+      await c.settled();
+      expect(opsScreenOf(c.ops.getState().phase)).toBe<OpsScreen>('zone');
+      const at = index();
+      c.handleKey('j', NO_KEY);
+      expect(index()).not.toBe(at);
+      Object.assign(zoneDown, { keys: [{ input: 'n' }] });
+      const now = index();
+      c.handleKey('j', NO_KEY);
+      expect(index()).toBe(now);
+      c.handleKey('n', NO_KEY);
+      expect(index()).not.toBe(now);
+      c.handleKey('', { ...NO_KEY, escape: true });
+      expect(c.ops.getState().phase.kind).toBe('idle');
+
+      Object.assign(resume, { keys: [{ input: 'R' }] });
+      c.offerUnfinished(unfinishedAdd());
+      expect(opsScreenOf(c.ops.getState().phase)).toBe<OpsScreen>('unfinished');
+      c.handleKey('r', NO_KEY);
+      await new Promise((r) => setTimeout(r, 20));
+      expect(backend.executions).toHaveLength(0);
+      c.handleKey('R', { ...NO_KEY, shift: true });
+      await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['resume']));
+    } finally {
+      Object.assign(zoneDown, { keys: saved[0] });
+      Object.assign(resume, { keys: saved[1] });
+    }
   });
 });
 

@@ -5,8 +5,10 @@
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PlanStep } from '../../src/domain/ops/plan.js';
+import type { ClusterStatus } from '../../src/domain/types.js';
 import { createConsoleStore } from '../../src/store/index.js';
 import { asActionHandler, createOpsController, type OpsController } from '../../src/ui/ops/index.js';
+import { crashed } from '../ops/fixtures.js';
 import { app, KEYS, renderSized } from './harness.js';
 import { clusterStatus, type FakeBackend, fakeBackend, unfinishedAdd } from './ops-harness.js';
 
@@ -16,10 +18,10 @@ afterEach(() => {
   mounted = [];
 });
 
-function setup(write = true) {
+function setup(write = true, status: ClusterStatus = clusterStatus()) {
   const store = createConsoleStore({ mode: write ? 'write' : 'read-only' });
-  store.getState().applyStatus(clusterStatus());
-  const backend = fakeBackend();
+  store.getState().applyStatus(status);
+  const backend = fakeBackend(status);
   const open = vi.fn(async () => backend);
   const refresh = vi.fn();
   const controller = createOpsController({ store, write, open, refresh });
@@ -142,12 +144,12 @@ describe('a: add a replica', () => {
     });
     ex.finish({ outcome: 'done' });
     await see('done: add kubernetes-master-aaa');
-    expect(ui.text()).toContain('press any key to return to the dashboard');
+    expect(ui.text()).toContain('any key back to the dashboard');
     expect(ui.text()).not.toContain('applied 500');
     expect(refresh).toHaveBeenCalled();
     press('x');
     await see('VM RUNNING');
-    expect(ui.text()).not.toContain('press any key');
+    expect(ui.text()).not.toContain('any key back');
   });
 
   it('Esc in the zone picker cancels without planning', async () => {
@@ -233,9 +235,66 @@ describe('d / R: removal and replacement need the replica typed', () => {
     await see('Refused, nothing was changed:');
     expect(ui.text()).toMatch(/✖ replace-only-unhealthy: kubernetes-master is healthy/);
     expect(ui.text()).not.toContain('to confirm');
+    expect(ui.text()).toContain(
+      'F force: replace a healthy replica (its name is still typed) · any key back',
+    );
     press(KEYS.enter);
     await see('VM RUNNING');
     await tick(100);
+    expect(backend.requests).toHaveLength(1);
+    expect(backend.executions).toHaveLength(0);
+  });
+
+  it('F on that refusal plans the replace forced; the name must still be typed to run it', async () => {
+    const { backend, press, see, ui } = setup();
+    press('R');
+    await see('Refused, nothing was changed:');
+    expect(backend.requests).toEqual([
+      { kind: 'replace', replica: 'kubernetes-master', zone: null, force: false },
+    ]);
+    press('F');
+    await see('type kubernetes-master to confirm, or Esc to cancel');
+    // Re-planned with force, by the same planner: the check passes and the plan says it is forced.
+    expect(backend.requests[1]).toEqual({
+      kind: 'replace',
+      replica: 'kubernetes-master',
+      zone: null,
+      force: true,
+    });
+    const plan = ui.text();
+    expect(plan).toMatch(/Plan: replace kubernetes-master with kubernetes-master-\w+ in us-central1-a/);
+    expect(plan).toMatch(/✔ replace-only-unhealthy\s+kubernetes-master is healthy, replaced anyway/);
+    expect(plan).toMatch(/▲ .*healthy/);
+    expect(plan).not.toContain('Refused');
+    // Enter or y alone does not run it: the name is typed, as for any replace.
+    press('y');
+    await see(/to confirm, or Esc to cancel: y/);
+    press(KEYS.enter);
+    await see("'y' is not kubernetes-master: not confirmed");
+    await tick(100);
+    expect(backend.executions).toHaveLength(0);
+    await typeText(press, 'kubernetes-master');
+    await see(/to confirm, or Esc to cancel: kubernetes-master▏/);
+    press(KEYS.enter);
+    await vi.waitFor(() => expect(backend.executions).toHaveLength(1));
+    const ex = backend.executions[0]!;
+    expect(ex.plan.request).toMatchObject({ kind: 'replace', force: true });
+    expect(ex.plan.remove?.name).toBe('kubernetes-master');
+    await see('Running: replace kubernetes-master');
+  });
+
+  it('F on a refusal force cannot lift (quorum) only goes back, like any key', async () => {
+    // Another replica down: replacing a healthy one would leave too few healthy voters, forced or not.
+    const { backend, press, see, ui } = setup(true, crashed(3, 2));
+    press('R');
+    await see('Refused, nothing was changed:');
+    expect(ui.text()).toMatch(/✖ replace-only-unhealthy: kubernetes-master is healthy/);
+    expect(ui.text()).toMatch(/✖ removal-keeps-quorum/);
+    expect(ui.text()).not.toContain('F force');
+    press('F');
+    await see('VM RUNNING');
+    await tick(100);
+    expect(backend.requests).toHaveLength(1);
     expect(backend.executions).toHaveLength(0);
   });
 });

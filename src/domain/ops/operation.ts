@@ -25,6 +25,11 @@ export interface PlannedOperation {
   refusals: string[];
   /** What must be typed to confirm (the replica's name), or null when y/n will do. */
   confirmToken: string | null;
+  /**
+   * A replace refused for no other reason than its replica being healthy: the
+   * same request with force (the CLI's --force, the console's F) passes every check.
+   */
+  forceable: boolean;
 }
 
 export type OperationContext = PreflightContext & PlanContext;
@@ -43,6 +48,12 @@ export function planOperation(
   const advisories = plan && preview ? advisoriesFor(status, request, plan, preview) : [];
   const refusals = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.reason}`);
   if (!built.ok && !refusals.some((r) => r.includes(built.reason))) refusals.push(`plan: ${built.reason}`);
+  const forceable =
+    request.kind === 'replace' &&
+    !request.force &&
+    refusals.length > 0 &&
+    built.ok &&
+    runPreflight(status, { ...request, force: true }, ctx).every((c) => c.ok);
   return {
     request,
     plan,
@@ -52,6 +63,7 @@ export function planOperation(
     ok: refusals.length === 0,
     refusals,
     confirmToken: confirmTokenFor(status, request),
+    forceable,
   };
 }
 

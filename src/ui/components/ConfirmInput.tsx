@@ -1,7 +1,7 @@
 // Shopify's DangerousConfirmationPrompt: removing or replacing a replica
 // needs its name typed; an add needs Enter or y. A wrong name is said so.
 import { useConsoleContext } from '../contexts/ConsoleContext.js';
-import { promptKeys } from '../keys/keyBindings.js';
+import { opsHint, opsKeys } from '../keys/opsKeys.js';
 import { fitLine, type Line, seg } from '../text.js';
 import { Lines } from './Lines.js';
 
@@ -19,16 +19,17 @@ export function ConfirmInput(props: ConfirmInputProps) {
   const prompt: Line =
     props.token === null
       ? [
-          seg(promptKeys('confirm', g), { bold: true, role: 'accent' }),
-          seg(' run it', { bold: true }),
+          seg(opsHint('plan', 'run', g), { bold: true, role: 'accent' }),
           seg(g.sep, { role: 'muted' }),
-          seg('Esc', { bold: true, role: 'accent' }),
-          seg(' cancel', { role: 'muted' }),
+          seg(opsHint('plan', 'cancel', g), { role: 'muted' }),
         ]
       : [
           seg(`${g.warn} type `, { role: 'error', bold: true }),
           seg(props.token, { role: 'error', bold: true, inverse: true }),
-          seg(' to confirm, or Esc to cancel: ', { role: 'error', bold: true }),
+          seg(` to confirm, or ${opsKeys('confirm', 'cancel', g)} to cancel: `, {
+            role: 'error',
+            bold: true,
+          }),
           seg(props.typed),
           seg(g.cursor, { role: 'accent' }),
         ];

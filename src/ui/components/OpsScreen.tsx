@@ -1,7 +1,9 @@
 // Where App mounts the operator flows: the screen for the controller's phase,
 // in place of the dashboard body (the header keeps updating above it).
 import { useConsoleContext } from '../contexts/ConsoleContext.js';
+import { opsHint } from '../keys/opsKeys.js';
 import type { OpsController } from '../ops/controller.js';
+import { hintLine } from '../ops/lines.js';
 import { useOpsState } from '../ops/useOps.js';
 import { fitLine, seg } from '../text.js';
 import { Lines } from './Lines.js';
@@ -31,7 +33,7 @@ export function OpsScreen(props: OpsScreenProps) {
         <Lines
           lines={[
             fitted([seg(phase.text, { role: 'accent' })]),
-            fitted([seg('Esc', { bold: true, role: 'accent' }), seg(' cancel', { role: 'muted' })]),
+            fitted([seg(opsHint('busy', 'cancel', g), { bold: true, role: 'accent' })]),
           ]}
         />
       );
@@ -40,7 +42,7 @@ export function OpsScreen(props: OpsScreenProps) {
         <Lines
           lines={[
             fitted([seg(`${g.error} ${phase.text}`, { role: 'error', bold: true })]),
-            fitted([seg('press any key to return to the dashboard', { role: 'muted' })]),
+            fitted(hintLine('outcome', theme)),
           ]}
         />
       );

@@ -1,10 +1,12 @@
 // The confirmation screen: the plan, its checks with reasons, quorum and fault
 // tolerance before → after, warnings highlighted; then the prompt. A refused
-// plan shows why, and any key goes back: nothing was changed.
+// plan shows why, and any key goes back: nothing was changed. A replace refused
+// only because its replica is healthy offers F, which plans it forced.
 import type { PlannedOperation } from '../../domain/ops/operation.js';
 import { useConsoleContext } from '../contexts/ConsoleContext.js';
-import { planLines } from '../ops/lines.js';
-import { seg } from '../text.js';
+import { opsHint } from '../keys/opsKeys.js';
+import { hintLine, planLines } from '../ops/lines.js';
+import { fitLine, seg } from '../text.js';
 import { ConfirmInput } from './ConfirmInput.js';
 import { Lines } from './Lines.js';
 
@@ -31,8 +33,23 @@ export function PlanView(props: PlanViewProps) {
           error={props.error}
           width={props.width}
         />
+      ) : planned.forceable ? (
+        <Lines
+          lines={[
+            fitLine(
+              [
+                seg(opsHint('refused', 'force', theme.glyphs), { bold: true, role: 'warn' }),
+                seg(' (its name is still typed)', { role: 'muted' }),
+                seg(theme.glyphs.sep, { role: 'muted' }),
+                ...hintLine('refused', theme, ['back']),
+              ],
+              props.width,
+              theme.glyphs.ellipsis,
+            ),
+          ]}
+        />
       ) : (
-        <Lines lines={[[seg('press any key to return to the dashboard', { role: 'muted' })]]} />
+        <Lines lines={[fitLine(hintLine('refused', theme, ['back']), props.width, theme.glyphs.ellipsis)]} />
       )}
     </>
   );

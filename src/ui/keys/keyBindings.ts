@@ -1,5 +1,6 @@
 // The one key table: the input handler looks commands up here and the help
-// overlay and the footer print it, so they cannot disagree.
+// overlay and the footer print it, so they cannot disagree. The operation
+// screens' keys are a table of their own beside it (opsKeys.ts).
 import type { Key } from 'ink';
 import type { Glyphs } from '../theme.js';
 
@@ -20,7 +21,14 @@ export type Command =
   | 'replace'
   | 'quit';
 
-export type SpecialKey = 'upArrow' | 'downArrow' | 'leftArrow' | 'rightArrow' | 'return' | 'escape';
+export type SpecialKey =
+  | 'upArrow'
+  | 'downArrow'
+  | 'leftArrow'
+  | 'rightArrow'
+  | 'return'
+  | 'escape'
+  | 'backspace';
 
 export interface KeySpec {
   /** A printable key, matched exactly (so `R` is not `r`). */
@@ -28,6 +36,8 @@ export interface KeySpec {
   special?: SpecialKey;
   /** With Ctrl (then `input` is the letter). */
   ctrl?: boolean;
+  /** Any key at all (a screen that is read, then dismissed). */
+  any?: boolean;
 }
 
 export type KeyGroup = 'move' | 'view' | 'session' | 'action';
@@ -140,7 +150,11 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   },
 ];
 
-function matches(spec: KeySpec, input: string, key: Key): boolean {
+/** Whether a keypress is the key a spec names. */
+export function keyMatches(spec: KeySpec, input: string, key: Key): boolean {
+  if (spec.any) return true;
+  // A terminal's Backspace sends DEL, which Ink reports as `delete`.
+  if (spec.special === 'backspace') return (key.backspace || key.delete) && !key.ctrl;
   if (spec.special) return key[spec.special] && !key.ctrl;
   if (spec.ctrl) return key.ctrl && input === spec.input;
   return !key.ctrl && !key.meta && input === spec.input;
@@ -148,39 +162,8 @@ function matches(spec: KeySpec, input: string, key: Key): boolean {
 
 /** The command a keypress means, or null. */
 export function commandFor(input: string, key: Key): Command | null {
-  for (const b of KEY_BINDINGS) if (b.keys.some((k) => matches(k, input, key))) return b.command;
+  for (const b of KEY_BINDINGS) if (b.keys.some((k) => keyMatches(k, input, key))) return b.command;
   return null;
-}
-
-/** Keys of the operator-flow screens (zone picker, plan, running operation, unfinished operation). */
-export type PromptCommand = 'prompt-up' | 'prompt-down' | 'confirm' | 'cancel' | 'resume' | 'rollback';
-
-export interface PromptBinding {
-  command: PromptCommand;
-  keys: KeySpec[];
-  description: string;
-}
-
-export const PROMPT_KEY_BINDINGS: readonly PromptBinding[] = [
-  { command: 'prompt-up', keys: [{ special: 'upArrow' }, { input: 'k' }], description: 'previous zone' },
-  { command: 'prompt-down', keys: [{ special: 'downArrow' }, { input: 'j' }], description: 'next zone' },
-  // Where a name must be typed, only Enter confirms (y is text there).
-  { command: 'confirm', keys: [{ special: 'return' }, { input: 'y' }], description: 'confirm' },
-  { command: 'cancel', keys: [{ special: 'escape' }], description: 'cancel (while running: roll back)' },
-  { command: 'resume', keys: [{ input: 'r' }], description: 'resume the unfinished operation' },
-  { command: 'rollback', keys: [{ input: 'b' }], description: 'roll back the unfinished operation' },
-];
-
-/** The operator-flow command a keypress means, or null. */
-export function promptCommandFor(input: string, key: Key): PromptCommand | null {
-  for (const b of PROMPT_KEY_BINDINGS) if (b.keys.some((k) => matches(k, input, key))) return b.command;
-  return null;
-}
-
-/** `Enter y` for a prompt command, from the same table. */
-export function promptKeys(command: PromptCommand, glyphs: Glyphs): string {
-  const b = PROMPT_KEY_BINDINGS.find((x) => x.command === command);
-  return b ? b.keys.map((k) => keyLabel(k, glyphs)).join('/') : '';
 }
 
 const SPECIAL_LABEL: Record<SpecialKey, (g: Glyphs) => string> = {
@@ -190,9 +173,11 @@ const SPECIAL_LABEL: Record<SpecialKey, (g: Glyphs) => string> = {
   rightArrow: (g) => g.keyRight,
   return: () => 'Enter',
   escape: () => 'Esc',
+  backspace: () => 'Backspace',
 };
 
 export function keyLabel(spec: KeySpec, glyphs: Glyphs): string {
+  if (spec.any) return 'any key';
   if (spec.special) return SPECIAL_LABEL[spec.special](glyphs);
   if (spec.ctrl) return `Ctrl-${(spec.input ?? '').toUpperCase()}`;
   return spec.input ?? '';

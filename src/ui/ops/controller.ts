@@ -11,9 +11,10 @@ import type { OpRequest } from '../../domain/ops/request.js';
 import type { OpResult } from '../../ops/events.js';
 import type { ConsoleStore } from '../../store/consoleStore.js';
 import type { ActionHandler } from '../commands.js';
-import { type ActionCommand, promptCommandFor } from '../keys/keyBindings.js';
+import type { ActionCommand } from '../keys/keyBindings.js';
+import { type OpsScreen, opsCommandFor } from '../keys/opsKeys.js';
 import type { OpsBackend } from './backend.js';
-import { createOpsStore, type OpsStore, type ZoneChoice } from './opsStore.js';
+import { createOpsStore, type OpsPhase, type OpsStore, type ZoneChoice } from './opsStore.js';
 
 export interface OpsControllerOptions {
   /** The console store: the status (zones, replicas), messages and the timeline. */
@@ -39,6 +40,21 @@ export interface OpsController {
   /** Resolves when no plan or operation is in flight (tests, shutdown). */
   settled(): Promise<void>;
   close(): Promise<void>;
+}
+
+/** The operation screen a phase shows, whose keys (opsKeys.ts) apply; null when none is up. */
+export function opsScreenOf(phase: OpsPhase): OpsScreen | null {
+  switch (phase.kind) {
+    case 'idle':
+      return null;
+    case 'plan':
+      if (!phase.planned.ok) return 'refused';
+      return phase.planned.confirmToken === null ? 'plan' : 'confirm';
+    case 'error':
+      return 'outcome';
+    default:
+      return phase.kind;
+  }
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
@@ -158,12 +174,17 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
     message(`${what}: cancelled, nothing was changed`);
   };
 
-  const keyOnPlan = (input: string, key: Key): void => {
+  const keyOnPlan = (screen: OpsScreen, input: string, key: Key): void => {
     const p = phase();
     if (p.kind !== 'plan') return;
-    const cmd = promptCommandFor(input, key);
-    if (!p.planned.ok) {
-      // A refusal is read, then any key goes back.
+    const cmd = opsCommandFor(screen, input, key);
+    if (screen === 'refused') {
+      // F re-plans a replace refused only because its replica is healthy, with force; it
+      // still shows the plan and needs the name typed. Any other key goes back.
+      if (cmd === 'force' && o.write && p.planned.forceable && p.planned.request.kind === 'replace') {
+        void plan({ ...p.planned.request, force: true });
+        return;
+      }
       idle();
       return;
     }
@@ -171,16 +192,16 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
       cancelled(p.planned.plan?.summary ?? p.planned.request.kind);
       return;
     }
-    if (p.planned.confirmToken === null) {
-      if (cmd === 'confirm') confirmPlan();
+    if (screen === 'plan') {
+      if (cmd === 'run') confirmPlan();
       return;
     }
-    // Typed confirmation: Enter submits, Backspace edits, text is typed.
-    if (key.return) {
+    // Typed confirmation: Enter submits, Backspace edits, anything printable is typed.
+    if (cmd === 'submit') {
       confirmPlan();
       return;
     }
-    if (key.backspace || key.delete) {
+    if (cmd === 'erase') {
       ops.getState().setPhase({ ...p, typed: [...p.typed].slice(0, -1).join(''), error: null });
       return;
     }
@@ -232,34 +253,38 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
 
     handleKey(input, key) {
       const p = phase();
-      if (p.kind === 'idle') return false;
-      if (key.ctrl && input === 'c') return false;
-      const cmd = promptCommandFor(input, key);
+      const screen = opsScreenOf(p);
+      if (screen === null) return false;
+      const cmd = opsCommandFor(screen, input, key);
+      // Ctrl-C quits the console from every screen (a running operation is left to resume).
+      if (cmd === 'quit') return false;
       switch (p.kind) {
+        case 'idle':
+          return false;
         case 'busy':
           if (cmd === 'cancel') cancelled('request');
           return true;
         case 'zone': {
           if (cmd === 'cancel') cancelled('add a replica');
-          else if (cmd === 'prompt-up' || cmd === 'prompt-down') {
+          else if (cmd === 'zone-up' || cmd === 'zone-down') {
             const n = p.zones.length;
-            const index = (p.index + (cmd === 'prompt-up' ? n - 1 : 1)) % n;
+            const index = (p.index + (cmd === 'zone-up' ? n - 1 : 1)) % n;
             ops.getState().setPhase({ ...p, index });
-          } else if (key.return) {
+          } else if (cmd === 'choose-zone') {
             const zone = p.zones[p.index]?.zone;
             if (zone) void plan({ kind: 'add', zone, name: null });
           }
           return true;
         }
         case 'plan':
-          keyOnPlan(input, key);
+          keyOnPlan(screen, input, key);
           return true;
         case 'running':
           if (cmd === 'cancel' && abort && !abort.signal.aborted) {
             abort.abort();
             ops.getState().markCancelling();
             message('cancelling: the steps done so far are rolled back after the current one', 'warning');
-          } else if (input === 'q') {
+          } else if (cmd === 'how-to-stop') {
             message(
               'an operation is running: Esc cancels it (rolls back); Ctrl-C quits and leaves it to resume',
             );
@@ -267,7 +292,7 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
           return true;
         case 'outcome':
         case 'error':
-          idle();
+          if (cmd === 'back') idle();
           return true;
         case 'unfinished': {
           const j = p.journal;

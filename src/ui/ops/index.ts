@@ -7,6 +7,7 @@ export {
   type OpsController,
   type OpsControllerOptions,
   opsControllerOf,
+  opsScreenOf,
 } from './controller.js';
 export * from './lines.js';
 export * from './opsStore.js';

@@ -11,10 +11,17 @@ import {
 import type { PlannedOperation } from '../../domain/ops/operation.js';
 import { describePreview } from '../../domain/ops/quorum-preview.js';
 import type { OpResult } from '../../ops/events.js';
-import { promptKeys } from '../keys/keyBindings.js';
+import { type OpsCommand, type OpsScreen, opsHint, opsScreenHints } from '../keys/opsKeys.js';
 import { fitLine, type Line, seg } from '../text.js';
 import type { ColorRole, Theme } from '../theme.js';
 import type { OpsRun, OpsStep, OpsStepStatus, ZoneChoice } from './opsStore.js';
+
+/** A screen's key hints from the key table: `↑/k previous · ↓/j next · Enter plan · Esc cancel`. */
+export function hintLine(screen: OpsScreen, theme: Theme, commands?: OpsCommand[]): Line {
+  const g = theme.glyphs;
+  const hints = commands ? commands.map((c) => opsHint(screen, c, g)) : opsScreenHints(screen, g);
+  return hints.flatMap((h, i) => [...(i ? [seg(g.sep, { role: 'muted' })] : []), seg(h, { role: 'muted' })]);
+}
 
 export const secs = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 
@@ -38,13 +45,7 @@ export function zonePickerLines(zones: ZoneChoice[], index: number, theme: Theme
       ];
     }),
     [],
-    [
-      seg(`${promptKeys('prompt-up', g)} ${promptKeys('prompt-down', g)} choose`, { role: 'muted' }),
-      seg(g.sep, { role: 'muted' }),
-      seg('Enter plan', { role: 'muted' }),
-      seg(g.sep, { role: 'muted' }),
-      seg('Esc cancel', { role: 'muted' }),
-    ],
+    hintLine('zone', theme),
   ];
   return fitted(lines, width, theme);
 }
@@ -223,10 +224,7 @@ export function operationLines(run: OpsRun, now: number, theme: Theme, width: nu
     : [
         run.cancelling
           ? [seg('cancelling: rolling back after the current step...', { role: 'warn', bold: true })]
-          : [
-              seg('Esc', { bold: true, role: 'accent' }),
-              seg(' cancel (rolls back what was done)', { role: 'muted' }),
-            ],
+          : [seg(opsHint('running', 'cancel', theme.glyphs), { bold: true, role: 'accent' })],
       ];
   const fixed = head.length + 1 + steps.length + notes.length + 2 + hint.length;
   const logRows = Math.max(1, rows - fixed);
@@ -280,7 +278,7 @@ export function outcomeLines(r: OpResult, theme: Theme, width: number): Line[] {
       }),
     ]);
   }
-  lines.push([seg('press any key to return to the dashboard', { role: 'muted' })]);
+  lines.push(hintLine('outcome', theme));
   return fitted(lines, width, theme);
 }
 
@@ -313,11 +311,17 @@ export function unfinishedLines(j: Journal, theme: Theme, width: number, rows: n
   });
   const tail: Line[] = [
     [],
-    [seg('r', { bold: true, role: 'accent' }), seg(` resume: ${resumeRecovery(j).note}`)],
-    [seg('b', { bold: true, role: 'accent' }), seg(` roll back: ${rollbackRecovery(j).note}`)],
     [
-      seg('Esc', { bold: true, role: 'accent' }),
-      seg(' leave it for now (kube-ha operation resume|rollback later)', { role: 'muted' }),
+      seg(opsHint('unfinished', 'resume', g), { bold: true, role: 'accent' }),
+      seg(`: ${resumeRecovery(j).note}`),
+    ],
+    [
+      seg(opsHint('unfinished', 'rollback', g), { bold: true, role: 'accent' }),
+      seg(`: ${rollbackRecovery(j).note}`),
+    ],
+    [
+      seg(opsHint('unfinished', 'cancel', g), { bold: true, role: 'accent' }),
+      seg(' (kube-ha operation resume|rollback later)', { role: 'muted' }),
     ],
   ];
   const room = Math.max(0, rows - tail.length);
