@@ -3,8 +3,9 @@
 // anything changes; removal needs the replica's name typed (or --confirm NAME
 // / --yes); progress, every Compute and etcd call, and the learner's catch-up
 // go to stderr; --json prints one document on stdout at the end.
-// Exit: 0 done, 2 bad usage, 3 refused (nothing changed), 4 failed and rolled
-// back, 1 failed and not rolled back (what is left is printed).
+// Exit: 0 done, 2 bad usage or not confirmed (nothing changed), 3 refused
+// (nothing changed), 4 failed and rolled back, 1 failed and not rolled back
+// (what is left is printed).
 import { createInterface } from 'node:readline/promises';
 import { describeLeftovers, resumeRecovery, rollbackRecovery } from '../domain/ops/journal.js';
 import { checkConfirmation, type PlannedOperation } from '../domain/ops/operation.js';
@@ -25,7 +26,8 @@ export const OPS_HELP = `Operator flows (same target flags as status):
 Options: --dry-run (print the plan, change nothing), --yes, --confirm NAME, --json,
   --catch-up-timeout S, --op-timeout S, --verify-timeout S, --lb-timeout S
 kube-up variables: KUBE_GCE_ZONE, KUBE_REPLICA_NAME, KUBE_REPLICATE_EXISTING_MASTER=true, KUBE_DELETE_NODES=false
-Exit codes: 0 done, 3 refused (nothing changed), 4 failed and rolled back, 1 failed, not rolled back.
+Exit codes: 0 done, 3 refused (nothing changed), 4 failed and rolled back, 1 failed, not rolled back,
+  2 bad usage or not confirmed (a wrong name typed; nothing changed).
 `;
 
 const RUN_OPTIONS = {

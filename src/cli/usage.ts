@@ -33,6 +33,7 @@ Target (one of):
 
 Exit codes: status: 0 healthy, 5 degraded, 1 unreachable, 2 bad usage.
   add/remove/replace: 0 done, 3 refused (nothing changed), 4 failed and rolled back,
+  2 bad usage or not confirmed (nothing changed),
   1 failed and not rolled back (what is left, and how to finish it, is printed).
 `;
 

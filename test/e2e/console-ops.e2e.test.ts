@@ -1,96 +1,85 @@
 // issue 5's console part, end to end: the built binary's console with
 // --write in a real terminal (a tmux pane on a private tmux server, CI unset
-// so Ink draws) against a 3-zone lab: `a`, the preselected zone, Enter plans,
-// Enter runs; every step completes and the new replica appears on the
-// dashboard; then `d` on it, a wrong name refused, its name typed, and it is gone.
-import { execFile, execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// so Ink draws) against one 3-zone lab, each test leaving it at 3 healthy
+// replicas and starting from there:
+// - `a`, the preselected zone, Enter plans, Enter runs; every step completes
+//   and the new replica appears on the dashboard; then `d` on it, a wrong
+//   name refused, its name typed, and it is gone;
+// - a replica crashed with `kube-ha lab crash`, `R` on it, its name typed: a
+//   new replica in its zone, 3 healthy, the crashed one gone;
+// - the CLI's typed confirmation on a terminal: `kube-ha remove` without
+//   --yes asks for the name; a wrong one changes nothing, the right one removes.
+import { rmSync } from 'node:fs';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
-import { BIN, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
+import { labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
+import { needTmux, Pane } from '../helpers/pane.js';
+import { aggregatedNames, cli, journals, opsLab, settle, status } from '../ops/lab-helpers.js';
 
-const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
+// A private state dir (opsLab's): this console's journals block no other test's lab.
+const lab = opsLab(tempLabDir());
+const dir = lab.dir;
+const env = lab.env;
+let panes: Pane[] = [];
+let names: string[] = [];
+/** Run after each test, passed or not: what puts the lab back for the next one. */
+let cleanups: (() => Promise<unknown>)[] = [];
 
-/** A small tmux pane: its own server (socket in a temp dir), no status line. */
-class Pane {
-  readonly tmp = mkdtempSync(join(tmpdir(), 'kube-ha-ops-pane-'));
-  readonly socket = join(this.tmp, 'tmux.sock');
-  readonly exitFile = join(this.tmp, 'exit');
-
-  tmux(...args: string[]): Promise<string> {
-    return new Promise((resolve, reject) =>
-      execFile('tmux', ['-S', this.socket, ...args], (err, out) => (err ? reject(err) : resolve(out))),
-    );
-  }
-
-  async start(args: string[], env: Record<string, string>, cols: number, rows: number): Promise<void> {
-    const conf = join(this.tmp, 'tmux.conf');
-    writeFileSync(conf, 'set -g status off\n');
-    const vars = Object.entries(env).map(([k, v]) => `${k}=${q(v)}`);
-    const cmd = `env -u CI TERM=xterm-256color ${vars.join(' ')} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}; echo $? > ${q(this.exitFile)}`;
-    await this.tmux('-f', conf, 'new-session', '-d', '-x', String(cols), '-y', String(rows), cmd);
-  }
-
-  async waitFor(test: (screen: string) => boolean, ms: number): Promise<string> {
-    const until = Date.now() + ms;
-    let screen = '';
-    for (;;) {
-      screen = await this.tmux('capture-pane', '-p').catch(() => screen);
-      if (test(screen)) return screen;
-      if (Date.now() > until)
-        throw new Error(`screen condition not met in ${ms} ms; last screen:\n${screen}`);
-      await new Promise((r) => setTimeout(r, 150));
-    }
-  }
-
-  exitCode(): number | null {
-    try {
-      return Number(readFileSync(this.exitFile, 'utf8').trim());
-    } catch {
-      return null;
-    }
-  }
-
-  async close(): Promise<void> {
-    await this.tmux('kill-server').catch(() => {});
-    rmSync(this.tmp, { recursive: true, force: true });
-  }
+function newPane(): Pane {
+  const p = new Pane();
+  panes.push(p);
+  return p;
 }
 
-const dir = tempLabDir();
-// A private state dir: this console's journals block no other test's lab.
-const xdg = mkdtempSync(join(tmpdir(), 'kube-ha-ops-e2e-state-'));
-const env = { XDG_STATE_HOME: xdg };
-const pane = new Pane();
-let names: string[] = [];
+/** Type, see it echoed, then Enter (as a person does; keys sent in one burst can reach Ink as one chunk). */
+async function typeThenEnter(pane: Pane, text: string, echoed: (typed: string) => (s: string) => boolean) {
+  await pane.tmux('send-keys', '-l', text);
+  await pane.waitFor(echoed(text), 10_000);
+  await pane.tmux('send-keys', 'Enter');
+}
+
+/** Moves the console's selection (l: the zone to the right) until `name` is selected. */
+async function select(pane: Pane, name: string): Promise<string> {
+  let screen = await pane.capture();
+  for (let i = 0; i < 8 && !screen.includes(`▸ ${name}`); i++) {
+    await pane.tmux('send-keys', 'l');
+    await new Promise((r) => setTimeout(r, 300));
+    screen = await pane.capture();
+  }
+  expect(screen, screen).toContain(`▸ ${name}`);
+  return screen;
+}
+
+/** Every test starts from a consistent lab of 3 replicas (and leaves it so). */
+async function threeHealthy(): Promise<ClusterStatus> {
+  expect(await settle(lab, 3)).toEqual([]);
+  return status(lab);
+}
 
 const vmCount = (s: string) => s.match(/VM RUNNING/g)?.length ?? 0;
 
-describe('kube-ha ui --write: a adds a replica, d removes it', () => {
+describe('kube-ha ui --write and the CLI on a terminal: add, remove, replace', () => {
   beforeAll(async () => {
-    try {
-      execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    } catch {
-      throw new Error('tmux is not installed: run `KUBE_HA_NEED_TMUX=1 bash scripts/ensure-deps.sh`');
-    }
+    needTmux();
     await labUp(dir);
-    const s = JSON.parse(
-      (await runCli(['status', '--lab-dir', dir, '--json'], { env })).stdout,
-    ) as ClusterStatus;
-    names = s.replicas.map((r) => r.name);
-    expect(names).toHaveLength(3);
-    await pane.start(['ui', '--lab-dir', dir, '--write'], env, 130, 45);
+  });
+
+  afterEach(async () => {
+    for (const p of panes) await p.close();
+    panes = [];
+    for (const c of cleanups) await c().catch(() => {});
+    cleanups = [];
   });
 
   afterAll(async () => {
-    await pane.close();
     await labDown(dir);
-    rmSync(xdg, { recursive: true, force: true });
+    rmSync(lab.stateDir, { recursive: true, force: true });
   });
 
   it('a: zone, plan, Enter adds a replica; d on it: a wrong name is refused, its name removes it', async () => {
+    names = (await threeHealthy()).replicas.map((r) => r.name);
+    const pane = newPane();
+    await pane.start(['ui', '--lab-dir', dir, '--write'], env, 130, 45);
     await pane.waitFor((s) => s.includes('WRITE') && vmCount(s) === 3, 25_000);
     await pane.tmux('send-keys', 'a');
     // The region's zones, the one with the fewest replicas preselected.
@@ -117,24 +106,14 @@ describe('kube-ha ui --write: a adds a replica, d removes it', () => {
     expect(dash).toContain(zone!);
 
     // d on the new replica: a removal needs its name typed; a wrong one is refused.
-    let screen = dash;
-    for (let i = 0; i < 6 && !screen.includes(`▸ ${name}`); i++) {
-      await pane.tmux('send-keys', 'l');
-      screen = await pane.waitFor(() => true, 0);
-      await new Promise((r) => setTimeout(r, 300));
-      screen = await pane.waitFor(() => true, 0);
-    }
-    expect(screen, screen).toContain(`▸ ${name}`);
+    await select(pane, name!);
     await pane.tmux('send-keys', 'd');
     await pane.waitFor((s) => s.includes(`type ${name} to confirm`), 20_000);
     expect(await pane.waitFor((s) => s.includes('etcd main: voters 4 → 3'), 5000)).toContain(
       `remove ${name}`,
     );
-    // Type, see it echoed, then Enter (as a person does; keys sent in one burst can reach Ink as one chunk).
     const typed = (t: string) => (s: string) => s.includes(`to confirm, or Esc to cancel: ${t}`);
-    await pane.tmux('send-keys', '-l', 'kubernetes-master');
-    await pane.waitFor(typed('kubernetes-master'), 10_000);
-    await pane.tmux('send-keys', 'Enter');
+    await typeThenEnter(pane, 'kubernetes-master', typed);
     await pane.waitFor(
       (s) => /✖ .*kubernetes-master/.test(s) && s.includes(`type ${name} to confirm`),
       10_000,
@@ -147,9 +126,7 @@ describe('kube-ha ui --write: a adds a replica, d removes it', () => {
       ),
     ).toBe(4);
     for (let i = 0; i < 'kubernetes-master'.length; i++) await pane.tmux('send-keys', 'BSpace');
-    await pane.tmux('send-keys', '-l', name!);
-    await pane.waitFor(typed(name!), 10_000);
-    await pane.tmux('send-keys', 'Enter');
+    await typeThenEnter(pane, name!, typed);
     await pane.waitFor((s) => s.includes(`done: remove ${name}`), 45_000);
     await pane.tmux('send-keys', 'x');
     // Gone from the cards (the events timeline below still tells its story).
@@ -158,7 +135,112 @@ describe('kube-ha ui --write: a adds a replica, d removes it', () => {
     expect(after).toMatch(/main\s+3\/3 healthy · quorum 2/);
     expect(after).toContain(`operation done: remove ${name}`);
     await pane.tmux('send-keys', 'q');
-    await pane.waitFor(() => pane.exitCode() !== null, 10_000);
-    expect(pane.exitCode()).toBe(0);
+    expect(await pane.exited(10_000)).toBe(0);
+  }, 180_000);
+
+  it('R on a crashed replica: its plan, its name typed, a new replica in its zone; 3 healthy, the crashed one gone', async () => {
+    const before = await threeHealthy();
+    const dead = before.replicas[1]!;
+    const crash = await runCli(['lab', 'crash', dead.name, '--dir', dir]);
+    expect(crash.code, crash.stderr).toBe(0);
+    // Should this test fail before replacing it, the crashed VM comes back for the next test.
+    cleanups.push(async () => {
+      if ((await status(lab)).replicas.some((r) => r.name === dead.name))
+        await runCli(['lab', 'restart', dead.name, '--dir', dir]);
+    });
+
+    const pane = newPane();
+    // Tall enough for the plan's every check and step.
+    await pane.start(['ui', '--lab-dir', dir, '--write'], env, 130, 60);
+    // Its members unreachable: 2 of 3 healthy, and the VM still RUNNING (a hung VM).
+    await pane.waitFor(
+      (s) => s.includes('WRITE') && /main\s+2\/3 healthy/.test(s) && vmCount(s) === 3,
+      30_000,
+    );
+    await select(pane, dead.name);
+    await pane.tmux('send-keys', 'R');
+    const plan = await pane.waitFor((s) => s.includes(`type ${dead.name} to confirm`), 20_000);
+    const fresh = new RegExp(
+      `Plan: replace ${dead.name} with (kubernetes-master-[a-z0-9]{3}) in ${dead.zone}`,
+    ).exec(plan)?.[1];
+    expect(fresh, plan).toBeDefined();
+    expect(before.replicas.map((r) => r.name)).not.toContain(fresh);
+    expect(plan).toMatch(/✔ replace-only-unhealthy\s+\S+ is unhealthy/);
+    expect(plan).toContain(
+      'etcd main: voters 3 → 3 · healthy 2 → 3 · quorum 2 → 2 · tolerates 0 → 1 failure',
+    );
+    expect(plan).not.toContain('Refused');
+    expect(plan).not.toContain('F force');
+
+    await typeThenEnter(pane, dead.name, (t) => (s) => s.includes(`to confirm, or Esc to cancel: ${t}`));
+    await pane.waitFor((s) => s.includes(`Running: replace ${dead.name}`), 15_000);
+    const done = await pane.waitFor((s) => s.includes(`done: replace ${dead.name}`), 90_000);
+    expect(done).toMatch(/✔\s+\d+\. Verify the result\s+done \d+\.\d s/);
+    expect(done).not.toMatch(/\b(pending|failed|running)\b/);
+    await pane.tmux('send-keys', 'x');
+    const cards = (s: string) => s.split('Events (')[0] ?? s;
+    const dash = await pane.waitFor(
+      (s) =>
+        cards(s).includes(fresh!) &&
+        !cards(s).includes(dead.name) &&
+        vmCount(cards(s)) === 3 &&
+        /main\s+3\/3 healthy/.test(s),
+      30_000,
+    );
+    expect(dash).toMatch(/events\s+3\/3 healthy/);
+    await pane.tmux('send-keys', 'q');
+    expect(await pane.exited(10_000)).toBe(0);
+
+    // And as `kube-ha status --json` sees it: 3 healthy replicas, the new one in the crashed one's zone.
+    expect(await settle(lab, 3)).toEqual([]);
+    const after = await status(lab);
+    expect(after.replicas.map((r) => r.name)).not.toContain(dead.name);
+    expect(after.replicas.find((r) => r.zone === dead.zone)?.name).toBe(fresh);
+    expect(after.replicas.filter((r) => r.zone === dead.zone)).toHaveLength(1);
+    expect(after.replicas.every((r) => r.etcd.main?.healthy && r.etcd.events?.healthy)).toBe(true);
+    expect(after.etcd.main.members).toBe(3);
+    expect(await aggregatedNames(lab, 'instances')).not.toContain(dead.name);
+    expect(journals(lab).at(-1)).toMatchObject({ state: 'done', plan: { kind: 'replace' } });
+  }, 180_000);
+
+  it('kube-ha remove on a terminal asks for the name: a wrong one exits 2 changing nothing, the right one removes', async () => {
+    await threeHealthy();
+    const add = await cli(lab, ['add', '--zone', 'us-central1-f', '--yes']);
+    expect(add.code, add.stderr).toBe(0);
+    expect(await settle(lab, 4)).toEqual([]);
+    const before = await status(lab);
+    const name = before.replicas.find((r) => r.zone === 'us-central1-f')!.name;
+    const shape = (s: ClusterStatus) =>
+      JSON.stringify(
+        s.replicas.map((r) => [r.name, r.etcd.main?.memberId, r.etcd.events?.memberId, r.inTargetPool]),
+      );
+    const ops = journals(lab).length;
+    // (tmux drops a line's trailing spaces: the prompt's last one too)
+    const prompt = `Type ${name} to confirm, or anything else to cancel:`;
+    const echoed = (t: string) => (s: string) => s.includes(`${prompt} ${t}`);
+
+    // No --yes, no --confirm: on a terminal it prints the plan and asks.
+    const wrong = newPane();
+    await wrong.start(['remove', '--replica', name, '--lab-dir', dir], env, 160, 50);
+    const asked = await wrong.waitFor((s) => s.includes(prompt), 30_000, true);
+    expect(asked).toContain(`Plan: remove ${name} (4 → 3 replicas)`);
+    expect(asked).toContain('etcd main: voters 4 → 3');
+    await typeThenEnter(wrong, 'kubernetes-master', echoed);
+    expect(await wrong.exited(20_000)).toBe(2);
+    expect(await wrong.capture(true)).toContain(
+      `kube-ha: 'kubernetes-master' is not ${name}: not confirmed; nothing was changed`,
+    );
+    expect(shape(await status(lab))).toBe(shape(before));
+    expect(journals(lab)).toHaveLength(ops);
+
+    const right = newPane();
+    await right.start(['remove', '--replica', name, '--lab-dir', dir], env, 160, 50);
+    await right.waitFor((s) => s.includes(prompt), 30_000, true);
+    await typeThenEnter(right, name, echoed);
+    expect(await right.exited(60_000)).toBe(0);
+    expect(await right.capture(true)).toContain(`done: remove ${name}`);
+    expect(await settle(lab, 3)).toEqual([]);
+    expect((await status(lab)).replicas.map((r) => r.name)).not.toContain(name);
+    expect(journals(lab)).toHaveLength(ops + 1);
   }, 180_000);
 });
