@@ -26,10 +26,12 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 
 # npm ci when node_modules is absent or older than the lock file; its prepare
-# script builds dist/. Otherwise an incremental build keeps dist/ current.
+# script builds dist/. Otherwise an incremental build keeps dist/ current (and
+# the console's one-file bundle, see scripts/bundle.mjs).
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   echo "kube-ha: installing npm dependencies (npm ci)" >&2
   npm ci --no-audit --no-fund
 else
   npx --no-install tsc -p tsconfig.build.json
+  node scripts/bundle.mjs
 fi

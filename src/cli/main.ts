@@ -1,7 +1,8 @@
 // Entry point: dispatches the subcommand. Heavy modules (the Compute client,
 // Ink) are imported by the commands that need them, not here.
 import './quiet-warnings.js';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { mark } from '../trace.js';
 import { EXIT, HELP, UsageError } from './usage.js';
 
 function version(): string {
@@ -11,7 +12,28 @@ function version(): string {
   return pkg.version;
 }
 
+type ConsoleModule = typeof import('./console.js');
+
+/**
+ * The console from its one-file bundle (scripts/bundle.mjs: loading Ink and the
+ * console as ~400 separate modules cost most of the first second), or from its
+ * modules when there is no bundle or it predates the last compile (running on
+ * sources, or after a bare `tsc`).
+ */
+async function loadConsole(): Promise<ConsoleModule> {
+  const bundle = new URL('./console.bundle.js', import.meta.url);
+  const compiled = new URL('../.tsbuildinfo', import.meta.url);
+  if (
+    existsSync(bundle) &&
+    (!existsSync(compiled) || statSync(bundle).mtimeMs >= statSync(compiled).mtimeMs)
+  ) {
+    return (await import(bundle.href)) as ConsoleModule;
+  }
+  return import('./console.js');
+}
+
 export async function main(argv: string[]): Promise<number> {
+  mark('main');
   const [cmd, ...rest] = argv;
   const opsCommands = ['add', 'remove', 'replace', 'operation'];
   if ((rest.includes('--help') || rest.includes('-h')) && !opsCommands.includes(cmd ?? '')) {
@@ -38,13 +60,13 @@ export async function main(argv: string[]): Promise<number> {
       case 'operation':
         return await (await import('./ops.js')).opsCommand(cmd, rest);
       case 'demo':
-        return await (await import('./console.js')).demoCommand(rest);
+        return await (await loadConsole()).demoCommand(rest);
       case 'ui':
-        return await (await import('./console.js')).consoleCommand(rest);
+        return await (await loadConsole()).consoleCommand(rest);
       case undefined:
-        return await (await import('./console.js')).consoleCommand([]);
+        return await (await loadConsole()).consoleCommand([]);
       default:
-        if (cmd.startsWith('-')) return await (await import('./console.js')).consoleCommand(argv);
+        if (cmd.startsWith('-')) return await (await loadConsole()).consoleCommand(argv);
         throw new UsageError(`unknown command '${cmd}' (see kube-ha --help)`);
     }
   } catch (err) {

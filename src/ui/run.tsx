@@ -2,6 +2,7 @@
 // terminal back as it was (alternate screen, cursor, raw mode).
 import { render } from 'ink';
 import type { ConsoleStore } from '../store/consoleStore.js';
+import { mark } from '../trace.js';
 import type { ActionHandler } from './commands.js';
 import { App } from './components/App.js';
 import { redirectToDebugLog } from './debugLog.js';
@@ -96,6 +97,7 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
         maxFps: 20,
       },
     );
+    mark('first frame');
     const nums: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
     for (const sig of signals) {
       const h = () => {
