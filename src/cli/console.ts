@@ -8,10 +8,18 @@ import { type LeaseFeed, startLeaseFeed } from '../sources/leases-observe.js';
 import { Observer } from '../sources/observe.js';
 import type { Target } from '../sources/target.js';
 import { buildLeasesSlot, type ConsoleStore, createConsoleStore } from '../store/index.js';
+import { mark } from '../trace.js';
 import { labDown, labRunning, labUp } from './lab.js';
 import { defaultLabDir } from './paths.js';
 import { resolveTarget, TARGET_OPTIONS } from './target-flags.js';
 import { parseFlags, UsageError } from './usage.js';
+
+/**
+ * The console re-reads etcd membership at least this often (statuses every
+ * second): sooner when a status names a member or leader the list lacks, a call
+ * fails, or the operator refreshes (`r`, and after each operation).
+ */
+const CONSOLE_MEMBERS_MAX_AGE_MS = 5000;
 
 const CONSOLE_OPTIONS = {
   ...TARGET_OPTIONS,
@@ -77,7 +85,8 @@ export async function consoleCommand(argv: string[]): Promise<number> {
     store,
     {
       observeGce: () => gce!.observe(),
-      observeEtcd: (c) => observer.etcd[c]!.observe(),
+      observeEtcd: (c, { fresh }) =>
+        observer.etcd[c]!.observe({ membersMaxAgeMs: fresh ? 0 : CONSOLE_MEMBERS_MAX_AGE_MS }),
     },
     {
       ...(refresh !== undefined ? { refreshSeconds: refresh } : {}),
@@ -85,9 +94,11 @@ export async function consoleCommand(argv: string[]): Promise<number> {
     },
   );
   const leases = feedLeases(target, store);
+  mark('pollers started');
   const { runConsole } = await import('../ui/run.js');
   const { colorWanted } = await import('../ui/theme.js');
   const { startConsoleOps } = await import('../ui/ops/wiring.js');
+  mark('ui imported');
   const ops = startConsoleOps(target, {
     store,
     write: Boolean(values.write),

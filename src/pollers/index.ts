@@ -5,6 +5,7 @@ import type { EtcdClusterName, EtcdObservation, GceObservation } from '../domain
 import type { ConsoleStore } from '../store/consoleStore.js';
 import type { SourceKey } from '../store/types.js';
 import { SOURCE_KEYS } from '../store/types.js';
+import { mark } from '../trace.js';
 import { Poller } from './poller.js';
 
 export { errorText, Poller, type PollerSpec } from './poller.js';
@@ -12,7 +13,8 @@ export { errorText, Poller, type PollerSpec } from './poller.js';
 /** What the pollers read; src/sources provides the real ones, tests fake them. */
 export interface ObservationSources {
   observeGce(): Promise<GceObservation>;
-  observeEtcd(cluster: EtcdClusterName): Promise<EtcdObservation>;
+  /** `fresh`: the operator asked for a refresh; re-read what may be cached (membership). */
+  observeEtcd(cluster: EtcdClusterName, opts: { fresh: boolean }): Promise<EtcdObservation>;
 }
 
 export interface PollerOptions {
@@ -80,7 +82,10 @@ export function startPollers(
           intervalMs: interval,
           timeoutMs,
           poll: () => sources.observeGce(),
-          onResult: (obs, at) => store.getState().applyGce(obs, at),
+          onResult: (obs, at) => {
+            mark('first poll gce');
+            store.getState().applyGce(obs, at);
+          },
           onError,
           isPaused,
           now,
@@ -92,8 +97,11 @@ export function startPollers(
           name: key,
           intervalMs: interval,
           timeoutMs,
-          poll: () => sources.observeEtcd(key),
-          onResult: (obs, at) => store.getState().applyEtcd(obs, at),
+          poll: (forced) => sources.observeEtcd(key, { fresh: forced }),
+          onResult: (obs, at) => {
+            mark(`first poll ${key}`);
+            store.getState().applyEtcd(obs, at);
+          },
           onError,
           isPaused,
           now,

@@ -7,7 +7,8 @@ export interface PollerSpec<T> {
   name: string;
   intervalMs: number;
   timeoutMs: number;
-  poll: () => Promise<T>;
+  /** `forced`: asked for by refreshNow (`r`, or after an operation), not by the timer. */
+  poll: (forced: boolean) => Promise<T>;
   onResult: (value: T, at: number) => void;
   onError: (message: string, at: number) => void;
   /** Polls are skipped (not queued) while this says so. */
@@ -25,6 +26,7 @@ export class Poller<T> {
   private inFlight = false;
   private rerun = false;
   private stopped = true;
+  private forceNext = false;
 
   constructor(private readonly spec: PollerSpec<T>) {}
 
@@ -46,6 +48,7 @@ export class Poller<T> {
   /** Poll now; if a poll is running, poll again as soon as it ends. */
   refreshNow(): void {
     if (this.stopped) return;
+    this.forceNext = true;
     if (this.inFlight) this.rerun = true;
     else this.schedule(0);
   }
@@ -90,9 +93,11 @@ export class Poller<T> {
         spec.timeoutMs,
       );
     });
+    const forced = this.forceNext;
+    this.forceNext = false;
     let call: Promise<T>;
     try {
-      call = spec.poll();
+      call = spec.poll(forced);
     } catch (err) {
       call = Promise.reject(err);
     }

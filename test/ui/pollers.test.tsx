@@ -112,8 +112,8 @@ describe('startPollers', () => {
     const { sources, calls } = fakeSources();
     let release: (obs: EtcdObservation) => void = () => {};
     const observeEtcd = sources.observeEtcd;
-    sources.observeEtcd = (cluster) => {
-      if (cluster !== 'main' || calls.main > 0) return observeEtcd(cluster);
+    sources.observeEtcd = (cluster, opts) => {
+      if (cluster !== 'main' || calls.main > 0) return observeEtcd(cluster, opts);
       calls.main++;
       return new Promise((resolve) => {
         release = resolve;
@@ -129,6 +129,23 @@ describe('startPollers', () => {
     release(etcd('main'));
     await vi.advanceTimersByTimeAsync(0);
     expect(calls.main).toBe(2);
+    pollers.stop();
+  });
+
+  it('asks etcd for fresh membership only on refreshNow, not on its timer', async () => {
+    const { sources } = fakeSources();
+    const fresh: boolean[] = [];
+    const observeEtcd = sources.observeEtcd;
+    sources.observeEtcd = (cluster, opts) => {
+      if (cluster === 'events') fresh.push(opts.fresh);
+      return observeEtcd(cluster, opts);
+    };
+    const pollers = startPollers(newStore(), sources);
+    await vi.advanceTimersByTimeAsync(2500);
+    expect(fresh).toEqual([false, false, false]);
+    pollers.refreshNow();
+    await vi.advanceTimersByTimeAsync(1100);
+    expect(fresh).toEqual([false, false, false, true, false]);
     pollers.stop();
   });
 

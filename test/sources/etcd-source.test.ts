@@ -1,0 +1,107 @@
+// EtcdClusterSource against a real 3-member etcd cluster: the member list is
+// asked of one endpoint (the others only when it fails or hangs), and the
+// console's reuse of a recent list never hides a change a status reveals.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { EtcdClusterSource, MEMBER_LIST_HEDGE_MS } from '../../src/sources/etcd.js';
+import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
+
+/** etcd refuses reconfiguration ("unhealthy cluster") until its members have been connected for ~5 s. */
+async function addLearner(source: EtcdClusterSource, endpoint: string, peerURL: string) {
+  const until = Date.now() + 20_000;
+  for (;;) {
+    try {
+      return await source.client(endpoint).cluster.memberAdd({ peerURLs: [peerURL], isLearner: true });
+    } catch (err) {
+      if (!/unhealthy cluster/.test(String(err)) || Date.now() > until) throw err;
+      await new Promise((r) => setTimeout(r, 250));
+    }
+  }
+}
+
+/** A retried remove whose first attempt landed answers "member not found": that is done too. */
+async function removeMember(source: EtcdClusterSource, endpoint: string, id: string) {
+  try {
+    await source.client(endpoint).cluster.memberRemove({ ID: id });
+  } catch (err) {
+    if (!/member not found/.test(String(err))) throw err;
+  }
+}
+
+describe('EtcdClusterSource on a real cluster', () => {
+  let cluster: TestCluster;
+  let source: EtcdClusterSource;
+  beforeAll(async () => {
+    cluster = await startTestCluster(3);
+  });
+  afterAll(async () => {
+    source?.close();
+    await cluster?.stop();
+  });
+
+  it('reads membership and every member status on the first poll', async () => {
+    source = new EtcdClusterSource('events', { endpoints: cluster.endpoints, tls: null }, 1500);
+    const obs = await source.observe({ membersMaxAgeMs: 60_000 });
+    expect(obs.membersError).toBeNull();
+    expect(obs.members?.map((m) => m.name).sort()).toEqual(['m0', 'm1', 'm2']);
+    expect(obs.statuses.map((s) => s.ok)).toEqual([true, true, true]);
+    expect(new Set(obs.statuses.map((s) => s.memberId))).toEqual(new Set(obs.members?.map((m) => m.id)));
+  });
+
+  it('reuses a recent list, re-reads it when told to, and never hides a learner from a fresh read', async () => {
+    const added = await addLearner(source, cluster.endpoints[0]!, `http://127.${cluster.block.n}.1.9:2380`);
+    try {
+      const cached = await source.observe({ membersMaxAgeMs: 60_000 });
+      expect(cached.members).toHaveLength(3);
+      const fresh = await source.observe({ membersMaxAgeMs: 0 });
+      expect(fresh.members).toHaveLength(4);
+      expect(fresh.members?.find((m) => m.isLearner)?.peerURLs).toEqual([
+        `http://127.${cluster.block.n}.1.9:2380`,
+      ]);
+      // status, the operations: no option means a fresh list every time.
+      expect((await source.observe()).members).toHaveLength(4);
+    } finally {
+      await removeMember(source, cluster.endpoints[0]!, added.member.ID);
+    }
+    expect((await source.observe()).members).toHaveLength(3);
+  });
+
+  it('lists through another member when the one it asks first hangs', async () => {
+    // The endpoint that answered last is asked first next time: make that the first seed.
+    await source.listMembers([cluster.endpoints[0]!]);
+    const frozen = cluster.members[0]!;
+    process.kill(frozen.pid, 'SIGSTOP');
+    try {
+      const started = Date.now();
+      const members = await source.listMembers(cluster.endpoints);
+      const took = Date.now() - started;
+      expect(members).toHaveLength(3);
+      // After the hedge delay, not after the 1.5 s deadline: the frozen member was not waited for.
+      expect(took).toBeGreaterThanOrEqual(MEMBER_LIST_HEDGE_MS - 50);
+      expect(took).toBeLessThan(1400);
+      // Next time it asks the member that answered, so there is no hedge delay.
+      const again = Date.now();
+      await source.listMembers(cluster.endpoints);
+      expect(Date.now() - again).toBeLessThan(MEMBER_LIST_HEDGE_MS);
+    } finally {
+      process.kill(frozen.pid, 'SIGCONT');
+    }
+  });
+
+  it('re-reads a reused list in the same poll when a status fails', async () => {
+    await source.observe({ membersMaxAgeMs: 60_000 });
+    // The cached list is now out of date (3 members; etcd has 4)...
+    const added = await addLearner(source, cluster.endpoints[0]!, `http://127.${cluster.block.n}.1.10:2380`);
+    const m = cluster.members[1]!;
+    process.kill(m.pid, 'SIGSTOP');
+    try {
+      // ...and a member stops answering: the poll does not trust the old list.
+      const obs = await source.observe({ membersMaxAgeMs: 60_000 });
+      expect(obs.statuses.filter((s) => !s.ok)).toHaveLength(1);
+      expect(obs.members).toHaveLength(4);
+      expect(obs.membersError).toBeNull();
+    } finally {
+      process.kill(m.pid, 'SIGCONT');
+      await removeMember(source, cluster.endpoints[0]!, added.member.ID);
+    }
+  });
+});
