@@ -5,6 +5,8 @@ import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { regionOfZone } from '../domain/names.js';
 import { issueCert } from '../lab/certs.js';
+import { LAB_LEASE_TIMINGS, type LeaseTimings } from '../lab/components/control-plane.js';
+import { leaseTimingsProblem } from '../lab/components/leader-elector.js';
 import { contextPath, type LabContext, readLabContext, writeLabContext } from '../lab/context.js';
 import { reapOrphans } from '../lab/fleet.js';
 import { processAlive } from '../lab/processes.js';
@@ -39,6 +41,48 @@ export function readSupervisorInfo(dir: string): SupervisorInfo | null {
 export function labRunning(dir: string): SupervisorInfo | null {
   const info = readSupervisorInfo(dir);
   return info && processAlive(info.pid) && existsSync(contextPath(dir)) ? info : null;
+}
+
+/**
+ * A Go-style duration as kube-controller-manager's flags take it ("15s",
+ * "500ms", "1.5s", "1m"), in milliseconds.
+ */
+export function parseDuration(v: string, flag: string): number {
+  const m = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(v.trim());
+  if (!m) throw new UsageError(`${flag}: '${v}' is not a duration (like 15s, 500ms, 1.5s, 1m)`);
+  const n = Number(m[1]) * { ms: 1, s: 1000, m: 60_000 }[m[2] as 'ms' | 's' | 'm'];
+  if (n <= 0 || n > 3_600_000) throw new UsageError(`${flag}: '${v}' must be more than 0 and at most 1h`);
+  return n;
+}
+
+/** `lab up`'s --leader-elect-* flags; undefined when none is given (the lab's default). */
+export function leaseTimingFlags(values: {
+  'leader-elect-lease-duration'?: string | undefined;
+  'leader-elect-renew-deadline'?: string | undefined;
+  'leader-elect-retry-period'?: string | undefined;
+}): LeaseTimings | undefined {
+  const d = values['leader-elect-lease-duration'];
+  const r = values['leader-elect-renew-deadline'];
+  const p = values['leader-elect-retry-period'];
+  if (d === undefined && r === undefined && p === undefined) return undefined;
+  const durationMs =
+    d === undefined
+      ? LAB_LEASE_TIMINGS.leaseDurationSeconds * 1000
+      : parseDuration(d, '--leader-elect-lease-duration');
+  if (durationMs % 1000 !== 0)
+    throw new UsageError(
+      `--leader-elect-lease-duration: '${d}' must be whole seconds (the Lease object holds seconds)`,
+    );
+  const t: LeaseTimings = {
+    leaseDurationSeconds: durationMs / 1000,
+    renewDeadlineMs:
+      r === undefined ? LAB_LEASE_TIMINGS.renewDeadlineMs : parseDuration(r, '--leader-elect-renew-deadline'),
+    retryPeriodMs:
+      p === undefined ? LAB_LEASE_TIMINGS.retryPeriodMs : parseDuration(p, '--leader-elect-retry-period'),
+  };
+  const problem = leaseTimingsProblem(t);
+  if (problem) throw new UsageError(`--leader-elect-*: ${problem}`);
+  return t;
 }
 
 function number(v: unknown, flag: string, min: number, max: number): number | undefined {
@@ -79,6 +123,8 @@ export interface LabUpOptions {
   heartbeatMs: number;
   electionMs: number;
   bootMs: number;
+  /** The lab components' leader election; default Kubernetes' 15 s / 10 s / 2 s. */
+  leaseTimings?: LeaseTimings;
   ttlSeconds?: number;
   log?: (line: string) => void;
 }
@@ -92,6 +138,7 @@ function supervisorOptions(o: LabUpOptions): SupervisorOptions {
     instanceBootMs: o.bootMs,
     operationStepMs: 100,
     lbReadyDelayMs: o.lbDelaySeconds * 1000,
+    ...(o.leaseTimings ? { leaseTimings: o.leaseTimings } : {}),
     ...(o.ttlSeconds ? { ttlSeconds: o.ttlSeconds } : {}),
   };
 }
@@ -290,6 +337,9 @@ export async function labCommand(argv: string[]): Promise<number> {
     heartbeat: { type: 'string' },
     election: { type: 'string' },
     'boot-ms': { type: 'string' },
+    'leader-elect-lease-duration': { type: 'string' },
+    'leader-elect-renew-deadline': { type: 'string' },
+    'leader-elect-retry-period': { type: 'string' },
     ttl: { type: 'string' },
   });
   const dir = resolve(values.dir ?? defaultLabDir());
@@ -324,6 +374,7 @@ export async function labCommand(argv: string[]): Promise<number> {
       if (electionMs < heartbeatMs * 5)
         throw new UsageError('--election must be at least 5 times --heartbeat (etcd rule)');
       const ttl = number(values.ttl, '--ttl', 1, 86400);
+      const leaseTimings = leaseTimingFlags(values);
       const { names, seconds } = await labUp({
         dir,
         zones,
@@ -334,6 +385,7 @@ export async function labCommand(argv: string[]): Promise<number> {
         heartbeatMs,
         electionMs,
         bootMs: number(values['boot-ms'], '--boot-ms', 0, 60000) ?? 1000,
+        ...(leaseTimings ? { leaseTimings } : {}),
         ...(ttl ? { ttlSeconds: ttl } : {}),
         log: (l) => process.stderr.write(`lab: ${l}\n`),
       });

@@ -3,6 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { FAST_LEASE_TIMINGS } from '../../src/lab/components/control-plane.js';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'kube-ha.js');
 
@@ -36,8 +37,29 @@ export function tempLabDir(): string {
 }
 
 /** A lab for one test file; the --ttl makes a leaked supervisor end itself. */
+/** FAST_LEASE_TIMINGS as `lab up` flags: leases move in seconds, not Kubernetes' 15+ s. */
+export const FAST_LEASE_FLAGS = [
+  '--leader-elect-lease-duration',
+  `${FAST_LEASE_TIMINGS.leaseDurationSeconds}s`,
+  '--leader-elect-renew-deadline',
+  `${FAST_LEASE_TIMINGS.renewDeadlineMs}ms`,
+  '--leader-elect-retry-period',
+  `${FAST_LEASE_TIMINGS.retryPeriodMs}ms`,
+];
+
 export async function labUp(dir: string, extra: string[] = []): Promise<CliResult> {
-  const res = await runCli(['lab', 'up', '--dir', dir, '--ttl', '900', '--boot-ms', '300', ...extra]);
+  const res = await runCli([
+    'lab',
+    'up',
+    '--dir',
+    dir,
+    '--ttl',
+    '900',
+    '--boot-ms',
+    '300',
+    ...FAST_LEASE_FLAGS,
+    ...extra,
+  ]);
   if (res.code !== 0) throw new Error(`lab up failed (${res.code}): ${res.stderr}`);
   return res;
 }

@@ -9,13 +9,13 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedLeases } from '../../src/cli/console.js';
 import { resolveTarget } from '../../src/cli/target-flags.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
-import { LAB_LEASE_TIMINGS } from '../../src/lab/components/control-plane.js';
+import { FAST_LEASE_TIMINGS } from '../../src/lab/components/control-plane.js';
 import { readLabApiserverPort, readLabContext } from '../../src/lab/context.js';
 import { asLeasesSlot, createConsoleStore, type LeaseItem } from '../../src/store/index.js';
 import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
 
 const dir = tempLabDir();
-const LEASE_MS = LAB_LEASE_TIMINGS.leaseDurationSeconds * 1000;
+const LEASE_MS = FAST_LEASE_TIMINGS.leaseDurationSeconds * 1000;
 const COMPONENTS = ['kube-controller-manager', 'kube-scheduler', 'cluster-autoscaler'];
 
 const status = async () => {
@@ -131,7 +131,7 @@ describe('the lab runs a control plane: apiservers, leases, a health-checked loa
       );
       // client-go's rule: the others wait a whole lease duration after they last saw the record change
       // (the last renewal was at most a retry period before the crash), then retry with jitter.
-      const retry = LAB_LEASE_TIMINGS.retryPeriodMs;
+      const retry = FAST_LEASE_TIMINGS.retryPeriodMs;
       expect(movedAt - crashStarted).toBeGreaterThan(LEASE_MS - retry - 500);
       expect(movedAt - crashedBy).toBeLessThan(LEASE_MS + 2 * 2.2 * retry + 2000);
 

@@ -69,19 +69,31 @@ export function defaultIdentity(component: string, hostname: string): string {
   return component === 'cluster-autoscaler' ? hostname : `${hostname}_${randomUUID()}`;
 }
 
+/**
+ * The sanity checks client-go makes (otherwise two leaders can overlap), as a
+ * sentence for the operator, or null when the timings are sound.
+ */
+export function leaseTimingsProblem(t: {
+  leaseDurationSeconds: number;
+  renewDeadlineMs: number;
+  retryPeriodMs: number;
+}): string | null {
+  if (!Number.isInteger(t.leaseDurationSeconds) || t.leaseDurationSeconds < 1)
+    return 'the lease duration must be a whole number of seconds, at least 1';
+  if (!(t.retryPeriodMs > 0)) return 'the retry period must be more than 0';
+  if (t.leaseDurationSeconds * 1000 <= t.renewDeadlineMs)
+    return 'the lease duration must be longer than the renew deadline';
+  if (t.renewDeadlineMs <= JITTER_FACTOR * t.retryPeriodMs)
+    return 'the renew deadline must be longer than 1.2 x the retry period';
+  return null;
+}
+
 export function startLeaderElector(opts: LeaderElectorOptions): LeaderElector {
   const leaseDurationSeconds = opts.leaseDurationSeconds ?? 15;
   const renewDeadlineMs = opts.renewDeadlineMs ?? 10_000;
   const retryPeriodMs = opts.retryPeriodMs ?? 2000;
-  // The same sanity checks client-go makes: otherwise two leaders can overlap.
-  if (!Number.isInteger(leaseDurationSeconds) || leaseDurationSeconds < 1) {
-    throw new RangeError('leaseDurationSeconds must be a positive integer');
-  }
-  if (leaseDurationSeconds * 1000 <= renewDeadlineMs)
-    throw new RangeError('leaseDuration must exceed renewDeadline');
-  if (renewDeadlineMs <= JITTER_FACTOR * retryPeriodMs) {
-    throw new RangeError('renewDeadline must exceed 1.2 x retryPeriod');
-  }
+  const problem = leaseTimingsProblem({ leaseDurationSeconds, renewDeadlineMs, retryPeriodMs });
+  if (problem) throw new RangeError(problem);
   const callTimeoutMs = opts.callTimeoutMs ?? Math.min(2000, renewDeadlineMs / 2);
   const identity = opts.identity ?? defaultIdentity(opts.component, opts.hostname);
   const releaseOnStop = opts.releaseOnStop ?? opts.component !== 'kube-controller-manager';
