@@ -43,9 +43,12 @@ export class EtcdClusterSource {
   }
 
   async listMembers(endpoints: string[]): Promise<EtcdMember[]> {
+    // Only the first answer decides who is asked first next time: a slow
+    // member answering late must not take the place of the one that answered.
+    let winner: string | null = null;
     const ask = async (e: string) => {
       const res = await this.client(e).cluster.memberList({});
-      this.preferred = e;
+      winner ??= e;
       return res.members.map(toEtcdMember);
     };
     const pick =
@@ -67,7 +70,9 @@ export class EtcdClusterSource {
     });
     others.catch(() => {});
     try {
-      return await Promise.any([first, others]);
+      const members = await Promise.any([first, others]);
+      if (winner !== null) this.preferred = winner;
+      return members;
     } catch (err) {
       const cause = err instanceof AggregateError ? err.errors[0] : err;
       throw new Error(`no etcd endpoint answered (${endpoints.join(', ')}): ${errorMessage(cause)}`);
