@@ -1,4 +1,8 @@
-#!/usr/bin/env node
+#!/usr/bin/env -S node --no-memory-reducer
+// --no-memory-reducer: on an idle console V8's memory reducer ran a full GC
+// of the main heap every ~10 s to give a few MB back, a large part of the
+// console's idle CPU (npm run bench console). The console is long-lived and
+// mostly idle: CPU matters more there than those MB.
 // Thin launcher: the TypeScript sources are compiled to dist/ by `npm ci`
 // (prepare) or `npm run build`.
 

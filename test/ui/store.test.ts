@@ -1,4 +1,5 @@
 import { describe, expect, it, vi } from 'vitest';
+import { COUNTER_REFRESH_MS } from '../../src/store/equal.js';
 import { createConsoleStore } from '../../src/store/index.js';
 import { crash, etcd, gce } from '../helpers/observations.js';
 import { degraded, healthy3, NAMES, T0 } from './fixtures.js';
@@ -31,7 +32,8 @@ describe('console store: unchanged polls change nothing', () => {
     expect(store.getState()).toBe(before);
   });
 
-  it('shows counter-only changes (raft index, DB size) at most every 5 s; a health change at once', () => {
+  it('shows counter-only changes (raft index, DB size) at most every 10 s; a health change at once', () => {
+    expect(COUNTER_REFRESH_MS).toBe(10_000);
     const { store, advance, at } = polledStore();
     store.getState().applyEtcd(etcd('main'), at());
     const listener = vi.fn();
@@ -48,8 +50,10 @@ describe('console store: unchanged polls change nothing', () => {
     };
     advance(1000);
     store.getState().applyEtcd(creep(1), at());
+    advance(COUNTER_REFRESH_MS - 2000);
+    store.getState().applyEtcd(creep(1.5), at());
     expect(listener).not.toHaveBeenCalled();
-    advance(4500);
+    advance(1500);
     store.getState().applyEtcd(creep(2), at());
     expect(listener).toHaveBeenCalled();
     expect(store.getState().observations.main?.statuses[0]?.raftIndex).toBe(102);
