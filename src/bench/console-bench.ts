@@ -5,13 +5,22 @@
 // every ~50 ms, so every figure carries up to ~50 ms of sampling error.
 // TmuxPane is also what `npm run screenshots` and the end-to-end test drive.
 import { execFile } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { FAST_LEASE_TIMINGS, leaseTimingArgs } from '../lab/components/control-plane.js';
 import { fmt, summarize, timeCommand } from './measure.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/kube-ha.js', import.meta.url));
+
+/** The node flags of the launcher's `#!/usr/bin/env -S node ...` line: panes run kube-ha as `kube-ha` runs. */
+export const LAUNCHER_NODE_FLAGS: string[] = (() => {
+  const first = readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
+  const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
+  if (!m) throw new Error(`${BIN}: unexpected first line ${first}`);
+  return m[1]!.trim().split(/\s+/).filter(Boolean);
+})();
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -31,6 +40,8 @@ export interface PaneOptions {
   args: string[];
   cols: number;
   rows: number;
+  /** Extra environment for kube-ha (e.g. KUBE_HA_TRACE). */
+  env?: Record<string, string>;
 }
 
 /**
@@ -52,7 +63,11 @@ export class TmuxPane {
   static async start(opts: PaneOptions): Promise<TmuxPane> {
     const pane = new TmuxPane(opts);
     const cmd =
-      `env -u CI TERM=xterm-256color ${shellQuote(process.execPath)} ${shellQuote(BIN)} ` +
+      `env -u CI TERM=xterm-256color ${Object.entries(opts.env ?? {})
+        .map(([k, v]) => `${k}=${shellQuote(v)}`)
+        .join(
+          ' ',
+        )} ${shellQuote(process.execPath)} ${LAUNCHER_NODE_FLAGS.map(shellQuote).join(' ')} ${shellQuote(BIN)} ` +
       `${opts.args.map(shellQuote).join(' ')}; echo EXIT=$? > ${shellQuote(pane.exitFile)}`;
     // A bare server: no user config, and no status line taking a row.
     writeFileSync(pane.confFile, 'set -g status off\n');
@@ -206,12 +221,30 @@ export function crashVisible(screen: string, crashed: string): boolean {
 
 /** Per-process CPU seconds (all threads) and resident memory, from /proc. */
 export function procUsage(pid: number): { cpuSeconds: number; rssKiB: number } {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return { cpuSeconds: cpuTicks(`/proc/${pid}/stat`) / CLOCK_TICKS, rssKiB: Number(rss?.[1] ?? 0) };
+}
+
+/** CPU seconds of the main thread (its id is the pid) and of all the others (GCE worker, V8's GC and compiler threads). */
+export function threadUsage(pid: number): { main: number; others: number } {
+  let others = 0;
+  for (const tid of readdirSync(`/proc/${pid}/task`)) {
+    if (Number(tid) === pid) continue;
+    try {
+      others += cpuTicks(`/proc/${pid}/task/${tid}/stat`);
+    } catch {
+      // The thread ended between the listing and the read.
+    }
+  }
+  return { main: cpuTicks(`/proc/${pid}/task/${pid}/stat`) / CLOCK_TICKS, others: others / CLOCK_TICKS };
+}
+
+/** utime + stime (fields 14 and 15) of a /proc stat file, in clock ticks. */
+function cpuTicks(statFile: string): number {
+  const stat = readFileSync(statFile, 'utf8');
   // Fields after the command name, which is in parentheses and may hold spaces.
   const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  const ticks = Number(f[11]) + Number(f[12]); // utime, stime (fields 14 and 15)
-  const rss = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  return { cpuSeconds: ticks / CLOCK_TICKS, rssKiB: Number(rss?.[1] ?? 0) };
+  return Number(f[11]) + Number(f[12]);
 }
 
 /** USER_HZ: 100 on every Linux this runs on (`getconf CLK_TCK`). */
@@ -223,10 +256,10 @@ interface LabInfo {
   zones: string[];
 }
 
-async function labStart(): Promise<LabInfo> {
+async function labStart(extra: string[] = []): Promise<LabInfo> {
   const dir = mkdtempSync(join(tmpdir(), 'kube-ha-bench-console-'));
   // The TTL ends a leaked lab; `lab down` in finally is the cleanup.
-  const up = await timeCommand(process.execPath, [BIN, 'lab', 'up', '--dir', dir, '--ttl', '1200']);
+  const up = await timeCommand(process.execPath, [BIN, 'lab', 'up', '--dir', dir, '--ttl', '1200', ...extra]);
   if (up.code !== 0) throw new Error(`lab up failed (${up.code})`);
   const status = await statusJson(dir);
   return {
@@ -257,15 +290,62 @@ async function healthyAgain(dir: string): Promise<void> {
 
 const ms = (t: { median: number; min: number; max: number; runs: number[] }) => fmt(t);
 
-export async function benchConsole(opts: { startups?: number; crashes?: number; idleSeconds?: number } = {}) {
+/** Startup marks (src/trace.ts) in the order they normally come. */
+const MARKS = [
+  'main',
+  'pollers started',
+  'ui imported',
+  'first frame',
+  'first poll events',
+  'first poll main',
+  'first poll gce',
+] as const;
+
+function readMarks(file: string): Map<string, number> {
+  const out = new Map<string, number>();
+  if (!existsSync(file)) return out;
+  for (const line of readFileSync(file, 'utf8').trim().split('\n')) {
+    const m = /^(\d+) (.+)$/.exec(line);
+    if (m) out.set(m[2]!, Number(m[1]));
+  }
+  return out;
+}
+
+/** CPU of the kube-ha process over `seconds` on an unchanged lab, as report lines. */
+async function idleUsage(pane: TmuxPane, seconds: number, what: string): Promise<string> {
+  const pid = await pane.nodePid();
+  const t0 = nowMs();
+  const u0 = procUsage(pid);
+  const th0 = threadUsage(pid);
+  await sleep(seconds * 1000);
+  const u1 = procUsage(pid);
+  const th1 = threadUsage(pid);
+  const wall = (nowMs() - t0) / 1000;
+  const pct = (cpuS: number) => `${((cpuS / wall) * 100).toFixed(2)} %`;
+  return (
+    `idle ${wall.toFixed(0)} s, ${what}: ${pct(u1.cpuSeconds - u0.cpuSeconds)} of one core ` +
+    `(main thread ${pct(th1.main - th0.main)}, GCE worker and V8 threads ${pct(th1.others - th0.others)}), ` +
+    `RSS ${(u0.rssKiB / 1024).toFixed(0)} MB -> ${(u1.rssKiB / 1024).toFixed(0)} MB`
+  );
+}
+
+export async function benchConsole(
+  opts: { startups?: number; crashes?: number; idleSeconds?: number } = {},
+): Promise<string[]> {
   const startups = opts.startups ?? 5;
   const crashes = opts.crashes ?? 3;
   const idleSeconds = opts.idleSeconds ?? 60;
   const lines: string[] = [];
   const lab = await labStart();
+  const labs = [lab];
   const panes: TmuxPane[] = [];
-  const open = async (cols = 120, rows = 36) => {
-    const p = await TmuxPane.start({ args: ['ui', '--lab-dir', lab.dir], cols, rows });
+  const open = async (l: LabInfo, env?: Record<string, string>) => {
+    const p = await TmuxPane.start({
+      args: ['ui', '--lab-dir', l.dir],
+      cols: 120,
+      rows: 36,
+      ...(env ? { env } : {}),
+    });
     panes.push(p);
     return p;
   };
@@ -276,24 +356,34 @@ export async function benchConsole(opts: { startups?: number; crashes?: number; 
     if (code !== 0) throw new Error(`kube-ha ui exited ${code}`);
   };
   try {
-    // (1) Launch to the etcd part, and to the whole, on screen.
+    // (1) Launch to the etcd part, and to the whole, on screen; where the time went.
     const etcdPart: number[] = [];
     const whole: number[] = [];
+    const marks = new Map<string, number[]>();
     for (let i = 0; i < startups; i++) {
-      const p = await open();
+      const trace = join(lab.dir, `trace-${i}`);
+      const p = await open(lab, { KUBE_HA_TRACE: trace });
       const a = await p.waitFor((s) => etcdPartVisible(s, lab.names), 20_000);
       const b = await p.waitFor((s) => wholeVisible(s, lab.names, lab.zones), 20_000);
       etcdPart.push(a.atMs - p.startedAt);
       whole.push(b.atMs - p.startedAt);
       await quit(p);
+      for (const [name, at] of readMarks(trace)) marks.set(name, [...(marks.get(name) ?? []), at]);
     }
     lines.push(
       `launch -> every replica with etcd health on screen (the etcd part): ${ms(summarize(etcdPart))}`,
     );
     lines.push(`launch -> zones, VM status and load balancer on screen (the whole): ${ms(summarize(whole))}`);
+    lines.push(
+      `where the launch goes (median ms after node started, KUBE_HA_TRACE marks): ${MARKS.filter((m) =>
+        marks.has(m),
+      )
+        .map((m) => `${m} ${summarize(marks.get(m)!).median.toFixed(0)}`)
+        .join(', ')}`,
+    );
 
     // (2) Crash the main leader's replica; time from `lab crash` returning to the screen.
-    const p = await open();
+    const p = await open(lab);
     await p.waitFor((s) => wholeVisible(s, lab.names, lab.zones), 20_000);
     const latencies: number[] = [];
     for (let i = 0; i < crashes; i++) {
@@ -311,21 +401,27 @@ export async function benchConsole(opts: { startups?: number; crashes?: number; 
     lines.push(
       `\`lab crash <main leader>\` returned -> new leader and the member unhealthy on screen: ${ms(summarize(latencies))}`,
     );
-
-    // (3) Idle on the unchanged lab: CPU and RSS of the node process, all threads.
-    const pid = await p.nodePid();
-    await sleep(5000); // let the post-restart events settle
-    const t0 = nowMs();
-    const u0 = procUsage(pid);
-    await sleep(idleSeconds * 1000);
-    const u1 = procUsage(pid);
-    const wall = (nowMs() - t0) / 1000;
-    const cpu = ((u1.cpuSeconds - u0.cpuSeconds) / wall) * 100;
-    lines.push(
-      `idle ${wall.toFixed(0)} s on the unchanged lab: ${cpu.toFixed(2)} % of one core ` +
-        `(${(u1.cpuSeconds - u0.cpuSeconds).toFixed(2)} CPU s), RSS ${(u0.rssKiB / 1024).toFixed(0)} MB -> ${(u1.rssKiB / 1024).toFixed(0)} MB`,
-    );
     await quit(p);
+
+    // (3) Idle on an unchanged lab, in a new console: CPU (all threads, and the
+    // main thread apart) and RSS. First on this lab, which runs Kubernetes' own
+    // leader-election timings (leaders renew every 2 s), once leases crashed
+    // above have moved (15 s lease); then on a lab with the tests' short
+    // timings, whose leaders write to etcd four times as often.
+    await sleep(20_000);
+    const settled = await open(lab);
+    await settled.waitFor((s) => wholeVisible(s, lab.names, lab.zones), 20_000);
+    await sleep(5000);
+    lines.push(await idleUsage(settled, idleSeconds, "Kubernetes' lease timings (15 s / 10 s / 2 s)"));
+    await quit(settled);
+
+    const fast = await labStart(leaseTimingArgs(FAST_LEASE_TIMINGS));
+    labs.push(fast);
+    const busy = await open(fast);
+    await busy.waitFor((s) => wholeVisible(s, fast.names, fast.zones), 20_000);
+    await sleep(5000);
+    lines.push(await idleUsage(busy, idleSeconds, "the tests' short lease timings (5 s / 3.5 s / 0.5 s)"));
+    await quit(busy);
     lines.push(
       `(${cpus().length} cores here; load average ${loadavg()
         .map((x) => x.toFixed(1))
@@ -333,8 +429,10 @@ export async function benchConsole(opts: { startups?: number; crashes?: number; 
     );
   } finally {
     for (const p of panes) await p.close();
-    await timeCommand(process.execPath, [BIN, 'lab', 'down', '--dir', lab.dir]);
-    rmSync(lab.dir, { recursive: true, force: true });
+    for (const l of labs) {
+      await timeCommand(process.execPath, [BIN, 'lab', 'down', '--dir', l.dir]);
+      rmSync(l.dir, { recursive: true, force: true });
+    }
   }
   return lines;
 }

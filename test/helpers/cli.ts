@@ -3,7 +3,7 @@ import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FAST_LEASE_TIMINGS } from '../../src/lab/components/control-plane.js';
+import { FAST_LEASE_TIMINGS, leaseTimingArgs } from '../../src/lab/components/control-plane.js';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'kube-ha.js');
 
@@ -38,14 +38,7 @@ export function tempLabDir(): string {
 
 /** A lab for one test file; the --ttl makes a leaked supervisor end itself. */
 /** FAST_LEASE_TIMINGS as `lab up` flags: leases move in seconds, not Kubernetes' 15+ s. */
-export const FAST_LEASE_FLAGS = [
-  '--leader-elect-lease-duration',
-  `${FAST_LEASE_TIMINGS.leaseDurationSeconds}s`,
-  '--leader-elect-renew-deadline',
-  `${FAST_LEASE_TIMINGS.renewDeadlineMs}ms`,
-  '--leader-elect-retry-period',
-  `${FAST_LEASE_TIMINGS.retryPeriodMs}ms`,
-];
+export const FAST_LEASE_FLAGS = leaseTimingArgs(FAST_LEASE_TIMINGS);
 
 export async function labUp(dir: string, extra: string[] = []): Promise<CliResult> {
   const res = await runCli([

@@ -5,6 +5,7 @@ import { execFile, execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { LAUNCHER_NODE_FLAGS } from '../../src/bench/console-bench.js';
 import { BIN } from './cli.js';
 
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
@@ -36,7 +37,7 @@ export class Pane {
     // moves a dead pane's screen into its history: capture(true)).
     writeFileSync(conf, 'set -g status off\nset -g history-limit 5000\nset -g remain-on-exit on\n');
     const vars = Object.entries(env).flatMap(([k, v]) => (v === undefined ? [] : [`${k}=${q(v)}`]));
-    const cmd = `env -u CI TERM=xterm-256color ${vars.join(' ')} ${q(process.execPath)} ${q(BIN)} ${args.map(q).join(' ')}; echo $? > ${q(this.exitFile)}`;
+    const cmd = `env -u CI TERM=xterm-256color ${vars.join(' ')} ${q(process.execPath)} ${LAUNCHER_NODE_FLAGS.map(q).join(' ')} ${q(BIN)} ${args.map(q).join(' ')}; echo $? > ${q(this.exitFile)}`;
     await this.tmux('-f', conf, 'new-session', '-d', '-x', String(cols), '-y', String(rows), cmd);
   }
 

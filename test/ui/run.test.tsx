@@ -109,6 +109,26 @@ describe('runConsole', () => {
     expect(process.stderr.write).toBe(originalStderr);
   });
 
+  it('clears its screen when the terminal narrows (the terminal rewraps the old frame), not when it widens', async () => {
+    const run = start({ dir });
+    await run.ready();
+    const clear = '\u001b[2J\u001b[H';
+    const clearsAfter = (from: number) =>
+      run.stdout.chunks.slice(from).filter((c) => c.includes(clear)).length;
+    let mark = run.stdout.chunks.length;
+    run.stdout.columns = 120;
+    run.stdout.emit('resize');
+    expect(clearsAfter(mark)).toBe(0);
+    mark = run.stdout.chunks.length;
+    run.stdout.columns = 80;
+    run.stdout.emit('resize');
+    expect(clearsAfter(mark)).toBe(1);
+    // The frame is drawn again after the clear, at the new width.
+    await vi.waitFor(() => expect(run.stdout.chunks.slice(mark).join('')).toMatch(/kubernetes-master/));
+    run.stdin.write('q');
+    expect(await run.done).toBe(0);
+  });
+
   it('Ctrl-C quits with 0; SIGTERM ends with 143', async () => {
     const a = start({ dir });
     await a.ready();

@@ -49,6 +49,18 @@ export const FAST_LEASE_TIMINGS: LeaseTimings = {
   retryPeriodMs: 500,
 };
 
+/** `lab up`'s flags for these timings. */
+export function leaseTimingArgs(t: LeaseTimings): string[] {
+  return [
+    '--leader-elect-lease-duration',
+    `${t.leaseDurationSeconds}s`,
+    '--leader-elect-renew-deadline',
+    `${t.renewDeadlineMs}ms`,
+    '--leader-elect-retry-period',
+    `${t.retryPeriodMs}ms`,
+  ];
+}
+
 export const LAB_COMPONENTS: readonly LeaderComponent[] = [
   'kube-controller-manager',
   'kube-scheduler',
