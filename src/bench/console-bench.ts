@@ -199,12 +199,20 @@ export function etcdPartVisible(screen: string, names: string[]): boolean {
   );
 }
 
+/**
+ * VMs shown RUNNING on the replica cards: the timeline's "appeared in ZONE
+ * (VM RUNNING)" lines are not cards.
+ */
+export function runningVms(screen: string): number {
+  return screen.match(/VM RUNNING(?!\))/g)?.length ?? 0;
+}
+
 /** The whole: the etcd part, every zone, every VM's status and the load balancer. */
 export function wholeVisible(screen: string, names: string[], zones: string[]): boolean {
   return (
     etcdPartVisible(screen, names) &&
     zones.every((z) => screen.includes(z)) &&
-    (screen.match(/VM RUNNING/g)?.length ?? 0) === names.length &&
+    runningVms(screen) === names.length &&
     /on load balancer/.test(screen)
   );
 }

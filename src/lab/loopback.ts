@@ -31,6 +31,17 @@ function tryListen(server: Server, host: string, port: number): Promise<boolean>
   });
 }
 
+/** The first VMs' etcd client ports in block N can be listened on (nothing left running there). */
+export async function etcdPortsFree(n: number): Promise<boolean> {
+  for (let vm = 1; vm <= 5; vm++) {
+    const probe = createServer();
+    const free = await tryListen(probe, `127.${n}.1.${vm}`, 2379);
+    if (!free) return false;
+    await new Promise<void>((r) => probe.close(() => r()));
+  }
+  return true;
+}
+
 /** Claims a free block; pass `server` to make it the claim (e.g. an HTTP server). */
 export async function claimLoopbackBlock(server?: Server, preferred?: number): Promise<LoopbackBlock> {
   if (!loopbackBlocksSupported()) throw new Error('the lab needs Linux (a distinct loopback address per VM)');
@@ -42,7 +53,14 @@ export async function claimLoopbackBlock(server?: Server, preferred?: number): P
     tried.add(n);
     const s = server ?? createServer();
     const controlIP = `127.${n}.0.1`;
-    if (await tryListen(s, controlIP, CLAIM_PORT)) return { n, controlIP, server: s };
+    if (await tryListen(s, controlIP, CLAIM_PORT)) {
+      // A lab whose supervisor died leaves its claim free while its etcd
+      // processes live on in the block (until `lab up` resumes and reaps
+      // them): a new lab or test cluster must not move in beside them.
+      if (n === preferred || (await etcdPortsFree(n))) return { n, controlIP, server: s };
+      await new Promise<void>((r) => s.close(() => r()));
+      continue;
+    }
     if (preferred !== undefined && n === preferred) throw new Error(`loopback block 127.${n}/16 is in use`);
   }
   throw new Error('no free loopback block found');

@@ -11,6 +11,7 @@
 //   --yes asks for the name; a wrong one changes nothing, the right one removes.
 import { rmSync } from 'node:fs';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { runningVms } from '../../src/bench/console-bench.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
 import { needTmux, Pane } from '../helpers/pane.js';
@@ -56,7 +57,7 @@ async function threeHealthy(): Promise<ClusterStatus> {
   return status(lab);
 }
 
-const vmCount = (s: string) => s.match(/VM RUNNING/g)?.length ?? 0;
+const vmCount = runningVms;
 
 describe('kube-ha ui --write and the CLI on a terminal: add, remove, replace', () => {
   beforeAll(async () => {

@@ -7,6 +7,7 @@ import {
   crashVisible,
   etcdPartVisible,
   headerLeader,
+  runningVms,
   TmuxPane,
   wholeVisible,
 } from '../../src/bench/console-bench.js';
@@ -52,7 +53,7 @@ describe('kube-ha ui in a real terminal against a 3-zone lab', () => {
     expect(s).toMatch(/^main\s+3\/3 healthy · quorum 2 · tolerates 1 failure · leader ★ \S+/m);
     expect(s).toMatch(/^events\s+3\/3 healthy · quorum 2 · tolerates 1 failure · leader ★ \S+/m);
     expect(s).toMatch(/on load balancer kubernetes-master \(3 replicas in pool\)/);
-    expect(s.match(/VM RUNNING/g)).toHaveLength(3);
+    expect(runningVms(s)).toBe(3);
     expect(s).toContain('no warnings');
     expect(pane!.exitStatus()).toBeNull();
   }, 35_000);
@@ -63,7 +64,7 @@ describe('kube-ha ui in a real terminal against a 3-zone lab', () => {
     expect(help.screen).toMatch(/q Ctrl-C\s+quit/);
     expect(help.screen).not.toContain('VM RUNNING');
     await pane!.sendKeys('Escape');
-    await until((s) => !s.includes('this help') && (s.match(/VM RUNNING/g)?.length ?? 0) === 3);
+    await until((s) => !s.includes('this help') && runningVms(s) === 3);
   }, 40_000);
 
   it('at 80x24 every replica, zone and quorum line fits, no row over 80 columns', async () => {
