@@ -4,13 +4,13 @@ import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } 
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { regionOfZone } from '../domain/names.js';
-import { issueCert } from '../lab/certs.js';
 import { LAB_LEASE_TIMINGS, type LeaseTimings } from '../lab/components/control-plane.js';
 import { leaseTimingsProblem } from '../lab/components/leader-elector.js';
 import { contextPath, type LabContext, readLabContext, writeLabContext } from '../lab/context.js';
 import { reapOrphans } from '../lab/fleet.js';
 import { processAlive } from '../lab/processes.js';
 import { type SupervisorInfo, type SupervisorOptions, supervisorInfoPath } from '../lab/supervisor.js';
+import { ensureCA, issueCert } from '../pki/certs.js';
 import { EtcdClusterSource } from '../sources/etcd.js';
 import { defaultLabDir } from './paths.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
@@ -238,7 +238,9 @@ export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds
     const clients = await createComputeClients({ endpoint: info.computeEndpoint, timeoutMs: 30_000 });
     let names: string[];
     try {
+      const { caFile, caKey } = await ensureCA(join(o.dir, 'pki'));
       names = await buildTopology(clients, {
+        etcdCA: { certPem: readFileSync(caFile, 'utf8'), keyPem: readFileSync(caKey, 'utf8') },
         project: o.project,
         zones: o.zones,
         replicas: o.replicas,

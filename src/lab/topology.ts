@@ -3,9 +3,11 @@
 // zone, and with two or more replicas a health-checked target pool and a
 // forwarding rule holding the static IP.
 import { renderKubeEnv } from '../domain/kube-env.js';
+import { MASTER_CERTS_KEY, masterCertsFor } from '../domain/master-certs.js';
 import { newReplicaName, regionOfZone } from '../domain/names.js';
 import type { ComputeClients } from '../gce/clients.js';
 import { waitForOperation } from '../gce/operations.js';
+import { issueWithCA } from '../pki/certs.js';
 
 export interface TopologyOptions {
   project: string;
@@ -14,6 +16,12 @@ export interface TopologyOptions {
   masterName: string;
   machineType?: string;
   deadlineMs?: number;
+  /**
+   * The cluster's etcd CA. Each replica then gets an internal IP reserved
+   * first and a `kube-master-certs` with the CA and its own etcd peer
+   * certificate (naming it and its IP), as kube-up sets them.
+   */
+  etcdCA?: { certPem: string; keyPem: string };
 }
 
 type Op = Parameters<typeof waitForOperation>[1];
@@ -24,7 +32,7 @@ export function replicaInstanceResource(
   zone: string,
   name: string,
   metadata: Record<string, string>,
-  opts: { machineType?: string; natIP?: string | null; masterName: string },
+  opts: { machineType?: string; natIP?: string | null; masterName: string; networkIP?: string | null },
 ) {
   const z = `projects/${project}/zones/${zone}`;
   return {
@@ -53,6 +61,7 @@ export function replicaInstanceResource(
     networkInterfaces: [
       {
         network: `projects/${project}/global/networks/default`,
+        ...(opts.networkIP ? { networkIP: opts.networkIP } : {}),
         accessConfigs: [
           { name: 'External NAT', type: 'ONE_TO_ONE_NAT', ...(opts.natIP ? { natIP: opts.natIP } : {}) },
         ],
@@ -118,6 +127,33 @@ export async function buildTopology(c: ComputeClients, o: TopologyOptions): Prom
     ),
   );
 
+  // Reserved internal IPs (peers address members by IP) and per-replica peer certificates.
+  const ips = new Map<string, string>();
+  const certs = new Map<string, string>();
+  if (o.etcdCA) {
+    const ca = o.etcdCA;
+    await Promise.all(
+      names.map(async (name) => {
+        const address = `${name}-internal-ip`;
+        await done(
+          await c.addresses.insert({
+            project,
+            region,
+            addressResource: { name: address, addressType: 'INTERNAL' },
+          }),
+        );
+        const [got] = await c.addresses.get({ project, region, address });
+        if (!got.address) throw new Error(`internal address ${address} has no IP`);
+        ips.set(name, got.address);
+        const peer = await issueWithCA(ca, `etcd-${name}`, {
+          ips: [got.address, '127.0.0.1'],
+          dns: [name, 'localhost'],
+        });
+        certs.set(name, masterCertsFor(ca, peer));
+      }),
+    );
+  }
+
   const kubeEnv = replicaKubeEnv(masterName, names, 'new');
   // Insert every replica before any boots: a new cluster's members find each other by name.
   const inserts = await Promise.all(
@@ -129,8 +165,12 @@ export async function buildTopology(c: ComputeClients, o: TopologyOptions): Prom
           project,
           zoneOf(i),
           name,
-          { 'kube-env': kubeEnv, 'cluster-name': masterName.replace(/-master$/, '') },
-          { masterName, natIP: o.replicas === 1 ? staticIP : null },
+          {
+            'kube-env': kubeEnv,
+            'cluster-name': masterName.replace(/-master$/, ''),
+            ...(certs.has(name) ? { [MASTER_CERTS_KEY]: certs.get(name)! } : {}),
+          },
+          { masterName, natIP: o.replicas === 1 ? staticIP : null, networkIP: ips.get(name) ?? null },
         ),
       }),
     ),

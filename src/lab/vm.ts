@@ -2,12 +2,13 @@
 // kube-env from the instance metadata, as configure-helper.sh does, and runs the
 // main etcd member (TLS for clients and peers, 2379/2380) and the events member
 // (plain http, 4002/2381), bound to the VM's own loopback address.
-import { mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initialEtcdCluster, parseKubeEnv } from '../domain/kube-env.js';
+import { MASTER_CERTS_KEY, peerCertOf } from '../domain/master-certs.js';
 import { memberNameOf } from '../domain/names.js';
 import type { EtcdClusterName } from '../domain/types.js';
-import { issueCert } from './certs.js';
+import { issueCert } from '../pki/certs.js';
 import {
   type ControlPlaneInfo,
   type ControlPlaneOptions,
@@ -56,6 +57,28 @@ export class LabVm {
       : null;
   }
 
+  /**
+   * The etcd peer certificate kube-up gives this replica in its
+   * kube-master-certs metadata, as files on its disk; null when the metadata
+   * carries none (the lab then issues one for it). Whatever names that
+   * certificate holds is what the other members check, as etcd does.
+   */
+  private peerTlsFromMetadata(): { certFile: string; keyFile: string; caFile: string } | null {
+    const peer = peerCertOf(this.boot.metadata[MASTER_CERTS_KEY]);
+    if (!peer) return null;
+    const dir = join(this.boot.diskDir, 'etcd-peer-pki');
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const files = {
+      certFile: join(dir, 'peer.crt'),
+      keyFile: join(dir, 'peer.key'),
+      caFile: join(dir, 'ca.crt'),
+    };
+    writeFileSync(files.certFile, peer.certPem);
+    writeFileSync(files.keyFile, peer.keyPem, { mode: 0o600 });
+    writeFileSync(files.caFile, peer.caPem);
+    return files;
+  }
+
   /** The etcd flags a replica derives from its metadata (exported for tests). */
   async memberSpec(cluster: EtcdClusterName): Promise<EtcdMemberSpec> {
     const b = this.boot;
@@ -80,6 +103,7 @@ export class LabVm {
     return {
       name: memberNameOf(b.name),
       dataDir: join(b.diskDir, cluster === 'main' ? 'etcd-main' : 'etcd-events'),
+      ...(tls ? { peerTls: this.peerTlsFromMetadata() ?? tls } : {}),
       ip: b.internalIP,
       clientPort: ports.client,
       peerPort: ports.peer,
@@ -87,7 +111,6 @@ export class LabVm {
       initialClusterState: initial.state,
       initialClusterToken: cluster === 'main' ? 'etcd-cluster-2' : 'etcd-cluster-3',
       clientTls: tls,
-      peerTls: tls,
       heartbeatMs: b.heartbeatMs,
       electionMs: b.electionMs,
       logFile: join(b.logDir, `${b.name}-etcd-${cluster}.log`),

@@ -3,13 +3,20 @@
 // what exists (a resumed run repeats a step that may have half happened), and
 // every etcd change goes to a member that answered just now.
 
+import { MASTER_CERTS_KEY, peerCertNeed, withPeerCert } from '../domain/master-certs.js';
 import { lastSegment } from '../domain/names.js';
-import { type BootDiskSpec, cloneInstanceResource, type SourceInstance } from '../domain/ops/clone.js';
+import {
+  type BootDiskSpec,
+  cloneInstanceResource,
+  type InstanceInsertResource,
+  type SourceInstance,
+} from '../domain/ops/clone.js';
 import type { Plan, PlanStep, StepKind } from '../domain/ops/plan.js';
 import { peerURL } from '../domain/ops/plan.js';
 import { canRemoveVoter } from '../domain/quorum.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
+import { issueWithCA } from '../pki/certs.js';
 import type { ComputeOps } from './compute-ops.js';
 import type { EtcdOps, LiveMember, Snapshot } from './etcd-ops.js';
 
@@ -23,6 +30,29 @@ export interface Timing {
   /** How long the final verification waits for the cluster to look right. */
   verifyTimeoutMs: number;
   pollMs: number;
+}
+
+/**
+ * A new replica gets its own etcd peer certificate, as kube-up's
+ * create-etcd-certs gives it: the source's, copied with the rest of its
+ * metadata, names the source, and the new member's peers would refuse it.
+ * Signed by the etcd CA in the source's kube-master-certs. Returns what was
+ * done, for the call log, or null when the metadata has no peer certificate.
+ */
+async function givePeerCert(
+  resource: InstanceInsertResource,
+  name: string,
+  networkIP: string | null,
+): Promise<string | null> {
+  const items = (resource.metadata as { items: { key: string; value: string }[] }).items;
+  const item = items.find((i) => i.key === MASTER_CERTS_KEY);
+  const need = peerCertNeed(item?.value);
+  if (need.kind === 'none' || !item) return null;
+  if (need.kind === 'impossible') throw new Error(need.reason);
+  const ips = [...(networkIP ? [networkIP] : []), '127.0.0.1'];
+  const peer = await issueWithCA(need.ca, `etcd-${name}`, { ips, dns: [name, 'localhost'] });
+  item.value = withPeerCert(item.value, peer);
+  return `own etcd peer certificate for ${[name, ...ips].join(', ')}`;
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -596,8 +626,9 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
           dataDisk: `${a.name}-pd`,
           networkIP,
         });
+        const ownCert = await givePeerCert(resource, a.name, networkIP);
         await c.mutate(
-          `instances.insert zone=${a.zone} name=${a.name} (clone of ${a.source.name}, INITIAL_ETCD_CLUSTER=${a.initialCluster.join(',')})`,
+          `instances.insert zone=${a.zone} name=${a.name} (clone of ${a.source.name}, INITIAL_ETCD_CLUSTER=${a.initialCluster.join(',')}${ownCert ? `, ${ownCert}` : ''})`,
           () => c.c.instances.insert({ project: c.project, zone: a.zone, instanceResource: resource }),
           { exists: true },
         );

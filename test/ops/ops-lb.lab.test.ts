@@ -33,7 +33,7 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     expect(before.apiserverIP?.attachedTo).toBe('kubernetes-master');
 
     const res = await op(['add', '--zone', 'us-central1-b']);
-    expect(res.code, res.stderr).toBe(0);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toContain('2 replicas, worse than one');
     // The plan puts the load balancer before any etcd change.
     const order = [
@@ -60,7 +60,7 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
 
     const newest = three.replicas.find((r) => r.zone === 'us-central1-c')!.name;
     const res = await op(['remove', '--replica', newest]);
-    expect(res.code, res.stderr).toBe(0);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(await settle(lab, 2)).toEqual([]);
     const two = await status(lab);
     expect(two.replicas.map((r) => r.name)).not.toContain(newest);
@@ -72,7 +72,7 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     const ip = two.apiserverIP?.address;
     // Remove the first replica (a seed of the lab's endpoints): later commands still find etcd.
     const res = await op(['remove', '--zone', 'us-central1-a']);
-    expect(res.code, res.stderr).toBe(0);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toContain('the load balancer is deleted');
     expect(await settle(lab, 1)).toEqual([]);
     const one = await status(lab);

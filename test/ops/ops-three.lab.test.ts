@@ -4,6 +4,9 @@
 // fails; the new member never catches up; the tool is killed mid-flow, then
 // resumed or rolled back; a remove killed past its point of no return, then
 // resumed or rolled back), each leaving the cluster consistent.
+import { X509Certificate } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LAB_FAULT_KEY } from '../../src/lab/vm.js';
 import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
@@ -167,9 +170,22 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
     expect(done.code, done.stderr).toBe(0);
     expect(done.stdout).toContain('the result has 4 voters');
     await expectConsistent(4);
+    // Its own etcd peer certificate, as kube-up's create-etcd-certs gives it, not
+    // its source's copied with the metadata: etcd peers dialing it check its IP.
+    expect(done.stdout + done.stderr).toMatch(new RegExp(`own etcd peer certificate for ${name}, 127\\.`));
+    const ip = (await status(lab)).replicas.find((r) => r.name === name)?.vm.internalIP;
+    const peerCert = (replica: string) =>
+      new X509Certificate(readFileSync(join(lab.dir, 'disks', `${replica}-pd`, 'etcd-peer-pki', 'peer.crt')));
+    expect(peerCert(name!).subjectAltName).toContain(`IP Address:${ip}`);
+    expect(peerCert(name!).subjectAltName).toContain(`DNS:${name}`);
+    expect(peerCert(name!).fingerprint256).not.toBe(peerCert(s.replicas[0]!.name).fingerprint256);
+    // A copied certificate shows as peers refusing the new member's TLS.
+    expect(readFileSync(join(lab.dir, 'logs', `${name}-etcd-main.log`), 'utf8')).not.toMatch(
+      /bad certificate/,
+    );
 
     const rm = await cli(lab, ['remove', '--replica', name!, '--yes']);
-    expect(rm.code, rm.stderr).toBe(0);
+    expect(rm.code, rm.stdout + rm.stderr).toBe(0);
     await expectConsistent(3);
   });
 

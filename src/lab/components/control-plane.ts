@@ -7,8 +7,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
+import { issueCert } from '../../pki/certs.js';
 import { createEtcdClient } from '../../sources/etcd-client.js';
-import { issueCert } from '../certs.js';
 import { SimulatedApiserver } from './apiserver.js';
 import {
   defaultIdentity,

@@ -1,8 +1,11 @@
-// The lab's own PKI, made with the openssl CLI (Node can parse certificates
-// but not issue them). EC P-256 keys keep issuing fast on small machines.
+// Certificates made with the openssl CLI (Node can parse certificates but not
+// issue them): the lab's own PKI, and a new replica's etcd peer certificate
+// signed by the cluster's etcd CA. EC P-256 keys keep issuing fast on small
+// machines.
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 
@@ -124,4 +127,25 @@ async function makeCert(
     pkiDir,
   );
   return { certFile, keyFile, caFile };
+}
+
+/**
+ * A certificate and key signed by the given CA (PEM in, PEM out), usable as
+ * etcd peer server and client: what kube-up's create-etcd-certs makes for a
+ * new replica. The CA key only ever touches a private temporary directory.
+ */
+export async function issueWithCA(
+  ca: { certPem: string; keyPem: string },
+  name: string,
+  sans: { ips?: string[]; dns?: string[] },
+): Promise<{ certPem: string; keyPem: string }> {
+  const dir = mkdtempSync(join(tmpdir(), 'kube-ha-pki-'));
+  try {
+    writeFileSync(join(dir, 'ca.crt'), ca.certPem, { mode: 0o600 });
+    writeFileSync(join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
+    const paths = await issueCert(dir, name, sans);
+    return { certPem: readFileSync(paths.certFile, 'utf8'), keyPem: readFileSync(paths.keyFile, 'utf8') };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }
