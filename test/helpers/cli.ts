@@ -1,6 +1,6 @@
 // Runs the built kube-ha binary (dist/, built by `npm test` before vitest runs).
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FAST_LEASE_TIMINGS, leaseTimingArgs } from '../../src/lab/components/control-plane.js';
@@ -57,8 +57,10 @@ export async function labUp(dir: string, extra: string[] = []): Promise<CliResul
   return res;
 }
 
+/** Stops the lab and removes its (temporary) directory: `lab down` leaves the directory itself. */
 export async function labDown(dir: string): Promise<void> {
   await runCli(['lab', 'down', '--dir', dir]);
+  rmSync(dir, { recursive: true, force: true });
 }
 
 export async function eventually<T>(
