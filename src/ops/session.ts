@@ -93,15 +93,19 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
     }
   };
   const observer = new Observer(obsTarget, createGceSource(target));
-  // A cold process (TLS handshakes, the Compute library loading) can miss the
-  // first deadline: a source that failed is asked once more before judging.
+  // A cold process can miss the first deadlines: TLS handshakes, and the
+  // Compute library parsing its 11 MB API definition on this thread while
+  // the etcd status calls are in flight (seen on a loaded 2-core machine as
+  // every member "unhealthy" right after a healthy status). A source that
+  // failed, or any member that did not answer, is asked once more before
+  // anything is judged: a member that is really down is down twice.
   const observe = async () => {
     syncSeeds();
     const first = buildStatus(await observer.observeAll());
-    const unreachable = first.warnings.some(
-      (w) => w.code === 'ETCD_UNREACHABLE' || w.code === 'GCE_UNREACHABLE',
-    );
-    return unreachable ? buildStatus(await observer.observeAll()) : first;
+    const doubtful =
+      first.warnings.some((w) => w.code === 'ETCD_UNREACHABLE' || w.code === 'GCE_UNREACHABLE') ||
+      (['main', 'events'] as const).some((c) => first.etcd[c].healthyMembers < first.etcd[c].members);
+    return doubtful ? buildStatus(await observer.observeAll()) : first;
   };
   const store = JournalStore.forTarget(target);
   const deps: ExecDeps = {
