@@ -5,6 +5,7 @@
 // target pools do. With no such member, connections are dropped.
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { apiserverURL, probeApiserver } from '../sources/apiserver.js';
+import { listenExclusive } from './loopback.js';
 
 export interface HealthProberOptions {
   /** The members' apiserver port (a function: the lab settles it after the prober exists). */
@@ -99,13 +100,7 @@ export class LbProxy {
 
   async start(): Promise<void> {
     const server = createServer((client) => this.onConnection(client));
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.opts.ip, port: this.opts.port, exclusive: true }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenExclusive(server, this.opts.ip, this.opts.port);
     this.server = server;
   }
 

@@ -20,25 +20,35 @@ export function loopbackBlocksSupported(): boolean {
   return process.platform === 'linux';
 }
 
-function tryListen(server: Server, host: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const onError = () => resolve(false);
-    server.once('error', onError);
+/** Listens on host:port alone (no shared port); rejects with the listen error. */
+export function listenExclusive(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
     server.listen({ host, port, exclusive: true }, () => {
-      server.off('error', onError);
-      resolve(true);
+      server.off('error', reject);
+      resolve();
     });
   });
 }
 
+function tryListen(server: Server, host: string, port: number): Promise<boolean> {
+  return listenExclusive(server, host, port).then(
+    () => true,
+    () => false,
+  );
+}
+
+/** Whether host:port can be listened on now (nothing holds it, and we may bind it). */
+export async function canListen(host: string, port: number): Promise<boolean> {
+  const probe = createServer();
+  if (!(await tryListen(probe, host, port))) return false;
+  await new Promise<void>((r) => probe.close(() => r()));
+  return true;
+}
+
 /** The first VMs' etcd client ports in block N can be listened on (nothing left running there). */
 export async function etcdPortsFree(n: number): Promise<boolean> {
-  for (let vm = 1; vm <= 5; vm++) {
-    const probe = createServer();
-    const free = await tryListen(probe, `127.${n}.1.${vm}`, 2379);
-    if (!free) return false;
-    await new Promise<void>((r) => probe.close(() => r()));
-  }
+  for (let vm = 1; vm <= 5; vm++) if (!(await canListen(`127.${n}.1.${vm}`, 2379))) return false;
   return true;
 }
 

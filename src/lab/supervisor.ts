@@ -3,7 +3,6 @@
 // being restarted: Compute state, addresses and etcd data live in the lab dir.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { createServer as createTcpServer } from 'node:net';
 import { join } from 'node:path';
 import { AddressPool } from './addresses.js';
 import {
@@ -16,7 +15,7 @@ import { DEFAULT_APISERVER_PORT } from './context.js';
 import { controlHandler } from './control-routes.js';
 import { Fleet, type InstanceResource, reapOrphans } from './fleet.js';
 import { HealthProber, LbProxy } from './lb-proxy.js';
-import { CLAIM_PORT, claimLoopbackBlock } from './loopback.js';
+import { CLAIM_PORT, canListen, claimLoopbackBlock } from './loopback.js';
 
 /** kube-apiserver's port when 443 cannot be bound (not root, no CAP_NET_BIND_SERVICE). */
 export const FALLBACK_APISERVER_PORT = 6443;
@@ -79,18 +78,10 @@ export function labLeaseTimings(opts: Partial<LeaseTimings> = {}): LeaseTimings 
   };
 }
 
-/** Whether `ip:port` can be listened on now (443 needs root or CAP_NET_BIND_SERVICE). */
-function canListen(ip: string, port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const s = createTcpServer();
-    s.once('error', () => resolve(false));
-    s.listen({ host: ip, port, exclusive: true }, () => s.close(() => resolve(true)));
-  });
-}
-
 async function chooseApiserverPort(opts: SupervisorOptions, controlIP: string): Promise<number> {
   const wanted = opts.apiserverPort ?? envNumber('KUBE_HA_LAB_APISERVER_PORT');
   if (wanted !== undefined) return wanted;
+  // 443 needs root or CAP_NET_BIND_SERVICE.
   return (await canListen(controlIP, DEFAULT_APISERVER_PORT))
     ? DEFAULT_APISERVER_PORT
     : FALLBACK_APISERVER_PORT;

@@ -10,6 +10,7 @@ import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Etcd3 } from 'etcd3';
 import { errorMessage } from '../../sources/etcd-client.js';
+import { listenExclusive } from '../loopback.js';
 
 export interface SimulatedApiserverOptions {
   /** The VM's name (for messages). */
@@ -61,13 +62,7 @@ export class SimulatedApiserver {
     });
     // TLS errors from probes that give up mid-handshake are not the server's problem.
     server.on('tlsClientError', () => {});
-    await new Promise<void>((resolve, reject) => {
-      server.once('error', reject);
-      server.listen({ host: this.opts.ip, port: this.opts.port, exclusive: true }, () => {
-        server.off('error', reject);
-        resolve();
-      });
-    });
+    await listenExclusive(server, this.opts.ip, this.opts.port);
     this.server = server;
   }
 

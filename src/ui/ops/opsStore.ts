@@ -4,20 +4,13 @@
 // operation has reported. The executor's events are folded in here; the
 // components only render it.
 import { createStore, type StoreApi } from 'zustand/vanilla';
-import type { Journal } from '../../domain/ops/journal.js';
+import type { Journal, StepStatus } from '../../domain/ops/journal.js';
 import type { PlannedOperation } from '../../domain/ops/operation.js';
 import type { Plan } from '../../domain/ops/plan.js';
 import type { OpEvent, OpResult } from '../../ops/events.js';
 
-export type OpsStepStatus =
-  | 'pending'
-  | 'running'
-  | 'done'
-  | 'skipped'
-  | 'failed'
-  | 'undoing'
-  | 'undone'
-  | 'undo-failed';
+/** A step's status on screen: the journal's. */
+export type OpsStepStatus = StepStatus;
 
 export interface OpsStep {
   id: string;
