@@ -10,6 +10,7 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FAST_LEASE_TIMINGS, leaseTimingArgs } from '../lab/components/control-plane.js';
+import { processAlive } from '../lab/processes.js';
 import { fmt, summarize, timeCommand } from './measure.js';
 
 export const BIN = fileURLToPath(new URL('../../bin/kube-ha.js', import.meta.url));
@@ -162,23 +163,14 @@ export class TmuxPane {
     // kube-ha ends on the SIGHUP; one that does not is killed, by its own pid.
     if (pid !== null) {
       const until = nowMs() + 3000;
-      while (alive(pid) && nowMs() < until) await sleep(50);
-      if (alive(pid)) process.kill(pid, 'SIGKILL');
+      while (processAlive(pid) && nowMs() < until) await sleep(50);
+      if (processAlive(pid)) process.kill(pid, 'SIGKILL');
     }
     rmSync(this.tmp, { recursive: true, force: true });
   }
 }
 
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 // What the screen says, in terms that hold at 120 and at 80 columns.
 

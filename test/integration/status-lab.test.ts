@@ -4,6 +4,7 @@ import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabContext } from '../../src/lab/context.js';
+import { processAlive } from '../../src/lab/processes.js';
 import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
 
 // Recoveries wait for members to rejoin and leader leases to move (seconds each);
@@ -16,14 +17,6 @@ const status = async () => {
   return { ...res, json: JSON.parse(res.stdout) as ClusterStatus };
 };
 const leaderOf = (s: ClusterStatus, c: 'main' | 'events') => s.replicas.find((r) => r.etcd[c]?.leader)?.name;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 describe('kube-ha status against a 3-zone lab', () => {
   let pids: number[] = [];
@@ -174,7 +167,7 @@ describe('kube-ha status against a 3-zone lab', () => {
     const before = (await status()).json;
     const ctx = readLabContext(dir);
     process.kill(ctx.supervisorPid, 'SIGKILL');
-    await eventually(async () => !alive(ctx.supervisorPid), 5000);
+    await eventually(async () => !processAlive(ctx.supervisorPid), 5000);
     const up = await runCli(['lab', 'up', '--dir', dir]);
     expect(up.code).toBe(0);
     expect(up.stdout).toMatch(/lab resumed/);
@@ -200,6 +193,6 @@ describe('kube-ha status against a 3-zone lab', () => {
     expect(members.length).toBe(6);
     pids.push(...members);
     await labDown(dir);
-    await eventually(async () => pids.every((p) => !alive(p)), 10_000);
+    await eventually(async () => pids.every((p) => !processAlive(p)), 10_000);
   });
 });

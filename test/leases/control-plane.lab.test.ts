@@ -11,6 +11,7 @@ import { resolveTarget } from '../../src/cli/target-flags.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { FAST_LEASE_TIMINGS } from '../../src/lab/components/control-plane.js';
 import { readLabApiserverPort, readLabContext } from '../../src/lab/context.js';
+import { processAlive } from '../../src/lab/processes.js';
 import { asLeasesSlot, createConsoleStore, type LeaseItem } from '../../src/store/index.js';
 import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
 
@@ -43,15 +44,6 @@ function healthz(ip: string, port: number): Promise<string> {
   });
 }
 
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
-
 const store = createConsoleStore();
 let feed: { close(): Promise<void> } | null = null;
 const item = (name: string): LeaseItem | undefined =>
@@ -66,7 +58,7 @@ describe('the lab runs a control plane: apiservers, leases, a health-checked loa
     await feed?.close();
     const ctx = readLabContext(dir);
     await labDown(dir);
-    await eventually(async () => !alive(ctx.supervisorPid), 10_000);
+    await eventually(async () => !processAlive(ctx.supervisorPid), 10_000);
   });
 
   it('three leases held, each mapped to a replica; every apiserver healthy; the static IP answers through the proxy', async () => {
@@ -217,6 +209,6 @@ describe('the lab runs a control plane: apiservers, leases, a health-checked loa
       .split('\n');
     // Three VMs, two etcd members each, nothing else.
     expect(out).toHaveLength(6);
-    expect(alive(ctx.supervisorPid)).toBe(true);
+    expect(processAlive(ctx.supervisorPid)).toBe(true);
   });
 });
