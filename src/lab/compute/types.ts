@@ -167,6 +167,11 @@ export interface AddressResource {
   users?: string[];
   networkTier: string;
   addressType: 'EXTERNAL' | 'INTERNAL';
+  /** INTERNAL addresses: the subnetwork (full URL) the IP is taken from. */
+  subnetwork?: string;
+  /** INTERNAL addresses: GCE_ENDPOINT unless another purpose is asked for. */
+  purpose?: string;
+  labels?: Record<string, string>;
   labelFingerprint: string;
 }
 

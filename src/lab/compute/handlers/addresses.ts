@@ -3,9 +3,9 @@
 // plus claiming and releasing an address for an instance or forwarding rule.
 import { bodyObject, isIPv4, labelsAt, stringAt } from '../body.js';
 import type { ActionSpec, ServiceContext } from '../context.js';
-import { ApiError, alreadyExists, inUse, invalidField, notReady } from '../errors.js';
+import { ApiError, alreadyExists, inUse, invalidField, notFound, notReady } from '../errors.js';
 import { fingerprintOf, newId, timestamp } from '../ids.js';
-import { checkName, pathOf, regionOfZone } from '../names.js';
+import { checkName, expectRef, pathOf, regionOfZone } from '../names.js';
 import type { Entry } from '../state.js';
 import type { AddressResource, IPKind } from '../types.js';
 import {
@@ -26,6 +26,37 @@ const QUOTA: Record<IPKind, string> = {
   external: 'IN_USE_ADDRESSES',
   static: 'STATIC_ADDRESSES',
 };
+
+const PURPOSES = [
+  'GCE_ENDPOINT',
+  'SHARED_LOADBALANCER_VIP',
+  'VPC_PEERING',
+  'NAT_AUTO',
+  'IPSEC_INTERCONNECT',
+  'PRIVATE_SERVICE_CONNECT',
+  'DNS_RESOLVER',
+];
+
+/**
+ * A subnetwork reference of the region (the lab has the `default` one only),
+ * as its full URL. Another region's subnetwork is a 400, as in GCE; an unknown
+ * one in this region a 404.
+ */
+export function subnetworkUrl(
+  ctx: ServiceContext,
+  region: string,
+  ref: string | undefined,
+  field: string,
+): string {
+  const l = ctx.links;
+  if (ref !== undefined) {
+    const sub = expectRef(ref, field, l, 'regions', 'subnetworks');
+    if (sub.location !== region)
+      throw invalidField(field, ref, `Subnetwork must be in region '${region}', not '${sub.location}'.`);
+    if (sub.name !== 'default') throw notFound(l.regional(sub.location, 'subnetworks', sub.name));
+  }
+  return l.url(l.regional(region, 'subnetworks', 'default'));
+}
 
 /** Asks the lab for an address; its refusal looks like GCE's quota error. */
 export function allocateIP(
@@ -80,7 +111,34 @@ export function checkStaticAddress(
   return e;
 }
 
-/** Makes the address IN_USE by `userUrl` (after checkStaticAddress). */
+/**
+ * The reserved internal address of `region` holding `ip`, if any (an IP no
+ * address holds is an ephemeral internal IP); in use by another resource: 400.
+ */
+export function checkInternalAddress(
+  ctx: ServiceContext,
+  region: string,
+  ip: string,
+  field: string,
+): Entry<AddressResource> | undefined {
+  const found = findAddressByIP(ctx, ip);
+  if (!found) return undefined;
+  const e = found[1];
+  const path = ctx.links.regional(region, 'addresses', e.res.name);
+  if (found[0] !== `${region}/${e.res.name}` || e.res.addressType !== 'INTERNAL')
+    throw invalidField(
+      field,
+      ip,
+      `The address '${pathOf(e.res.selfLink)}' is not an internal address of region '${region}'.`,
+    );
+  if (e.meta.pending) throw notReady(path);
+  const user = e.res.users?.[0];
+  // GCE: an address used by one resource (instance NIC, forwarding rule) cannot be used by another.
+  if (user) throw inUse('address', path, pathOf(user));
+  return e;
+}
+
+/** Makes the address IN_USE by `userUrl` (after checkStaticAddress or checkInternalAddress). */
 export function claimAddress(e: Entry<AddressResource>, userUrl: string): void {
   e.res.users = [userUrl];
   e.res.status = 'IN_USE';
@@ -159,7 +217,21 @@ export const addressRoutes: Route[] = [
           throw invalidField('resource.networkTier', networkTier, 'Must be PREMIUM or STANDARD.');
         }
         const description = stringAt(body, 'description', 'resource.description');
-        labelsAt(body, 'labels', 'resource.labels');
+        const labels = labelsAt(body, 'labels', 'resource.labels');
+        const internal = addressType === 'INTERNAL';
+        // GCE keeps an internal address's subnetwork (the region's default one if none is given) and purpose.
+        const subRef = stringAt(body, 'subnetwork', 'resource.subnetwork');
+        if (subRef !== undefined && !internal)
+          throw invalidField(
+            'resource.subnetwork',
+            subRef,
+            'A subnetwork can only be given for an INTERNAL address.',
+          );
+        const subnetwork = internal ? subnetworkUrl(ctx, region, subRef, 'resource.subnetwork') : undefined;
+        const purpose =
+          stringAt(body, 'purpose', 'resource.purpose') ?? (internal ? 'GCE_ENDPOINT' : undefined);
+        if (purpose !== undefined && !PURPOSES.includes(purpose))
+          throw invalidField('resource.purpose', purpose, `Must be one of ${PURPOSES.join(', ')}.`);
         const given = stringAt(body, 'address', 'resource.address');
         if (given !== undefined && !isIPv4(given))
           throw invalidField('resource.address', given, 'Must be an IPv4 address.');
@@ -181,7 +253,10 @@ export const addressRoutes: Route[] = [
           selfLink: l.url(path),
           networkTier,
           addressType,
-          labelFingerprint: fingerprintOf({}),
+          ...(subnetwork ? { subnetwork } : {}),
+          ...(purpose ? { purpose } : {}),
+          ...(labels ? { labels } : {}),
+          labelFingerprint: fingerprintOf(labels ?? {}),
         };
         const key = `${region}/${name}`;
         ctx.state.addresses.set(key, {

@@ -30,7 +30,13 @@ import type {
   MetadataItem,
   NetworkInterfaceResource,
 } from '../types.js';
-import { allocateIP, checkStaticAddress, claimAddress } from './addresses.js';
+import {
+  allocateIP,
+  checkInternalAddress,
+  checkStaticAddress,
+  claimAddress,
+  subnetworkUrl,
+} from './addresses.js';
 import {
   type ApiRequest,
   type ApiResponse,
@@ -221,6 +227,8 @@ interface NicPlan {
   network: string;
   subnetwork: string;
   networkIP: string | undefined;
+  /** The reserved internal address whose IP networkIP is: it becomes IN_USE by the instance. */
+  internalAddress?: Entry<AddressResource>;
   access: {
     name: string;
     type: string;
@@ -242,19 +250,29 @@ function planNic(ctx: ServiceContext, zone: string, body: Json): NicPlan {
   const netRef = stringAt(nic, 'network', `${f}.network`) ?? 'global/networks/default';
   const net = expectRef(netRef, `${f}.network`, l, 'global', 'networks');
   if (net.name !== 'default') throw notFound(l.global('networks', net.name));
-  const subRef = stringAt(nic, 'subnetwork', `${f}.subnetwork`);
-  if (subRef) {
-    const sub = expectRef(subRef, `${f}.subnetwork`, l, 'regions', 'subnetworks');
-    if (sub.location !== region || sub.name !== 'default')
-      throw notFound(l.regional(sub.location, 'subnetworks', sub.name));
-  }
-  const networkIP = stringAt(nic, 'networkIP', `${f}.networkIP`);
-  if (networkIP !== undefined) {
-    if (!isIPv4(networkIP)) throw invalidField(`${f}.networkIP`, networkIP, 'Must be an IPv4 address.');
+  const subnetwork = subnetworkUrl(
+    ctx,
+    region,
+    stringAt(nic, 'subnetwork', `${f}.subnetwork`) || undefined,
+    `${f}.subnetwork`,
+  );
+  const ipRef = stringAt(nic, 'networkIP', `${f}.networkIP`) || undefined;
+  let networkIP = ipRef;
+  let internalAddress: Entry<AddressResource> | undefined;
+  if (ipRef !== undefined) {
+    // GCE takes an internal IP or the URL of a reserved internal address of the region.
+    if (!isIPv4(ipRef)) {
+      const a = expectRef(ipRef, `${f}.networkIP`, l, 'regions', 'addresses');
+      const e = ctx.state.addresses.get(`${a.location}/${a.name}`);
+      if (a.location !== region || !e) throw notFound(l.regional(a.location, 'addresses', a.name));
+      networkIP = e.res.address;
+    }
+    const ip = networkIP ?? '';
     const taken = ctx.state.instances
       .entries()
-      .some(([, e]) => e.res.networkInterfaces.some((n) => n.networkIP === networkIP));
-    if (taken) throw invalidField(`${f}.networkIP`, networkIP, 'IP address is already in use.');
+      .some(([, e]) => e.res.networkInterfaces.some((n) => n.networkIP === ip));
+    if (taken) throw invalidField(`${f}.networkIP`, ip, 'IP address is already in use.');
+    internalAddress = checkInternalAddress(ctx, region, ip, `${f}.networkIP`);
   }
   const acs = arrayAt(nic, 'accessConfigs', `${f}.accessConfigs`);
   if (acs.length > 1)
@@ -267,8 +285,9 @@ function planNic(ctx: ServiceContext, zone: string, body: Json): NicPlan {
   }
   return {
     network: l.url(l.global('networks', 'default')),
-    subnetwork: l.url(l.regional(region, 'subnetworks', 'default')),
+    subnetwork,
     networkIP,
+    ...(internalAddress ? { internalAddress } : {}),
     access,
   };
 }
@@ -346,6 +365,7 @@ export function insertInstance(ctx: ServiceContext, req: ApiRequest): ApiRespons
       throw err;
     }
     if (nic.access?.address) claimAddress(nic.access.address, url);
+    if (nic.internalAddress) claimAddress(nic.internalAddress, url);
     const nowMs = ctx.now();
     const created: string[] = [];
     const attachedDisks: AttachedDiskResource[] = disks.map((p) => {

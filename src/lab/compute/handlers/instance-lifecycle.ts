@@ -78,6 +78,8 @@ export function teardownInstance(ctx: ServiceContext, key: string, mode: 'delete
   const allocated = e.meta.allocatedIPs ?? [];
   for (const ip of allocated) ctx.releaseIP(ip);
   for (const nic of e.res.networkInterfaces) {
+    // GCE: a reserved internal address goes back to RESERVED, with no users, once its instance is gone.
+    if (!allocated.includes(nic.networkIP)) releaseStaticAddress(ctx, nic.networkIP, url);
     for (const ac of nic.accessConfigs ?? [])
       if (!allocated.includes(ac.natIP)) releaseStaticAddress(ctx, ac.natIP, url);
   }

@@ -146,7 +146,14 @@ function poolMutation(
   };
 }
 
-/** Whether a member serves traffic: RUNNING, programmed for lbReadyDelayMs, and passing the lab's check. */
+/**
+ * A member's health state as GCE's getHealth reports it: UNHEALTHY unless
+ * RUNNING and programmed (lbReadyDelayMs since it joined and the rule exists);
+ * then, for a pool with no health check, HEALTHY (GCE reports every RUNNING
+ * member so, and sends it traffic); with a legacy HTTP check, what the lab's
+ * prober saw (the checkHealth hook). A service without the hook probes
+ * nothing and reports a checked member HEALTHY too.
+ */
 async function memberHealth(
   ctx: ServiceContext,
   pool: Entry<TargetPoolResource>,
@@ -156,11 +163,11 @@ async function memberHealth(
   if (inst.status !== 'RUNNING') return 'UNHEALTHY';
   const since = Math.max(pool.meta.memberSince?.[inst.selfLink] ?? 0, rule.meta.createdAtMs ?? 0);
   if (ctx.now() - since < ctx.timing.lbReadyDelayMs) return 'UNHEALTHY';
-  if (!ctx.hooks.checkHealth) return 'HEALTHY';
   const hcUrl = pool.res.healthChecks?.[0];
   const hc = hcUrl
     ? (ctx.state.httpHealthChecks.get(hcUrl.slice(hcUrl.lastIndexOf('/') + 1))?.res ?? null)
     : null;
+  if (!hc || !ctx.hooks.checkHealth) return 'HEALTHY';
   try {
     return (await ctx.hooks.checkHealth({ instance: structuredClone(inst), healthCheck: hc }))
       ? 'HEALTHY'
