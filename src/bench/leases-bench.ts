@@ -57,6 +57,7 @@ export async function benchLeases(runs = 9): Promise<string[]> {
     compute: null,
     etcd: { main: { endpoints: [endpoint], tls: null }, events: null },
     etcdPrefix: '/registry',
+    apiserverPort: 443,
     lab: null,
     stateDir: dir,
     callTimeoutMs: 1500,

@@ -2,7 +2,8 @@
 // etcdctl's and gcloud's environment variables as fallbacks.
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
-import { readLabContext } from '../lab/context.js';
+import { readLabApiserverPort, readLabContext } from '../lab/context.js';
+import { APISERVER_PORT } from '../net/apiserver.js';
 import type { EtcdTarget, Target, TlsFiles } from '../sources/target.js';
 import { defaultLabDir, stateDir } from './paths.js';
 import { UsageError } from './usage.js';
@@ -20,6 +21,7 @@ export const TARGET_OPTIONS = {
   cert: { type: 'string' },
   key: { type: 'string' },
   'etcd-prefix': { type: 'string' },
+  'apiserver-port': { type: 'string' },
   timeout: { type: 'string' },
 } as const satisfies NonNullable<ParseArgsConfig['options']>;
 
@@ -58,6 +60,14 @@ export function eventsFromMain(main: string[]): string[] {
   });
 }
 
+function parsePort(v: string | undefined, flag: string): number | undefined {
+  if (v === undefined) return undefined;
+  const n = Number(v);
+  if (!Number.isInteger(n) || n < 1 || n > 65535)
+    throw new UsageError(`${flag}: '${v}' is not a port (1-65535)`);
+  return n;
+}
+
 function parseTimeout(v: string | undefined): number {
   if (v === undefined) return 1500;
   const s = Number(v.replace(/s$/, ''));
@@ -86,9 +96,10 @@ export function resolveTarget(values: TargetValues, env: NodeJS.ProcessEnv = pro
   const timeout = parseTimeout(str(values.timeout));
   const prefix = str(values['etcd-prefix']) ?? '/registry';
   if (!prefix.startsWith('/')) throw new UsageError(`--etcd-prefix: '${prefix}' must start with /`);
+  const apiserverPort = parsePort(str(values['apiserver-port']), '--apiserver-port');
   const labDir = str(values['lab-dir']) ?? (values.lab ? defaultLabDir(env) : undefined);
   if (labDir) {
-    for (const f of ['project', 'region', 'compute-endpoint', 'etcd-endpoints'] as const) {
+    for (const f of ['project', 'region', 'compute-endpoint', 'etcd-endpoints', 'apiserver-port'] as const) {
       if (str(values[f])) throw new UsageError(`--${f} cannot be combined with --lab/--lab-dir`);
     }
     const ctx = readLabContext(labDir);
@@ -109,6 +120,8 @@ export function resolveTarget(values: TargetValues, env: NodeJS.ProcessEnv = pro
         events: { endpoints: ctx.etcd.events.endpoints, tls: null },
       },
       etcdPrefix: prefix,
+      // The lab's own port: 443 when it could bind it, else 6443.
+      apiserverPort: readLabApiserverPort(labDir),
       lab: { dir: labDir, controlURL: ctx.controlURL },
       stateDir: stateDir(env),
       callTimeoutMs: timeout,
@@ -150,6 +163,7 @@ export function resolveTarget(values: TargetValues, env: NodeJS.ProcessEnv = pro
     compute: wantsGce ? { endpoint: computeEndpoint } : null,
     etcd: { main, events },
     etcdPrefix: prefix,
+    apiserverPort: apiserverPort ?? APISERVER_PORT,
     lab: null,
     stateDir: stateDir(env),
     callTimeoutMs: timeout,

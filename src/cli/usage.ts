@@ -31,6 +31,7 @@ Target (one of):
   --events-endpoints URLS    etcd events client URLs (default: main hosts on http port 4002)
   --cacert F --cert F --key F  TLS for etcd main (ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY)
   --etcd-prefix P            kube-apiserver's --etcd-prefix (default /registry)
+  --apiserver-port N         kube-apiserver's secure port on the replicas (default 443)
   --timeout S                deadline of one network call (default 1.5)
 
 Exit codes: status: 0 healthy, 5 degraded, 1 unreachable, 2 bad usage.

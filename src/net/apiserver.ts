@@ -1,7 +1,8 @@
 // Probes kube-apiserver's /healthz on each replica, with a deadline. The
 // certificate is not verified: kube-up issues none for a replica's own IP
 // (only for the static IP and the names), so, like GCE's health checker, the
-// probe only asks whether the server says "ok".
+// probe only asks whether the server says "ok". Used by the product (status,
+// operations) and by the lab's load balancer, so it lives in neither.
 import { request } from 'node:https';
 import type { ApiserverProbe } from '../domain/types.js';
 

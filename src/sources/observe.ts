@@ -11,8 +11,7 @@ import type {
   LeaseObservation,
 } from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
-import { readLabApiserverPort } from '../lab/context.js';
-import { APISERVER_PORT, apiserverURL, probeApiserver } from './apiserver.js';
+import { apiserverURL, probeApiserver } from '../net/apiserver.js';
 import { EtcdClusterSource } from './etcd.js';
 import { errorMessage } from './etcd-client.js';
 import { readLeasesOnce } from './leases-observe.js';
@@ -64,11 +63,6 @@ export class Observer {
     return readLeasesOnce(clients, this.target.etcdPrefix, this.target.callTimeoutMs);
   }
 
-  /** kube-apiserver's port: the lab's (443 unless the lab could not bind it), else 443. */
-  apiserverPort(): number {
-    return this.target.lab ? readLabApiserverPort(this.target.lab.dir) : APISERVER_PORT;
-  }
-
   /**
    * The hosts whose apiserver to probe: the replicas' addresses once
    * everything is observed (see apiserverHostOf).
@@ -80,7 +74,7 @@ export class Observer {
   }
 
   async observeAll(opts: ObserveAllOptions = {}): Promise<Observations> {
-    const port = opts.apiservers ? this.apiserverPort() : 0;
+    const port = this.target.apiserverPort;
     const probes = new Map<string, Promise<ApiserverProbe>>();
     const probe = (hosts: readonly (string | null)[]) => {
       for (const h of hosts) {

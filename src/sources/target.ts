@@ -1,11 +1,9 @@
 // What the tool talks to: resolved from flags, the environment, or a lab's
 // context file (src/cli/target-flags.ts builds it).
 
-export interface TlsFiles {
-  caFile: string | null;
-  certFile: string | null;
-  keyFile: string | null;
-}
+import type { TlsFiles } from '../net/etcd-client.js';
+
+export type { TlsFiles };
 
 export interface EtcdTarget {
   /** Seed endpoints (https://ip:2379, ...); the member list extends them. */
@@ -26,6 +24,8 @@ export interface Target {
   etcd: { main: EtcdTarget | null; events: EtcdTarget | null };
   /** kube-apiserver's --etcd-prefix. */
   etcdPrefix: string;
+  /** kube-apiserver's secure port on every replica (443 as kube-up configures it; a lab may serve 6443). */
+  apiserverPort: number;
   /** Set when the target is a local lab. */
   lab: { dir: string; controlURL: string } | null;
   /** Per-user state (debug log, journals, exports). */

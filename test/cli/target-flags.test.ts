@@ -1,4 +1,4 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -36,6 +36,9 @@ describe('target flags', () => {
     [{ 'etcd-endpoints': 'http://a:1', cacert: '/no/such/ca.crt' }, /no such file/],
     [{ 'etcd-endpoints': 'http://a:1', 'etcd-prefix': 'registry' }, /must start with \//],
     [{ lab: true, project: 'p' }, /cannot be combined/],
+    [{ 'etcd-endpoints': 'http://a:1', 'apiserver-port': '0' }, /--apiserver-port: '0' is not a port/],
+    [{ 'etcd-endpoints': 'http://a:1', 'apiserver-port': 'https' }, /is not a port/],
+    [{ lab: true, 'apiserver-port': '6443' }, /cannot be combined/],
   ])('refuses %j with a clear reason', (values, reason) => {
     expect(() => resolveTarget(values, env)).toThrow(UsageError);
     expect(() => resolveTarget(values, env)).toThrow(reason);
@@ -50,6 +53,41 @@ describe('target flags', () => {
 
   it('a lab dir without a lab is an error that says how to start one', () => {
     expect(() => resolveTarget({ 'lab-dir': '/nonexistent/lab' }, env)).toThrow(/kube-ha lab up/);
+  });
+
+  it("kube-apiserver's port: 443 unless --apiserver-port says otherwise", () => {
+    expect(resolveTarget({ 'etcd-endpoints': 'https://10.0.0.2:2379' }, env).apiserverPort).toBe(443);
+    expect(
+      resolveTarget({ 'etcd-endpoints': 'https://10.0.0.2:2379', 'apiserver-port': '6443' }, env)
+        .apiserverPort,
+    ).toBe(6443);
+  });
+
+  it("a lab target carries the lab's apiserver port (context, else supervisor.json, else 443)", () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kube-ha-labctx-'));
+    try {
+      const ctx = {
+        project: 'p',
+        region: 'us-central1',
+        masterName: 'kubernetes-master',
+        computeEndpoint: 'http://127.9.0.1:8080',
+        controlURL: 'http://127.9.0.1:8080/lab/v1',
+        supervisorPid: 1,
+        etcd: {
+          main: { endpoints: ['https://127.9.1.1:2379'], caFile: 'ca', certFile: 'c', keyFile: 'k' },
+          events: { endpoints: ['http://127.9.1.1:4002'] },
+        },
+        createdAt: '2025-01-01T00:00:00Z',
+      };
+      writeFileSync(join(dir, 'context.json'), JSON.stringify(ctx));
+      expect(resolveTarget({ 'lab-dir': dir }, env).apiserverPort).toBe(443);
+      writeFileSync(join(dir, 'supervisor.json'), JSON.stringify({ apiserverPort: 6443 }));
+      expect(resolveTarget({ 'lab-dir': dir }, env).apiserverPort).toBe(6443);
+      writeFileSync(join(dir, 'context.json'), JSON.stringify({ ...ctx, apiserver: { port: 8443 } }));
+      expect(resolveTarget({ 'lab-dir': dir }, env).apiserverPort).toBe(8443);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('endpoint helpers', () => {

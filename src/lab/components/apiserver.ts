@@ -9,7 +9,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
 import type { Socket } from 'node:net';
 import type { Etcd3 } from 'etcd3';
-import { errorMessage } from '../../sources/etcd-client.js';
+import { errorMessage } from '../../net/etcd-client.js';
 import { listenExclusive } from '../loopback.js';
 
 export interface SimulatedApiserverOptions {

@@ -10,7 +10,7 @@ import { decodeLeaderRecord } from '../../domain/leases/decode.js';
 import { encodeLease } from '../../domain/leases/encode.js';
 import { msToMicroTime, msToTime } from '../../domain/leases/time.js';
 import type { DecodedLeaderRecord, LeaseSpec } from '../../domain/leases/types.js';
-import { errorMessage } from '../../sources/etcd-client.js';
+import { errorMessage } from '../../net/etcd-client.js';
 
 export type LeaderComponent = 'kube-controller-manager' | 'kube-scheduler' | 'cluster-autoscaler';
 
