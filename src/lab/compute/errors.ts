@@ -7,6 +7,9 @@ export interface GoogleErrorBody {
     code: number;
     message: string;
     errors: { message: string; domain: string; reason: string }[];
+    /** Set by GCE's front end for requests it cannot parse (INVALID_ARGUMENT). */
+    status?: string;
+    details?: unknown[];
   };
 }
 
@@ -16,6 +19,7 @@ export class ApiError extends Error {
     readonly code: number,
     readonly reason: string,
     message: string,
+    readonly extra: { status?: string; details?: unknown[] } = {},
   ) {
     super(message);
     this.name = 'ApiError';
@@ -27,6 +31,7 @@ export class ApiError extends Error {
         code: this.code,
         message: this.message,
         errors: [{ message: this.message, domain: 'global', reason: this.reason }],
+        ...this.extra,
       },
     };
   }

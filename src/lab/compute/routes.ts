@@ -31,6 +31,9 @@ export const ACTIONS: Readonly<Record<string, ActionSpec>> = {
   ...httpHealthCheckActions,
 };
 
+/** Every `<collection>.<method>` the server answers. */
+export const ROUTE_APIS: readonly string[] = [...new Set(ROUTES.map((r) => r.api))];
+
 const compiled = ROUTES.map((route) => ({ route, segments: route.pattern.split('/') }));
 
 export function isMutation(api: string): boolean {

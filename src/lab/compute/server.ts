@@ -9,7 +9,8 @@ import { type ComputeFault, type FaultHandle, FaultRegistry } from './faults.js'
 import { faultError } from './handlers/common.js';
 import { Links, Locations, regionOfZone } from './names.js';
 import { OperationEngine } from './operations.js';
-import { ACTIONS, isMutation, matchRoute } from './routes.js';
+import { ACTIONS, isMutation, matchRoute, ROUTE_APIS } from './routes.js';
+import { validateBody } from './schema.js';
 import { ComputeState } from './state.js';
 import { type ComputeHooks, type ComputeTiming, DEFAULT_TIMING, type IPKind } from './types.js';
 
@@ -170,6 +171,8 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
       if (segments[1] !== project) throw notFound(`projects/${segments[1]}`);
       const m = matchRoute(method, segments.slice(2));
       if (!m) throw urlNotFound(url.pathname);
+      // GCE rejects unknown or mistyped body fields (400 INVALID_ARGUMENT) instead of ignoring them.
+      validateBody(m.route.api, body, ROUTE_APIS);
       const zone = m.params.zone;
       const region = m.params.region ?? (zone ? regionOfZone(zone) : undefined);
       const name =

@@ -279,3 +279,127 @@ describe('addresses used by instances are IN_USE (issue 9 item 1)', () => {
     expect(back.users).toBeUndefined();
   });
 });
+
+describe('request bodies are checked against compute.proto (issue 9 item 2)', () => {
+  it('an unknown top-level field: 400 INVALID_ARGUMENT naming it at instance_resource', async () => {
+    const f = await httpFailure(
+      c.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: instanceBody('unknown-field', { extra: { foo: 'bar' } }),
+      }),
+    );
+    expect(f.status).toBe(400);
+    expect(f.reason).toBe('badRequest');
+    expect(f.body.error?.status).toBe('INVALID_ARGUMENT');
+    expect(f.message).toBe(
+      `Invalid JSON payload received. Unknown name "foo" at 'instance_resource': Cannot find field.`,
+    );
+    expect(
+      (await httpFailure(c.instances.get({ project: PROJECT, zone: ZONE, instance: 'unknown-field' })))
+        .status,
+    ).toBe(404);
+  });
+
+  it('a misspelt nested field: named by its proto path, with the array index', async () => {
+    const body = instanceBody('misspelt');
+    const disk = body.disks?.[0] as Record<string, unknown>;
+    disk.initializeParams = {
+      sourceImage: 'projects/cos-cloud/global/images/family/cos-121-lts',
+      diskSizeGB: '20',
+    };
+    const f = await httpFailure(c.instances.insert({ project: PROJECT, zone: ZONE, requestBody: body }));
+    expect(f.status).toBe(400);
+    expect(f.message).toBe(
+      `Invalid JSON payload received. Unknown name "diskSizeGB" at 'instance_resource.disks[0].initialize_params': Cannot find field.`,
+    );
+
+    const nic = instanceBody('misspelt-nic');
+    (nic.networkInterfaces?.[0]?.accessConfigs?.[0] as Record<string, unknown>).natIp = '10.0.0.1';
+    const g = await httpFailure(c.instances.insert({ project: PROJECT, zone: ZONE, requestBody: nic }));
+    expect(g.message).toBe(
+      `Invalid JSON payload received. Unknown name "natIp" at 'instance_resource.network_interfaces[0].access_configs[0]': Cannot find field.`,
+    );
+  });
+
+  it('a value of the wrong JSON type is refused too', async () => {
+    const f = await httpFailure(
+      c.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: instanceBody('wrong-type', { extra: { canIpForward: 'yes' } }),
+      }),
+    );
+    expect(f.status).toBe(400);
+    expect(f.body.error?.status).toBe('INVALID_ARGUMENT');
+    expect(f.message).toBe(`Invalid value at 'instance_resource.can_ip_forward' (TYPE_BOOL), "yes"`);
+  });
+
+  it('other bodies too: addresses, disks, forwarding rules, setLabels, addInstance', async () => {
+    const bad: [string, Promise<unknown>][] = [
+      [
+        'address_resource',
+        c.addresses.insert({
+          project: PROJECT,
+          region: REGION,
+          requestBody: { name: 'x', adress: '1.2.3.4' } as never,
+        }),
+      ],
+      [
+        'disk_resource',
+        c.disks.insert({ project: PROJECT, zone: ZONE, requestBody: { name: 'x', size: '10' } as never }),
+      ],
+      [
+        'forwarding_rule_resource',
+        c.forwardingRules.insert({
+          project: PROJECT,
+          region: REGION,
+          requestBody: { name: 'x', ipAddress: '1.2.3.4' } as never,
+        }),
+      ],
+      [
+        'instances_set_labels_request_resource',
+        c.instances.setLabels({
+          project: PROJECT,
+          zone: ZONE,
+          instance: 'x',
+          requestBody: { label: {} } as never,
+        }),
+      ],
+      [
+        'target_pools_add_instance_request_resource.instances[0]',
+        c.targetPools.addInstance({
+          project: PROJECT,
+          region: REGION,
+          targetPool: 'x',
+          requestBody: { instances: [{ instanceUrl: 'x' }] } as never,
+        }),
+      ],
+    ];
+    for (const [at, p] of bad) {
+      const f = await httpFailure(p);
+      expect(f.status).toBe(400);
+      expect(f.message).toMatch(
+        new RegExp(
+          `^Invalid JSON payload received\\. Unknown name "[A-Za-z]+" at '${at.replace(/[[\]]/g, '\\$&')}': Cannot find field\\.$`,
+        ),
+      );
+    }
+  });
+
+  it('known fields GCE fills in itself (id, selfLink, status) are accepted, as GCE ignores them', async () => {
+    await insertAddress({ name: 'with-output-fields', status: 'IN_USE', id: '1', kind: 'compute#address' });
+    expect((await getAddress('with-output-fields')).status).toBe('RESERVED');
+    await ok(
+      c,
+      PROJECT,
+      c.addresses.delete({ project: PROJECT, region: REGION, address: 'with-output-fields' }),
+    );
+  });
+
+  it('a field spelt with its proto name (snake_case) is accepted and honoured, as GCE parses both', async () => {
+    await insertAddress({ name: 'snake-case', address_type: 'INTERNAL' } as compute_v1.Schema$Address);
+    expect((await getAddress('snake-case')).addressType).toBe('INTERNAL');
+    await ok(c, PROJECT, c.addresses.delete({ project: PROJECT, region: REGION, address: 'snake-case' }));
+  });
+});
