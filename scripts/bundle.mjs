@@ -10,16 +10,22 @@
 // Kept out of the bundle, loaded from node_modules as usual:
 // - etcd3, google-gax, @google-cloud/compute: they read .proto/.json files
 //   relative to their own directory;
-// - dist/sources/gce-worker.js: it starts a worker thread on its own URL.
+// - dist/sources/gce-worker.js: it starts a worker thread on its own URL;
+// - dist/cli/lab.js and the lab behind it (~100 KB): only `kube-ha demo`
+//   starts a lab (the console itself reads a lab's context.json and no more).
 import { build } from 'esbuild';
 
 const external = ['etcd3', 'google-gax', '@google-cloud/compute', '@grpc/grpc-js'];
 
-/** Package imports stay imports; relative ones to the worker module too. */
+/** Package imports stay imports; relative ones to the worker module and the lab command too. */
 const keepOut = {
   name: 'keep-out',
   setup(b) {
     b.onResolve({ filter: /\/gce-worker\.js$/ }, (args) => ({ path: args.path, external: true }));
+    // The bundle sits in dist/cli/, beside lab.js: the relative import still resolves.
+    b.onResolve({ filter: /^\.\/lab\.js$/ }, (args) =>
+      args.importer.endsWith('/dist/cli/console.js') ? { path: args.path, external: true } : undefined,
+    );
     // Ink imports React devtools only when DEV=true; they are not installed.
     b.onResolve({ filter: /^react-devtools-core$/ }, () => ({
       path: 'react-devtools-core',

@@ -1,5 +1,7 @@
 // `kube-ha [ui]`: the live console, and `kube-ha demo`: a 3-zone lab with the
-// console on it (actions enabled), stopping the lab it started on exit.
+// console on it (actions enabled), stopping the lab it started on exit. The
+// lab is imported only by `demo`, at run time, from ./lab.js, which
+// scripts/bundle.mjs keeps out of the console bundle.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPollers } from '../pollers/index.js';
@@ -9,7 +11,6 @@ import { Observer } from '../sources/observe.js';
 import type { Target } from '../sources/target.js';
 import { buildLeasesSlot, type ConsoleStore, createConsoleStore } from '../store/index.js';
 import { mark } from '../trace.js';
-import { labDown, labRunning, labUp } from './lab.js';
 import { defaultLabDir } from './paths.js';
 import { resolveTarget, TARGET_OPTIONS } from './target-flags.js';
 import { parseFlags, UsageError } from './usage.js';
@@ -130,6 +131,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length) throw new UsageError(`demo takes no arguments (got ${positionals.join(' ')})`);
   const dir = defaultLabDir();
+  const { labDown, labRunning, labUp } = await import('./lab.js');
   let started = false;
   if (!labRunning(dir)) {
     process.stderr.write(`kube-ha: starting a 3-zone lab in ${dir} (real etcd processes)\n`);
