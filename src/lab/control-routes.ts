@@ -1,5 +1,9 @@
 // The lab's own control API, beside the Compute API on the same server:
 // incident rehearsal (crash, freeze, restart a VM), fault injection, shutdown.
+// `POST /lab/v1/images/delete {"project": "cos-cloud", "image": "NAME"}`
+// removes a public image from the catalog (a source VM's image that no longer
+// exists, as GCE deletes old images): the Compute service, which owns the
+// catalog, answers it before handing the rest of /lab/v1 to this handler.
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Fleet } from './fleet.js';
 

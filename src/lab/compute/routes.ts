@@ -6,6 +6,7 @@ import type { Route } from './handlers/common.js';
 import { diskActions, diskRoutes } from './handlers/disks.js';
 import { forwardingRuleActions, forwardingRuleRoutes } from './handlers/forwarding-rules.js';
 import { httpHealthCheckActions, httpHealthCheckRoutes } from './handlers/http-health-checks.js';
+import { imageRoutes } from './handlers/images.js';
 import { instanceActions, instanceRoutes } from './handlers/instances.js';
 import { locationRoutes } from './handlers/locations.js';
 import { operationRoutes } from './handlers/operations.js';
@@ -20,6 +21,7 @@ export const ROUTES: readonly Route[] = [
   ...targetPoolRoutes,
   ...forwardingRuleRoutes,
   ...httpHealthCheckRoutes,
+  ...imageRoutes,
 ];
 
 export const ACTIONS: Readonly<Record<string, ActionSpec>> = {

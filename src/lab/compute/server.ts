@@ -7,6 +7,7 @@ import { ServiceContext } from './context.js';
 import { ApiError, type GoogleErrorBody, invalid, notFound, urlNotFound } from './errors.js';
 import { type ComputeFault, type FaultHandle, FaultRegistry } from './faults.js';
 import { faultError } from './handlers/common.js';
+import { defaultImages, deleteImage } from './handlers/images.js';
 import { Links, Locations, regionOfZone } from './names.js';
 import { OperationEngine } from './operations.js';
 import { ACTIONS, isMutation, matchRoute, ROUTE_APIS } from './routes.js';
@@ -51,6 +52,11 @@ export interface ComputeService {
    * reported, and the instance stays RUNNING (as a VM whose software broke would).
    */
   resumeRunningInstances(): Promise<{ resumed: string[]; failed: { instance: string; error: string }[] }>;
+  /**
+   * Removes a public image from the catalog (a source VM's image that no longer
+   * exists); false if it was not there. Also `POST /lab/v1/images/delete {project, image}`.
+   */
+  deleteImage(project: string, image: string): boolean;
   close(): Promise<void>;
 }
 
@@ -125,7 +131,7 @@ async function readBody(req: IncomingMessage): Promise<unknown> {
 export function createComputeService(options: ComputeServiceOptions = {}): ComputeService {
   const project = options.project ?? 'kube-ha-lab';
   const timing: ComputeTiming = { ...DEFAULT_TIMING, ...options.timing };
-  const state = new ComputeState(project, options.stateFile ?? null);
+  const state = new ComputeState(project, options.stateFile ?? null, defaultImages);
   const fallbackIPs = defaultAllocator(() => ipsInUse(state));
   const h = options.hooks ?? {};
   const hooks = {
@@ -152,6 +158,7 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://lab.invalid');
+    if (url.pathname === '/lab/v1/images/delete' && req.method === 'POST') return imageControl(req, res);
     if (!url.pathname.startsWith('/compute/v1/')) {
       if (options.fallthrough) return options.fallthrough(req, res);
       return sendError(res, urlNotFound(url.pathname));
@@ -168,9 +175,10 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
         throw invalid(`Invalid URL path: ${url.pathname}`);
       }
       if (segments[0] !== 'projects' || !segments[1]) throw urlNotFound(url.pathname);
-      if (segments[1] !== project) throw notFound(`projects/${segments[1]}`);
       const m = matchRoute(method, segments.slice(2));
+      if (!m?.route.anyProject && segments[1] !== project) throw notFound(`projects/${segments[1]}`);
       if (!m) throw urlNotFound(url.pathname);
+      m.params.project = segments[1];
       // GCE rejects unknown or mistyped body fields (400 INVALID_ARGUMENT) instead of ignoring them.
       validateBody(m.route.api, body, ROUTE_APIS);
       const zone = m.params.zone;
@@ -196,6 +204,23 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
       const msg = err instanceof Error ? err.message : String(err);
       sendError(res, new ApiError(500, 'backendError', `Internal error in the lab's Compute server: ${msg}`));
     }
+  }
+
+  /** The lab's control route for the image catalog, beside the rest of /lab/v1 (control-routes.ts). */
+  async function imageControl(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    let body: unknown;
+    try {
+      body = await readBody(req);
+    } catch {
+      return send(res, 400, { error: 'the body must be JSON: {"project": "...", "image": "..."}' });
+    }
+    const p = isObject(body) ? body.project : undefined;
+    const image = isObject(body) ? body.image : undefined;
+    if (typeof p !== 'string' || typeof image !== 'string')
+      return send(res, 400, { error: 'the body must be JSON: {"project": "...", "image": "..."}' });
+    if (!deleteImage(ctx, p, image))
+      return send(res, 404, { error: `no image ${p}/${image} in the catalog` });
+    return send(res, 200, { ok: true, deleted: `projects/${p}/global/images/${image}` });
   }
 
   function loadBalancer(ip: string): LoadBalancerView | null {
@@ -251,6 +276,7 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
     setFault: (f) => faults.set(f),
     clearFaults: () => faults.clear(),
     loadBalancer,
+    deleteImage: (p, image) => deleteImage(ctx, p, image),
     async close() {
       ctx.close();
       ctx.ops.releaseWaiters();

@@ -18,6 +18,7 @@ import type {
   DiskResource,
   ForwardingRuleResource,
   HttpHealthCheckResource,
+  ImageResource,
   InstanceResource,
   OperationResource,
   TargetPoolResource,
@@ -108,6 +109,7 @@ export const TABLE_NAMES = [
   'targetPools',
   'forwardingRules',
   'httpHealthChecks',
+  'images',
 ] as const;
 export type TableName = (typeof TABLE_NAMES)[number];
 
@@ -123,6 +125,10 @@ export class ComputeState {
   readonly targetPools = new Table<TargetPoolResource>();
   readonly forwardingRules = new Table<ForwardingRuleResource>();
   readonly httpHealthChecks = new Table<HttpHealthCheckResource>();
+  /** The public image catalog, keyed `project/name` (see handlers/images.ts). */
+  readonly images = new Table<ImageResource>();
+  /** The state file had a catalog (perhaps with images deleted), so the defaults are not added. */
+  private hasImages = false;
   readonly operations = new Map<string, OperationRecord>();
   /** requestId -> operation name, for idempotent retries. */
   readonly requestIds = new Map<string, { op: string; atMs: number }>();
@@ -130,8 +136,11 @@ export class ComputeState {
   constructor(
     readonly project: string,
     private readonly file: string | null,
+    defaultImages: () => [string, Entry<ImageResource>][] = () => [],
   ) {
     if (file && existsSync(file)) this.read(file);
+    // A new lab, or a state file written before the catalog existed, starts with the default images.
+    if (!this.hasImages) for (const [k, e] of defaultImages()) this.images.set(k, e);
   }
 
   table(name: TableName): Table<{ name: string; id: string }> {
@@ -145,6 +154,7 @@ export class ComputeState {
       throw new Error(`${file} holds project ${String(doc.project)}, not ${this.project}`);
     }
     for (const name of TABLE_NAMES) this.table(name).load(doc[name]);
+    this.hasImages = Array.isArray(doc.images);
     for (const rec of (doc.operations as OperationRecord[] | undefined) ?? [])
       this.operations.set(rec.op.name, rec);
     for (const [id, v] of (doc.requestIds as [string, { op: string; atMs: number }][] | undefined) ?? []) {

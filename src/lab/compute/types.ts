@@ -95,6 +95,9 @@ export interface AttachedDiskResource {
   autoDelete: boolean;
   interface: string;
   diskSizeGb: string;
+  /** The boot disk's image licences, as GCE shows them on the attached disk. */
+  licenses?: string[];
+  architecture?: string;
 }
 
 export type InstanceStatus = 'PROVISIONING' | 'STAGING' | 'RUNNING' | 'STOPPING' | 'TERMINATED';
@@ -144,12 +147,35 @@ export interface DiskResource {
   selfLink: string;
   type: string;
   sourceImage?: string;
+  sourceImageId?: string;
+  licenses?: string[];
+  architecture?: string;
   users?: string[];
   labels?: Record<string, string>;
   labelFingerprint: string;
   physicalBlockSizeBytes: string;
   lastAttachTimestamp?: string;
   lastDetachTimestamp?: string;
+}
+
+export interface ImageResource {
+  kind: 'compute#image';
+  id: string;
+  creationTimestamp: string;
+  name: string;
+  description?: string;
+  sourceType: 'RAW';
+  status: 'READY';
+  archiveSizeBytes: string;
+  diskSizeGb: string;
+  licenses: string[];
+  family: string;
+  selfLink: string;
+  labelFingerprint: string;
+  guestOsFeatures: { type: string }[];
+  storageLocations: string[];
+  architecture: string;
+  deprecated?: { state?: string; replacement?: string };
 }
 
 export type AddressStatus = 'RESERVING' | 'RESERVED' | 'IN_USE';

@@ -403,3 +403,203 @@ describe('request bodies are checked against compute.proto (issue 9 item 2)', ()
     await ok(c, PROJECT, c.addresses.delete({ project: PROJECT, region: REGION, address: 'snake-case' }));
   });
 });
+
+describe('disk types and source images (issue 9 item 3)', () => {
+  const COS = 'projects/cos-cloud/global/images';
+
+  it('a bare diskType in initializeParams is a 400; a zonal path or a full URL is accepted', async () => {
+    const bare = instanceBody('bare-disk-type');
+    const init = bare.disks?.[0]?.initializeParams as compute_v1.Schema$AttachedDiskInitializeParams;
+    init.diskType = 'pd-ssd';
+    const f = await httpFailure(c.instances.insert({ project: PROJECT, zone: ZONE, requestBody: bare }));
+    expect(f.status).toBe(400);
+    expect(f.reason).toBe('invalid');
+    expect(f.message).toBe(
+      "Invalid value for field 'resource.disks[0].initializeParams.diskType': 'pd-ssd'. The URL is malformed.",
+    );
+
+    for (const [name, diskType] of [
+      ['zonal-disk-type', `${zonePath(ZONE)}/diskTypes/pd-ssd`],
+      ['full-disk-type', `${API}${zonePath(ZONE)}/diskTypes/pd-balanced`],
+    ] as const) {
+      const body = instanceBody(name);
+      (body.disks?.[0]?.initializeParams as compute_v1.Schema$AttachedDiskInitializeParams).diskType =
+        diskType;
+      await ok(c, PROJECT, c.instances.insert({ project: PROJECT, zone: ZONE, requestBody: body }));
+      const d = (await c.disks.get({ project: PROJECT, zone: ZONE, disk: name })).data;
+      expect(d.type).toBe(`${API}${zonePath(ZONE)}/diskTypes/${diskType.split('/').pop()}`);
+      await deleteInstance(name);
+    }
+  });
+
+  it('disks.insert refuses a bare type as well', async () => {
+    const f = await httpFailure(
+      c.disks.insert({ project: PROJECT, zone: ZONE, requestBody: { name: 'bare-type', type: 'pd-ssd' } }),
+    );
+    expect(f.status).toBe(400);
+    expect(f.message).toBe("Invalid value for field 'resource.type': 'pd-ssd'. The URL is malformed.");
+  });
+
+  it('images.get and images.getFromFamily answer for the public images; the family gives its newest image', async () => {
+    const newer = (await c.images.getFromFamily({ project: 'cos-cloud', family: 'cos-121-lts' })).data;
+    expect(newer.kind).toBe('compute#image');
+    expect(newer.name).toBe('cos-121-18867-199-28');
+    expect(newer.family).toBe('cos-121-lts');
+    expect(newer.status).toBe('READY');
+    expect(newer.selfLink).toBe(`${API}${COS}/cos-121-18867-199-28`);
+    expect(newer.id).toMatch(/^[0-9]+$/);
+    const older = (await c.images.get({ project: 'cos-cloud', image: 'cos-121-18867-90-4' })).data;
+    expect(older.family).toBe('cos-121-lts');
+    expect(Date.parse(older.creationTimestamp ?? '')).toBeLessThan(Date.parse(newer.creationTimestamp ?? ''));
+    expect((await c.images.getFromFamily({ project: 'cos-cloud', family: 'cos-stable' })).data.family).toBe(
+      'cos-stable',
+    );
+    expect(
+      (await c.images.getFromFamily({ project: 'debian-cloud', family: 'debian-12' })).data.name,
+    ).toMatch(/^debian-12-bookworm-v[0-9]{8}$/);
+
+    const missing = await httpFailure(c.images.get({ project: 'cos-cloud', image: 'xyz' }));
+    expect(missing.status).toBe(404);
+    expect(missing.reason).toBe('notFound');
+    expect(missing.message).toBe(`The resource '${COS}/xyz' was not found`);
+    const noFamily = await httpFailure(c.images.getFromFamily({ project: 'cos-cloud', family: 'cos-1' }));
+    expect(noFamily.status).toBe(404);
+    expect(noFamily.message).toBe(`The resource '${COS}/family/cos-1' was not found`);
+  });
+
+  it('instances.insert with an image that does not exist: HTTP 404 at request time, nothing created', async () => {
+    const body = instanceBody('no-image');
+    (body.disks?.[0]?.initializeParams as compute_v1.Schema$AttachedDiskInitializeParams).sourceImage =
+      `${COS}/xyz`;
+    const f = await httpFailure(c.instances.insert({ project: PROJECT, zone: ZONE, requestBody: body }));
+    expect(f.status).toBe(404);
+    expect(f.reason).toBe('notFound');
+    expect(f.message).toBe(`The resource '${COS}/xyz' was not found`);
+    expect(
+      (await httpFailure(c.instances.get({ project: PROJECT, zone: ZONE, instance: 'no-image' }))).status,
+    ).toBe(404);
+    expect((await httpFailure(c.disks.get({ project: PROJECT, zone: ZONE, disk: 'no-image' }))).status).toBe(
+      404,
+    );
+  });
+
+  it('the boot disk records the concrete image (the family resolved) and its id, whatever form sourceImage had', async () => {
+    const newest = (await c.images.getFromFamily({ project: 'cos-cloud', family: 'cos-121-lts' })).data;
+    const forms = [
+      ['img-family', `${COS}/family/cos-121-lts`, newest],
+      ['img-family-url', `${API}${COS}/family/cos-121-lts`, newest],
+      ['img-name', `${COS}/cos-121-18867-90-4`, null],
+      ['img-name-url', `https://compute.googleapis.com/compute/v1/${COS}/cos-121-18867-90-4`, null],
+    ] as const;
+    const older = (await c.images.get({ project: 'cos-cloud', image: 'cos-121-18867-90-4' })).data;
+    for (const [name, sourceImage, expected] of forms) {
+      const body = instanceBody(name);
+      (body.disks?.[0]?.initializeParams as compute_v1.Schema$AttachedDiskInitializeParams).sourceImage =
+        sourceImage;
+      await ok(c, PROJECT, c.instances.insert({ project: PROJECT, zone: ZONE, requestBody: body }));
+      const image = expected ?? older;
+      const d = (await c.disks.get({ project: PROJECT, zone: ZONE, disk: name })).data;
+      expect(d.sourceImage).toBe(image.selfLink);
+      expect(d.sourceImageId).toBe(image.id);
+      const inst = (await c.instances.get({ project: PROJECT, zone: ZONE, instance: name })).data;
+      expect(inst.disks?.[0]?.boot).toBe(true);
+      expect(inst.disks?.[0]?.licenses).toEqual(image.licenses);
+    }
+    await Promise.all(forms.map(([name]) => deleteInstance(name)));
+  });
+
+  it('disks.insert with a sourceImage resolves it too, and a size below the image is a 400', async () => {
+    await ok(
+      c,
+      PROJECT,
+      c.disks.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: {
+          name: 'from-image',
+          sourceImage: 'projects/debian-cloud/global/images/family/debian-12',
+        },
+      }),
+    );
+    const d = (await c.disks.get({ project: PROJECT, zone: ZONE, disk: 'from-image' })).data;
+    expect(d.sourceImage).toBe(`${API}projects/debian-cloud/global/images/debian-12-bookworm-v20250910`);
+    expect(d.sizeGb).toBe('10');
+    await ok(c, PROJECT, c.disks.delete({ project: PROJECT, zone: ZONE, disk: 'from-image' }));
+    const small = await httpFailure(
+      c.disks.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: { name: 'too-small', sizeGb: '5', sourceImage: `${COS}/family/cos-stable` },
+      }),
+    );
+    expect(small.status).toBe(400);
+    expect(small.message).toContain('cannot be smaller than the image size (10 GB)');
+  });
+});
+
+describe('the lab can delete a public image (issue 9 item 3)', () => {
+  it('POST /lab/v1/images/delete: images.get is 404, the family falls back, the change survives a restart', async () => {
+    const { mkdtempSync, rmSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const dir = mkdtempSync(join(tmpdir(), 'kube-ha-conformance-'));
+    const stateFile = join(dir, 'compute-state.json');
+    try {
+      let lab = await startSecondClient({ stateFile });
+      try {
+        const body = instanceBody('on-newest');
+        (body.disks?.[0]?.initializeParams as compute_v1.Schema$AttachedDiskInitializeParams).sourceImage =
+          'projects/cos-cloud/global/images/family/cos-121-lts';
+        await ok(lab.c, PROJECT, lab.c.instances.insert({ project: PROJECT, zone: ZONE, requestBody: body }));
+        const del = await fetch(`${lab.endpoint}/lab/v1/images/delete`, {
+          method: 'POST',
+          body: JSON.stringify({ project: 'cos-cloud', image: 'cos-121-18867-199-28' }),
+        });
+        expect(del.status).toBe(200);
+        const again = await fetch(`${lab.endpoint}/lab/v1/images/delete`, {
+          method: 'POST',
+          body: JSON.stringify({ project: 'cos-cloud', image: 'cos-121-18867-199-28' }),
+        });
+        expect(again.status).toBe(404);
+
+        const gone = await httpFailure(
+          lab.c.images.get({ project: 'cos-cloud', image: 'cos-121-18867-199-28' }),
+        );
+        expect(gone.status).toBe(404);
+        expect(gone.message).toBe(
+          "The resource 'projects/cos-cloud/global/images/cos-121-18867-199-28' was not found",
+        );
+        expect(
+          (await lab.c.images.getFromFamily({ project: 'cos-cloud', family: 'cos-121-lts' })).data.name,
+        ).toBe('cos-121-18867-90-4');
+        // The disk made from it still names it, as in GCE.
+        const d = (await lab.c.disks.get({ project: PROJECT, zone: ZONE, disk: 'on-newest' })).data;
+        expect(d.sourceImage).toBe(`${API}projects/cos-cloud/global/images/cos-121-18867-199-28`);
+        // A clone of that disk's image now fails with GCE's 404.
+        const clone = instanceBody('clone');
+        (clone.disks?.[0]?.initializeParams as compute_v1.Schema$AttachedDiskInitializeParams).sourceImage =
+          d.sourceImage ?? '';
+        const f = await httpFailure(
+          lab.c.instances.insert({ project: PROJECT, zone: ZONE, requestBody: clone }),
+        );
+        expect(f.status).toBe(404);
+      } finally {
+        await lab.close();
+      }
+      lab = await startSecondClient({ stateFile });
+      try {
+        expect(
+          (await httpFailure(lab.c.images.get({ project: 'cos-cloud', image: 'cos-121-18867-199-28' })))
+            .status,
+        ).toBe(404);
+        expect((await lab.c.images.get({ project: 'cos-cloud', image: 'cos-121-18867-90-4' })).status).toBe(
+          200,
+        );
+      } finally {
+        await lab.close();
+      }
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -36,6 +36,8 @@ export interface Route {
   api: string;
   /** Returns an Operation (so `operation` faults apply). */
   mutation?: boolean;
+  /** Served for any project in the path (public images), which the handler gets as `:project`. */
+  anyProject?: boolean;
   handler: Handler;
 }
 

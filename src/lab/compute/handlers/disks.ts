@@ -7,7 +7,7 @@ import { alreadyExists, inUse, invalidField } from '../errors.js';
 import { fingerprintOf, newId, timestamp } from '../ids.js';
 import { checkName, expectRef, pathOf } from '../names.js';
 import type { ActionRecord, Entry } from '../state.js';
-import type { DiskResource } from '../types.js';
+import type { DiskResource, ImageResource } from '../types.js';
 import {
   idempotent,
   lookup,
@@ -18,21 +18,26 @@ import {
   zoneParam,
   zoneScope,
 } from './common.js';
+import { resolveSourceImage } from './images.js';
 import { readRoutes } from './read-routes.js';
 
 export const DISK_TYPES = ['pd-standard', 'pd-balanced', 'pd-ssd', 'pd-extreme', 'hyperdisk-balanced'];
 
-/** Reads a disk type reference (`zones/Z/diskTypes/T`, or a bare type as GCE allows in initializeParams). */
+/**
+ * Reads a disk type reference: `[projects/P/]zones/Z/diskTypes/T` or a full
+ * URL, in the disk's zone. GCE refuses a bare type name (`pd-ssd`) in both
+ * disks.insert `type` and instances.insert `initializeParams.diskType`.
+ */
 export function diskTypeUrl(
   ctx: ServiceContext,
   zone: string,
   ref: string | undefined,
   field: string,
-  allowBare: boolean,
 ): string {
   const type = ref ?? 'pd-standard';
   let name = type;
-  if (ref !== undefined && !(allowBare && /^[a-z0-9-]+$/.test(type))) {
+  if (ref !== undefined) {
+    if (/^[a-z0-9-]+$/.test(type)) throw invalidField(field, type, 'The URL is malformed.');
     const p = expectRef(type, field, ctx.links, 'zones', 'diskTypes');
     if (p.location !== zone) throw invalidField(field, type, `Disk type must be in zone '${zone}'.`);
     name = p.name;
@@ -40,6 +45,17 @@ export function diskTypeUrl(
   if (!DISK_TYPES.includes(name))
     throw invalidField(field, type, `Disk type '${name}' does not exist in zone '${zone}'.`);
   return ctx.links.url(ctx.links.zonal(zone, 'diskTypes', name));
+}
+
+/** GCE: a disk cannot be smaller than its image. */
+export function checkImageSize(image: ImageResource, sizeGb: number, field: string): void {
+  if (sizeGb < Number(image.diskSizeGb)) {
+    throw invalidField(
+      field,
+      String(sizeGb),
+      `Requested disk size cannot be smaller than the image size (${image.diskSizeGb} GB)`,
+    );
+  }
 }
 
 /** A new disk record, CREATING until its (or its instance's) operation commits. */
@@ -50,7 +66,7 @@ export function newDisk(
   o: {
     sizeGb: number;
     typeUrl: string;
-    sourceImage?: string;
+    image?: ImageResource;
     description?: string;
     labels?: Record<string, string>;
   },
@@ -67,7 +83,15 @@ export function newDisk(
     status: 'CREATING',
     selfLink: l.url(l.zonal(zone, 'disks', name)),
     type: o.typeUrl,
-    ...(o.sourceImage ? { sourceImage: o.sourceImage } : {}),
+    // GCE records the concrete image (a family resolved) and its id on the disk.
+    ...(o.image
+      ? {
+          sourceImage: o.image.selfLink,
+          sourceImageId: o.image.id,
+          licenses: o.image.licenses,
+          architecture: o.image.architecture,
+        }
+      : {}),
     ...(o.labels ? { labels: o.labels } : {}),
     labelFingerprint: fingerprintOf(o.labels ?? {}),
     physicalBlockSizeBytes: '4096',
@@ -112,22 +136,18 @@ export const diskRoutes: Route[] = [
       return idempotent(ctx, req, () => {
         const name = checkName(body.name, 'resource.name');
         const path = ctx.links.zonal(zone, 'disks', name);
-        const sourceImage = stringAt(body, 'sourceImage', 'resource.sourceImage');
-        const sizeGb = intAt(body, 'sizeGb', 'resource.sizeGb', 1, 65536) ?? 10;
-        const typeUrl = diskTypeUrl(
-          ctx,
-          zone,
-          stringAt(body, 'type', 'resource.type'),
-          'resource.type',
-          false,
-        );
+        const imageRef = stringAt(body, 'sourceImage', 'resource.sourceImage');
+        const image = imageRef ? resolveSourceImage(ctx, imageRef, 'resource.sourceImage') : undefined;
+        const sizeGb = intAt(body, 'sizeGb', 'resource.sizeGb', 1, 65536) ?? Number(image?.diskSizeGb ?? 10);
+        if (image) checkImageSize(image, sizeGb, 'resource.sizeGb');
+        const typeUrl = diskTypeUrl(ctx, zone, stringAt(body, 'type', 'resource.type'), 'resource.type');
         const description = stringAt(body, 'description', 'resource.description');
         const labels = labelsAt(body, 'labels', 'resource.labels');
         if (nameTaken(ctx, 'disks', `${zone}/${name}`)) throw alreadyExists(path);
         const entry = newDisk(ctx, zone, name, {
           sizeGb,
           typeUrl,
-          ...(sourceImage ? { sourceImage } : {}),
+          ...(image ? { image } : {}),
           ...(description ? { description } : {}),
           ...(labels ? { labels } : {}),
         });

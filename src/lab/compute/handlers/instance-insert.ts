@@ -26,6 +26,7 @@ import type {
   AttachedDiskResource,
   DiskMode,
   DiskResource,
+  ImageResource,
   InstanceResource,
   MetadataItem,
   NetworkInterfaceResource,
@@ -45,7 +46,8 @@ import {
   zoneParam,
   zoneScope,
 } from './common.js';
-import { diskTypeUrl, newDisk } from './disks.js';
+import { checkImageSize, diskTypeUrl, newDisk } from './disks.js';
+import { resolveSourceImage } from './images.js';
 import { bootWork } from './instance-lifecycle.js';
 
 const MACHINE_TYPES = new Set([
@@ -123,7 +125,7 @@ interface DiskPlan {
     name: string;
     sizeGb: number;
     typeUrl: string;
-    sourceImage?: string;
+    image?: ImageResource;
     labels?: Record<string, string>;
   };
   existing?: Entry<DiskResource>;
@@ -197,25 +199,33 @@ function planDisks(ctx: ServiceContext, zone: string, instanceName: string, body
     const key = `${zone}/${diskName}`;
     if (ctx.state.disks.get(key) || plans.some((x) => x.key === key))
       throw alreadyExists(ctx.links.zonal(zone, 'disks', diskName));
-    const sourceImage = init ? stringAt(init, 'sourceImage', `${fi}.sourceImage`) : undefined;
-    if (boot && !sourceImage) throw requiredField(`${fi}.sourceImage`);
-    const sizeGb = (init && intAt(init, 'diskSizeGb', `${fi}.diskSizeGb`, 1, 65536)) ?? 10;
+    const imageRef = init ? stringAt(init, 'sourceImage', `${fi}.sourceImage`) : undefined;
+    if (boot && !imageRef) throw requiredField(`${fi}.sourceImage`);
+    // GCE resolves the image (a family to its newest image) at request time: a missing one is a 404.
+    const image = imageRef ? resolveSourceImage(ctx, imageRef, `${fi}.sourceImage`) : undefined;
+    const sizeGb =
+      (init && intAt(init, 'diskSizeGb', `${fi}.diskSizeGb`, 1, 65536)) ?? Number(image?.diskSizeGb ?? 10);
+    if (image) checkImageSize(image, sizeGb, `${fi}.diskSizeGb`);
+    // GCE wants a zonal diskType URL here; a bare type name ('pd-ssd') is a 400.
     const typeUrl = diskTypeUrl(
       ctx,
       zone,
       init ? stringAt(init, 'diskType', `${fi}.diskType`) : undefined,
       `${fi}.diskType`,
-      true,
     );
     const labels = init ? labelsAt(init, 'labels', `${fi}.labels`) : undefined;
     plans.push({
-      attached: { ...attached, source: ctx.links.url(ctx.links.zonal(zone, 'disks', diskName)) },
+      attached: {
+        ...attached,
+        source: ctx.links.url(ctx.links.zonal(zone, 'disks', diskName)),
+        ...(image ? { licenses: image.licenses, architecture: image.architecture } : {}),
+      },
       key,
       create: {
         name: diskName,
         sizeGb,
         typeUrl,
-        ...(sourceImage ? { sourceImage } : {}),
+        ...(image ? { image } : {}),
         ...(labels ? { labels } : {}),
       },
     });
