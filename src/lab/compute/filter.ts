@@ -36,7 +36,8 @@ function scalar(v: unknown): string | null {
 
 // ------------------------------------------------------------- regex dialect
 
-const REGEX_TERM = /^\s*([A-Za-z_][A-Za-z0-9_.]*)\s+(eq|ne)\s+(.*?)\s*$/s;
+// GCE accepts hyphens in field paths (label keys: `labels.kube-ha-role`).
+const REGEX_TERM = /^\s*([A-Za-z_][A-Za-z0-9_.-]*)\s+(eq|ne)\s+(.*?)\s*$/s;
 
 function unquote(literal: string): string {
   const q = literal[0];
@@ -103,8 +104,9 @@ type Token =
   | { t: 'lp' | 'rp' | 'and' | 'or' | 'not' }
   | { t: 'cmp'; field: string; op: string; value: string; quoted: boolean };
 
+// A field path may hold hyphens (`labels.kube-ha-role = control-plane`), as GCE accepts.
 const COMPARISON =
-  /^([A-Za-z_][A-Za-z0-9_.]*)\s*(!=|>=|<=|=|>|<|:)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s()]+)/s;
+  /^([A-Za-z_][A-Za-z0-9_.-]*)\s*(!=|>=|<=|=|>|<|:)\s*("(?:[^"\\]|\\.)*"|'(?:[^'\\]|\\.)*'|[^\s()]+)/s;
 
 function tokenize(filter: string): Token[] {
   const out: Token[] = [];

@@ -603,3 +603,41 @@ describe('the lab can delete a public image (issue 9 item 3)', () => {
     }
   });
 });
+
+describe('list filters on hyphenated label keys (issue 9 item 4)', () => {
+  it('labels.kube-ha-role = control-plane, in both filter dialects, for list and aggregatedList', async () => {
+    await insertInstance('labelled-cp', { extra: { labels: { 'kube-ha-role': 'control-plane' } } });
+    await insertInstance('labelled-node', { extra: { labels: { 'kube-ha-role': 'node' } } });
+    const names = (items: compute_v1.Schema$Instance[] | undefined) =>
+      (items ?? []).map((i) => i.name).sort();
+    for (const filter of [
+      'labels.kube-ha-role = control-plane',
+      'labels.kube-ha-role = "control-plane"',
+      'labels.kube-ha-role eq control-plane',
+      '(labels.kube-ha-role eq "control-.*")',
+    ]) {
+      const list = (await c.instances.list({ project: PROJECT, zone: ZONE, filter })).data;
+      expect(names(list.items), filter).toEqual(['labelled-cp']);
+      const agg = (await c.instances.aggregatedList({ project: PROJECT, filter })).data;
+      expect(names(agg.items?.[`zones/${ZONE}`]?.instances), filter).toEqual(['labelled-cp']);
+    }
+    expect(
+      names(
+        (await c.instances.list({ project: PROJECT, zone: ZONE, filter: 'labels.kube-ha-role:*' })).data
+          .items,
+      ),
+    ).toEqual(['labelled-cp', 'labelled-node']);
+    expect(
+      names(
+        (
+          await c.instances.list({
+            project: PROJECT,
+            zone: ZONE,
+            filter: 'labels.kube-ha-role != control-plane',
+          })
+        ).data.items,
+      ),
+    ).not.toContain('labelled-cp');
+    await Promise.all([deleteInstance('labelled-cp'), deleteInstance('labelled-node')]);
+  });
+});
