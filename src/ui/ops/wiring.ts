@@ -2,12 +2,15 @@
 // the ops session is opened on the first action (never on the path to the
 // first frame), and an unfinished operation found at start is offered
 // (--write) or pointed out (read-only).
+import type { OpsSession } from '../../ops/index.js';
 import { JournalStore } from '../../ops/journal-store.js';
-import type { Target } from '../../sources/target.js';
 import type { ConsoleStore } from '../../store/consoleStore.js';
 import type { ActionHandler } from '../commands.js';
 import { sessionBackend } from './backend.js';
 import { asActionHandler, createOpsController, type OpsController } from './controller.js';
+
+/** What the console runs operations on, as src/ops takes it (the UI does not import src/sources). */
+type Target = OpsSession['target'];
 
 export interface ConsoleOps {
   controller: OpsController;
