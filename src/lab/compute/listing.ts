@@ -7,7 +7,8 @@ import { parseFilter } from './filter.js';
 export interface ListQuery {
   filter: (r: unknown) => boolean;
   maxResults: number;
-  offset: number;
+  /** The sort key of the last item the previous page returned (from pageToken); null on the first page. */
+  after: string[] | null;
   orderBy: 'name' | 'creationTimestamp desc';
   returnPartialSuccess: boolean;
 }
@@ -28,14 +29,6 @@ export function parseListQuery(q: URLSearchParams): ListQuery {
     // GCE treats 0 as the default page size.
     maxResults = n === 0 ? 500 : n;
   }
-  let offset = 0;
-  const token = q.get('pageToken');
-  if (token) {
-    const decoded = /^[A-Za-z0-9_-]+$/.test(token) ? Buffer.from(token, 'base64url').toString('utf8') : '';
-    const m = /^lab-page:([0-9]+)$/.exec(decoded);
-    if (!m) throw invalidField('pageToken', token, 'Invalid page token.');
-    offset = Number(m[1]);
-  }
   const ob = q.get('orderBy');
   let orderBy: ListQuery['orderBy'] = 'name';
   if (ob !== null && ob !== '') {
@@ -43,10 +36,12 @@ export function parseListQuery(q: URLSearchParams): ListQuery {
     else if (ob !== 'name')
       throw invalidField('orderBy', ob, "Only 'name' and 'creationTimestamp desc' are supported.");
   }
+  const token = q.get('pageToken');
+  const after = token ? readPageToken(token, orderBy) : null;
   return {
     filter,
     maxResults,
-    offset,
+    after,
     orderBy,
     returnPartialSuccess: q.get('returnPartialSuccess') === 'true',
   };
@@ -58,14 +53,73 @@ interface Sortable {
   insertTime?: string;
 }
 
-function sortItems<T extends Sortable>(items: T[], orderBy: ListQuery['orderBy']): T[] {
-  if (orderBy === 'name') return [...items].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  const ts = (x: T) => x.creationTimestamp ?? x.insertTime ?? '';
-  return [...items].sort((a, b) => ts(b).localeCompare(ts(a)));
+// GCE's page tokens are opaque cursors, not offsets: an item that exists from
+// the first page to the last is listed once, whatever is inserted or deleted
+// in between. The lab's token is the sort key of the last item returned.
+
+/** The sort key: [name], or [timestamp, name] newest first; aggregated lists put the scope first. */
+function sortKey(x: Sortable, orderBy: ListQuery['orderBy']): string[] {
+  return orderBy === 'name' ? [x.name] : [x.creationTimestamp ?? x.insertTime ?? '', x.name];
 }
 
-function pageToken(offset: number): string {
-  return Buffer.from(`lab-page:${offset}`, 'utf8').toString('base64url');
+function cmp(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
+}
+
+/** Orders two keys of one list: scope and names ascending, the timestamp (with creationTimestamp desc) descending. */
+function compareKeys(
+  a: readonly string[],
+  b: readonly string[],
+  orderBy: ListQuery['orderBy'],
+  scoped: boolean,
+): number {
+  for (let i = 0; i < Math.max(a.length, b.length); i++) {
+    const tsPosition = orderBy !== 'name' && i === (scoped ? 1 : 0);
+    const c = cmp(a[i] ?? '', b[i] ?? '');
+    if (c !== 0) return tsPosition ? -c : c;
+  }
+  return 0;
+}
+
+function sortItems<T extends Sortable>(items: T[], orderBy: ListQuery['orderBy']): T[] {
+  return [...items].sort((a, b) => compareKeys(sortKey(a, orderBy), sortKey(b, orderBy), orderBy, false));
+}
+
+function pageToken(key: string[], orderBy: ListQuery['orderBy']): string {
+  return Buffer.from(JSON.stringify({ v: 1, o: orderBy, k: key }), 'utf8').toString('base64url');
+}
+
+function readPageToken(token: string, orderBy: ListQuery['orderBy']): string[] {
+  try {
+    if (!/^[A-Za-z0-9_-]+$/.test(token)) throw new Error('not base64url');
+    const doc = JSON.parse(Buffer.from(token, 'base64url').toString('utf8')) as {
+      v?: unknown;
+      o?: unknown;
+      k?: unknown;
+    };
+    const k = doc.k;
+    if (doc.v !== 1 || doc.o !== orderBy || !Array.isArray(k) || !k.every((x) => typeof x === 'string'))
+      throw new Error('not a lab page token for this order');
+    return k as string[];
+  } catch {
+    throw invalidField('pageToken', token, 'Invalid page token.');
+  }
+}
+
+/** The page after the cursor, and the token of the page after it. */
+function pageOf<E>(
+  sorted: E[],
+  keyOf: (e: E) => string[],
+  q: ListQuery,
+  scoped: boolean,
+): { page: E[]; next: string | undefined } {
+  const after = q.after;
+  const rest = after ? sorted.filter((e) => compareKeys(keyOf(e), after, q.orderBy, scoped) > 0) : sorted;
+  const page = rest.slice(0, q.maxResults);
+  const last = page[page.length - 1];
+  const next =
+    rest.length > page.length && last !== undefined ? pageToken(keyOf(last), q.orderBy) : undefined;
+  return { page, next };
 }
 
 export function listResponse<T extends Sortable>(
@@ -76,8 +130,7 @@ export function listResponse<T extends Sortable>(
   q: ListQuery,
 ): Record<string, unknown> {
   const matching = sortItems(all.filter(q.filter), q.orderBy);
-  const page = matching.slice(q.offset, q.offset + q.maxResults);
-  const next = q.offset + q.maxResults < matching.length ? pageToken(q.offset + q.maxResults) : undefined;
+  const { page, next } = pageOf(matching, (x) => sortKey(x, q.orderBy), q, false);
   return {
     kind,
     id: idPath,
@@ -108,8 +161,7 @@ export function aggregatedResponse<T extends Sortable>(
     if (s.unreachable) continue;
     for (const item of sortItems(s.items.filter(q.filter), q.orderBy)) flat.push({ key: s.key, item });
   }
-  const page = flat.slice(q.offset, q.offset + q.maxResults);
-  const next = q.offset + q.maxResults < flat.length ? pageToken(q.offset + q.maxResults) : undefined;
+  const { page, next } = pageOf(flat, (p) => [p.key, ...sortKey(p.item, q.orderBy)], q, true);
   const items: Record<string, unknown> = {};
   for (const s of scopes) {
     const mine = page.filter((p) => p.key === s.key).map((p) => p.item);

@@ -641,3 +641,67 @@ describe('list filters on hyphenated label keys (issue 9 item 4)', () => {
     await Promise.all([deleteInstance('labelled-cp'), deleteInstance('labelled-node')]);
   });
 });
+
+describe('page tokens are cursors, not offsets (issue 9 item 5)', () => {
+  const Z1 = 'us-east1-b';
+  const Z2 = 'us-east1-c';
+  const insertDisk = (zone: string, name: string) =>
+    ok(c, PROJECT, c.disks.insert({ project: PROJECT, zone, requestBody: { name, sizeGb: '10' } }));
+  const deleteDisk = (zone: string, name: string) =>
+    ok(c, PROJECT, c.disks.delete({ project: PROJECT, zone, disk: name }));
+
+  it('list: deleting an item already returned, or inserting one before the cursor, skips and repeats nothing', async () => {
+    await Promise.all(['pg-b', 'pg-c', 'pg-d', 'pg-e', 'pg-f'].map((n) => insertDisk(Z1, n)));
+    const page = async (pageToken?: string) =>
+      (await c.disks.list({ project: PROJECT, zone: Z1, maxResults: 2, ...(pageToken ? { pageToken } : {}) }))
+        .data;
+    const names = (l: compute_v1.Schema$DiskList) => (l.items ?? []).map((d) => d.name);
+    const p1 = await page();
+    expect(names(p1)).toEqual(['pg-b', 'pg-c']);
+    // An item already returned goes: the next page still starts right after pg-c (an offset would skip pg-d).
+    await deleteDisk(Z1, 'pg-b');
+    const p2 = await page(p1.nextPageToken ?? undefined);
+    expect(names(p2)).toEqual(['pg-d', 'pg-e']);
+    // One is inserted before the cursor, one after it: nothing is repeated, the later one is listed.
+    await insertDisk(Z1, 'pg-a');
+    await insertDisk(Z1, 'pg-ee');
+    const p3 = await page(p2.nextPageToken ?? undefined);
+    expect(names(p3)).toEqual(['pg-ee', 'pg-f']);
+    expect(p3.nextPageToken).toBeUndefined();
+  });
+
+  it('aggregatedList: the same across zones', async () => {
+    await Promise.all([insertDisk(Z2, 'pg-x'), insertDisk(Z2, 'pg-y')]);
+    const filter = 'name = "pg-*"';
+    const p1 = (await c.disks.aggregatedList({ project: PROJECT, filter, maxResults: 3 })).data;
+    const names = (l: compute_v1.Schema$DiskAggregatedList) =>
+      Object.entries(l.items ?? {}).flatMap(([scope, v]) => (v.disks ?? []).map((d) => `${scope}/${d.name}`));
+    expect(names(p1)).toEqual([`zones/${Z1}/pg-a`, `zones/${Z1}/pg-c`, `zones/${Z1}/pg-d`]);
+    await deleteDisk(Z1, 'pg-a');
+    await deleteDisk(Z1, 'pg-c');
+    const seen = names(p1);
+    let token = p1.nextPageToken ?? undefined;
+    while (token) {
+      const p = (await c.disks.aggregatedList({ project: PROJECT, filter, maxResults: 3, pageToken: token }))
+        .data;
+      seen.push(...names(p));
+      token = p.nextPageToken ?? undefined;
+    }
+    expect(seen).toEqual([
+      `zones/${Z1}/pg-a`,
+      `zones/${Z1}/pg-c`,
+      `zones/${Z1}/pg-d`,
+      `zones/${Z1}/pg-e`,
+      `zones/${Z1}/pg-ee`,
+      `zones/${Z1}/pg-f`,
+      `zones/${Z2}/pg-x`,
+      `zones/${Z2}/pg-y`,
+    ]);
+  });
+
+  it("a token that is not one of the lab's is a 400", async () => {
+    const f = await httpFailure(c.disks.list({ project: PROJECT, zone: Z1, pageToken: 'bm90LWEtdG9rZW4' }));
+    expect(f.status).toBe(400);
+    expect(f.reason).toBe('invalid');
+  });
+});
