@@ -80,6 +80,7 @@ export interface NetworkInterfaceResource {
   fingerprint: string;
   stackType: string;
   accessConfigs?: AccessConfigResource[];
+  aliasIpRanges?: { ipCidrRange: string; subnetworkRangeName?: string }[];
 }
 
 export type DiskMode = 'READ_WRITE' | 'READ_ONLY';

@@ -705,3 +705,112 @@ describe('page tokens are cursors, not offsets (issue 9 item 5)', () => {
     expect(f.reason).toBe('invalid');
   });
 });
+
+describe('NIC fields kube-ha clones: subnetwork and alias IP ranges', () => {
+  const withAlias = (
+    name: string,
+    aliasIpRanges: compute_v1.Schema$AliasIpRange[],
+    subnetwork?: string,
+    zone = ZONE,
+  ) => {
+    const body = instanceBody(name, { zone });
+    const nic = body.networkInterfaces?.[0] as compute_v1.Schema$NetworkInterface;
+    nic.aliasIpRanges = aliasIpRanges;
+    if (subnetwork) nic.subnetwork = subnetwork;
+    return body;
+  };
+
+  it('a /24 from the pods-default secondary range gets a concrete CIDR; the next instance the next one', async () => {
+    const sub = `${regionPath}/subnetworks/default`;
+    await ok(
+      c,
+      PROJECT,
+      c.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: withAlias('alias-a', [{ subnetworkRangeName: 'pods-default', ipCidrRange: '/24' }], sub),
+      }),
+    );
+    await ok(
+      c,
+      PROJECT,
+      c.instances.insert({
+        project: PROJECT,
+        zone: 'us-central1-c',
+        requestBody: withAlias(
+          'alias-b',
+          [{ subnetworkRangeName: 'pods-default', ipCidrRange: '/24' }],
+          undefined,
+          'us-central1-c',
+        ),
+      }),
+    );
+    const a = (await c.instances.get({ project: PROJECT, zone: ZONE, instance: 'alias-a' })).data;
+    const b = (await c.instances.get({ project: PROJECT, zone: 'us-central1-c', instance: 'alias-b' })).data;
+    expect(a.networkInterfaces?.[0]?.subnetwork).toBe(`${API}${sub}`);
+    expect(a.networkInterfaces?.[0]?.aliasIpRanges).toEqual([
+      { subnetworkRangeName: 'pods-default', ipCidrRange: '10.64.0.0/24' },
+    ]);
+    expect(b.networkInterfaces?.[0]?.aliasIpRanges).toEqual([
+      { subnetworkRangeName: 'pods-default', ipCidrRange: '10.64.1.0/24' },
+    ]);
+    // An explicit range already held by another instance is refused.
+    const clash = await httpFailure(
+      c.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: withAlias('alias-c', [
+          { subnetworkRangeName: 'pods-default', ipCidrRange: '10.64.1.0/24' },
+        ]),
+      }),
+    );
+    expect(clash.status).toBe(400);
+    expect(clash.reason).toBe('invalid');
+    // Once alias-a is gone its range is handed out again.
+    await deleteInstance('alias-a');
+    await ok(
+      c,
+      PROJECT,
+      c.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: withAlias('alias-d', [{ subnetworkRangeName: 'pods-default', ipCidrRange: '/24' }]),
+      }),
+    );
+    const d = (await c.instances.get({ project: PROJECT, zone: ZONE, instance: 'alias-d' })).data;
+    expect(d.networkInterfaces?.[0]?.aliasIpRanges?.[0]?.ipCidrRange).toBe('10.64.0.0/24');
+    await Promise.all([deleteInstance('alias-d'), deleteInstance('alias-b', 'us-central1-c')]);
+  });
+
+  it('an unknown secondary range is a 400; a subnetwork of another region is a 400, an unknown one a 404', async () => {
+    const f = await httpFailure(
+      c.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: withAlias('alias-x', [{ subnetworkRangeName: 'nope', ipCidrRange: '/24' }]),
+      }),
+    );
+    expect(f.status).toBe(400);
+    expect(f.message).toContain(
+      "'resource.networkInterfaces[0].aliasIpRanges[0].subnetworkRangeName': 'nope'",
+    );
+    const otherRegion = await httpFailure(
+      c.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: withAlias('sub-x', [], `projects/${PROJECT}/regions/europe-west1/subnetworks/default`),
+      }),
+    );
+    expect(otherRegion.status).toBe(400);
+    expect(otherRegion.reason).toBe('invalid');
+    const unknown = await httpFailure(
+      c.instances.insert({
+        project: PROJECT,
+        zone: ZONE,
+        requestBody: withAlias('sub-y', [], `${regionPath}/subnetworks/nope`),
+      }),
+    );
+    expect(unknown.status).toBe(404);
+    expect(unknown.message).toBe(`The resource '${regionPath}/subnetworks/nope' was not found`);
+  });
+});

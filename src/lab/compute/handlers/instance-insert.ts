@@ -38,6 +38,7 @@ import {
   claimAddress,
   subnetworkUrl,
 } from './addresses.js';
+import { type AliasIpRange, allocateAliasRanges } from './alias-ranges.js';
 import {
   type ApiRequest,
   type ApiResponse,
@@ -239,6 +240,7 @@ interface NicPlan {
   networkIP: string | undefined;
   /** The reserved internal address whose IP networkIP is: it becomes IN_USE by the instance. */
   internalAddress?: Entry<AddressResource>;
+  aliasIpRanges: AliasIpRange[];
   access: {
     name: string;
     type: string;
@@ -248,7 +250,7 @@ interface NicPlan {
   } | null;
 }
 
-function planNic(ctx: ServiceContext, zone: string, body: Json): NicPlan {
+function planNic(ctx: ServiceContext, zone: string, body: Json, url: string): NicPlan {
   const raw = arrayAt(body, 'networkInterfaces', 'resource.networkInterfaces');
   if (raw.length === 0) throw requiredField('resource.networkInterfaces');
   if (raw.length > 1) throw invalid('Networks must be distinct for NICs attached to a VM.');
@@ -298,6 +300,8 @@ function planNic(ctx: ServiceContext, zone: string, body: Json): NicPlan {
     subnetwork,
     networkIP,
     ...(internalAddress ? { internalAddress } : {}),
+    // GCE keeps alias ranges, a range asked for by size allocated from the subnetwork's secondary range.
+    aliasIpRanges: allocateAliasRanges(ctx, region, nic, f, url),
     access,
   };
 }
@@ -358,7 +362,7 @@ export function insertInstance(ctx: ServiceContext, req: ApiRequest): ApiRespons
     const md = objectAt(body, 'metadata', 'resource.metadata') ?? {};
     const items = readMetadataItems(md, 'resource.metadata');
     const disks = planDisks(ctx, zone, name, body);
-    const nic = planNic(ctx, zone, body);
+    const nic = planNic(ctx, zone, body, l.url(path));
 
     // Everything is valid: reserve. Only allocateIP can still fail; undo its earlier grants if so.
     const url = l.url(path);
@@ -412,6 +416,7 @@ export function insertInstance(ctx: ServiceContext, req: ApiRequest): ApiRespons
       fingerprint: fingerprintOf({ networkIP, accessConfigs }),
       stackType: 'IPV4_ONLY',
       ...(accessConfigs.length > 0 ? { accessConfigs } : {}),
+      ...(nic.aliasIpRanges.length > 0 ? { aliasIpRanges: nic.aliasIpRanges } : {}),
     };
     const res: InstanceResource = {
       kind: 'compute#instance',
