@@ -1,5 +1,6 @@
 // The load balancer kube-ha builds going from one replica to two, and tears
-// down going back: static address, health check, target pool, forwarding rule.
+// down going back, as kube-up's: static address, target pool with no health
+// check, forwarding rule. Legacy health checks are checked on a pool of their own.
 import { afterAll, beforeAll, expect, it, vi } from 'vitest';
 import { waitForOperation } from '../../../src/gce/operations.js';
 import { FAST, instanceBody, type Lab, PROJECT, rejection, startLab } from './harness.js';
@@ -63,7 +64,7 @@ it('builds and tears down the HA load balancer, refusing to delete what is in us
   );
   expect([wrongRegion.code, wrongRegion.reason]).toEqual([400, 'invalid']);
 
-  // The address cannot go to a forwarding rule while the VM holds it.
+  // Legacy HTTP health checks: what a target pool may name.
   await done(
     await c.httpHealthChecks.insert({
       project: PROJECT,
@@ -98,9 +99,24 @@ it('builds and tears down the HA load balancer, refusing to delete what is in us
     await c.targetPools.insert({
       project: PROJECT,
       region: REGION,
-      targetPoolResource: { name: 'kubernetes-master', healthChecks: [HC] },
+      targetPoolResource: { name: 'checked', healthChecks: [HC] },
     }),
   );
+  // kube-up's target pool: no health check.
+  await done(
+    await c.targetPools.insert({
+      project: PROJECT,
+      region: REGION,
+      targetPoolResource: { name: 'kubernetes-master' },
+    }),
+  );
+  const [kubeUpPool] = await c.targetPools.get({
+    project: PROJECT,
+    region: REGION,
+    targetPool: 'kubernetes-master',
+  });
+  expect(kubeUpPool.healthChecks ?? []).toEqual([]);
+  // The address cannot go to a forwarding rule while the VM holds it.
   const ruleBody = {
     name: 'kubernetes-master',
     IPAddress: ip,
@@ -197,7 +213,8 @@ it('builds and tears down the HA load balancer, refusing to delete what is in us
     `https://www.googleapis.com/compute/v1/${P}/regions/${REGION}/forwardingRules/kubernetes-master`,
   ]);
 
-  // Health: unhealthy until the load balancer is programmed, then healthy.
+  // Health: unhealthy until the load balancer is programmed, then healthy (no health check:
+  // GCE reports every RUNNING member HEALTHY).
   const health = () =>
     c.targetPools
       .getHealth({
@@ -217,7 +234,7 @@ it('builds and tears down the HA load balancer, refusing to delete what is in us
     [moved.networkInterfaces?.[0]?.networkIP, true],
   ]);
 
-  // Everything in use refuses deletion.
+  // Everything in use refuses deletion (the health check by the pool 'checked').
   const refusals = await Promise.all([
     rejection(c.addresses.delete({ project: PROJECT, region: REGION, address: 'kubernetes-master-ip' })),
     rejection(c.targetPools.delete({ project: PROJECT, region: REGION, targetPool: 'kubernetes-master' })),
@@ -226,6 +243,7 @@ it('builds and tears down the HA load balancer, refusing to delete what is in us
   expect(refusals.map((e) => `${e.code} ${e.reason}`)).toEqual(
     Array(3).fill('400 resourceInUseByAnotherResource'),
   );
+  expect(refusals[2]?.message).toContain(`regions/${REGION}/targetPools/checked`);
   expect(refusals[1]?.message).toBe(
     `The targetPool resource '${POOL}' is already being used by '${P}/regions/${REGION}/forwardingRules/kubernetes-master'`,
   );
@@ -272,6 +290,7 @@ it('builds and tears down the HA load balancer, refusing to delete what is in us
   await done(
     await c.targetPools.delete({ project: PROJECT, region: REGION, targetPool: 'kubernetes-master' }),
   );
+  await done(await c.targetPools.delete({ project: PROJECT, region: REGION, targetPool: 'checked' }));
   await done(await c.httpHealthChecks.delete({ project: PROJECT, httpHealthCheck: 'kubernetes-master-hc' }));
   const [checks] = await c.httpHealthChecks.list({ project: PROJECT });
   expect(checks).toEqual([]);
