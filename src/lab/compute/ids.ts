@@ -14,6 +14,12 @@ export function stableId(seed: string): string {
   return n.toString();
 }
 
+/** A project's number (12 digits, stable for its name), as in its default service account's email. */
+export function projectNumber(project: string): string {
+  const n = createHash('sha256').update(`project/${project}`).digest().readBigUInt64BE() % 900_000_000_000n;
+  return (n + 100_000_000_000n).toString();
+}
+
 /** An opaque 8-byte base64 fingerprint of a value, as for metadata and labels. */
 export function fingerprintOf(value: unknown): string {
   return createHash('sha256')

@@ -6,6 +6,7 @@ import { isObject } from './body.js';
 import { ServiceContext } from './context.js';
 import { ApiError, type GoogleErrorBody, invalid, notFound, urlNotFound } from './errors.js';
 import { type ComputeFault, type FaultHandle, FaultRegistry } from './faults.js';
+import { parseFields, project as partialResponse } from './fields.js';
 import { faultError } from './handlers/common.js';
 import { defaultImages, deleteImage } from './handlers/images.js';
 import { Links, Locations, regionOfZone } from './names.js';
@@ -189,6 +190,8 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
         (isObject(body) && typeof body.name === 'string' ? body.name : undefined);
       const fault = faults.take(m.route.api, 'http', { zone, region, name });
       if (fault) throw faultError(fault);
+      const fieldsParam = url.searchParams.get('fields');
+      const selection = fieldsParam ? parseFields(fieldsParam) : null;
       const abort = new AbortController();
       res.on('close', () => abort.abort());
       const out = await m.route.handler(ctx, {
@@ -198,7 +201,8 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
         body,
         signal: abort.signal,
       });
-      send(res, out.status ?? 200, out.body);
+      // GCE answers a partial response when `fields` selects some fields.
+      send(res, out.status ?? 200, selection ? partialResponse(out.body, selection) : out.body);
     } catch (err) {
       if (err instanceof ApiError) return sendError(res, err);
       const msg = err instanceof Error ? err.message : String(err);

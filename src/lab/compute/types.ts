@@ -299,6 +299,7 @@ export interface RegionResource {
   description: string;
   status: 'UP';
   zones: string[];
+  quotas: { metric: string; limit: number; usage: number }[];
   selfLink: string;
   supportsPzs: boolean;
 }

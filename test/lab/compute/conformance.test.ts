@@ -814,3 +814,162 @@ describe('NIC fields kube-ha clones: subnetwork and alias IP ranges', () => {
     expect(unknown.message).toBe(`The resource '${regionPath}/subnetworks/nope' was not found`);
   });
 });
+
+describe('fingerprints and optimistic locking', () => {
+  const get = async () => (await c.instances.get({ project: PROJECT, zone: ZONE, instance: 'fp-vm' })).data;
+
+  it('setMetadata, setLabels and setTags need the current fingerprint (412 conditionNotMet); each changes the instance fingerprint', async () => {
+    await insertInstance('fp-vm', { extra: { tags: { items: ['kubernetes-master'] } } });
+    const v0 = await get();
+    expect(v0.fingerprint).toBeTruthy();
+
+    const staleMd = await httpFailure(
+      c.instances.setMetadata({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'fp-vm',
+        requestBody: { fingerprint: 'c3RhbGUhIQ==', items: [{ key: 'a', value: 'b' }] },
+      }),
+    );
+    expect(staleMd.status).toBe(412);
+    expect(staleMd.reason).toBe('conditionNotMet');
+    await ok(
+      c,
+      PROJECT,
+      c.instances.setMetadata({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'fp-vm',
+        requestBody: { fingerprint: v0.metadata?.fingerprint, items: [{ key: 'a', value: 'b' }] },
+      }),
+    );
+    const v1 = await get();
+    expect(v1.metadata?.items).toEqual([{ key: 'a', value: 'b' }]);
+    expect(v1.metadata?.fingerprint).not.toBe(v0.metadata?.fingerprint);
+    expect(v1.fingerprint).not.toBe(v0.fingerprint);
+
+    const staleLabels = await httpFailure(
+      c.instances.setLabels({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'fp-vm',
+        requestBody: { labelFingerprint: 'c3RhbGUhIQ==', labels: { role: 'cp' } },
+      }),
+    );
+    expect(staleLabels.status).toBe(412);
+    expect(staleLabels.reason).toBe('conditionNotMet');
+    await ok(
+      c,
+      PROJECT,
+      c.instances.setLabels({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'fp-vm',
+        requestBody: { labelFingerprint: v1.labelFingerprint, labels: { role: 'cp' } },
+      }),
+    );
+    const v2 = await get();
+    expect(v2.labels).toEqual({ role: 'cp' });
+    expect(v2.fingerprint).not.toBe(v1.fingerprint);
+
+    const staleTags = await httpFailure(
+      c.instances.setTags({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'fp-vm',
+        requestBody: { fingerprint: 'c3RhbGUhIQ==', items: ['a'] },
+      }),
+    );
+    expect(staleTags.status).toBe(412);
+    expect(staleTags.reason).toBe('conditionNotMet');
+    const noTagsFingerprint = await httpFailure(
+      c.instances.setTags({ project: PROJECT, zone: ZONE, instance: 'fp-vm', requestBody: { items: ['a'] } }),
+    );
+    expect(noTagsFingerprint.status).toBe(412);
+    await ok(
+      c,
+      PROJECT,
+      c.instances.setTags({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'fp-vm',
+        requestBody: { fingerprint: v2.tags?.fingerprint, items: ['kubernetes-master', 'extra'] },
+      }),
+    );
+    const v3 = await get();
+    expect(v3.tags?.items).toEqual(['kubernetes-master', 'extra']);
+    expect(v3.tags?.fingerprint).not.toBe(v2.tags?.fingerprint);
+    expect(v3.fingerprint).not.toBe(v2.fingerprint);
+    // The old tags fingerprint is stale now.
+    const reused = await httpFailure(
+      c.instances.setTags({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'fp-vm',
+        requestBody: { fingerprint: v2.tags?.fingerprint, items: [] },
+      }),
+    );
+    expect(reused.status).toBe(412);
+    await deleteInstance('fp-vm');
+  });
+});
+
+describe('smaller GCE behaviours', () => {
+  it("serviceAccounts[].email 'default' becomes the project's Compute Engine default service account", async () => {
+    await insertInstance('sa-vm', {
+      extra: {
+        serviceAccounts: [{ email: 'default', scopes: ['https://www.googleapis.com/auth/compute'] }],
+      },
+    });
+    const inst = (await c.instances.get({ project: PROJECT, zone: ZONE, instance: 'sa-vm' })).data;
+    expect(inst.serviceAccounts?.[0]?.email).toMatch(/^[0-9]{12}-compute@developer\.gserviceaccount\.com$/);
+    expect(inst.serviceAccounts?.[0]?.scopes).toEqual(['https://www.googleapis.com/auth/compute']);
+    await deleteInstance('sa-vm');
+  });
+
+  it('regions.get lists quotas with their usage', async () => {
+    const before = (await c.regions.get({ project: PROJECT, region: REGION })).data;
+    const metric = (r: compute_v1.Schema$Region, m: string) => r.quotas?.find((q) => q.metric === m);
+    expect(metric(before, 'CPUS')?.limit).toBeGreaterThan(0);
+    await insertInstance('quota-vm');
+    const after = (await c.regions.get({ project: PROJECT, region: REGION })).data;
+    expect(metric(after, 'CPUS')?.usage).toBe((metric(before, 'CPUS')?.usage ?? 0) + 2);
+    expect(metric(after, 'INSTANCES')?.usage).toBe((metric(before, 'INSTANCES')?.usage ?? 0) + 1);
+    expect(metric(after, 'IN_USE_ADDRESSES')?.usage).toBe(
+      (metric(before, 'IN_USE_ADDRESSES')?.usage ?? 0) + 1,
+    );
+    await deleteInstance('quota-vm');
+  });
+
+  it('fields= gives a partial response; a malformed selection is a 400', async () => {
+    await insertInstance('fields-vm');
+    const one = (
+      await c.instances.get({
+        project: PROJECT,
+        zone: ZONE,
+        instance: 'fields-vm',
+        fields: 'name,networkInterfaces/networkIP',
+      })
+    ).data;
+    expect(Object.keys(one).sort()).toEqual(['name', 'networkInterfaces']);
+    expect(one.networkInterfaces?.map((n) => Object.keys(n))).toEqual([['networkIP']]);
+    const list = (
+      await c.instances.list({ project: PROJECT, zone: ZONE, fields: 'items(name,status),nextPageToken' })
+    ).data;
+    expect(Object.keys(list)).toEqual(['items']);
+    expect(list.items?.find((i) => i.name === 'fields-vm')).toEqual({ name: 'fields-vm', status: 'RUNNING' });
+    const bad = await httpFailure(
+      c.instances.get({ project: PROJECT, zone: ZONE, instance: 'fields-vm', fields: 'items(name' }),
+    );
+    expect(bad.status).toBe(400);
+    expect(bad.reason).toBe('invalidParameter');
+    await deleteInstance('fields-vm');
+  });
+});
+
+describe('the second client stayed on loopback', () => {
+  it('after every test above: no refused request', () => {
+    expect(s.urls.length).toBeGreaterThan(100);
+    expect(s.refused).toEqual([]);
+  });
+});

@@ -17,7 +17,7 @@ import {
 } from '../body.js';
 import type { ServiceContext } from '../context.js';
 import { alreadyExists, inUse, invalid, invalidField, notFound, notReady, requiredField } from '../errors.js';
-import { fingerprintOf, newId, timestamp } from '../ids.js';
+import { fingerprintOf, newId, projectNumber, timestamp } from '../ids.js';
 import { checkName, expectRef, isValidName, pathOf, regionOfZone } from '../names.js';
 import type { Entry } from '../state.js';
 import type {
@@ -323,21 +323,29 @@ export function readAccessConfig(
   return { name, type, networkTier, natIP, address: checkStaticAddress(ctx, region, natIP, `${f}.natIP`) };
 }
 
-function readTags(body: Json): string[] {
-  const tagsObj = objectAt(body, 'tags', 'resource.tags');
-  const tags = tagsObj ? stringArrayAt(tagsObj, 'items', 'resource.tags.items') : [];
-  tags.forEach((t, i) => {
-    if (!isValidName(t)) throw invalidField(`resource.tags.items[${i}]`, t, 'Tags must be RFC 1035 labels.');
+/** Network tags (`items` of a Tags message at `field`): RFC 1035 labels. */
+export function readTagItems(tags: Json, field: string): string[] {
+  const items = stringArrayAt(tags, 'items', `${field}.items`);
+  items.forEach((t, i) => {
+    if (!isValidName(t)) throw invalidField(`${field}.items[${i}]`, t, 'Tags must be RFC 1035 labels.');
   });
-  return tags;
+  return items;
 }
 
-function readServiceAccounts(body: Json): { email: string; scopes: string[] }[] {
+function readTags(body: Json): string[] {
+  const tagsObj = objectAt(body, 'tags', 'resource.tags');
+  return tagsObj ? readTagItems(tagsObj, 'resource.tags') : [];
+}
+
+function readServiceAccounts(ctx: ServiceContext, body: Json): { email: string; scopes: string[] }[] {
   return arrayAt(body, 'serviceAccounts', 'resource.serviceAccounts').map((sa, i) => {
     const f = `resource.serviceAccounts[${i}]`;
     if (!isObject(sa)) throw invalidField(f, sa, 'Must be an object.');
+    const email = stringAt(sa, 'email', `${f}.email`) || 'default';
     return {
-      email: stringAt(sa, 'email', `${f}.email`) ?? 'default',
+      // GCE resolves `default` to the project's Compute Engine default service account.
+      email:
+        email === 'default' ? `${projectNumber(ctx.project)}-compute@developer.gserviceaccount.com` : email,
       scopes: stringArrayAt(sa, 'scopes', `${f}.scopes`),
     };
   });
@@ -358,7 +366,7 @@ export function insertInstance(ctx: ServiceContext, req: ApiRequest): ApiRespons
     const tags = readTags(body);
     const canIpForward = boolAt(body, 'canIpForward', 'resource.canIpForward') ?? false;
     const deletionProtection = boolAt(body, 'deletionProtection', 'resource.deletionProtection') ?? false;
-    const serviceAccounts = readServiceAccounts(body);
+    const serviceAccounts = readServiceAccounts(ctx, body);
     const md = objectAt(body, 'metadata', 'resource.metadata') ?? {};
     const items = readMetadataItems(md, 'resource.metadata');
     const disks = planDisks(ctx, zone, name, body);

@@ -19,7 +19,7 @@ import {
   zoneParam,
   zoneScope,
 } from './common.js';
-import { insertInstance, readAccessConfig, readMetadataItems } from './instance-insert.js';
+import { insertInstance, readAccessConfig, readMetadataItems, readTagItems } from './instance-insert.js';
 import { instanceLifecycleActions, stopWork } from './instance-lifecycle.js';
 import { readRoutes } from './read-routes.js';
 
@@ -43,7 +43,10 @@ function nicOf(e: Entry<InstanceResource>, req: ApiRequest) {
 }
 
 function entryOf(ctx: ServiceContext, a: ActionRecord): Entry<InstanceResource> | undefined {
-  return ctx.state.instances.get(a.key);
+  const e = ctx.state.instances.get(a.key);
+  // GCE: the instance fingerprint changes after every request that modifies the instance.
+  if (e) e.res.fingerprint = fingerprintOf([e.res.fingerprint, a.type, newId()]);
+  return e;
 }
 
 function modify(
@@ -94,6 +97,16 @@ const changeActions: Record<string, ActionSpec> = {
       if (labels) e.res.labels = labels;
       else delete e.res.labels;
       e.res.labelFingerprint = String(a.data?.labelFingerprint);
+    },
+    rollback: () => {},
+  },
+  'instances.setTags': {
+    onRestart: 'commit',
+    commit: (ctx, a) => {
+      const e = entryOf(ctx, a);
+      if (!e) return;
+      const items = (a.data?.items as string[] | undefined) ?? [];
+      e.res.tags = { ...(items.length > 0 ? { items } : {}), fingerprint: String(a.data?.fingerprint) };
     },
     rollback: () => {},
   },
@@ -211,6 +224,26 @@ export const instanceRoutes: Route[] = [
           }
           const labels = labelsAt(body, 'labels', 'labels');
           return { labels, labelFingerprint: fingerprintOf([labels ?? {}, newId()]) };
+        }),
+      );
+    },
+  },
+  {
+    method: 'POST',
+    pattern: 'zones/:zone/instances/:name/setTags',
+    api: 'instances.setTags',
+    mutation: true,
+    handler: (ctx, req) => {
+      const body = bodyObject(req.body);
+      return idempotent(ctx, req, () =>
+        modify(ctx, req, 'instances.setTags', (t) => {
+          // GCE: a missing or stale tags fingerprint is 412 conditionNotMet.
+          const fp = stringAt(body, 'fingerprint', 'tags.fingerprint');
+          if (fp !== t.e.res.tags.fingerprint) {
+            throw conditionNotMet('Supplied fingerprint does not match current tags fingerprint.');
+          }
+          const items = readTagItems(body, 'tags');
+          return { items, fingerprint: fingerprintOf([items, newId()]) };
         }),
       );
     },

@@ -26,6 +26,57 @@ function zoneResource(ctx: ServiceContext, zone: string): ZoneResource {
   };
 }
 
+/** vCPUs of a machine type name the lab knows (e2-standard-4: 4; e2-micro..medium: 2; custom-N-M: N). */
+function cpusOf(machineTypeUrl: string): number {
+  const name = machineTypeUrl.slice(machineTypeUrl.lastIndexOf('/') + 1);
+  const m = /-([0-9]+)$/.exec(name.replace(/^custom-([0-9]+)-[0-9]+$/, 'custom-$1'));
+  return m ? Number(m[1]) : 2;
+}
+
+const QUOTA_LIMITS: Record<string, number> = {
+  CPUS: 72,
+  INSTANCES: 1000,
+  DISKS_TOTAL_GB: 40960,
+  SSD_TOTAL_GB: 10240,
+  IN_USE_ADDRESSES: 16,
+  STATIC_ADDRESSES: 16,
+  INTERNAL_ADDRESSES: 200,
+  TARGET_POOLS: 50,
+  FORWARDING_RULES: 30,
+};
+
+/** GCE's regions.get lists the region's quotas with their usage; the lab counts it from its state. */
+function quotasOf(ctx: ServiceContext, region: string): { metric: string; limit: number; usage: number }[] {
+  const st = ctx.state;
+  const inRegion = (zoneOrRegionUrl: string) =>
+    zoneOrRegionUrl.endsWith(`/regions/${region}`) || zoneOrRegionUrl.includes(`/zones/${region}-`);
+  const usage: Record<string, number> = Object.fromEntries(Object.keys(QUOTA_LIMITS).map((k) => [k, 0]));
+  const add = (k: string, n: number) => {
+    usage[k] = (usage[k] ?? 0) + n;
+  };
+  for (const [, e] of st.instances.entries()) {
+    if (!inRegion(e.res.zone)) continue;
+    add('INSTANCES', 1);
+    add('CPUS', cpusOf(e.res.machineType));
+    for (const n of e.res.networkInterfaces) add('IN_USE_ADDRESSES', (n.accessConfigs ?? []).length);
+  }
+  for (const [, e] of st.disks.entries()) {
+    if (!inRegion(e.res.zone)) continue;
+    add(e.res.type.endsWith('/pd-standard') ? 'DISKS_TOTAL_GB' : 'SSD_TOTAL_GB', Number(e.res.sizeGb));
+  }
+  for (const [, e] of st.addresses.entries()) {
+    if (!inRegion(e.res.region)) continue;
+    add(e.res.addressType === 'INTERNAL' ? 'INTERNAL_ADDRESSES' : 'STATIC_ADDRESSES', 1);
+  }
+  for (const [, e] of st.targetPools.entries()) if (inRegion(e.res.region)) add('TARGET_POOLS', 1);
+  for (const [, e] of st.forwardingRules.entries()) if (inRegion(e.res.region)) add('FORWARDING_RULES', 1);
+  return Object.entries(QUOTA_LIMITS).map(([metric, limit]) => ({
+    metric,
+    limit,
+    usage: usage[metric] ?? 0,
+  }));
+}
+
 function regionResource(ctx: ServiceContext, region: string): RegionResource {
   const l = ctx.links;
   return {
@@ -36,6 +87,7 @@ function regionResource(ctx: ServiceContext, region: string): RegionResource {
     description: region,
     status: 'UP',
     zones: ctx.locations.zonesOf(region).map((z) => l.url(l.zonePath(z))),
+    quotas: quotasOf(ctx, region),
     selfLink: l.url(l.regionPath(region)),
     supportsPzs: false,
   };
