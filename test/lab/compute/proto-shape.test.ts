@@ -106,6 +106,14 @@ it('returns only fields compute.proto knows, with REST wire types', async () => 
   await done(await c.addresses.insert({ project: PROJECT, region, addressResource: { name: 'vm-ip' } }));
   const [vmIp] = await c.addresses.get({ project: PROJECT, region, address: 'vm-ip' });
   await done(
+    await c.addresses.insert({
+      project: PROJECT,
+      region,
+      addressResource: { name: 'vm-internal-ip', addressType: 'INTERNAL' },
+    }),
+  );
+  const [vmInternal] = await c.addresses.get({ project: PROJECT, region, address: 'vm-internal-ip' });
+  await done(
     await c.disks.insert({
       project: PROJECT,
       zone,
@@ -118,6 +126,15 @@ it('returns only fields compute.proto knows, with REST wire types', async () => 
       zone,
       instanceResource: {
         ...instanceBody(zone, 'vm', { natIP: vmIp.address ?? '' }),
+        networkInterfaces: [
+          {
+            network: `projects/${PROJECT}/global/networks/default`,
+            subnetwork: `projects/${PROJECT}/regions/${region}/subnetworks/default`,
+            networkIP: vmInternal.address ?? '',
+            aliasIpRanges: [{ subnetworkRangeName: 'pods-default', ipCidrRange: '/24' }],
+            accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', natIP: vmIp.address ?? '' }],
+          },
+        ],
         labels: { role: 'cp' },
         tags: { items: ['kubernetes-master'] },
         serviceAccounts: [{ email: 'default', scopes: ['https://www.googleapis.com/auth/compute'] }],
@@ -169,6 +186,17 @@ it('returns only fields compute.proto knows, with REST wire types', async () => 
     ['Disk', await get(`zones/${zone}/disks/vm`)],
     ['DiskAggregatedList', await get('aggregated/disks')],
     ['Address', await get(`regions/${region}/addresses/lb-ip`)],
+    ['Address', await get(`regions/${region}/addresses/vm-internal-ip`)],
+    [
+      'Image',
+      await (
+        await fetch(`${lab.endpoint}/compute/v1/projects/cos-cloud/global/images/family/cos-stable`)
+      ).json(),
+    ],
+    [
+      'ImageList',
+      await (await fetch(`${lab.endpoint}/compute/v1/projects/debian-cloud/global/images`)).json(),
+    ],
     ['AddressList', await get(`regions/${region}/addresses`)],
     ['TargetPool', await get(`regions/${region}/targetPools/pool`)],
     ['TargetPoolAggregatedList', await get('aggregated/targetPools')],
