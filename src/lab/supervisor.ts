@@ -14,7 +14,7 @@ import { createComputeService } from './compute/index.js';
 import { DEFAULT_APISERVER_PORT } from './context.js';
 import { controlHandler } from './control-routes.js';
 import { Fleet, type InstanceResource, reapOrphans } from './fleet.js';
-import { HealthProber, LbProxy } from './lb-proxy.js';
+import { LabLoadBalancers } from './lb-proxy.js';
 import { CLAIM_PORT, canListen, claimLoopbackBlock } from './loopback.js';
 
 /** kube-apiserver's port when 443 cannot be bound (not root, no CAP_NET_BIND_SERVICE). */
@@ -127,52 +127,21 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
     resolve: (name) => compute.resolveInstanceIP(name),
     ...(controlPlane ? { controlPlane } : {}),
   });
-  // The load balancer: a TCP proxy per forwarding rule, to the members whose apiserver answers.
-  const proxies = new Map<string, LbProxy>();
-  const lbMembers = (ip: string) =>
-    (compute.loadBalancer(ip)?.members ?? []).filter(
-      (m): m is typeof m & { networkIP: string } => m.networkIP !== null,
-    );
-  const prober = new HealthProber({
-    port: () => controlPlane?.apiserverPort ?? DEFAULT_APISERVER_PORT,
-    targets: () => [...new Set([...proxies.keys()].flatMap((ip) => lbMembers(ip).map((m) => m.networkIP)))],
+  // The load balancer of each forwarding rule, as a GCE target pool: a TCP proxy
+  // on the rule's IP (only where VMs run an apiserver, once its port is settled)
+  // and the legacy HTTP health checks of the pool (see lb-proxy.ts).
+  let apiserverPortSettled = false;
+  const loadBalancers = new LabLoadBalancers({
+    // The Compute service is made below; these are only read once it serves.
+    compute: {
+      get state() {
+        return compute.state;
+      },
+      loadBalancer: (ip) => compute.loadBalancer(ip),
+    },
+    port: () => (controlPlane && apiserverPortSettled ? controlPlane.apiserverPort : null),
+    log: (line) => console.error(line),
   });
-  let reconciling: Promise<void> = Promise.resolve();
-  const reconcileLoadBalancers = () => {
-    reconciling = reconciling.then(async () => {
-      if (stopping || !controlPlane) return;
-      const rules = new Set(
-        compute.state.forwardingRules
-          .entries()
-          .filter(([, e]) => !e.meta.pending)
-          .map(([, e]) => e.res.IPAddress),
-      );
-      for (const [ip, p] of proxies) {
-        if (rules.has(ip)) continue;
-        proxies.delete(ip);
-        await p.close();
-      }
-      for (const ip of rules) {
-        if (proxies.has(ip)) continue;
-        const p = new LbProxy({
-          ip,
-          port: controlPlane.apiserverPort,
-          backendPort: controlPlane.apiserverPort,
-          backends: () =>
-            lbMembers(ip)
-              .filter((m) => m.ready && prober.healthy(m.networkIP))
-              .map((m) => m.networkIP),
-          log: (line) => console.error(line),
-        });
-        try {
-          await p.start();
-          proxies.set(ip, p);
-        } catch (err) {
-          console.error(`load balancer on ${ip}:${controlPlane.apiserverPort}: ${(err as Error).message}`);
-        }
-      }
-    });
-  };
   const control = controlHandler({
     fleet,
     setFault: (f) => compute.setFault(f as Parameters<typeof compute.setFault>[0]),
@@ -194,19 +163,10 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
       releaseIP: (ip) => (pool ? pool.release(ip) : earlyReleases.push(ip)),
       onInstanceRunning: (inst) => fleet.boot(inst as InstanceResource),
       onInstanceStopping: (inst) => fleet.halt((inst as InstanceResource).name),
-      onChange: () => reconcileLoadBalancers(),
-      ...(controlPlane
-        ? {
-            checkHealth: async ({
-              instance,
-            }: {
-              instance: { networkInterfaces: { networkIP: string }[] };
-            }) => {
-              const ip = instance.networkInterfaces[0]?.networkIP;
-              return ip ? prober.check(ip) : false;
-            },
-          }
-        : {}),
+      onChange: () => void loadBalancers.reconcile(),
+      // getHealth reports what the prober sees (every RUNNING member HEALTHY when the pool has no check).
+      checkHealth: async ({ instance, healthCheck }) =>
+        loadBalancers.memberHealthy(instance.networkInterfaces[0]?.networkIP, healthCheck),
     },
     fallthrough: control,
   });
@@ -223,6 +183,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   for (const ip of earlyReleases) pool.release(ip);
   const apiserverPort = await chooseApiserverPort(opts, block.controlIP);
   if (controlPlane) controlPlane.apiserverPort = apiserverPort;
+  apiserverPortSettled = true;
 
   const info: SupervisorInfo = {
     pid: process.pid,
@@ -235,13 +196,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
 
   // Instances that were RUNNING when a previous supervisor stopped boot again.
   await compute.resumeRunningInstances();
-  let lbTimer: NodeJS.Timeout | null = null;
-  if (controlPlane) {
-    prober.start();
-    reconcileLoadBalancers();
-    // Rules appear and members become ready with time, not only with changes.
-    lbTimer = setInterval(reconcileLoadBalancers, 1000);
-  }
+  loadBalancers.start();
 
   const ttl = opts.ttlSeconds ? setTimeout(() => void stop(), opts.ttlSeconds * 1000) : null;
   ttl?.unref();
@@ -249,11 +204,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   function stop(): Promise<void> {
     stopping ??= (async () => {
       if (ttl) clearTimeout(ttl);
-      if (lbTimer) clearInterval(lbTimer);
-      prober.stop();
-      await reconciling;
-      await Promise.all([...proxies.values()].map((p) => p.close()));
-      proxies.clear();
+      await loadBalancers.stop();
       await fleet.stopAll();
       await compute.close();
       await new Promise<void>((r) => server.close(() => r()));

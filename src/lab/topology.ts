@@ -178,26 +178,14 @@ export async function buildTopology(c: ComputeClients, o: TopologyOptions): Prom
   await Promise.all(inserts.map(done));
 
   if (o.replicas >= 2) {
-    const hc = `${masterName}-hc`;
-    await done(
-      await c.httpHealthChecks.insert({
-        project,
-        httpHealthCheckResource: {
-          name: hc,
-          port: 443,
-          requestPath: '/healthz',
-          checkIntervalSec: 2,
-          timeoutSec: 1,
-        },
-      }),
-    );
+    // kube-up's create-loadbalancer: a target pool with no health check (traffic
+    // goes to every RUNNING member) and a forwarding rule holding the static IP.
     await done(
       await c.targetPools.insert({
         project,
         region,
         targetPoolResource: {
           name: masterName,
-          healthChecks: [`projects/${project}/global/httpHealthChecks/${hc}`],
           instances: names.map((n, i) => `projects/${project}/zones/${zoneOf(i)}/instances/${n}`),
         },
       }),

@@ -140,6 +140,10 @@ async function until<T>(
 }
 
 const memberFact = (cluster: EtcdClusterName) => `member.${cluster}`;
+/** The health checks the target pool listed when it was deleted (names, comma-separated). */
+const POOL_CHECKS_FACT = 'lb.poolHealthChecks';
+/** Between two HTTPS tries of the load balancer's IP. */
+const LB_RETRY_PAUSE_MS = 1000;
 const peerFact = (cluster: EtcdClusterName) => `peerURL.${cluster}`;
 
 // ------------------------------------------------------------------ helpers
@@ -351,14 +355,17 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
         return { note: 'already exists' };
       }
       await c.mutate(
-        `targetPools.insert region=${a.region} name=${a.name} healthCheck=${a.healthCheck} instances=${a.instances.map((i) => i.name).join(',')}`,
+        `targetPools.insert region=${a.region} name=${a.name}${a.healthCheck ? ` healthCheck=${a.healthCheck}` : ''} instances=${a.instances.map((i) => i.name).join(',')}`,
         () =>
           c.c.targetPools.insert({
             project: c.project,
             region: a.region,
             targetPoolResource: {
               name: a.name,
-              healthChecks: [`projects/${c.project}/global/httpHealthChecks/${a.healthCheck}`],
+              // New plans attach none, as kube-up; only an operation journalled before names one.
+              ...(a.healthCheck
+                ? { healthChecks: [`projects/${c.project}/global/httpHealthChecks/${a.healthCheck}`] }
+                : {}),
               instances: urls,
             },
           }),
@@ -449,33 +456,41 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
   },
 
   'lb.wait-ready': {
+    // kube-up's wait: `curl -k -m1 https://<static IP>` until it answers. Any
+    // HTTP answer counts (an anonymous client may get 401 or 403); a refused,
+    // reset or timed-out connection or a failed TLS handshake does not. The
+    // certificate is not verified: it names the static IP, but this tool may
+    // not trust its CA. Each try has the call deadline (--timeout, 1.5 s).
     async run(step, ctx) {
-      const c = ctx.compute;
-      const pool = await c.getTargetPool(step.args.pool);
-      const members = (pool?.instances ?? []).map((u) => ({
-        name: lastSegment(u),
-        zone: /zones\/([^/]+)/.exec(u)?.[1],
-      }));
-      if (members.length === 0) throw new Error(`target pool ${step.args.pool} has no instances`);
+      const probe = ctx.apiserverProbe;
+      if (!probe) throw new Error('no HTTPS probe of the apiserver available to wait for the load balancer');
+      const rule = await ctx.compute.getForwardingRule(step.args.forwardingRule);
+      const ip = rule?.IPAddress;
+      if (!ip) throw new Error(`forwarding rule ${step.args.forwardingRule} does not exist or has no IP`);
       const started = Date.now();
-      const who = await until(
-        ctx,
-        ctx.timing.lbReadyTimeoutMs,
-        `load balancer ${step.args.forwardingRule}`,
-        async () => {
-          for (const m of members) {
-            if (!m.zone) continue;
-            if ((await c.poolHealth(step.args.pool, m.zone, m.name)) === 'HEALTHY') return { value: m.name };
-          }
-          ctx.progress(
-            null,
-            null,
-            `waiting for the load balancer to report a healthy member (${Math.round((Date.now() - started) / 1000)} s)`,
+      const elapsed = () => Math.round((Date.now() - started) / 1000);
+      let tries = 0;
+      for (;;) {
+        tries++;
+        const p = await probe(ip);
+        if (p.answered) {
+          return {
+            note: `https://${ip} answered (${p.healthy ? 'ok' : p.error}) after ${elapsed()} s, ${tries} ${tries === 1 ? 'try' : 'tries'}`,
+          };
+        }
+        const why = p.error ?? 'no answer';
+        if (Date.now() - started >= ctx.timing.lbReadyTimeoutMs) {
+          throw new Error(
+            `load balancer ${step.args.forwardingRule}: https://${ip} did not answer in ${Math.round(ctx.timing.lbReadyTimeoutMs / 1000)} s (${tries} tries, last: ${why})`,
           );
-          return { reason: 'no member HEALTHY yet' };
-        },
-      );
-      return { note: `answering through ${who}` };
+        }
+        ctx.progress(
+          null,
+          null,
+          `waiting for https://${ip} to answer (${elapsed()} s, ${tries} tries: ${why})`,
+        );
+        await sleep(LB_RETRY_PAUSE_MS, ctx.signal);
+      }
     },
   },
 
@@ -915,6 +930,9 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
   'lb.delete-target-pool': {
     async run(step, ctx) {
       const c = ctx.compute;
+      // Which health check it used, for the next step: the pool is gone by then.
+      const pool = await c.getTargetPool(step.args.name);
+      if (pool) ctx.facts[POOL_CHECKS_FACT] = (pool.healthChecks ?? []).map(lastSegment).join(',');
       const r = await c.mutate(
         `targetPools.delete region=${step.args.region} name=${step.args.name}`,
         () =>
@@ -930,8 +948,13 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
   },
 
   'lb.delete-health-check': {
+    // Only a pool made by an earlier kube-ha has one; kube-up's and today's have none.
     async run(step, ctx) {
       const c = ctx.compute;
+      const had = ctx.facts[POOL_CHECKS_FACT];
+      if (had !== undefined && !had.split(',').includes(step.args.name)) {
+        return { skipped: true, note: `the target pool had no health check ${step.args.name}` };
+      }
       const r = await c.mutate(
         `httpHealthChecks.delete name=${step.args.name}`,
         () => c.c.httpHealthChecks.delete({ project: c.project, httpHealthCheck: step.args.name }),

@@ -1,12 +1,35 @@
 // Issue 5 on a one-replica lab: 1 → 2 → 3 → 2 → 1 through the CLI. The load
 // balancer appears holding the static IP, follows every add and remove, and
-// at the end is gone with the IP back on the last replica.
+// at the end is gone with the IP back on the last replica. As kube-up's, it has
+// no health check, and is ready when an HTTPS request to the static IP answers.
+import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { readLabApiserverPort, readLabContext } from '../../src/lab/context.js';
 import { labDown, labUp, tempLabDir } from '../helpers/cli.js';
-import { cli, type OpsLab, opsLab, settle, status } from './lab-helpers.js';
+import { cli, journals, type OpsLab, opsLab, settle, status } from './lab-helpers.js';
 
 const lab: OpsLab = opsLab(tempLabDir());
 const timings: string[] = [];
+
+/** `curl -k -m2 https://IP:port/`: the HTTP status, or the error. */
+function https(ip: string, port: number): Promise<string> {
+  return new Promise((resolve) => {
+    const req = request({ host: ip, port, path: '/', rejectUnauthorized: false, agent: false }, (res) => {
+      res.resume();
+      resolve(`HTTP ${res.statusCode}`);
+    });
+    req.setTimeout(2000, () => req.destroy(new Error('timeout')));
+    req.on('error', (err) => resolve(`error: ${err.message}`));
+    req.end();
+  });
+}
+
+/** The journal of the operation whose plan does this to the load balancer. */
+function journalOf(loadBalancer: 'create' | 'teardown') {
+  const j = journals(lab).filter((x) => x.plan.loadBalancer === loadBalancer);
+  expect(j).toHaveLength(1);
+  return j[0]!;
+}
 
 async function op(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   const res = await cli(lab, [...args, '--yes']);
@@ -35,9 +58,9 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     const res = await op(['add', '--zone', 'us-central1-b']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toContain('2 replicas, worse than one');
-    // The plan puts the load balancer before any etcd change.
+    // The plan puts the load balancer before any etcd change; it has no health check.
+    expect(res.stdout).not.toContain('Create health check');
     const order = [
-      'Create health check',
       'Create target pool',
       'Create forwarding rule',
       'Wait until the load balancer answers',
@@ -50,6 +73,24 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     const s = await status(lab);
     expect(s.loadBalancer?.ip).toBe(ip);
     expect(s.apiserverIP).toEqual({ address: ip, attachedTo: 'load-balancer' });
+
+    const j = journalOf('create');
+    expect(j.state).toBe('done');
+    expect(j.plan.steps.filter((x) => x.kind === 'lb.create-health-check')).toEqual([]);
+    const ctx = readLabContext(lab.dir);
+    const poolRes = await fetch(
+      `${ctx.computeEndpoint}/compute/v1/projects/${ctx.project}/regions/${ctx.region}/targetPools/${ctx.masterName}`,
+    );
+    expect(((await poolRes.json()) as { healthChecks?: string[] }).healthChecks).toBeUndefined();
+    // lb.wait-ready passed on an HTTPS answer from the static IP, within a minute of the rule.
+    const step = (id: string) => j.steps.find((x) => x.id === id);
+    expect(step('lb.wait-ready')).toMatchObject({ status: 'done', note: expect.stringMatching(/answered/) });
+    const waited =
+      Date.parse(step('lb.wait-ready')?.endedAt ?? '') -
+      Date.parse(step('lb.forwarding-rule')?.endedAt ?? '');
+    expect(waited).toBeLessThan(60_000);
+    // And it still answers, through the load balancer (kube-apiserver's TLS; any HTTP status).
+    expect(await https(ip ?? '', readLabApiserverPort(lab.dir))).toMatch(/^HTTP \d{3}$/);
   });
 
   it('2 → 3 → 2: the pool follows', async () => {
@@ -74,6 +115,11 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     const res = await op(['remove', '--zone', 'us-central1-a']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
     expect(res.stdout).toContain('the load balancer is deleted');
+    // The pool had no health check: nothing to delete.
+    expect(journalOf('teardown').steps.find((x) => x.id === 'lb.delete-health-check')).toMatchObject({
+      status: 'skipped',
+      note: expect.stringContaining('had no health check'),
+    });
     expect(await settle(lab, 1)).toEqual([]);
     const one = await status(lab);
     expect(one.loadBalancer).toBeNull();

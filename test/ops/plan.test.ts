@@ -68,11 +68,10 @@ describe('plans', () => {
     });
   });
 
-  it('1 → 2: the load balancer first (health check, pool, IP moved, rule, answering), then the add', () => {
+  it('1 → 2: the load balancer first (pool, IP moved, rule, answering), then the add', () => {
     const p = plan(hostnameStyle(1), { kind: 'add', zone: 'us-central1-b', name: null });
     expect(p.loadBalancer).toBe('create');
     expect(ids(p)).toEqual([
-      'lb.health-check',
       'lb.target-pool',
       'lb.detach-ip',
       'lb.forwarding-rule',
@@ -89,15 +88,22 @@ describe('plans', () => {
       'add.pool',
       'verify',
     ]);
-    expect(p.steps[1]).toMatchObject({
+    // As kube-up's create-loadbalancer: no health check (an HTTP check on 443 fails against
+    // kube-apiserver's TLS), and readiness is an HTTPS request to the static IP.
+    expect(p.steps.some((s) => s.kind === 'lb.create-health-check')).toBe(false);
+    const pool = p.steps[0];
+    expect(pool).toMatchObject({
       kind: 'lb.create-target-pool',
-      args: {
-        name: 'kubernetes-master',
-        healthCheck: 'kubernetes-master-hc',
-        instances: [{ name: 'kubernetes-master' }],
-      },
+      args: { name: 'kubernetes-master', healthCheck: null, instances: [{ name: 'kubernetes-master' }] },
     });
-    expect(p.steps[3]).toMatchObject({
+    expect(pool?.manual).toMatch(
+      /^gcloud compute target-pools create kubernetes-master --region us-central1 /,
+    );
+    expect(pool?.manual).not.toContain('health-check');
+    expect(p.steps.find((s) => s.id === 'lb.wait-ready')?.manual).toBe(
+      'until curl -k -m1 -s -o /dev/null https://<address of kubernetes-master-ip>; do sleep 1; done',
+    );
+    expect(p.steps[2]).toMatchObject({
       args: { address: 'kubernetes-master-ip', pool: 'kubernetes-master' },
     });
     expect(p.steps.find((s) => s.id === 'add.pool')).toMatchObject({ args: { pool: 'kubernetes-master' } });

@@ -24,10 +24,15 @@ export interface PeerURLTemplate {
 
 /** Each kind is one runner in src/ops; args carry everything it needs, no lookups by guess. */
 export type StepSpec =
+  /**
+   * No plan has it any more (the target pool has no health check, as kube-up's):
+   * kept so that an operation journalled with it can still be resumed or rolled back.
+   */
   | { kind: 'lb.create-health-check'; args: { name: string; port: number; path: string } }
   | {
       kind: 'lb.create-target-pool';
-      args: { name: string; region: string; healthCheck: string; instances: Located[] };
+      /** healthCheck: null in every new plan; a name only in operations journalled before. */
+      args: { name: string; region: string; healthCheck: string | null; instances: Located[] };
     }
   | { kind: 'lb.detach-static-ip'; args: { replica: Located; address: string; region: string } }
   | {
@@ -126,8 +131,6 @@ export interface PlanContext {
 
 export type PlanBuild = { ok: true; plan: Plan } | { ok: false; reason: string };
 
-export const HEALTH_CHECK = { port: 443, path: '/healthz' } as const;
-
 const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
 
 /** kube-up names peers by replica name; the lab (and some installs) by IP. */
@@ -206,30 +209,24 @@ function push(b: Builder, step: PlanStep): void {
 
 const flags = (project: string) => `--project ${project}`;
 
+/**
+ * The load balancer kube-up's create-loadbalancer builds: a target pool with
+ * no health check (a legacy health check can only speak plain HTTP, and
+ * kube-apiserver serves HTTPS alone on 443: every member would stay
+ * UNHEALTHY), so traffic goes to every RUNNING member; readiness is an HTTPS
+ * request to the static IP, as kube-up's `curl -k` loop.
+ */
 function lbCreateSteps(b: Builder, existing: Located): void {
   const { project, region, master } = b;
-  const hc = healthCheckNameOf(master);
   const ip = staticAddressNameOf(master);
-  push(b, {
-    id: 'lb.health-check',
-    kind: 'lb.create-health-check',
-    args: { name: hc, ...HEALTH_CHECK },
-    title: `Create health check ${hc}`,
-    changes: `new HTTP health check ${hc} (port ${HEALTH_CHECK.port}, ${HEALTH_CHECK.path})`,
-    undo: `delete health check ${hc}`,
-    manual: `gcloud compute http-health-checks create ${hc} --port ${HEALTH_CHECK.port} --request-path ${HEALTH_CHECK.path} ${flags(project)}`,
-    manualUndo: `gcloud compute http-health-checks delete ${hc} --quiet ${flags(project)}`,
-    reversible: true,
-    checkpoint: false,
-  });
   push(b, {
     id: 'lb.target-pool',
     kind: 'lb.create-target-pool',
-    args: { name: master, region, healthCheck: hc, instances: [existing] },
+    args: { name: master, region, healthCheck: null, instances: [existing] },
     title: `Create target pool ${master} holding ${existing.name}`,
-    changes: `new target pool ${master} in ${region}, health-checked by ${hc}, with ${existing.name}`,
+    changes: `new target pool ${master} in ${region} with ${existing.name}, no health check (as kube-up: traffic goes to every RUNNING member)`,
     undo: `delete target pool ${master}`,
-    manual: `gcloud compute target-pools create ${master} --region ${region} --http-health-check ${hc} ${flags(project)} && gcloud compute target-pools add-instances ${master} --region ${region} --instances ${existing.name} --instances-zone ${existing.zone} ${flags(project)}`,
+    manual: `gcloud compute target-pools create ${master} --region ${region} ${flags(project)} && gcloud compute target-pools add-instances ${master} --region ${region} --instances ${existing.name} --instances-zone ${existing.zone} ${flags(project)}`,
     manualUndo: `gcloud compute target-pools delete ${master} --region ${region} --quiet ${flags(project)}`,
     reversible: true,
     checkpoint: false,
@@ -263,9 +260,10 @@ function lbCreateSteps(b: Builder, existing: Located): void {
     kind: 'lb.wait-ready',
     args: { forwardingRule: master, region, pool: master },
     title: `Wait until the load balancer answers on ${ip}`,
-    changes: 'nothing (waits until the pool reports a healthy member)',
+    changes:
+      'nothing (waits until an HTTPS request to the static IP gets any HTTP answer, certificate not verified, as kube-up)',
     undo: null,
-    manual: `gcloud compute target-pools get-health ${master} --region ${region} ${flags(project)}`,
+    manual: `until curl -k -m1 -s -o /dev/null https://<address of ${ip}>; do sleep 1; done`,
     manualUndo: null,
     reversible: true,
     checkpoint: false,
@@ -527,10 +525,10 @@ function lbTeardownSteps(b: Builder, survivor: Located): void {
     id: 'lb.delete-health-check',
     kind: 'lb.delete-health-check',
     args: { name: hc },
-    title: `Delete health check ${hc}`,
-    changes: `health check ${hc} is deleted`,
+    title: `Delete health check ${hc} if the target pool had one`,
+    changes: `health check ${hc} is deleted if target pool ${master} used it (earlier kube-ha versions created one; kube-up's pool has none)`,
     undo: null,
-    manual: `gcloud compute http-health-checks delete ${hc} --quiet ${flags(project)}`,
+    manual: `gcloud compute http-health-checks delete ${hc} --quiet ${flags(project)}  # only if target pool ${master} listed it`,
     manualUndo: null,
     reversible: false,
     checkpoint: false,
