@@ -244,7 +244,6 @@ async function runKind(
         onEvent: progressPrinter(err),
         signal: cancel.signal,
       });
-      if (result.outcome !== 'refused') await session.syncLabContext().catch(() => {});
       if (json) jsonOut(out, { planned: plannedForJson(planned), result });
       else out.write(renderResult(result));
       return result.exitCode;
@@ -310,7 +309,6 @@ async function operationCommand(
     if (!json) out.write(renderJournal(journal));
     const run = sub === 'resume' ? resumeOperation : rollbackOperation;
     const result = await run(journal, session.deps, { onEvent: progressPrinter(err), signal: cancel.signal });
-    if (result.outcome !== 'refused') await session.syncLabContext().catch(() => {});
     if (json) jsonOut(out, { unfinished: journal, result });
     else out.write(renderResult(result));
     return result.exitCode;

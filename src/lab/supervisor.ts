@@ -11,7 +11,7 @@ import {
   type LeaseTimings,
 } from './components/control-plane.js';
 import { createComputeService } from './compute/index.js';
-import { DEFAULT_APISERVER_PORT } from './context.js';
+import { DEFAULT_APISERVER_PORT, syncLabContextEndpoints } from './context.js';
 import { controlHandler } from './control-routes.js';
 import { Fleet, type InstanceResource, reapOrphans } from './fleet.js';
 import { LabLoadBalancers } from './lb-proxy.js';
@@ -23,8 +23,9 @@ export const FALLBACK_APISERVER_PORT = 6443;
 export interface SupervisorOptions {
   dir: string;
   project: string;
-  heartbeatMs: number;
-  electionMs: number;
+  /** etcd's timing flags; unset, etcd's defaults (kube-up sets neither). */
+  heartbeatMs?: number;
+  electionMs?: number;
   instanceBootMs: number;
   operationStepMs: number;
   lbReadyDelayMs: number;
@@ -106,6 +107,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   let pool: AddressPool | null = null;
   const earlyReleases: string[] = [];
   let stopping: Promise<void> | null = null;
+  let contextTimer: NodeJS.Timeout | null = null;
   let resolveStopped!: () => void;
   const stopped = new Promise<void>((r) => {
     resolveStopped = r;
@@ -163,7 +165,10 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
       releaseIP: (ip) => (pool ? pool.release(ip) : earlyReleases.push(ip)),
       onInstanceRunning: (inst) => fleet.boot(inst as InstanceResource),
       onInstanceStopping: (inst) => fleet.halt((inst as InstanceResource).name),
-      onChange: () => void loadBalancers.reconcile(),
+      onChange: () => {
+        void loadBalancers.reconcile();
+        syncContext();
+      },
       // getHealth reports what the prober sees (every RUNNING member HEALTHY when the pool has no check).
       checkHealth: async ({ instance, healthCheck }) =>
         loadBalancers.memberHealthy(instance.networkInterfaces[0]?.networkIP, healthCheck),
@@ -196,14 +201,36 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
 
   // Instances that were RUNNING when a previous supervisor stopped boot again.
   await compute.resumeRunningInstances();
+  syncContext();
+  // Also after `lab up` resumed a lab: it rewrites the context it read before this supervisor started.
+  contextTimer = setInterval(syncContext, 1000);
   loadBalancers.start();
 
   const ttl = opts.ttlSeconds ? setTimeout(() => void stop(), opts.ttlSeconds * 1000) : null;
   ttl?.unref();
 
+  /**
+   * The lab owns its context: context.json's etcd endpoints are the RUNNING
+   * VMs' internal IPs, rewritten when that set changes (see syncLabContextEndpoints).
+   */
+  function syncContext(): void {
+    if (stopping) return;
+    try {
+      const ips = compute.state.instances
+        .entries()
+        .filter(([, e]) => e.res.status === 'RUNNING')
+        .map(([, e]) => e.res.networkInterfaces[0]?.networkIP)
+        .filter((ip): ip is string => Boolean(ip));
+      syncLabContextEndpoints(opts.dir, ips);
+    } catch (err) {
+      console.error(`context.json: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
   function stop(): Promise<void> {
     stopping ??= (async () => {
       if (ttl) clearTimeout(ttl);
+      if (contextTimer) clearInterval(contextTimer);
       await loadBalancers.stop();
       await fleet.stopAll();
       await compute.close();

@@ -4,7 +4,7 @@
 //   // show renderPlanned(planned) or planned.checks / advisories / preview / plan.steps;
 //   // removal: confirm by typing planned.confirmToken (checkConfirmation)
 //   const result = await executePlan(planned.plan!, session.deps, { onEvent, signal });
-//   await session.syncLabContext(); await session.close();
+//   await session.close();
 // Events: step-start / step-end (elapsed), call (the command log), progress
 // (the learner's applied index against the leader's), note, operation-end.
 // At start: JournalStore.forTarget(target).unfinished() → renderJournal, then

@@ -6,8 +6,7 @@ import { type OperationContext, type PlannedOperation, planOperation } from '../
 import type { OpRequest } from '../domain/ops/request.js';
 import { buildStatus } from '../domain/status.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
-import { readLabContext, writeLabContext } from '../lab/context.js';
-import { APISERVER_PORT, apiserverURL, probeApiserver } from '../sources/apiserver.js';
+import { apiserverURL, probeApiserver } from '../net/apiserver.js';
 import { createGceSource } from '../sources/gce-source.js';
 import { Observer } from '../sources/observe.js';
 import type { Target } from '../sources/target.js';
@@ -17,6 +16,7 @@ import { defaultHolder, type ExecDeps } from './executor.js';
 import { JournalStore } from './journal-store.js';
 import { readLock } from './lock.js';
 import { DEFAULT_TIMING, type Timing } from './runners.js';
+import { inspectCloneSource } from './source-inspect.js';
 
 export interface OpsSessionOptions {
   timing?: Partial<Timing>;
@@ -35,11 +35,6 @@ export interface OpsSession {
     request: OpRequest,
     ctx?: Partial<OperationContext>,
   ): Promise<{ planned: PlannedOperation; status: ClusterStatus }>;
-  /**
-   * For a lab target: rewrites the lab context's etcd endpoints to the current
-   * members, so that later commands still find etcd after a seed member was removed.
-   */
-  syncLabContext(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -105,7 +100,12 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
     const doubtful =
       first.warnings.some((w) => w.code === 'ETCD_UNREACHABLE' || w.code === 'GCE_UNREACHABLE') ||
       (['main', 'events'] as const).some((c) => first.etcd[c].healthyMembers < first.etcd[c].members);
-    return doubtful ? buildStatus(await observer.observeAll()) : first;
+    const status = doubtful ? buildStatus(await observer.observeAll()) : first;
+    // Members are reached at their VMs' addresses (peer URLs name the instance).
+    for (const r of status.replicas)
+      if (r.vm.internalIP && r.zone)
+        for (const e of Object.values(etcd)) e.learnHost(r.name, r.vm.internalIP);
+    return status;
   };
   const store = JournalStore.forTarget(target);
   const deps: ExecDeps = {
@@ -117,7 +117,7 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
     holder: o.holder ?? defaultHolder(o.tool ?? 'kube-ha'),
     timing: { ...DEFAULT_TIMING, ...o.timing },
     apiserverProbe: (host) =>
-      probeApiserver(host, apiserverURL(host, APISERVER_PORT), { timeoutMs: target.callTimeoutMs }),
+      probeApiserver(host, apiserverURL(host, target.apiserverPort), { timeoutMs: target.callTimeoutMs }),
     subscribeCalls(listener) {
       listeners.add(listener);
       return () => listeners.delete(listener);
@@ -129,36 +129,22 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
     status: observe,
     async plan(request, extra = {}) {
       const status = await observe();
-      const [zones, lock] = await Promise.all([
+      const [zones, lock, source] = await Promise.all([
         compute.zonesInRegion().catch(() => null),
         readLock(etcd.main).catch(() => null),
+        inspectCloneSource(compute, status, request),
       ]);
       const open = store.unfinished();
       const planned = planOperation(status, request, {
         zonesInRegion: zones,
         lock,
+        source,
         unfinished: open
           ? { operationId: open.operationId, summary: open.plan.summary, state: open.state }
           : null,
         ...extra,
       });
       return { planned, status };
-    },
-    async syncLabContext() {
-      if (!target.lab) return;
-      const [main, events] = await Promise.all([
-        etcd.main.currentEndpoints(),
-        etcd.events.currentEndpoints(),
-      ]);
-      if (main.length === 0 || events.length === 0) return;
-      const ctx = readLabContext(target.lab.dir);
-      writeLabContext(target.lab.dir, {
-        ...ctx,
-        etcd: {
-          main: { ...ctx.etcd.main, endpoints: main },
-          events: { ...ctx.etcd.events, endpoints: events },
-        },
-      });
     },
     async close() {
       for (const e of Object.values(etcd)) e.close();

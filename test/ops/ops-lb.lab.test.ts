@@ -4,6 +4,7 @@
 // no health check, and is ready when an HTTPS request to the static IP answers.
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabApiserverPort, readLabContext } from '../../src/lab/context.js';
 import { labDown, labUp, tempLabDir } from '../helpers/cli.js';
 import { cli, journals, type OpsLab, opsLab, settle, status } from './lab-helpers.js';
@@ -37,6 +38,20 @@ async function op(args: string[]): Promise<{ code: number; stdout: string; stder
     `${args.join(' ')}: ${res.ms} ms (CLI), ${/ in ([\d.]+ s)/.exec(res.stdout)?.[1] ?? '?'} (operation)`,
   );
   return res;
+}
+
+/**
+ * The lab owns its context: its supervisor points context.json's etcd endpoints
+ * at the RUNNING VMs after every insert and delete (kube-ha itself never writes it).
+ */
+function expectContextOnReplicas(s: ClusterStatus): void {
+  const ips = s.replicas.map((r) => r.vm.internalIP).sort();
+  const ctx = readLabContext(lab.dir);
+  const hosts = (endpoints: string[]) => endpoints.map((e) => new URL(e).hostname).sort();
+  expect(hosts(ctx.etcd.main.endpoints)).toEqual(ips);
+  expect(hosts(ctx.etcd.events.endpoints)).toEqual(ips);
+  expect(ctx.etcd.main.endpoints.every((e) => e.startsWith('https://') && e.endsWith(':2379'))).toBe(true);
+  expect(ctx.etcd.events.endpoints.every((e) => e.startsWith('http://') && e.endsWith(':4002'))).toBe(true);
 }
 
 describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000 }, () => {
@@ -91,6 +106,7 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     expect(waited).toBeLessThan(60_000);
     // And it still answers, through the load balancer (kube-apiserver's TLS; any HTTP status).
     expect(await https(ip ?? '', readLabApiserverPort(lab.dir))).toMatch(/^HTTP \d{3}$/);
+    expectContextOnReplicas(s);
   });
 
   it('2 → 3 → 2: the pool follows', async () => {
@@ -98,6 +114,7 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     expect(await settle(lab, 3)).toEqual([]);
     const three = await status(lab);
     expect(three.loadBalancer?.instances).toHaveLength(3);
+    expectContextOnReplicas(three);
 
     const newest = three.replicas.find((r) => r.zone === 'us-central1-c')!.name;
     const res = await op(['remove', '--replica', newest]);
@@ -106,6 +123,7 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     const two = await status(lab);
     expect(two.replicas.map((r) => r.name)).not.toContain(newest);
     expect(two.loadBalancer?.instances).toHaveLength(2);
+    expectContextOnReplicas(two);
   });
 
   it('2 → 1 tears the load balancer down and gives the static IP back to the survivor', async () => {
@@ -124,6 +142,7 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     const one = await status(lab);
     expect(one.loadBalancer).toBeNull();
     expect(one.apiserverIP).toEqual({ address: ip, attachedTo: one.replicas[0]?.name });
+    expectContextOnReplicas(one);
   });
 
   it('the last replica cannot be removed', async () => {

@@ -40,7 +40,6 @@ export function fakeBackend(s: ClusterStatus = clusterStatus()): FakeBackend {
     execute: (plan, opts) => run('execute', plan, opts),
     resume: (journal, opts) => run('resume', journal.plan, opts),
     rollback: (journal, opts) => run('rollback', journal.plan, opts),
-    settle: async () => {},
     close: async () => {
       fake.closed++;
     },

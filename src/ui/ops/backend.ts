@@ -14,8 +14,6 @@ export interface OpsBackend {
   execute(plan: Plan, opts: ExecOptions): Promise<OpResult>;
   resume(journal: Journal, opts: ExecOptions): Promise<OpResult>;
   rollback(journal: Journal, opts: ExecOptions): Promise<OpResult>;
-  /** After an operation: a lab's context follows the members (see OpsSession.syncLabContext). */
-  settle(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -28,7 +26,6 @@ export async function sessionBackend(session: OpsSession): Promise<OpsBackend> {
     execute: (plan, opts) => executePlan(plan, session.deps, opts),
     resume: (journal, opts) => resumeOperation(journal, session.deps, opts),
     rollback: (journal, opts) => rollbackOperation(journal, session.deps, opts),
-    settle: () => session.syncLabContext().catch(() => {}),
     close: () => session.close(),
   };
 }

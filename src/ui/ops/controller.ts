@@ -141,7 +141,6 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
         const b = await getBackend();
         const result = await call(b, { onEvent: (e) => ops.getState().applyEvent(e), signal: ac.signal });
         finish(result);
-        if (result.outcome !== 'refused') await b.settle();
       } catch (e) {
         abort = null;
         ops.getState().setPhase({
