@@ -5,8 +5,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { startPollers } from '../pollers/index.js';
-import { createEtcdClient } from '../sources/etcd-client.js';
-import { type LeaseFeed, startLeaseFeed } from '../sources/leases-observe.js';
+import { startLeaseFeed } from '../sources/leases-observe.js';
+import { MemberClients } from '../sources/member-clients.js';
 import { Observer } from '../sources/observe.js';
 import type { Target } from '../sources/target.js';
 import { buildLeasesSlot, type ConsoleStore, createConsoleStore } from '../store/index.js';
@@ -39,21 +39,27 @@ export function feedLeases(target: Target, store: ConsoleStore): { close(): Prom
   const main = target.etcd.main;
   if (!main) return null;
   // One client per endpoint: the feed moves its watch off a member that dies or hangs.
-  const clients = main.endpoints.map((e) =>
-    createEtcdClient(e, { tls: main.tls, timeoutMs: target.callTimeoutMs }),
-  );
-  const feed: LeaseFeed = startLeaseFeed(clients, {
-    prefix: target.etcdPrefix,
-    timeoutMs: Math.max(target.callTimeoutMs, 3000),
-    onUpdate: (u) => {
-      const known = store.getState().status?.replicas.map((r) => r.name) ?? [];
-      store.getState().applyLeases(buildLeasesSlot(u, known), u.now);
-    },
+  // Each client verifies its member's certificate by the name it carries (kube-up's
+  // name `etcd-<instance>`, not the VM's IP); a member down at start is left out.
+  const pool = new MemberClients({ tls: main.tls, timeoutMs: target.callTimeoutMs });
+  let closed = false;
+  const started = Promise.allSettled(main.endpoints.map((e) => pool.get(e))).then((all) => {
+    const clients = all.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+    if (closed || clients.length === 0) return null;
+    return startLeaseFeed(clients, {
+      prefix: target.etcdPrefix,
+      timeoutMs: Math.max(target.callTimeoutMs, 3000),
+      onUpdate: (u) => {
+        const known = store.getState().status?.replicas.map((r) => r.name) ?? [];
+        store.getState().applyLeases(buildLeasesSlot(u, known), u.now);
+      },
+    });
   });
   return {
     async close() {
-      await feed.close();
-      for (const c of clients) c.close();
+      closed = true;
+      await (await started)?.close();
+      pool.close();
     },
   };
 }
@@ -85,7 +91,11 @@ export async function consoleCommand(argv: string[]): Promise<number> {
   const pollers = startPollers(
     store,
     {
-      observeGce: () => gce!.observe(),
+      observeGce: async () => {
+        const g = await gce!.observe();
+        observer.learnHosts(g);
+        return g;
+      },
       observeEtcd: (c, { fresh }) =>
         observer.etcd[c]!.observe({ membersMaxAgeMs: fresh ? 0 : CONSOLE_MEMBERS_MAX_AGE_MS }),
     },

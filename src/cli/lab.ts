@@ -120,8 +120,9 @@ export interface LabUpOptions {
   lbDelaySeconds: number;
   project: string;
   masterName: string;
-  heartbeatMs: number;
-  electionMs: number;
+  /** etcd's --heartbeat-interval / --election-timeout; unset, etcd's defaults, as kube-up leaves them. */
+  heartbeatMs?: number | undefined;
+  electionMs?: number | undefined;
   bootMs: number;
   /** The lab components' leader election; default Kubernetes' 15 s / 10 s / 2 s. */
   leaseTimings?: LeaseTimings;
@@ -133,8 +134,8 @@ function supervisorOptions(o: LabUpOptions): SupervisorOptions {
   return {
     dir: o.dir,
     project: o.project,
-    heartbeatMs: o.heartbeatMs,
-    electionMs: o.electionMs,
+    ...(o.heartbeatMs ? { heartbeatMs: o.heartbeatMs } : {}),
+    ...(o.electionMs ? { electionMs: o.electionMs } : {}),
     instanceBootMs: o.bootMs,
     operationStepMs: 100,
     lbReadyDelayMs: o.lbDelaySeconds * 1000,
@@ -371,9 +372,10 @@ export async function labCommand(argv: string[]): Promise<number> {
       if (regions.size > 1)
         throw new UsageError(`--zones: all zones must be in one region (got ${[...regions].join(', ')})`);
       const replicas = number(values.replicas, '--replicas', 1, 9) ?? zones.length;
-      const heartbeatMs = number(values.heartbeat, '--heartbeat', 10, 5000) ?? 50;
-      const electionMs = number(values.election, '--election', 50, 50000) ?? 250;
-      if (electionMs < heartbeatMs * 5)
+      // etcd's defaults (100 ms / 1000 ms) unless asked: kube-up sets neither flag.
+      const heartbeatMs = number(values.heartbeat, '--heartbeat', 10, 5000);
+      const electionMs = number(values.election, '--election', 50, 50000);
+      if ((electionMs ?? 1000) < (heartbeatMs ?? 100) * 5)
         throw new UsageError('--election must be at least 5 times --heartbeat (etcd rule)');
       const ttl = number(values.ttl, '--ttl', 1, 86400);
       const leaseTimings = leaseTimingFlags(values);

@@ -1,6 +1,9 @@
 // Joins what GCE says (instances) with what etcd says (members) into replicas.
-// Members are matched by name, then by the host of their peer or client URLs,
-// never by name alone: a member that was added but never started has no name.
+// Members are matched by name, then by the host of their peer URLs (instance
+// name or IP), never by name alone: a member that was added but never started
+// has no name. Client URLs are not used: kube-up advertises 127.0.0.1 on every
+// member. Members are distinct by ID.
+import { isIPAddress, isLoopbackHost } from './member-endpoints.js';
 import { isReplicaName, urlHost } from './names.js';
 import type {
   EtcdClusterName,
@@ -21,8 +24,8 @@ export function statusOfMember(
   statuses: EtcdEndpointStatus[],
 ): EtcdEndpointStatus | undefined {
   return (
-    statuses.find((s) => s.memberId === member.id) ??
-    statuses.find((s) => !s.ok && member.clientURLs.includes(s.endpoint))
+    statuses.find((s) => s.ok && s.memberId === member.id) ??
+    statuses.find((s) => !s.ok && s.forMember === member.id)
   );
 }
 
@@ -40,7 +43,7 @@ export function memberView(member: EtcdMember, obs: EtcdObservation, leaderId: s
   const st = statusOfMember(member, obs.statuses);
   let error: string | null = null;
   if (!member.name && member.clientURLs.length === 0) error = 'not started (added, never joined)';
-  else if (!st) error = 'no status';
+  else if (!st) error = obs.unreachable?.[member.id] ?? 'no status';
   else if (!st.ok) error = st.error ?? 'unreachable';
   else if (st.leaderId === NO_LEADER) error = 'no leader visible from this member';
   else if (st.error) error = st.error;
@@ -50,6 +53,7 @@ export function memberView(member: EtcdMember, obs: EtcdObservation, leaderId: s
     name: member.name,
     peerURLs: member.peerURLs,
     clientURLs: member.clientURLs,
+    endpoint: st?.endpoint ?? null,
     healthy,
     leader: healthy && member.id === leaderId,
     learner: member.isLearner,
@@ -63,7 +67,7 @@ export function memberView(member: EtcdMember, obs: EtcdObservation, leaderId: s
 }
 
 function memberHosts(m: EtcdMember): string[] {
-  return [...m.peerURLs, ...m.clientURLs].map(urlHost).filter((h): h is string => h !== null);
+  return m.peerURLs.map(urlHost).filter((h): h is string => h !== null);
 }
 
 function memberMatchesInstance(m: EtcdMember, inst: GceInstance): boolean {
@@ -76,6 +80,27 @@ function memberMatchesInstance(m: EtcdMember, inst: GceInstance): boolean {
 function orphanName(m: EtcdMember): string {
   if (m.name) return m.name.startsWith('etcd-') ? m.name.slice(5) : m.name;
   return urlHost(m.peerURLs[0] ?? '') ?? `member-${m.id}`;
+}
+
+/**
+ * The keys that put a main and an events member without a VM on one replica:
+ * its name when it has one (kube-up names both `etcd-<instance>`), else its
+ * peer host. A host shared by members of one cluster (etcd's own one-host
+ * layout, ports apart) never merges them: see joinReplicas.
+ */
+function orphanAliases(m: EtcdMember): string[] {
+  return m.name ? [orphanName(m)] : [orphanName(m), ...memberHosts(m)];
+}
+
+/**
+ * The address of a member without a VM: its peer host when that is an IP,
+ * else where it answered (kube-up's peer URLs name the instance), else the name.
+ */
+function orphanAddress(m: EtcdMember, view: MemberView): string | null {
+  const peer = urlHost(m.peerURLs[0] ?? '');
+  if (peer && isIPAddress(peer)) return peer;
+  const answered = view.endpoint ? urlHost(view.endpoint) : null;
+  return answered && !isLoopbackHost(answered) ? answered : peer;
 }
 
 export interface JoinInput {
@@ -117,15 +142,16 @@ export function joinReplicas(input: JoinInput): ReplicaView[] {
       const inst = instances.find((i) => memberMatchesInstance(m, i));
       let replica = inst ? byInstance.get(inst.name) : undefined;
       if (!replica) {
-        const aliases = [orphanName(m), ...memberHosts(m)];
-        replica = aliases.map((a) => orphans.get(a)).find((r) => r !== undefined);
+        const aliases = orphanAliases(m);
+        // Only a replica that has no member of this cluster yet: members are distinct by ID.
+        replica = aliases.map((a) => orphans.get(a)).find((r) => r !== undefined && r.etcd[cluster] === null);
         if (!replica) {
           replica = {
             name: orphanName(m),
             zone: null,
             vm: {
               status: input.instances === null || input.unreachableZones?.length ? 'UNKNOWN' : 'MISSING',
-              internalIP: urlHost(m.peerURLs[0] ?? ''),
+              internalIP: orphanAddress(m, view),
               externalIP: null,
             },
             etcd: { main: null, events: null },

@@ -37,12 +37,13 @@ export interface Observations {
 
 /**
  * The host whose kube-apiserver serves a replica: its VM's internal IP, or,
- * when GCE is not observed, the host of its etcd main client URL (the
- * apiserver runs next to its etcd member). null: nothing to probe.
+ * when GCE is not observed, the host where its etcd member answered (the
+ * apiserver runs next to its etcd member; the advertised client URL is
+ * 127.0.0.1 on kube-up's members). null: nothing to probe.
  */
 export function apiserverHostOf(r: ReplicaView, gceObserved: boolean): string | null {
   if (gceObserved) return r.vm.status === 'MISSING' ? null : r.vm.internalIP;
-  const url = r.etcd.main?.clientURLs[0] ?? r.etcd.events?.clientURLs[0];
+  const url = r.etcd.main?.endpoint ?? r.etcd.events?.endpoint;
   return url ? urlHost(url) : null;
 }
 

@@ -92,6 +92,8 @@ export interface EtcdEndpointStatus {
   endpoint: string;
   /** Member ID (hex) the endpoint reported, when it answered. */
   memberId: string | null;
+  /** The member this endpoint was asked for (its VM's address), when it was derived for one. */
+  forMember?: string | null;
   ok: boolean;
   error: string | null;
   version?: string;
@@ -116,6 +118,8 @@ export interface EtcdObservation {
   members: EtcdMember[] | null;
   membersError: string | null;
   statuses: EtcdEndpointStatus[];
+  /** Members no endpoint is known for (ID -> why): kube-up advertises 127.0.0.1, which says nothing. */
+  unreachable?: Record<string, string>;
   fetchedAt: number;
 }
 
@@ -126,6 +130,8 @@ export interface MemberView {
   name: string;
   peerURLs: string[];
   clientURLs: string[];
+  /** Where this member answered (a seed or its VM's address), when it was asked. */
+  endpoint?: string | null;
   healthy: boolean;
   leader: boolean;
   learner: boolean;

@@ -8,6 +8,7 @@ import type {
   DisksClient,
   ForwardingRulesClient,
   GlobalOperationsClient,
+  ImagesClient,
   InstancesClient,
   RegionOperationsClient,
   RegionsClient,
@@ -170,13 +171,15 @@ export interface ComputeClients {
   zoneOperations: ZoneOperationsClient;
   regionOperations: RegionOperationsClient;
   globalOperations: GlobalOperationsClient;
+  /** A clone's boot image: does the source's still exist, else its family's current one. */
+  images: ImagesClient;
   /** Closes every client made so far; using one afterwards throws. */
   close(): Promise<void>;
 }
 
 export async function createComputeClients(o: ComputeClientOptions): Promise<ComputeClients> {
   if (!(o.timeoutMs > 0)) throw new Error('createComputeClients: timeoutMs must be positive');
-  const [gax, inst, disk, addr, tp, fr, zone, region, zop, rop, gop] = await Promise.all([
+  const [gax, inst, disk, addr, tp, fr, zone, region, zop, rop, gop, img] = await Promise.all([
     import('google-gax'),
     import('@google-cloud/compute/build/src/v1/instances_client.js'),
     import('@google-cloud/compute/build/src/v1/disks_client.js'),
@@ -188,6 +191,7 @@ export async function createComputeClients(o: ComputeClientOptions): Promise<Com
     import('@google-cloud/compute/build/src/v1/zone_operations_client.js'),
     import('@google-cloud/compute/build/src/v1/region_operations_client.js'),
     import('@google-cloud/compute/build/src/v1/global_operations_client.js'),
+    import('@google-cloud/compute/build/src/v1/images_client.js'),
   ]);
   const transporterOptions = { timeout: o.timeoutMs };
   let opts: ClientOptions;
@@ -247,6 +251,7 @@ export async function createComputeClients(o: ComputeClientOptions): Promise<Com
     zoneOperations: c(zop.ZoneOperationsClient),
     regionOperations: c(rop.RegionOperationsClient),
     globalOperations: c(gop.GlobalOperationsClient),
+    images: c(img.ImagesClient),
   };
   let closed = false;
   const live =
@@ -288,6 +293,9 @@ export async function createComputeClients(o: ComputeClientOptions): Promise<Com
     },
     get globalOperations() {
       return live(get.globalOperations)();
+    },
+    get images() {
+      return live(get.images)();
     },
     async close() {
       closed = true;

@@ -3,6 +3,7 @@
 // crash, freeze or restart one to rehearse incidents.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { initialEtcdCluster, parseKubeEnv } from '../domain/kube-env.js';
 import { lastSegment } from '../domain/names.js';
 import type { ControlPlaneInfo, ControlPlaneOptions } from './components/control-plane.js';
 import { processAlive } from './processes.js';
@@ -22,9 +23,15 @@ export interface FleetOptions {
   dir: string;
   /** Where the etcd pids are recorded, so that a new supervisor can reap a dead one's children. */
   pidsFile?: string;
-  heartbeatMs: number;
-  electionMs: number;
+  /** etcd's timing flags; unset, etcd's defaults (kube-up sets none). */
+  heartbeatMs?: number | undefined;
+  electionMs?: number | undefined;
   resolve(name: string): string | null;
+  /**
+   * Run etcd with the lab's hosts file as /etc/hosts (a private mount
+   * namespace), so that peer URLs by instance name resolve (default true).
+   */
+  privateHosts?: boolean;
   /** Run kube-apiserver and the leader-elected components on every VM. */
   controlPlane?: ControlPlaneOptions;
 }
@@ -40,8 +47,37 @@ export interface VmDescription {
 
 export class Fleet {
   private readonly vms = new Map<string, LabVm>();
+  private readonly hosts = new Map<string, string>();
 
   constructor(private readonly opts: FleetOptions) {}
+
+  /** The lab's /etc/hosts: every VM's name and the names its etcd must reach. */
+  hostsFile(): string | null {
+    return this.opts.privateHosts === false ? null : join(this.opts.dir, 'hosts');
+  }
+
+  /**
+   * Rewrites the hosts file in place (same inode: it is bind-mounted into the
+   * running etcd processes' namespaces, as GCE's internal DNS answers for every
+   * instance in the network).
+   */
+  private writeHosts(): void {
+    const file = this.hostsFile();
+    if (!file) return;
+    const lines = ['127.0.0.1 localhost', '::1 localhost ip6-localhost'];
+    for (const [name, ip] of [...this.hosts].sort()) lines.push(`${ip} ${name}`);
+    writeFileSync(file, `${lines.join('\n')}\n`);
+  }
+
+  private learnHosts(inst: InstanceResource, internalIP: string, metadata: Record<string, string>): void {
+    this.hosts.set(inst.name, internalIP);
+    for (const peer of initialEtcdCluster(parseKubeEnv(metadata['kube-env'] ?? '')).members) {
+      const ip = this.opts.resolve(peer);
+      if (ip) this.hosts.set(peer, ip);
+    }
+    for (const vm of this.vms.values()) this.hosts.set(vm.boot.name, vm.boot.internalIP);
+    this.writeHosts();
+  }
 
   /** The persistent disk's directory: kube-up's `master-pd` data disk, else the boot disk. */
   diskDir(inst: InstanceResource): string {
@@ -55,12 +91,15 @@ export class Fleet {
     if (!internalIP) throw new Error(`${inst.name}: no internal IP`);
     const metadata: Record<string, string> = {};
     for (const item of inst.metadata?.items ?? []) metadata[item.key] = item.value ?? '';
+    this.learnHosts(inst, internalIP, metadata);
     const vm = new LabVm({
       name: inst.name,
       zone: lastSegment(inst.zone),
       internalIP,
       metadata,
       diskDir: this.diskDir(inst),
+      rootDir: join(this.opts.dir, 'vms', inst.name),
+      hostsFile: this.hostsFile(),
       pkiDir: join(this.opts.dir, 'pki'),
       logDir: join(this.opts.dir, 'logs'),
       resolve: this.opts.resolve,
@@ -85,6 +124,8 @@ export class Fleet {
     const vm = this.vms.get(name);
     this.vms.delete(name);
     await vm?.stop();
+    // A stopped or deleted instance's name no longer answers.
+    if (this.hosts.delete(name)) this.writeHosts();
     this.savePids();
   }
 

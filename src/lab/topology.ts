@@ -1,9 +1,21 @@
-// Builds, through the Compute API, the topology kube-up leaves for an HA
-// control plane: the static address, one replica (VM + `<name>-pd` disk) per
-// zone, and with two or more replicas a health-checked target pool and a
-// forwarding rule holding the static IP.
+// Builds, through the Compute API, what kube-up's create-master leaves for an
+// HA control plane (kube-up-reference.md §1, §2, §4): the static address
+// `<master>-ip`, one replica (VM + `<name>-pd` disk) per zone with kube-up's
+// metadata keys, etcd certificates in kube-up's places and encodings, and with
+// two or more replicas the load balancer kube-up builds for them.
+// (Difference: kube-up creates one master and replicates it; `lab up` boots N
+// replicas at once as one new cluster, INITIAL_ETCD_CLUSTER listing them all.)
 import { renderKubeEnv } from '../domain/kube-env.js';
-import { MASTER_CERTS_KEY, masterCertsFor } from '../domain/master-certs.js';
+import {
+  apiserverEtcdEntries,
+  clientCertRequest,
+  KUBE_ENV_KEY,
+  MASTER_CERTS_KEY,
+  type Pem,
+  peerCertRequest,
+  peerKubeEnvEntries,
+  serverCertRequest,
+} from '../domain/master-certs.js';
 import { newReplicaName, regionOfZone } from '../domain/names.js';
 import type { ComputeClients } from '../gce/clients.js';
 import { waitForOperation } from '../gce/operations.js';
@@ -17,38 +29,36 @@ export interface TopologyOptions {
   machineType?: string;
   deadlineMs?: number;
   /**
-   * The cluster's etcd CA. Each replica then gets an internal IP reserved
-   * first and a `kube-master-certs` with the CA and its own etcd peer
-   * certificate (naming it and its IP), as kube-up sets them.
+   * The cluster's etcd CA: kube-up's create-etcd-certs and
+   * create-etcd-apiserver-certs share one CA for peers and apiserver↔etcd.
    */
-  etcdCA?: { certPem: string; keyPem: string };
+  etcdCA: Pem;
 }
 
 type Op = Parameters<typeof waitForOperation>[1];
 
-/** The instance resource kube-up would insert for a replica (also used by the add flow). */
+/** kube-up's MASTER_IMAGE_FAMILY; replicas resolve it when created (util.sh). */
+export const MASTER_IMAGE = 'projects/cos-cloud/global/images/family/cos-121-lts';
+
+/** The instance resource create-master-instance-internal inserts for a replica. */
 export function replicaInstanceResource(
   project: string,
   zone: string,
   name: string,
   metadata: Record<string, string>,
-  opts: { machineType?: string; natIP?: string | null; masterName: string; networkIP?: string | null },
+  opts: { machineType?: string; natIP?: string | null; masterName: string },
 ) {
   const z = `projects/${project}/zones/${zone}`;
   return {
     name,
     machineType: `${z}/machineTypes/${opts.machineType ?? 'e2-standard-2'}`,
     tags: { items: [`${opts.masterName}`] },
-    labels: { 'kube-ha-role': 'control-plane' },
     disks: [
       {
         boot: true,
         autoDelete: true,
         type: 'PERSISTENT',
-        initializeParams: {
-          sourceImage: 'projects/cos-cloud/global/images/family/cos-stable',
-          diskSizeGb: '20',
-        },
+        initializeParams: { sourceImage: MASTER_IMAGE, diskSizeGb: '20' },
       },
       {
         boot: false,
@@ -58,38 +68,87 @@ export function replicaInstanceResource(
         mode: 'READ_WRITE',
       },
     ],
+    // make-gcloud-network-argument in alias mode (ENABLE_IP_ALIASES defaults to true):
+    // the subnetwork and a /24 pods range; the internal IP is ephemeral.
     networkInterfaces: [
       {
         network: `projects/${project}/global/networks/default`,
-        ...(opts.networkIP ? { networkIP: opts.networkIP } : {}),
+        subnetwork: `projects/${project}/regions/${regionOfZone(zone)}/subnetworks/default`,
+        aliasIpRanges: [{ subnetworkRangeName: 'pods-default', ipCidrRange: '/24' }],
         accessConfigs: [
           { name: 'External NAT', type: 'ONE_TO_ONE_NAT', ...(opts.natIP ? { natIP: opts.natIP } : {}) },
         ],
       },
     ],
     metadata: { items: Object.entries(metadata).map(([key, value]) => ({ key, value })) },
+    // --scopes storage-ro,compute-rw,monitoring,logging-write; the default service account.
     serviceAccounts: [
       {
         email: 'default',
         scopes: [
-          'https://www.googleapis.com/auth/compute',
           'https://www.googleapis.com/auth/devstorage.read_only',
+          'https://www.googleapis.com/auth/compute',
+          'https://www.googleapis.com/auth/monitoring',
+          'https://www.googleapis.com/auth/logging.write',
         ],
       },
     ],
   };
 }
 
-export function replicaKubeEnv(masterName: string, cluster: string[], state: 'new' | 'existing'): string {
+/**
+ * kube-env as build-linux-kube-env writes it for a master (the keys that
+ * matter to HA). ETCD_LISTEN_CLIENT_IP=0.0.0.0 as config-test.sh sets it, so
+ * that the members answer off the VM (the lab binds it to the VM's address).
+ */
+export function replicaKubeEnv(
+  masterName: string,
+  zone: string,
+  cluster: string[],
+  state: 'new' | 'existing',
+  extra: Record<string, string> = {},
+): string {
+  const prefix = masterName.replace(/-master$/, '');
   return renderKubeEnv({
-    INSTANCE_PREFIX: masterName.replace(/-master$/, ''),
-    MASTER_NAME: masterName,
+    CLUSTER_NAME: prefix,
+    INSTANCE_PREFIX: prefix,
+    ZONE: zone,
+    REGION: regionOfZone(zone),
     MULTIZONE: 'true',
-    ENABLE_ETCD_QUORUM_READ: 'true',
     ETCD_LISTEN_CLIENT_IP: '0.0.0.0',
     INITIAL_ETCD_CLUSTER: cluster.join(','),
-    INITIAL_ETCD_CLUSTER_STATE: state,
+    ...(state === 'existing' ? { INITIAL_ETCD_CLUSTER_STATE: 'existing' } : {}),
+    ...extra,
   });
+}
+
+/** The other metadata keys create-master-instance-internal sets (§2.1); the files' bodies are stand-ins. */
+export function replicaOtherMetadata(masterName: string, zone: string): Record<string, string> {
+  return {
+    'kubelet-config': 'apiVersion: kubelet.config.k8s.io/v1beta1\nkind: KubeletConfiguration\n',
+    'user-data': '#cloud-config\n# kube-master-installation, kube-master-configuration (lab stand-in)\n',
+    'configure-sh': '#!/bin/bash\n# configure.sh (lab stand-in)\n',
+    'cluster-location': zone,
+    'cluster-name': masterName.replace(/-master$/, ''),
+    'gci-update-strategy': 'update_disabled',
+    'kube-master-internal-route': '#!/bin/bash\n# kube-master-internal-route.sh (lab stand-in)\n',
+  };
+}
+
+/** One replica's etcd certificates, issued as create-master does (§4.1). */
+export async function replicaEtcdMetadata(
+  ca: Pem,
+  name: string,
+): Promise<{ env: Record<string, string>; masterCerts: string }> {
+  const [peer, server, client] = await Promise.all([
+    issueWithCA(ca, peerCertRequest(name)),
+    issueWithCA(ca, serverCertRequest(name)),
+    issueWithCA(ca, clientCertRequest()),
+  ]);
+  return {
+    env: peerKubeEnvEntries(ca, peer),
+    masterCerts: renderKubeEnv(apiserverEtcdEntries(ca, server, client)),
+  };
 }
 
 function opOf(res: unknown): Op {
@@ -111,8 +170,9 @@ export async function buildTopology(c: ComputeClients, o: TopologyOptions): Prom
   for (let i = 0; i < o.replicas; i++) names.push(i === 0 ? masterName : newReplicaName(masterName, names));
   const zoneOf = (i: number) => o.zones[i % o.zones.length]!;
 
-  await Promise.all(
-    names.map(async (name, i) =>
+  const [etcdMetadata] = await Promise.all([
+    Promise.all(names.map((name) => replicaEtcdMetadata(o.etcdCA, name))),
+    ...names.map(async (name, i) =>
       done(
         await c.disks.insert({
           project,
@@ -125,55 +185,32 @@ export async function buildTopology(c: ComputeClients, o: TopologyOptions): Prom
         }),
       ),
     ),
-  );
+  ]);
 
-  // Reserved internal IPs (peers address members by IP) and per-replica peer certificates.
-  const ips = new Map<string, string>();
-  const certs = new Map<string, string>();
-  if (o.etcdCA) {
-    const ca = o.etcdCA;
-    await Promise.all(
-      names.map(async (name) => {
-        const address = `${name}-internal-ip`;
-        await done(
-          await c.addresses.insert({
-            project,
-            region,
-            addressResource: { name: address, addressType: 'INTERNAL' },
-          }),
-        );
-        const [got] = await c.addresses.get({ project, region, address });
-        if (!got.address) throw new Error(`internal address ${address} has no IP`);
-        ips.set(name, got.address);
-        const peer = await issueWithCA(ca, `etcd-${name}`, {
-          ips: [got.address, '127.0.0.1'],
-          dns: [name, 'localhost'],
-        });
-        certs.set(name, masterCertsFor(ca, peer));
-      }),
-    );
-  }
-
-  const kubeEnv = replicaKubeEnv(masterName, names, 'new');
   // Insert every replica before any boots: a new cluster's members find each other by name.
   const inserts = await Promise.all(
-    names.map((name, i) =>
-      c.instances.insert({
+    names.map((name, i) => {
+      const zone = zoneOf(i);
+      const etcd = etcdMetadata[i]!;
+      return c.instances.insert({
         project,
-        zone: zoneOf(i),
+        zone,
         instanceResource: replicaInstanceResource(
           project,
-          zoneOf(i),
+          zone,
           name,
           {
-            'kube-env': kubeEnv,
-            'cluster-name': masterName.replace(/-master$/, ''),
-            ...(certs.has(name) ? { [MASTER_CERTS_KEY]: certs.get(name)! } : {}),
+            [KUBE_ENV_KEY]: replicaKubeEnv(masterName, zone, names, 'new', {
+              ...(staticIP ? { KUBERNETES_MASTER_NAME: staticIP, MASTER_ADVERTISE_ADDRESS: staticIP } : {}),
+              ...etcd.env,
+            }),
+            [MASTER_CERTS_KEY]: etcd.masterCerts,
+            ...replicaOtherMetadata(masterName, zone),
           },
-          { masterName, natIP: o.replicas === 1 ? staticIP : null, networkIP: ips.get(name) ?? null },
+          { masterName, natIP: o.replicas === 1 ? staticIP : null },
         ),
-      }),
-    ),
+      });
+    }),
   );
   await Promise.all(inserts.map(done));
 

@@ -1,39 +1,68 @@
-// A lab VM: what a control-plane replica's startup does, for real. It reads
-// kube-env from the instance metadata, as configure-helper.sh does, and runs the
-// main etcd member (TLS for clients and peers, 2379/2380) and the events member
-// (plain http, 4002/2381), bound to the VM's own loopback address.
-import { mkdirSync, writeFileSync } from 'node:fs';
+// A lab VM: what a kube-up control-plane replica's boot does, for real, from
+// its instance metadata (kube-up-reference.md §2.3, §3):
+// - configure.sh download-kube-env / download-kube-master-certs: kube-env and
+//   kube-master-certs as `readonly KEY='value'` lines in /home/kubernetes;
+// - configure-helper.sh create-master-etcd-auth / create-master-etcd-apiserver-auth:
+//   the etcd certificates decoded (`base64 --decode | gunzip`) into
+//   /etc/srv/kubernetes (on the master PD);
+// - prepare-etcd-manifest: etcd main and events with kube-up's flags (names
+//   `etcd-<instance>`, peer URLs by instance name with peer TLS on both,
+//   client URLs advertised as 127.0.0.1, main clients mTLS, events plain http,
+//   metrics on 2382);
+// - kube-apiserver and the leader-elected components beside them.
+// The VM's files live under its boot disk (vms/<name>) and its master PD
+// (disks/<name>-pd) in the lab directory. Differences from kube-up are listed
+// in the README.
+import { X509Certificate } from 'node:crypto';
+import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { initialEtcdCluster, parseKubeEnv } from '../domain/kube-env.js';
-import { MASTER_CERTS_KEY, peerCertOf } from '../domain/master-certs.js';
+import { initialEtcdCluster, type KubeEnv, parseKubeEnv } from '../domain/kube-env.js';
+import {
+  apiserverEtcdMaterialOf,
+  KUBE_ENV_KEY,
+  MASTER_CERTS_KEY,
+  peerMaterialOf,
+} from '../domain/master-certs.js';
 import { memberNameOf } from '../domain/names.js';
 import type { EtcdClusterName } from '../domain/types.js';
-import { issueCert } from '../pki/certs.js';
 import {
   type ControlPlaneInfo,
   type ControlPlaneOptions,
+  type LocalEtcd,
   VmControlPlane,
 } from './components/control-plane.js';
-import { type EtcdMemberSpec, type RunningEtcd, startEtcd, stopEtcd } from './etcd-process.js';
+import { type EtcdMemberSpec, type EtcdTls, type RunningEtcd, startEtcd, stopEtcd } from './etcd-process.js';
 
-export const ETCD_PORTS: Record<EtcdClusterName, { client: number; peer: number; tls: boolean }> = {
-  main: { client: 2379, peer: 2380, tls: true },
-  events: { client: 4002, peer: 2381, tls: false },
+/** kube-up's ports (start-etcd-servers): main client 2379 / peer 2380, events 4002 / 2381. */
+export const ETCD_PORTS: Record<EtcdClusterName, { client: number; peer: number }> = {
+  main: { client: 2379, peer: 2380 },
+  events: { client: 4002, peer: 2381 },
 };
+
+/** etcd main's metrics port (prepare-etcd-manifest, only with client mTLS). */
+export const ETCD_METRICS_PORT = 2382;
+
+/** kube-up's default ETCD_QUOTA_BACKEND_BYTES (prepare-etcd-manifest). */
+const DEFAULT_QUOTA_BACKEND_BYTES = 4294967296;
 
 export interface VmBoot {
   name: string;
   zone: string;
   internalIP: string;
   metadata: Record<string, string>;
-  /** Where the VM's persistent disk lives (etcd data survives restarts there). */
+  /** The master PD's directory (etcd data and /etc/srv/kubernetes survive restarts there). */
   diskDir: string;
+  /** The boot disk's directory (/home/kubernetes). */
+  rootDir: string;
   pkiDir: string;
   logDir: string;
-  /** Lab DNS: replica name -> internal IP, as names resolve inside a GCE network. */
+  /** Lab DNS: instance name -> internal IP, as names resolve inside a GCE network. */
   resolve(name: string): string | null;
-  heartbeatMs: number;
-  electionMs: number;
+  /** The lab's hosts file, bound over /etc/hosts for the VM's etcd processes. */
+  hostsFile: string | null;
+  /** etcd's timing flags; unset, etcd's defaults, as kube-up leaves them. */
+  heartbeatMs?: number | undefined;
+  electionMs?: number | undefined;
   /** kube-apiserver and the leader-elected components; absent: the VM runs etcd only. */
   controlPlane?: ControlPlaneOptions;
 }
@@ -43,98 +72,253 @@ export const LAB_FAULT_KEY = 'kube-ha-lab-fault';
 
 export type VmState = 'running' | 'crashed' | 'frozen' | 'stopped';
 
+/** The files create-master-etcd-auth and create-master-etcd-apiserver-auth write. */
+interface EtcdFiles {
+  peer: EtcdTls | null;
+  /** The member's client-side server pair and CA (main only). */
+  server: EtcdTls | null;
+  /** kube-apiserver's client pair (etcd-apiserver-client). */
+  client: EtcdTls | null;
+}
+
+/** A kube-env document as configure.sh leaves it on disk: `readonly KEY='value'` lines. */
+export function shellEnvFile(env: KubeEnv): string {
+  return Object.entries(env)
+    .map(([k, v]) => `readonly ${k}='${v.replaceAll("'", "'\\''")}'\n`)
+    .join('');
+}
+
+/**
+ * Whether the member's peers on other hosts would accept this peer
+ * certificate: etcd's peer listener checks the client certificate's SANs
+ * against the connecting address (client/pkg/transport listener_tls.go
+ * checkCertSAN): IP SANs must equal it (127.0.0.1 only matches the same host),
+ * else one of its DNS names must resolve to it. In the lab every connection
+ * comes from 127.0.0.1, so the lab applies the check itself. Returns the
+ * refusal, or null.
+ */
+export function peerCertRefusal(
+  certPem: string,
+  vmIP: string,
+  resolve: (name: string) => string | null,
+): string | null {
+  const cert = new X509Certificate(certPem);
+  const sans = (cert.subjectAltName ?? '').split(',').map((s) => s.trim());
+  const dns = sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+  const ips = sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11));
+  if (ips.includes(vmIP) || dns.some((d) => resolve(d) === vmIP)) return null;
+  return `tls: "${vmIP}" does not match any of DNSNames ${JSON.stringify(dns)} (IP SANs ${JSON.stringify(ips)})`;
+}
+
 export class LabVm {
   private members = new Map<EtcdClusterName, RunningEtcd>();
   state: VmState = 'stopped';
   private readonly cp: VmControlPlane | null;
+  private files: EtcdFiles = { peer: null, server: null, client: null };
 
   constructor(readonly boot: VmBoot) {
     this.cp = boot.controlPlane
       ? new VmControlPlane(
-          { name: boot.name, internalIP: boot.internalIP, pkiDir: boot.pkiDir, logDir: boot.logDir },
+          {
+            name: boot.name,
+            internalIP: boot.internalIP,
+            pkiDir: boot.pkiDir,
+            logDir: boot.logDir,
+            etcd: () => this.localEtcd(),
+          },
           boot.controlPlane,
         )
       : null;
   }
 
-  /**
-   * The etcd peer certificate kube-up gives this replica in its
-   * kube-master-certs metadata, as files on its disk; null when the metadata
-   * carries none (the lab then issues one for it). Whatever names that
-   * certificate holds is what the other members check, as etcd does.
-   */
-  private peerTlsFromMetadata(): { certFile: string; keyFile: string; caFile: string } | null {
-    const peer = peerCertOf(this.boot.metadata[MASTER_CERTS_KEY]);
-    if (!peer) return null;
-    const dir = join(this.boot.diskDir, 'etcd-peer-pki');
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const files = {
-      certFile: join(dir, 'peer.crt'),
-      keyFile: join(dir, 'peer.key'),
-      caFile: join(dir, 'ca.crt'),
-    };
-    writeFileSync(files.certFile, peer.certPem);
-    writeFileSync(files.keyFile, peer.keyPem, { mode: 0o600 });
-    writeFileSync(files.caFile, peer.caPem);
-    return files;
+  private get kubeEnv(): KubeEnv {
+    return parseKubeEnv(this.boot.metadata[KUBE_ENV_KEY] ?? '');
   }
 
-  /** The etcd flags a replica derives from its metadata (exported for tests). */
-  async memberSpec(cluster: EtcdClusterName): Promise<EtcdMemberSpec> {
+  private bootLog(line: string): void {
+    mkdirSync(this.boot.logDir, { recursive: true });
+    appendFileSync(
+      join(this.boot.logDir, `${this.boot.name}-boot.log`),
+      `${new Date().toISOString()} ${line}\n`,
+    );
+  }
+
+  /** /etc/srv/kubernetes on the master PD (mount-master-pd's symlink). */
+  private get srvDir(): string {
+    return join(this.boot.diskDir, 'srv', 'kubernetes');
+  }
+
+  /** configure.sh: kube-env and kube-master-certs in /home/kubernetes. */
+  private writeEnvFiles(): void {
+    const home = join(this.boot.rootDir, 'home', 'kubernetes');
+    mkdirSync(home, { recursive: true, mode: 0o700 });
+    for (const key of [KUBE_ENV_KEY, MASTER_CERTS_KEY]) {
+      const text = this.boot.metadata[key];
+      if (text !== undefined)
+        writeFileSync(join(home, key), shellEnvFile(parseKubeEnv(text)), { mode: 0o600 });
+    }
+  }
+
+  /**
+   * create-master-etcd-auth and create-master-etcd-apiserver-auth: each set
+   * is written when all its values are present; a value that does not decode
+   * is a boot failure (the real script writes an empty file and etcd cannot
+   * load it).
+   */
+  private writeEtcdCerts(): EtcdFiles {
+    const env = this.kubeEnv;
+    const out: EtcdFiles = { peer: null, server: null, client: null };
+    const write = (path: string, pem: string, mode = 0o644) => {
+      mkdirSync(join(path, '..'), { recursive: true, mode: 0o700 });
+      writeFileSync(path, pem, { mode });
+      return path;
+    };
+    if (env.ETCD_CA_CERT && env.ETCD_PEER_KEY && env.ETCD_PEER_CERT) {
+      const p = peerMaterialOf(env);
+      if (!p.caPem || !p.certPem || !p.keyPem)
+        throw new Error(
+          'kube-env ETCD_CA_CERT / ETCD_PEER_CERT / ETCD_PEER_KEY do not decode (certificates are read with `base64 --decode | gunzip`, keys with `base64 --decode`)',
+        );
+      out.peer = {
+        caFile: write(join(this.srvDir, 'etcd-ca.crt'), p.caPem),
+        certFile: write(join(this.srvDir, 'etcd-peer.crt'), p.certPem),
+        keyFile: write(join(this.srvDir, 'etcd-peer.key'), p.keyPem, 0o600),
+      };
+    }
+    const certs = parseKubeEnv(this.boot.metadata[MASTER_CERTS_KEY] ?? '');
+    const need = [
+      'ETCD_APISERVER_CA_CERT',
+      'ETCD_APISERVER_SERVER_KEY',
+      'ETCD_APISERVER_SERVER_CERT',
+      'ETCD_APISERVER_CLIENT_KEY',
+      'ETCD_APISERVER_CLIENT_CERT',
+    ];
+    if (need.every((k) => certs[k])) {
+      const a = apiserverEtcdMaterialOf(certs);
+      if (!a.caPem || !a.server || !a.client)
+        throw new Error(`${MASTER_CERTS_KEY} ETCD_APISERVER_* values do not decode`);
+      const pki = join(this.srvDir, 'pki');
+      const caFile = write(join(pki, 'etcd-apiserver-ca.crt'), a.caPem);
+      if (a.caKeyPem) write(join(pki, 'etcd-apiserver-ca.key'), a.caKeyPem, 0o600);
+      out.server = {
+        caFile,
+        certFile: write(join(pki, 'etcd-apiserver-server.crt'), a.server.certPem),
+        keyFile: write(join(pki, 'etcd-apiserver-server.key'), a.server.keyPem, 0o600),
+      };
+      out.client = {
+        caFile,
+        certFile: write(join(pki, 'etcd-apiserver-client.crt'), a.client.certPem),
+        keyFile: write(join(pki, 'etcd-apiserver-client.key'), a.client.keyPem, 0o600),
+      };
+    } else if (need.some((k) => certs[k])) {
+      // configure-kubeapiserver.sh configure-etcd-params exits 1 on a partial set.
+      this.bootLog('kube-master-certs has only some ETCD_APISERVER_* values: kube-apiserver would exit 1');
+    }
+    return out;
+  }
+
+  /** ETCD_HOSTNAME, else `hostname -s`: the instance name. */
+  private get hostname(): string {
+    return this.kubeEnv.ETCD_HOSTNAME || this.boot.name;
+  }
+
+  /** The etcd flags prepare-etcd-manifest renders for this VM (exported for tests). */
+  memberSpec(cluster: EtcdClusterName): EtcdMemberSpec {
     const b = this.boot;
-    const env = parseKubeEnv(b.metadata['kube-env'] ?? '');
+    const env = this.kubeEnv;
+    const host = this.hostname;
     const initial = initialEtcdCluster(env);
-    if (initial.members.length === 0) initial.members = [b.name];
+    if (initial.members.length === 0) initial.members = [host];
     const ports = ETCD_PORTS[cluster];
-    const scheme = ports.tls ? 'https' : 'http';
-    const initialCluster = initial.members
-      .map((host) => {
-        const ip = host === b.name ? b.internalIP : b.resolve(host);
-        if (!ip) throw new Error(`${b.name}: cannot resolve ${host} from INITIAL_ETCD_CLUSTER`);
-        return `${memberNameOf(host)}=${scheme}://${ip}:${ports.peer}`;
-      })
-      .join(',');
-    const tls = ports.tls
-      ? await issueCert(b.pkiDir, `etcd-${b.name}`, {
-          ips: [b.internalIP, '127.0.0.1'],
-          dns: [b.name, 'localhost'],
-        })
-      : null;
+    const peerScheme = this.files.peer ? 'https' : 'http';
+    const clientTls = cluster === 'main' ? this.files.server : null;
     return {
-      name: memberNameOf(b.name),
-      dataDir: join(b.diskDir, cluster === 'main' ? 'etcd-main' : 'etcd-events'),
-      ...(tls ? { peerTls: this.peerTlsFromMetadata() ?? tls } : {}),
+      name: memberNameOf(host),
+      dataDir: join(b.diskDir, 'var', 'etcd', cluster === 'main' ? 'data' : 'data-events'),
+      // --listen-*-urls: the VM's address (kube-up: the resolved hostname for peers,
+      // ETCD_LISTEN_CLIENT_IP for clients; the lab cannot share 127.0.0.1 between VMs).
       ip: b.internalIP,
+      peerHost: host,
+      advertiseClientHost: '127.0.0.1',
       clientPort: ports.client,
       peerPort: ports.peer,
-      initialCluster,
+      initialCluster: initial.members
+        .map((h) => `${memberNameOf(h)}=${peerScheme}://${h}:${ports.peer}`)
+        .join(','),
       initialClusterState: initial.state,
-      initialClusterToken: cluster === 'main' ? 'etcd-cluster-2' : 'etcd-cluster-3',
-      clientTls: tls,
-      heartbeatMs: b.heartbeatMs,
-      electionMs: b.electionMs,
+      peerTls: this.files.peer,
+      clientTls,
+      quotaBackendBytes: Number(env.ETCD_QUOTA_BACKEND_BYTES) || DEFAULT_QUOTA_BACKEND_BYTES,
+      ...(cluster === 'main' && clientTls ? { metricsPort: ETCD_METRICS_PORT } : {}),
+      ...(b.heartbeatMs ? { heartbeatMs: b.heartbeatMs } : {}),
+      ...(b.electionMs ? { electionMs: b.electionMs } : {}),
+      extraArgs: [
+        `--experimental-watch-progress-notify-interval=${env.ETCD_PROGRESS_NOTIFY_INTERVAL || '5s'}`,
+      ],
+      ...(b.hostsFile ? { hostsFile: b.hostsFile } : {}),
       logFile: join(b.logDir, `${b.name}-etcd-${cluster}.log`),
+    };
+  }
+
+  /** How this VM's kube-apiserver reaches etcd main: its own member, with its client pair. */
+  localEtcd(): LocalEtcd {
+    const tls = this.files.client;
+    return {
+      endpoint: `${tls ? 'https' : 'http'}://${this.boot.internalIP}:${ETCD_PORTS.main.client}`,
+      tls,
+      serverName: tls ? `etcd-${this.hostname}` : null,
     };
   }
 
   async start(): Promise<void> {
     if (this.state === 'running' || this.state === 'frozen') return;
     mkdirSync(this.boot.logDir, { recursive: true });
-    const specs = await Promise.all((['main', 'events'] as const).map((c) => this.memberSpec(c)));
-    for (const spec of specs) {
-      const cluster: EtcdClusterName = spec.clientPort === ETCD_PORTS.main.client ? 'main' : 'events';
-      this.members.set(cluster, startEtcd(spec));
-    }
     this.state = 'running';
+    try {
+      if (!this.boot.metadata[KUBE_ENV_KEY])
+        throw new Error('no kube-env metadata: configure.sh would wait for it forever');
+      this.writeEnvFiles();
+      this.files = this.writeEtcdCerts();
+      const refusal = this.peerRefusal();
+      for (const cluster of ['main', 'events'] as const) {
+        const spec = this.memberSpec(cluster);
+        if (refusal) {
+          // The member would start and never be let in: its peers refuse every connection.
+          appendFileSync(spec.logFile!, `lab: peers reject connections from ${this.boot.name}: ${refusal}\n`);
+          continue;
+        }
+        this.members.set(cluster, startEtcd(spec));
+      }
+      if (refusal) this.bootLog(`etcd peers would refuse this VM's peer certificate: ${refusal}`);
+    } catch (err) {
+      // The VM runs on without etcd, as one whose configure-helper.sh failed would.
+      this.bootLog(`etcd not started: ${(err as Error).message}`);
+      return;
+    }
     try {
       await this.cp?.start();
     } catch (err) {
       // The VM runs on without its components, as one whose kubelet failed would.
-      console.error(`${this.boot.name}: control-plane components failed to start: ${(err as Error).message}`);
+      this.bootLog(`control-plane components failed to start: ${(err as Error).message}`);
     }
     // Lab fault (kube-ha ops tests): a VM whose metadata says so boots with etcd
     // hung, so that a new member never catches up. Copied by clones like any metadata.
     if (this.boot.metadata[LAB_FAULT_KEY] === 'etcd-stalled') this.freeze();
+  }
+
+  /** The peer SAN check, where there are peers on other hosts to make it. */
+  private peerRefusal(): string | null {
+    const peer = this.files.peer;
+    if (!peer) return null;
+    const initial = initialEtcdCluster(this.kubeEnv);
+    const alone = initial.state === 'new' && initial.members.every((m) => m === this.hostname);
+    if (alone) return null;
+    const pem = this.peerCertPem();
+    return pem ? peerCertRefusal(pem, this.boot.internalIP, (n) => this.boot.resolve(n)) : null;
+  }
+
+  private peerCertPem(): string | null {
+    return peerMaterialOf(this.kubeEnv).certPem;
   }
 
   /** The host dies: processes are killed at once, nothing is flushed. */

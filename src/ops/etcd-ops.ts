@@ -3,8 +3,10 @@
 // it can), matched by ID or peer URL (never by name: a member that never
 // started has none), every call deadline-bound and logged.
 import type { Etcd3 } from 'etcd3';
+import { type ClientPortStyle, clientStyleOf, memberEndpoints } from '../domain/member-endpoints.js';
 import type { EtcdClusterName, EtcdMember } from '../domain/types.js';
-import { EtcdClientPool, errorMessage, memberIdHex, toEtcdMember } from '../sources/etcd-client.js';
+import { errorMessage, memberIdHex, toEtcdMember } from '../sources/etcd-client.js';
+import { MemberClients } from '../sources/member-clients.js';
 import type { EtcdTarget } from '../sources/target.js';
 
 /** A member as the member list returns it (ID in lower-case hex, as etcdctl shows it). */
@@ -40,8 +42,11 @@ export function samePeerURL(a: string, b: string): boolean {
 }
 
 export class EtcdOps {
-  private readonly clients: EtcdClientPool;
+  private readonly clients: MemberClients;
   private readonly known: Set<string>;
+  private readonly style: ClientPortStyle;
+  /** Instance name -> internal IP: where a member no seed answers for is reached. */
+  private readonly hosts = new Map<string, string>();
 
   constructor(
     readonly cluster: EtcdClusterName,
@@ -50,20 +55,21 @@ export class EtcdOps {
     private readonly log: (line: string) => void,
   ) {
     this.known = new Set(target.endpoints);
-    this.clients = new EtcdClientPool({ tls: target.tls, timeoutMs });
+    this.clients = new MemberClients({ tls: target.tls, timeoutMs });
+    this.style = clientStyleOf(target.endpoints, cluster);
   }
 
-  /** Seeds and every client URL seen in a member list since. */
+  /** A VM's address: its member (peer URL by instance name) is asked there. */
+  learnHost(name: string, ip: string): void {
+    this.hosts.set(name, ip);
+  }
+
+  /** Seeds and every member endpoint that answered since. */
   endpoints(): string[] {
     return [...this.known];
   }
 
-  /** Client URLs of the current members (for a lab context or a next run's seeds). */
-  async currentEndpoints(): Promise<string[]> {
-    return (await this.members(true)).flatMap((m) => m.clientURLs.slice(0, 1));
-  }
-
-  client(endpoint: string): Etcd3 {
+  client(endpoint: string): Promise<Etcd3> {
     return this.clients.get(endpoint);
   }
 
@@ -75,13 +81,12 @@ export class EtcdOps {
   async members(quiet = false): Promise<LiveMember[]> {
     const endpoints = [...this.known];
     const attempts = endpoints.map(async (e) => {
-      const res = await this.client(e).cluster.memberList({ linearizable: true });
+      const res = await (await this.client(e)).cluster.memberList({ linearizable: true });
       return { e, members: res.members };
     });
     try {
       const { e, members } = await Promise.any(attempts);
       const out = members.map(toEtcdMember);
-      for (const m of out) for (const u of m.clientURLs) this.known.add(u);
       if (!quiet) this.log(this.etcdctl(`member list → ${out.length} members`, e));
       return out;
     } catch (err) {
@@ -94,7 +99,7 @@ export class EtcdOps {
 
   async status(endpoint: string): Promise<LiveStatus | null> {
     try {
-      const s = await this.client(endpoint).maintenance.status();
+      const s = await (await this.client(endpoint)).maintenance.status();
       return {
         endpoint,
         memberId: memberIdHex(s.header.member_id),
@@ -108,17 +113,41 @@ export class EtcdOps {
     }
   }
 
-  /** Members and the status of each through its own endpoint, in parallel. */
+  /**
+   * Members and the status of each, in parallel: the known endpoints first
+   * (their answers say which member each is), then each member none answered
+   * for at its VM's address. Never at an advertised client URL (127.0.0.1 on kube-up's).
+   */
   async snapshot(quiet = false): Promise<Snapshot> {
-    const members = await this.members(quiet);
+    const known = [...this.known];
+    const [members, seedStatuses] = await Promise.all([
+      this.members(quiet),
+      Promise.all(known.map((e) => this.status(e))),
+    ]);
     const statuses = new Map<string, LiveStatus>();
+    const answers = new Map<string, string | null>(
+      known.map((e, i) => [e, seedStatuses[i]?.memberId ?? null]),
+    );
+    const keep = (m: LiveMember, s: LiveStatus | null) => {
+      if (s && s.memberId === m.id && s.leaderId !== '0') statuses.set(m.id, s);
+    };
+    for (const s of seedStatuses) {
+      const m = s ? members.find((x) => x.id === s.memberId) : undefined;
+      if (m) keep(m, s);
+    }
+    const endpoints = memberEndpoints(members, answers, this.style, this.hosts);
     await Promise.all(
-      members.map(async (m) => {
-        const ep = m.clientURLs[0];
-        if (!ep) return;
-        const s = await this.status(ep);
-        if (s && s.memberId === m.id && s.leaderId !== '0') statuses.set(m.id, s);
-      }),
+      members
+        // A member that never started (no name yet) has nothing to ask.
+        .filter((m) => m.name && !statuses.has(m.id) && !answers.has(endpoints.get(m.id) ?? ''))
+        .map(async (m) => {
+          const ep = endpoints.get(m.id);
+          if (!ep) return;
+          const s = await this.status(ep);
+          keep(m, s);
+          // A member's address that answered joins the endpoints asked next time.
+          if (s?.memberId === m.id) this.known.add(ep);
+        }),
     );
     const leaders = [...statuses.values()].map((s) => s.leaderId);
     const leader = leaders.find((l) => statuses.has(l)) ?? null;
@@ -149,7 +178,7 @@ export class EtcdOps {
   async addLearner(peerURL: string, via: string): Promise<LiveMember> {
     const started = Date.now();
     try {
-      const res = await this.client(via).cluster.memberAdd({ peerURLs: [peerURL], isLearner: true });
+      const res = await (await this.client(via)).cluster.memberAdd({ peerURLs: [peerURL], isLearner: true });
       const m = res.member;
       const out: LiveMember = {
         id: memberIdHex(m.ID),
@@ -173,7 +202,7 @@ export class EtcdOps {
 
   async promote(id: string, via: string): Promise<void> {
     try {
-      await this.client(via).cluster.memberPromote({ ID: decimal(id) });
+      await (await this.client(via)).cluster.memberPromote({ ID: decimal(id) });
       this.log(this.etcdctl(`member promote ${id} → ok`, via));
     } catch (err) {
       this.log(this.etcdctl(`member promote ${id} → ${errorMessage(err)}`, via));
@@ -183,7 +212,7 @@ export class EtcdOps {
 
   async remove(id: string, via: string): Promise<void> {
     try {
-      await this.client(via).cluster.memberRemove({ ID: decimal(id) });
+      await (await this.client(via)).cluster.memberRemove({ ID: decimal(id) });
       this.log(this.etcdctl(`member remove ${id} → ok`, via));
     } catch (err) {
       this.log(this.etcdctl(`member remove ${id} → ${errorMessage(err)}`, via));
@@ -194,7 +223,7 @@ export class EtcdOps {
   /** Maintenance API: only the current leader can hand leadership over. */
   async moveLeader(targetId: string, leaderEndpoint: string): Promise<void> {
     try {
-      await this.client(leaderEndpoint).maintenance.moveLeader({ targetID: decimal(targetId) });
+      await (await this.client(leaderEndpoint)).maintenance.moveLeader({ targetID: decimal(targetId) });
       this.log(this.etcdctl(`move-leader ${targetId} → ok`, leaderEndpoint));
     } catch (err) {
       this.log(this.etcdctl(`move-leader ${targetId} → ${errorMessage(err)}`, leaderEndpoint));

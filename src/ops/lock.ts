@@ -33,7 +33,7 @@ export async function readLock(
 ): Promise<LockRecord | null> {
   const snap = await etcd.snapshot(true);
   const { endpoint } = etcd.pickHealthy(snap, exclude);
-  const v = await etcd.client(endpoint).get(LOCK_KEY).string();
+  const v = await (await etcd.client(endpoint)).get(LOCK_KEY).string();
   return v === null ? null : decodeLock(v);
 }
 
@@ -46,7 +46,7 @@ export async function acquireLock(
   const snap = await etcd.snapshot(true);
   // Never hold the lock through the member that is about to be removed.
   const { endpoint } = etcd.pickHealthy(snap, exclude);
-  const client = etcd.client(endpoint);
+  const client = await etcd.client(endpoint);
   for (let attempt = 0; attempt < 2; attempt++) {
     const lease: Lease = client.lease(LOCK_TTL_SECONDS);
     let lost = false;

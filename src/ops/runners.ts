@@ -3,7 +3,16 @@
 // what exists (a resumed run repeats a step that may have half happened), and
 // every etcd change goes to a member that answered just now.
 
-import { MASTER_CERTS_KEY, peerCertNeed, withPeerCert } from '../domain/master-certs.js';
+import {
+  clientCertRequest,
+  KUBE_ENV_KEY,
+  kubeEnvWithPeerCert,
+  MASTER_CERTS_KEY,
+  masterCertsWithApiserverEtcd,
+  peerCertRequest,
+  replicaCertNeed,
+  serverCertRequest,
+} from '../domain/master-certs.js';
 import { lastSegment } from '../domain/names.js';
 import {
   type BootDiskSpec,
@@ -33,26 +42,38 @@ export interface Timing {
 }
 
 /**
- * A new replica gets its own etcd peer certificate, as kube-up's
- * create-etcd-certs gives it: the source's, copied with the rest of its
- * metadata, names the source, and the new member's peers would refuse it.
- * Signed by the etcd CA in the source's kube-master-certs. Returns what was
- * done, for the call log, or null when the metadata has no peer certificate.
+ * A new replica gets its own etcd certificates, as kube-up's replicate flow
+ * means to give it (master-helper.sh replicate-master-instance): a peer
+ * certificate in kube-env (CN and DNS SAN the instance name, IP SAN
+ * 127.0.0.1), signed by kube-env's ETCD_CA_*, and an apiserver↔etcd server
+ * (`etcd-<name>`) and client pair in kube-master-certs, signed by
+ * ETCD_APISERVER_CA_* (kube-up's own code leaves those empty). The source's,
+ * copied with the rest of its metadata, name the source: the new member's
+ * peers would refuse it. Returns what was done, for the call log, or null
+ * when the source has no etcd certificates.
  */
-async function givePeerCert(
-  resource: InstanceInsertResource,
-  name: string,
-  networkIP: string | null,
-): Promise<string | null> {
+async function giveReplicaCerts(resource: InstanceInsertResource, name: string): Promise<string | null> {
   const items = (resource.metadata as { items: { key: string; value: string }[] }).items;
-  const item = items.find((i) => i.key === MASTER_CERTS_KEY);
-  const need = peerCertNeed(item?.value);
-  if (need.kind === 'none' || !item) return null;
+  const env = items.find((i) => i.key === KUBE_ENV_KEY);
+  const certs = items.find((i) => i.key === MASTER_CERTS_KEY);
+  if (!env) throw new Error('the clone has no kube-env');
+  const need = replicaCertNeed(env.value, certs?.value ?? null);
+  if (need.kind === 'none') return null;
   if (need.kind === 'impossible') throw new Error(need.reason);
-  const ips = [...(networkIP ? [networkIP] : []), '127.0.0.1'];
-  const peer = await issueWithCA(need.ca, `etcd-${name}`, { ips, dns: [name, 'localhost'] });
-  item.value = withPeerCert(item.value, peer);
-  return `own etcd peer certificate for ${[name, ...ips].join(', ')}`;
+  const done: string[] = [];
+  if (need.peerCA) {
+    env.value = kubeEnvWithPeerCert(env.value, await issueWithCA(need.peerCA, peerCertRequest(name)));
+    done.push(`peer certificate for ${name}, 127.0.0.1`);
+  }
+  if (need.apiserverCA && certs) {
+    const [server, client] = await Promise.all([
+      issueWithCA(need.apiserverCA, serverCertRequest(name)),
+      issueWithCA(need.apiserverCA, clientCertRequest()),
+    ]);
+    certs.value = masterCertsWithApiserverEtcd(certs.value, server, client);
+    done.push(`etcd server certificate etcd-${name}`);
+  }
+  return `own ${done.join(' and ')}`;
 }
 
 export const DEFAULT_TIMING: Timing = {
@@ -641,7 +662,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
           dataDisk: `${a.name}-pd`,
           networkIP,
         });
-        const ownCert = await givePeerCert(resource, a.name, networkIP);
+        const ownCert = await giveReplicaCerts(resource, a.name);
         await c.mutate(
           `instances.insert zone=${a.zone} name=${a.name} (clone of ${a.source.name}, INITIAL_ETCD_CLUSTER=${a.initialCluster.join(',')}${ownCert ? `, ${ownCert}` : ''})`,
           () => c.c.instances.insert({ project: c.project, zone: a.zone, instanceResource: resource }),
@@ -659,7 +680,11 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
         },
       );
       const ip = nic0(running)?.networkIP;
-      if (ip) ctx.facts.instanceIP = ip;
+      if (ip) {
+        ctx.facts.instanceIP = ip;
+        // Its members' peer URLs name it: this is where they are asked for their status.
+        for (const e of Object.values(ctx.etcd)) e.learnHost(a.name, ip);
+      }
       return { note: [note, `RUNNING at ${ip ?? '?'}`].filter(Boolean).join('; ') };
     },
     async undo(step, ctx) {

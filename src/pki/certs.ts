@@ -8,6 +8,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import type { CertRequest, Pem } from '../domain/master-certs.js';
 
 const run = promisify(execFile);
 
@@ -77,19 +78,20 @@ async function makeCA(pkiDir: string): Promise<{ caFile: string; caKey: string }
  * Issues a certificate signed by the lab CA, usable as server and client
  * (etcd peers authenticate each other with the same certificate).
  */
-export function issueCert(
-  pkiDir: string,
-  name: string,
-  opts: { ips?: string[]; dns?: string[]; clientOnly?: boolean },
-): Promise<CertPaths> {
+export interface IssueOptions {
+  ips?: string[];
+  dns?: string[];
+  clientOnly?: boolean;
+  serverOnly?: boolean;
+  /** Subject CN (default: the file name). */
+  cn?: string;
+}
+
+export function issueCert(pkiDir: string, name: string, opts: IssueOptions): Promise<CertPaths> {
   return once(join(pkiDir, `${name}.crt`), () => makeCert(pkiDir, name, opts));
 }
 
-async function makeCert(
-  pkiDir: string,
-  name: string,
-  opts: { ips?: string[]; dns?: string[]; clientOnly?: boolean },
-): Promise<CertPaths> {
+async function makeCert(pkiDir: string, name: string, opts: IssueOptions): Promise<CertPaths> {
   const { caFile, caKey } = await ensureCA(pkiDir);
   const keyFile = join(pkiDir, `${name}.key`);
   const certFile = join(pkiDir, `${name}.crt`);
@@ -102,12 +104,12 @@ async function makeCert(
     [
       'basicConstraints=CA:FALSE',
       'keyUsage=critical,digitalSignature,keyEncipherment',
-      `extendedKeyUsage=${opts.clientOnly ? 'clientAuth' : 'serverAuth,clientAuth'}`,
+      `extendedKeyUsage=${opts.clientOnly ? 'clientAuth' : opts.serverOnly ? 'serverAuth' : 'serverAuth,clientAuth'}`,
       ...(san.length ? [`subjectAltName=${san.join(',')}`] : []),
     ].join('\n'),
   );
   await newKey(keyFile, pkiDir);
-  await openssl(['req', '-new', '-key', keyFile, '-subj', `/CN=${name}`, '-out', csr], pkiDir);
+  await openssl(['req', '-new', '-key', keyFile, '-subj', `/CN=${opts.cn ?? name}`, '-out', csr], pkiDir);
   await openssl(
     [
       'x509',
@@ -130,20 +132,23 @@ async function makeCert(
 }
 
 /**
- * A certificate and key signed by the given CA (PEM in, PEM out), usable as
- * etcd peer server and client: what kube-up's create-etcd-certs makes for a
- * new replica. The CA key only ever touches a private temporary directory.
+ * A certificate and key signed by the given CA (PEM in, PEM out), with the
+ * subject and usages of one of kube-up's generate-etcd-cert profiles (peer:
+ * server and client auth; server; client). The CA key only ever touches a
+ * private temporary directory.
  */
-export async function issueWithCA(
-  ca: { certPem: string; keyPem: string },
-  name: string,
-  sans: { ips?: string[]; dns?: string[] },
-): Promise<{ certPem: string; keyPem: string }> {
+export async function issueWithCA(ca: Pem, req: CertRequest): Promise<Pem> {
   const dir = mkdtempSync(join(tmpdir(), 'kube-ha-pki-'));
   try {
     writeFileSync(join(dir, 'ca.crt'), ca.certPem, { mode: 0o600 });
     writeFileSync(join(dir, 'ca.key'), ca.keyPem, { mode: 0o600 });
-    const paths = await issueCert(dir, name, sans);
+    const paths = await issueCert(dir, 'leaf', {
+      cn: req.cn,
+      dns: req.dns,
+      ips: req.ips,
+      clientOnly: req.usage === 'client',
+      serverOnly: req.usage === 'server',
+    });
     return { certPem: readFileSync(paths.certFile, 'utf8'), keyPem: readFileSync(paths.keyFile, 'utf8') };
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,14 +1,24 @@
 // Observes one etcd cluster: membership from any seed that answers, then the
 // status of every member through its own client (etcd3 picks a random host per
-// call, so per-member status needs one client per endpoint).
+// call, so per-member status needs one client per endpoint). A member is asked
+// at a seed whose status named it, else at its VM's address: never at its
+// advertised client URL, which kube-up sets to 127.0.0.1 on every member
+// (see domain/member-endpoints.ts).
 //
 // The member list is asked of one endpoint (the one that answered last), and of
 // the others only when that one fails or is slow: asking every seed each second
 // tripled the console's etcd calls. The console also reuses a recent list (see
 // ObserveEtcdOptions) while nothing hints that membership changed.
 import type { Etcd3 } from 'etcd3';
+import {
+  type ClientPortStyle,
+  clientStyleOf,
+  memberEndpoints,
+  noEndpointReason,
+} from '../domain/member-endpoints.js';
 import type { EtcdClusterName, EtcdEndpointStatus, EtcdMember, EtcdObservation } from '../domain/types.js';
-import { EtcdClientPool, errorMessage, memberIdHex, toEtcdMember } from './etcd-client.js';
+import { errorMessage, memberIdHex, toEtcdMember } from './etcd-client.js';
+import { MemberClients } from './member-clients.js';
 import type { EtcdTarget } from './target.js';
 
 export interface ObserveEtcdOptions {
@@ -19,13 +29,21 @@ export interface ObserveEtcdOptions {
    * leader that the list lacks.
    */
   membersMaxAgeMs?: number;
+  /**
+   * The VMs' addresses by instance name, when they come (GCE observed beside
+   * etcd): awaited only when a member has no endpoint otherwise.
+   */
+  hosts?: Promise<ReadonlyMap<string, string> | null>;
 }
 
 /** Ask the other endpoints for the member list when the first has not answered by then. */
 export const MEMBER_LIST_HEDGE_MS = 300;
 
 export class EtcdClusterSource {
-  private readonly clients: EtcdClientPool;
+  private readonly clients: MemberClients;
+  private readonly style: ClientPortStyle;
+  /** Instance name -> internal IP (from GCE), for members no seed answers for. */
+  private hosts: ReadonlyMap<string, string> = new Map();
   /** The endpoint that last answered a member list: asked first next time. */
   private preferred: string | null = null;
   private lastList: { members: EtcdMember[]; at: number; seeds: string } | null = null;
@@ -35,11 +53,17 @@ export class EtcdClusterSource {
     readonly target: EtcdTarget,
     readonly timeoutMs: number,
   ) {
-    this.clients = new EtcdClientPool({ tls: target.tls, timeoutMs });
+    this.clients = new MemberClients({ tls: target.tls, timeoutMs });
+    this.style = clientStyleOf(target.endpoints, cluster);
   }
 
-  client(endpoint: string): Etcd3 {
+  client(endpoint: string): Promise<Etcd3> {
     return this.clients.get(endpoint);
+  }
+
+  /** The VMs' addresses by instance name: where members that no seed answers for are reached. */
+  setHosts(hosts: ReadonlyMap<string, string>): void {
+    this.hosts = hosts;
   }
 
   async listMembers(endpoints: string[]): Promise<EtcdMember[]> {
@@ -47,7 +71,7 @@ export class EtcdClusterSource {
     // member answering late must not take the place of the one that answered.
     let winner: string | null = null;
     const ask = async (e: string) => {
-      const res = await this.client(e).cluster.memberList({});
+      const res = await (await this.client(e)).cluster.memberList({});
       winner ??= e;
       return res.members.map(toEtcdMember);
     };
@@ -79,13 +103,14 @@ export class EtcdClusterSource {
     }
   }
 
-  async endpointStatus(endpoint: string): Promise<EtcdEndpointStatus> {
+  async endpointStatus(endpoint: string, forMember: string | null = null): Promise<EtcdEndpointStatus> {
     const started = Date.now();
     try {
-      const s = await this.client(endpoint).maintenance.status();
+      const s = await (await this.client(endpoint)).maintenance.status();
       return {
         endpoint,
         memberId: memberIdHex(s.header.member_id),
+        ...(forMember ? { forMember } : {}),
         ok: true,
         error: s.errors?.length ? s.errors.join('; ') : null,
         version: s.version,
@@ -103,6 +128,7 @@ export class EtcdClusterSource {
       return {
         endpoint,
         memberId: null,
+        ...(forMember ? { forMember } : {}),
         ok: false,
         error: errorMessage(err),
         latencyMs: Date.now() - started,
@@ -134,30 +160,73 @@ export class EtcdClusterSource {
     // (and one connection setup per member), not two.
     const early = reuse ? null : new Map(seeds.map((e) => [e, this.endpointStatus(e)] as const));
     if (!reuse) await list();
-    let statuses = await this.statusAll(members, seeds, early);
-    if (reuse && !this.listStillFits(members ?? [], statuses)) {
+    let all = await this.statusAll(members, seeds, early, opts.hosts);
+    if (reuse && !this.listStillFits(members ?? [], all.statuses)) {
       await list();
-      statuses = await this.statusAll(members, seeds);
+      all = await this.statusAll(members, seeds, null, opts.hosts);
     }
-    return { cluster: this.cluster, seeds, members, membersError, statuses, fetchedAt: Date.now() };
+    return {
+      cluster: this.cluster,
+      seeds,
+      members,
+      membersError,
+      statuses: all.statuses,
+      ...(Object.keys(all.unreachable).length ? { unreachable: all.unreachable } : {}),
+      fetchedAt: Date.now(),
+    };
   }
 
   /**
-   * Status of every member's advertised endpoint; the seeds stand in for
-   * members that never started (no client URL) or when the list failed.
+   * Every seed's status, then the status of each member no seed answered for
+   * at its VM's address. A member with no known endpoint is reported as such.
    */
   private async statusAll(
     members: EtcdMember[] | null,
     seeds: string[],
     early: ReadonlyMap<string, Promise<EtcdEndpointStatus>> | null = null,
-  ): Promise<EtcdEndpointStatus[]> {
-    const endpoints = new Set<string>();
-    for (const m of members ?? []) if (m.clientURLs[0]) endpoints.add(m.clientURLs[0]);
-    if (!members) for (const s of seeds) endpoints.add(s);
-    // A seed that is no longer a member was asked for nothing: its answer is dropped.
-    const statuses = await Promise.all([...endpoints].map((e) => early?.get(e) ?? this.endpointStatus(e)));
-    this.clients.retain(new Set([...endpoints, ...seeds]));
-    return statuses;
+    hostsLater?: Promise<ReadonlyMap<string, string> | null>,
+  ): Promise<{ statuses: EtcdEndpointStatus[]; unreachable: Record<string, string> }> {
+    const seedStatuses = await Promise.all(seeds.map((e) => early?.get(e) ?? this.endpointStatus(e)));
+    const unreachable: Record<string, string> = {};
+    if (!members) {
+      this.clients.retain(new Set(seeds));
+      return { statuses: seedStatuses, unreachable };
+    }
+    const answers = new Map(seedStatuses.map((s) => [s.endpoint, s.ok ? s.memberId : null] as const));
+    const answered = new Set(seedStatuses.filter((s) => s.ok).map((s) => s.memberId));
+    // A member that never started (no name, no client URL) has nothing to ask yet.
+    const silent = members.filter((m) => !answered.has(m.id) && (m.name || m.clientURLs.length));
+    let endpoints = memberEndpoints(members, answers, this.style, this.hosts);
+    if (hostsLater && silent.some((m) => !endpoints.has(m.id))) {
+      const hosts = await hostsLater.catch(() => null);
+      if (hosts) {
+        this.hosts = hosts;
+        endpoints = memberEndpoints(members, answers, this.style, hosts);
+      }
+    }
+    // One silent member and one seed that did not answer: that seed is its address.
+    const unclaimed = seedStatuses.filter((s) => !s.ok && ![...endpoints.values()].includes(s.endpoint));
+    const lost = silent.filter((m) => !endpoints.has(m.id));
+    if (lost.length === 1 && unclaimed.length === 1) endpoints.set(lost[0]!.id, unclaimed[0]!.endpoint);
+    const more = await Promise.all(
+      silent.map((m) => {
+        const e = endpoints.get(m.id);
+        if (!e) {
+          unreachable[m.id] = noEndpointReason(m);
+          return null;
+        }
+        // A seed that failed is this member's address: its answer stands, marked for it.
+        const seed = seedStatuses.find((s) => s.endpoint === e);
+        return seed ? Promise.resolve({ ...seed, forMember: m.id }) : this.endpointStatus(e, m.id);
+      }),
+    );
+    const extra = more.filter((s): s is EtcdEndpointStatus => s !== null);
+    const statuses = [...seedStatuses.filter((s) => !extra.some((x) => x.endpoint === s.endpoint)), ...extra];
+    // A seed that answered for no current member (one that left) is dropped.
+    const ids = new Set(members.map((m) => m.id));
+    const kept = statuses.filter((s) => !s.ok || (s.memberId !== null && ids.has(s.memberId)));
+    this.clients.retain(new Set([...seeds, ...endpoints.values()]));
+    return { statuses: kept, unreachable };
   }
 
   /** A reused list still describes the cluster: every status answered and names only listed members. */

@@ -14,14 +14,14 @@ import { LeaseWatcher, readLeaderRecords } from './leases.js';
  * cost does not grow with the number of node leases.
  */
 export async function readLeasesOnce(
-  clients: readonly Etcd3[],
+  clients: readonly (Etcd3 | Promise<Etcd3>)[],
   prefix: string,
   timeoutMs: number,
 ): Promise<LeaseObservation> {
   if (clients.length === 0) return { components: null, error: 'no etcd main endpoint' };
   try {
     const components = await Promise.any(
-      clients.map((c) => readLeaderRecords(c, prefix, undefined, { timeoutMs })),
+      clients.map(async (c) => readLeaderRecords(await c, prefix, undefined, { timeoutMs })),
     );
     return { components, error: null, readAt: Date.now() };
   } catch (err) {

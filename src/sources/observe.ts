@@ -29,6 +29,13 @@ export interface GceSourceLike {
   close(): Promise<void> | void;
 }
 
+/** Instance name -> internal IP. */
+function hostsOf(gce: GceObservation): Map<string, string> {
+  const hosts = new Map<string, string>();
+  for (const i of gce.instances) if (i.internalIP) hosts.set(i.name, i.internalIP);
+  return hosts;
+}
+
 export class Observer {
   readonly etcd: Partial<Record<EtcdClusterName, EtcdClusterSource>> = {};
 
@@ -45,14 +52,25 @@ export class Observer {
   async observeGce(): Promise<{ gce: GceObservation | null; gceError: string | null }> {
     if (!this.gce) return { gce: null, gceError: null };
     try {
-      return { gce: await this.gce.observe(), gceError: null };
+      const gce = await this.gce.observe();
+      this.learnHosts(gce);
+      return { gce, gceError: null };
     } catch (err) {
       return { gce: null, gceError: errorMessage(err) };
     }
   }
 
-  async observeEtcd(cluster: EtcdClusterName): Promise<EtcdObservation | null> {
-    return (await this.etcd[cluster]?.observe()) ?? null;
+  /** The VMs' addresses, where etcd members no seed answers for are reached (next observation on). */
+  learnHosts(gce: GceObservation): void {
+    const hosts = hostsOf(gce);
+    for (const s of Object.values(this.etcd)) s?.setHosts(hosts);
+  }
+
+  async observeEtcd(
+    cluster: EtcdClusterName,
+    hosts?: Promise<ReadonlyMap<string, string> | null>,
+  ): Promise<EtcdObservation | null> {
+    return (await this.etcd[cluster]?.observe(hosts ? { hosts } : {})) ?? null;
   }
 
   /** The leader records, through whichever etcd main endpoint answers first. */
@@ -83,6 +101,8 @@ export class Observer {
       }
     };
     const gce = this.observeGce();
+    // Members no seed answers for are asked at their VMs' addresses, once Compute says them.
+    const hosts = gce.then(({ gce: g }) => (g ? hostsOf(g) : null));
     // Probing starts as soon as addresses are likely known: etcd's seeds at once (the
     // apiserver runs beside its member), the VMs' internal IPs when Compute answers. So a
     // hung apiserver costs no more than a hung member; probes of hosts that turn out not to
@@ -93,8 +113,8 @@ export class Observer {
     }
     const [g, main, events, leases] = await Promise.all([
       gce,
-      this.observeEtcd('main'),
-      this.observeEtcd('events'),
+      this.observeEtcd('main', hosts),
+      this.observeEtcd('events', hosts),
       opts.leases ? this.observeLeases() : Promise.resolve(undefined),
     ]);
     const obs: Observations = {

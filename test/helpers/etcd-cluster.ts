@@ -42,6 +42,9 @@ export async function startTestCluster(size = 1): Promise<TestCluster> {
     initialCluster: '',
     initialClusterState: 'new' as const,
     initialClusterToken: `test-${block.n}`,
+    // Short timings, asked for by the tests (the lab runs etcd's defaults, as kube-up).
+    heartbeatMs: 50,
+    electionMs: 250,
   }));
   const initialCluster = specs.map((s) => `${s.name}=http://${s.ip}:${s.peerPort}`).join(',');
   const members = specs.map((s) => startEtcd({ ...s, initialCluster }));
@@ -58,4 +61,75 @@ export async function startTestCluster(size = 1): Promise<TestCluster> {
       rmSync(dir, { recursive: true, force: true });
     },
   };
+}
+
+export interface KubeUpCluster extends TestCluster {
+  /** Instance name -> its IP (the names the members' peer URLs use). */
+  hosts: Map<string, string>;
+  tls: { caFile: string; certFile: string; keyFile: string };
+}
+
+/**
+ * etcd main as kube-up starts it on each master (prepare-etcd-manifest), one
+ * member per "instance" on its own loopback address: name `etcd-<instance>`,
+ * peer URL `https://<instance>:2380` (resolved through a private hosts file),
+ * client URL advertised as `https://127.0.0.1:2379`, client mTLS with the
+ * server certificate kube-up issues (SANs `etcd-<instance>` and 127.0.0.1),
+ * peer certificates naming the instance and 127.0.0.1.
+ */
+export async function startKubeUpCluster(size = 3): Promise<KubeUpCluster> {
+  const { readFileSync, writeFileSync } = await import('node:fs');
+  const { ensureCA, issueCert, issueWithCA } = await import('../../src/pki/certs.js');
+  const { peerCertRequest, serverCertRequest } = await import('../../src/domain/master-certs.js');
+  const block = await claimLoopbackBlock();
+  const dir = mkdtempSync(join(tmpdir(), 'kube-ha-kubeup-'));
+  const { caFile, caKey } = await ensureCA(join(dir, 'pki'));
+  const ca = { certPem: readFileSync(caFile, 'utf8'), keyPem: readFileSync(caKey, 'utf8') };
+  const names = Array.from({ length: size }, (_, i) =>
+    i === 0 ? 'kubernetes-master' : `kubernetes-master-a${i}x`,
+  );
+  const hosts = new Map(names.map((n, i) => [n, `127.${block.n}.1.${i + 1}`]));
+  const hostsFile = join(dir, 'hosts');
+  writeFileSync(
+    hostsFile,
+    ['127.0.0.1 localhost', ...[...hosts].map(([n, ip]) => `${ip} ${n}`)].join('\n') + '\n',
+  );
+  const write = (name: string, pem: { certPem: string; keyPem: string }) => {
+    writeFileSync(join(dir, `${name}.crt`), pem.certPem);
+    writeFileSync(join(dir, `${name}.key`), pem.keyPem, { mode: 0o600 });
+    return { certFile: join(dir, `${name}.crt`), keyFile: join(dir, `${name}.key`), caFile };
+  };
+  const specs = await Promise.all(
+    names.map(async (n) => ({
+      name: `etcd-${n}`,
+      dataDir: join(dir, n),
+      ip: hosts.get(n)!,
+      peerHost: n,
+      advertiseClientHost: '127.0.0.1',
+      clientPort: 2379,
+      peerPort: 2380,
+      initialCluster: names.map((h) => `etcd-${h}=https://${h}:2380`).join(','),
+      initialClusterState: 'new' as const,
+      peerTls: write(`${n}-peer`, await issueWithCA(ca, peerCertRequest(n))),
+      clientTls: write(`${n}-server`, await issueWithCA(ca, serverCertRequest(n))),
+      hostsFile,
+    })),
+  );
+  const client = await issueCert(join(dir, 'pki'), 'client', { clientOnly: true, cn: 'client' });
+  const members = specs.map((s) => startEtcd(s));
+  const endpoints = specs.map((s) => clientURL(s));
+  const cluster: KubeUpCluster = {
+    endpoints,
+    members,
+    dir,
+    block,
+    hosts,
+    tls: { caFile, certFile: client.certFile, keyFile: client.keyFile },
+    async stop() {
+      await Promise.all(members.map((m) => stopEtcd(m)));
+      block.server.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return cluster;
 }

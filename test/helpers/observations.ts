@@ -58,20 +58,23 @@ const PORTS: Record<EtcdClusterName, [number, number]> = { main: [2379, 2380], e
 export function etcd(cluster: EtcdClusterName, n = 3, leader = 0): EtcdObservation {
   const [client, peer] = PORTS[cluster];
   const base = cluster === 'main' ? 0xa0 : 0xb0;
+  // As kube-up starts them: peer URLs by instance name, client URLs advertised
+  // as the member's own loopback; each is asked at its VM's address.
+  const scheme = cluster === 'main' ? 'https' : 'http';
   const members = Array.from({ length: n }, (_, i) => ({
     id: (base + i).toString(16),
     name: `etcd-${NAMES[i] ?? `kubernetes-master-r${i}`}`,
-    peerURLs: [`https://127.20.1.${i + 1}:${peer}`],
-    clientURLs: [`https://127.20.1.${i + 1}:${client}`],
+    peerURLs: [`https://${NAMES[i] ?? `kubernetes-master-r${i}`}:${peer}`],
+    clientURLs: [`${scheme}://127.0.0.1:${client}`],
     isLearner: false,
   }));
   return {
     cluster,
-    seeds: [],
+    seeds: members.map((_, i) => `${scheme}://127.20.1.${i + 1}:${client}`),
     members,
     membersError: null,
-    statuses: members.map((m) => ({
-      endpoint: m.clientURLs[0]!,
+    statuses: members.map((m, i) => ({
+      endpoint: `${scheme}://127.20.1.${i + 1}:${client}`,
       memberId: m.id,
       ok: true,
       error: null,
@@ -105,7 +108,7 @@ export function crash(obs: EtcdObservation, i: number): EtcdObservation {
     ...obs,
     statuses: obs.statuses.map((s) =>
       s.memberId === m.id
-        ? { endpoint: s.endpoint, memberId: null, ok: false, error: 'connection refused' }
+        ? { endpoint: s.endpoint, memberId: null, forMember: m.id, ok: false, error: 'connection refused' }
         : s,
     ),
   };

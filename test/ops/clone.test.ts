@@ -11,7 +11,12 @@ interface Cloned {
   tags: unknown;
   serviceAccounts: { scopes: string[] }[];
   disks: unknown[];
-  networkInterfaces: { networkIP?: string; accessConfigs: unknown }[];
+  networkInterfaces: {
+    networkIP?: string;
+    accessConfigs: unknown;
+    subnetwork?: string;
+    aliasIpRanges?: unknown;
+  }[];
   metadata: { items: { key: string; value: string }[] };
 }
 
@@ -22,8 +27,16 @@ function source(): SourceInstance {
     'us-central1-a',
     'kubernetes-master',
     {
-      'kube-env': replicaKubeEnv('kubernetes-master', ['kubernetes-master', 'kubernetes-master-x7k'], 'new'),
+      'kube-env': replicaKubeEnv(
+        'kubernetes-master',
+        'us-central1-a',
+        ['kubernetes-master', 'kubernetes-master-x7k'],
+        'new',
+      ),
       'cluster-name': 'kubernetes',
+      // kube-up adds these to one master only: a clone must not carry them.
+      kubeconfig: 'apiVersion: v1\nkind: Config\n',
+      'kube-master-internal-ip': '10.0.0.9',
     },
     { masterName: 'kubernetes-master', natIP: '127.20.3.1' },
   );
@@ -48,6 +61,9 @@ function source(): SourceInstance {
     networkInterfaces: [
       {
         network: `projects/${P}/global/networks/default`,
+        subnetwork: `projects/${P}/regions/us-central1/subnetworks/default`,
+        // GCE returns the CIDR it allocated from the secondary range.
+        aliasIpRanges: [{ ipCidrRange: '10.64.3.0/24', subnetworkRangeName: 'pods-default' }],
         accessConfigs: [{ name: 'External NAT', type: 'ONE_TO_ONE_NAT', networkTier: 'PREMIUM' }],
       },
     ],
@@ -96,7 +112,14 @@ describe('cloneInstanceResource', () => {
     const env = parseKubeEnv(items.find((i) => i.key === 'kube-env')!.value);
     expect(env.INITIAL_ETCD_CLUSTER).toBe('kubernetes-master,kubernetes-master-x7k,kubernetes-master-aaa');
     expect(env.INITIAL_ETCD_CLUSTER_STATE).toBe('existing');
-    expect(env.MASTER_NAME).toBe('kubernetes-master');
+    expect(env.CLUSTER_NAME).toBe('kubernetes');
+    expect(items.map((i) => i.key)).not.toContain('kubeconfig');
+    expect(items.map((i) => i.key)).not.toContain('kube-master-internal-ip');
+    // make-gcloud-network-argument: the same subnetwork, a pods range of the same size (not the same CIDR).
+    expect(r.networkInterfaces[0]?.subnetwork).toBe(`projects/${P}/regions/us-central1/subnetworks/default`);
+    expect(r.networkInterfaces[0]?.aliasIpRanges).toEqual([
+      { subnetworkRangeName: 'pods-default', ipCidrRange: '/24' },
+    ]);
   });
 
   it('uses a reserved internal IP when given', () => {

@@ -37,13 +37,18 @@ export function crashed(n: number, ...down: number[]): ClusterStatus {
   return buildStatus({ ...obs, etcd: { main: broken('main'), events: broken('events') } });
 }
 
-/** Peer URLs by name, as kube-up configures them. */
+/** Peer URLs by name, as kube-up configures them (the shared builders' default). */
 export function hostnameStyle(n = 3): ClusterStatus {
+  return status(n);
+}
+
+/** Peer URLs by VM IP, as some installs (not kube-up) configure them. */
+export function ipStyle(n = 3): ClusterStatus {
   const obs: Observations = healthy(n);
   for (const c of ['main', 'events'] as const) {
-    for (const m of obs.etcd[c]?.members ?? []) {
+    for (const [i, m] of (obs.etcd[c]?.members ?? []).entries()) {
       const port = c === 'main' ? 2380 : 2381;
-      m.peerURLs = [`https://${m.name.replace(/^etcd-/, '')}:${port}`];
+      m.peerURLs = [`https://127.20.1.${i + 1}:${port}`];
     }
   }
   return buildStatus(obs);

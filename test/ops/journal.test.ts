@@ -85,9 +85,8 @@ describe('journal: resume and rollback decisions', () => {
       'add.learner.events',
       'add.learner.main',
       'add.disk',
-      'add.internal-ip',
     ]);
-    expect(r.note).toMatch(/finish up to "Release internal IP kubernetes-master-q2p-internal-ip"/);
+    expect(r.note).toMatch(/finish up to "Delete disk kubernetes-master-q2p-pd"/);
   });
 
   it('a replace killed mid-removal finishes the removal on rollback', () => {
@@ -98,7 +97,7 @@ describe('journal: resume and rollback decisions', () => {
       'running',
     );
     expect(rollbackRecovery(j)).toMatchObject({
-      forward: ['remove.member.events', 'remove.instance', 'remove.disk', 'remove.internal-ip'],
+      forward: ['remove.member.events', 'remove.instance', 'remove.disk'],
       undo: [],
     });
   });

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { buildPlan, type Plan, peerStyleOf } from '../../src/domain/ops/plan.js';
 import type { OpRequest } from '../../src/domain/ops/request.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
-import { crashed, ctx, hostnameStyle, status } from './fixtures.js';
+import { crashed, ctx, hostnameStyle, ipStyle, status } from './fixtures.js';
 
 function plan(s: ClusterStatus, r: OpRequest): Plan {
   const b = buildPlan(s, r, ctx());
@@ -57,8 +57,9 @@ describe('plans', () => {
     }
   });
 
-  it('peers addressed by IP (the lab): an internal IP is reserved before the member is added', () => {
-    const s = status(3);
+  it('peers addressed by IP (not kube-up): an internal IP is reserved before the member is added', () => {
+    expect(peerStyleOf(status(3))).toBe('hostname');
+    const s = ipStyle(3);
     expect(peerStyleOf(s)).toBe('ip');
     const p = plan(s, { kind: 'add', zone: 'us-central1-f', name: null });
     expect(ids(p).slice(0, 3)).toEqual(['add.internal-ip', 'add.disk', 'add.learner.main']);
@@ -169,8 +170,6 @@ describe('plans', () => {
       'remove.member.events',
       'remove.instance',
       'remove.disk',
-      'remove.internal-ip',
-      'add.internal-ip',
       'add.disk',
       'add.learner.main',
       'add.learner.events',
@@ -184,7 +183,7 @@ describe('plans', () => {
       'verify',
     ]);
     // The removal is a consistent stop: a failed add rolls back to it, not past it.
-    expect(p.steps.filter((x) => x.checkpoint).map((x) => x.id)).toEqual(['remove.internal-ip', 'verify']);
+    expect(p.steps.filter((x) => x.checkpoint).map((x) => x.id)).toEqual(['remove.disk', 'verify']);
     expect(p.add?.initialCluster).toEqual([
       'kubernetes-master',
       'kubernetes-master-x7k',
@@ -228,7 +227,6 @@ describe('plans', () => {
     expect(ids(p).filter((i) => i.startsWith('remove.'))).toEqual([
       'remove.member.main',
       'remove.member.events',
-      'remove.internal-ip',
     ]);
   });
 

@@ -10,7 +10,10 @@ async function addLearner(source: EtcdClusterSource, endpoint: string, peerURL: 
   const until = Date.now() + 20_000;
   for (;;) {
     try {
-      return await source.client(endpoint).cluster.memberAdd({ peerURLs: [peerURL], isLearner: true });
+      return await (await source.client(endpoint)).cluster.memberAdd({
+        peerURLs: [peerURL],
+        isLearner: true,
+      });
     } catch (err) {
       if (!/unhealthy cluster/.test(String(err)) || Date.now() > until) throw err;
       await new Promise((r) => setTimeout(r, 250));
@@ -21,7 +24,7 @@ async function addLearner(source: EtcdClusterSource, endpoint: string, peerURL: 
 /** A retried remove whose first attempt landed answers "member not found": that is done too. */
 async function removeMember(source: EtcdClusterSource, endpoint: string, id: string) {
   try {
-    await source.client(endpoint).cluster.memberRemove({ ID: id });
+    await (await source.client(endpoint)).cluster.memberRemove({ ID: id });
   } catch (err) {
     if (!/member not found/.test(String(err))) throw err;
   }

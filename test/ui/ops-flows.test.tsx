@@ -92,7 +92,7 @@ describe('a: add a replica', () => {
     const on = ex.opts.onEvent!;
     on({ type: 'operation-start', operationId: 'op-test', summary: ex.plan.summary, mode: 'run', at });
     on({ type: 'step-start', step: step(backend, 0), index: 0, mode: 'forward', at });
-    on({ type: 'call', line: 'gcloud compute addresses create kubernetes-master-aaa-internal-ip', at });
+    on({ type: 'call', line: 'gcloud compute disks create kubernetes-master-aaa-pd', at });
     on({
       type: 'step-end',
       step: step(backend, 0),
@@ -102,11 +102,11 @@ describe('a: add a replica', () => {
       elapsedMs: 420,
       at,
     });
-    on({ type: 'step-start', step: step(backend, 5), index: 5, mode: 'forward', at });
+    on({ type: 'step-start', step: step(backend, 4), index: 4, mode: 'forward', at });
     on({ type: 'call', line: 'etcdctl endpoint status --endpoints https://127.20.1.5:2379', at });
     on({
       type: 'progress',
-      stepId: step(backend, 5).id,
+      stepId: step(backend, 4).id,
       current: 500,
       target: 1000,
       message: 'catching up',
@@ -114,14 +114,14 @@ describe('a: add a replica', () => {
     });
     await see('applied 500 / leader 1000');
     const running = ui.text();
-    expect(running).toMatch(/✔\s+1\. Reserve internal IP kubernetes-master-aaa-internal-ip\s+done 0\.4 s/);
-    expect(running).toMatch(/▶\s+6\. Wait for kubernetes-master-aaa to catch up in etcd main\s+running/);
-    expect(running).toMatch(/·\s+7\. Wait for kubernetes-master-aaa to catch up in etcd events\s+pending/);
+    expect(running).toMatch(/✔\s+1\. Create disk kubernetes-master-aaa-pd in us-central1-f\s+done 0\.4 s/);
+    expect(running).toMatch(/▶\s+5\. Wait for kubernetes-master-aaa to catch up in etcd main\s+running/);
+    expect(running).toMatch(/·\s+6\. Wait for kubernetes-master-aaa to catch up in etcd events\s+pending/);
     // Half caught up: half the bar.
     expect(running).toMatch(/\[(█+)(░+)\] applied 500/);
     const [, on_, off] = /\[(█+)(░+)\]/.exec(running)!;
     expect(on_!.length).toBe(off!.length);
-    expect(running).toContain('$ gcloud compute addresses create kubernetes-master-aaa-internal-ip');
+    expect(running).toContain('$ gcloud compute disks create kubernetes-master-aaa-pd');
     expect(running).toContain('$ etcdctl endpoint status --endpoints https://127.20.1.5:2379');
     expect(running).toContain('Calls (2, newest last)');
     // The dashboard's key hints are not offered while the operation screen is up.
@@ -135,8 +135,8 @@ describe('a: add a replica', () => {
 
     on({
       type: 'step-end',
-      step: step(backend, 5),
-      index: 5,
+      step: step(backend, 4),
+      index: 4,
       mode: 'forward',
       status: 'done',
       elapsedMs: 3100,
@@ -188,7 +188,7 @@ describe('a: add a replica', () => {
       elapsedMs: 200,
       at,
     });
-    await see(/↶\s+1\. Reserve internal IP \S+\s+undone 0\.2 s/);
+    await see(/↶\s+1\. Create disk \S+ in \S+\s+undone 0\.2 s/);
     ex.finish({
       outcome: 'rolled-back',
       exitCode: 4,
@@ -304,14 +304,15 @@ describe('an unfinished operation at start', () => {
     const { backend, controller, press, see, ui } = setup();
     controller.offerUnfinished(unfinishedAdd());
     await see('An operation did not finish: add kubernetes-master-aaa');
-    expect(ui.text()).toMatch(/✔\s+2\. Create disk kubernetes-master-aaa-pd/);
+    expect(ui.text()).toMatch(/✔\s+1\. Create disk kubernetes-master-aaa-pd/);
+    expect(ui.text()).toMatch(/✔\s+2\. Add kubernetes-master-aaa to etcd main as a learner/);
     expect(ui.text()).toMatch(/r resume: /);
     expect(ui.text()).toMatch(/b roll back: /);
     press('b');
     await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['rollback']));
     await see('Rolling back: add kubernetes-master-aaa');
     // Steps start as the journal recorded them.
-    expect(ui.text()).toMatch(/✔\s+1\. Reserve internal IP/);
+    expect(ui.text()).toMatch(/✔\s+1\. Create disk/);
   });
 
   it('with --write: Esc leaves it and r is the dashboard refresh again', async () => {

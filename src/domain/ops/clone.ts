@@ -3,7 +3,16 @@
 // kube-env telling the new etcd members to join the existing clusters. Pure:
 // the executor fetches the source instance and its boot disk, then calls this.
 import { type KubeEnv, parseKubeEnv, renderKubeEnv } from '../kube-env.js';
+import { KUBE_ENV_KEY, MASTER_CERTS_KEY, type ReplicaCertNeed, replicaCertNeed } from '../master-certs.js';
 import { lastSegment } from '../names.js';
+
+/**
+ * Metadata a clone must not carry (kube-up's replicate copies a fixed set):
+ * `kubeconfig` is uploaded to the first master only (check-cluster), and
+ * `kube-master-internal-ip` marks the one master holding the private
+ * cluster's internal IP (attach-internal-master-ip).
+ */
+export const NOT_CLONED_METADATA: readonly string[] = ['kubeconfig', 'kube-master-internal-ip'];
 
 /** The fields of an instance resource (REST JSON, from instances.get) that a clone copies. */
 export interface SourceInstance {
@@ -37,6 +46,8 @@ export interface SourceDisk {
 export interface SourceNic {
   network?: string | null;
   subnetwork?: string | null;
+  /** GCE returns the allocated CIDR; a clone asks for a range of the same size from the same secondary range. */
+  aliasIpRanges?: { ipCidrRange?: string | null; subnetworkRangeName?: string | null }[] | null;
   accessConfigs?: { name?: string | null; type?: string | null; networkTier?: string | null }[] | null;
 }
 
@@ -95,6 +106,15 @@ export function cloneInstanceResource(src: SourceInstance, o: CloneOptions): Ins
   const nics = (src.networkInterfaces ?? []).map((n, i) => ({
     ...(n.network ? { network: n.network } : {}),
     ...(n.subnetwork ? { subnetwork: n.subnetwork } : {}),
+    // make-gcloud-network-argument's `aliases=pods-default:/24`: the size, not the source's CIDR.
+    ...(n.aliasIpRanges?.length
+      ? {
+          aliasIpRanges: n.aliasIpRanges.map((a) => ({
+            ...(a.subnetworkRangeName ? { subnetworkRangeName: a.subnetworkRangeName } : {}),
+            ipCidrRange: `/${(a.ipCidrRange ?? '/32').split('/')[1] ?? '32'}`,
+          })),
+        }
+      : {}),
     // The reserved IP, or none: GCE picks an ephemeral internal IP.
     ...(i === 0 && o.networkIP ? { networkIP: o.networkIP } : {}),
     // Same access config kinds, ephemeral external IPs: the static IP belongs to the load balancer.
@@ -137,10 +157,12 @@ export function cloneInstanceResource(src: SourceInstance, o: CloneOptions): Ins
     ],
     networkInterfaces: nics,
     metadata: {
-      items: items.map((i) => ({
-        key: i.key,
-        value: i.key === 'kube-env' ? joiningKubeEnv(i.value ?? '', o.initialCluster) : (i.value ?? ''),
-      })),
+      items: items
+        .filter((i) => !NOT_CLONED_METADATA.includes(i.key))
+        .map((i) => ({
+          key: i.key,
+          value: i.key === KUBE_ENV_KEY ? joiningKubeEnv(i.value ?? '', o.initialCluster) : (i.value ?? ''),
+        })),
     },
     serviceAccounts: (src.serviceAccounts ?? []).map((s) => ({
       email: s.email ?? 'default',
@@ -159,5 +181,41 @@ export function cloneInstanceResource(src: SourceInstance, o: CloneOptions): Ins
           },
         }
       : {}),
+  };
+}
+
+/** The source's boot image: it exists, or it is gone (a clone of it would fail at instances.insert). */
+export type ImageState = { kind: 'exists'; image: string } | { kind: 'gone'; image: string; reason: string };
+
+/** What preflight learns from the clone source's VM (src/ops inspects it through Compute). */
+export interface SourceInspection {
+  source: string;
+  /** Set when the VM could not be inspected: the clone cannot be planned safely. */
+  error: string | null;
+  certs: ReplicaCertNeed;
+  image: ImageState;
+}
+
+export function metadataValue(src: SourceInstance, key: string): string | null {
+  return src.metadata?.items?.find((i) => i.key === key)?.value ?? null;
+}
+
+/** The certificates a clone of `src` needs, from its kube-env and kube-master-certs. */
+export function sourceCertNeed(src: SourceInstance): ReplicaCertNeed {
+  const env = metadataValue(src, KUBE_ENV_KEY);
+  if (env === null)
+    return { kind: 'impossible', reason: 'no kube-env metadata: it does not look like a kube-up replica' };
+  return replicaCertNeed(env, metadataValue(src, MASTER_CERTS_KEY));
+}
+
+/** A boot image that images.get did not find. */
+export function goneImage(image: string): ImageState {
+  return {
+    kind: 'gone',
+    image,
+    reason:
+      `its boot image ${image} no longer exists: a clone cannot be created from it ` +
+      '(kube-up resolves MASTER_IMAGE_FAMILY at each run; find a current image with ' +
+      '`gcloud compute images describe-from-family cos-121-lts --project cos-cloud`)',
   };
 }

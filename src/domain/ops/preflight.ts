@@ -5,6 +5,7 @@ import { isReplicaName, regionOfZone } from '../names.js';
 import { canRemoveVoter } from '../quorum.js';
 import type { ClusterStatus, EtcdClusterName } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
+import type { SourceInspection } from './clone.js';
 import type { LockRecord } from './lock.js';
 import { describeLock } from './lock.js';
 import { cloneSource } from './plan.js';
@@ -24,6 +25,8 @@ export interface PreflightContext {
   lock: LockRecord | null;
   /** An operation journal in the state dir that did not finish. */
   unfinished: UnfinishedOperation | null;
+  /** The clone source's VM as Compute describes it (add, replace); absent = not inspected. */
+  source?: SourceInspection | null;
   now?: Date;
 }
 
@@ -272,10 +275,38 @@ export const cloneSourceAvailable: Check = (status, request) => {
   return pass(name, `the new VM copies ${src.name}'s configuration`);
 };
 
+/**
+ * What the clone needs from its source's VM: CA keys to issue the new
+ * replica's own etcd certificates (a copy of the source's names the source),
+ * and a boot image that still exists.
+ */
+export const cloneSourceUsable: Check = (_status, request, ctx) => {
+  const name = 'clone-source-usable';
+  if (request.kind === 'remove') return pass(name, 'not applicable to remove');
+  const s = ctx.source;
+  if (!s) return pass(name, 'source VM not inspected');
+  if (s.error) return fail(name, `${s.source}: ${s.error}`);
+  if (s.certs.kind === 'impossible') return fail(name, `${s.source}: ${s.certs.reason}`);
+  if (s.image.kind === 'gone') return fail(name, `${s.source}: ${s.image.reason}`);
+  const certs =
+    s.certs.kind === 'issue'
+      ? "its own etcd peer and server certificates, signed by the cluster's etcd CA"
+      : 'no etcd certificates (the source has none)';
+  return pass(name, `boot image ${s.image.image} exists; the new replica gets ${certs}`);
+};
+
 const COMMON: Check[] = [computeReachable, etcdReachable, noOperationInFlight, noUnfinishedOperation];
 
 export const CHECKS: Record<OpKind, Check[]> = {
-  add: [...COMMON, clusterHealthy, noLearnerPresent, zoneInRegion, replicaNameFree, cloneSourceAvailable],
+  add: [
+    ...COMMON,
+    clusterHealthy,
+    noLearnerPresent,
+    zoneInRegion,
+    replicaNameFree,
+    cloneSourceAvailable,
+    cloneSourceUsable,
+  ],
   remove: [...COMMON, clusterHealthy, noLearnerPresent, replicaExists, notLastMember, removalKeepsQuorum],
   replace: [
     ...COMMON,
@@ -287,6 +318,7 @@ export const CHECKS: Record<OpKind, Check[]> = {
     replaceOnlyUnhealthy,
     zoneInRegion,
     cloneSourceAvailable,
+    cloneSourceUsable,
   ],
 };
 

@@ -7,8 +7,8 @@
 import { createWriteStream, mkdirSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import type { Etcd3 } from 'etcd3';
+import { createEtcdClient } from '../../net/etcd-client.js';
 import { issueCert } from '../../pki/certs.js';
-import { createEtcdClient } from '../../sources/etcd-client.js';
 import { SimulatedApiserver } from './apiserver.js';
 import {
   defaultIdentity,
@@ -74,8 +74,15 @@ export interface ControlPlaneOptions {
   components?: readonly LeaderComponent[];
   /** kube-apiserver's --etcd-prefix. */
   etcdPrefix?: string;
-  /** The VM's etcd main client port (2379). */
-  etcdClientPort?: number;
+}
+
+/** How kube-apiserver reaches its local etcd main member (configure-kubeapiserver.sh configure-etcd-params). */
+export interface LocalEtcd {
+  endpoint: string;
+  /** The VM's etcd-apiserver-client pair and CA; null: plain http (no ETCD_APISERVER_* set). */
+  tls: { caFile: string; certFile: string; keyFile: string } | null;
+  /** The name the member's server certificate carries (`etcd-<instance>`). */
+  serverName: string | null;
 }
 
 export interface ControlPlaneVm {
@@ -83,6 +90,8 @@ export interface ControlPlaneVm {
   internalIP: string;
   pkiDir: string;
   logDir: string;
+  /** Read at start: the VM writes its certificates at boot. */
+  etcd(): LocalEtcd;
 }
 
 export interface ControlPlaneInfo {
@@ -120,11 +129,11 @@ export class VmControlPlane {
   }
 
   private async client(): Promise<Etcd3> {
-    const vm = this.vm;
-    const tls = await issueCert(vm.pkiDir, `${vm.name}-etcd-client`, { clientOnly: true });
-    const c = createEtcdClient(`https://${vm.internalIP}:${this.opts.etcdClientPort ?? 2379}`, {
-      tls: { caFile: tls.caFile, certFile: tls.certFile, keyFile: tls.keyFile },
+    const etcd = this.vm.etcd();
+    const c = createEtcdClient(etcd.endpoint, {
+      tls: etcd.tls,
       timeoutMs: ETCD_CALL_TIMEOUT_MS,
+      serverName: etcd.serverName,
     });
     this.clients.push(c);
     return c;

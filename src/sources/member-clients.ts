@@ -1,0 +1,108 @@
+// One etcd client per member endpoint, each verifying the member's server
+// certificate against the name that certificate carries. kube-up's member
+// certificates name `etcd-<instance>` and 127.0.0.1, never the VM's IP, so a
+// client that dials https://<VM IP>:2379 and checks the IP fails every
+// handshake. The name is learned once per endpoint from a TLS handshake that
+// verifies the chain against the operator's CA (--cacert): a member is trusted
+// because the cluster's CA signed it, and identified by its member ID.
+import { readFileSync } from 'node:fs';
+import { connect } from 'node:tls';
+import type { Etcd3 } from 'etcd3';
+import { isIPAddress } from '../domain/member-endpoints.js';
+import { urlHost } from '../domain/names.js';
+import { createEtcdClient } from './etcd-client.js';
+import type { TlsFiles } from './target.js';
+
+export interface MemberClientsOptions {
+  tls: TlsFiles | null;
+  timeoutMs: number;
+}
+
+/**
+ * The name to verify an endpoint's certificate against: null when the
+ * endpoint's own host is in it, else its first `etcd-` DNS name, else its
+ * first DNS name. Rejects when no verified handshake completes in time.
+ */
+export function learnServerName(endpoint: string, tls: TlsFiles, timeoutMs: number): Promise<string | null> {
+  const url = new URL(endpoint);
+  const host = urlHost(endpoint) ?? url.hostname;
+  return new Promise((resolve, reject) => {
+    const socket = connect({
+      host,
+      port: Number(url.port) || 443,
+      ...(isIPAddress(host) ? {} : { servername: host }),
+      ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+      ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
+      ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+      rejectUnauthorized: true,
+      // The chain is verified; the name is what this handshake is to learn.
+      checkServerIdentity: () => undefined,
+      ALPNProtocols: ['h2'],
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`deadline exceeded: no TLS handshake in ${(timeoutMs / 1000).toFixed(1)} s`));
+    }, timeoutMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      const sans = (socket.getPeerCertificate().subjectaltname ?? '').split(',').map((s) => s.trim());
+      socket.destroy();
+      const dns = sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+      const ips = sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11));
+      if (ips.includes(host) || dns.includes(host)) return resolve(null);
+      resolve(dns.find((d) => d.startsWith('etcd-')) ?? dns.find((d) => !d.includes('*')) ?? null);
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    });
+  });
+}
+
+export class MemberClients {
+  private readonly clients = new Map<string, { client: Etcd3; serverName: string | null }>();
+  private readonly names = new Map<string, string | null>();
+
+  constructor(private readonly opts: MemberClientsOptions) {}
+
+  private async serverName(endpoint: string): Promise<string | null> {
+    const tls = this.opts.tls;
+    if (!tls?.caFile || !endpoint.startsWith('https:')) return null;
+    const known = this.names.get(endpoint);
+    if (known !== undefined) return known;
+    // A member that does not complete the handshake is down: the caller reports why.
+    const name = await learnServerName(endpoint, tls, this.opts.timeoutMs);
+    this.names.set(endpoint, name);
+    return name;
+  }
+
+  /**
+   * The endpoint's client, made (or remade) with the name its certificate
+   * carries; rejects when that name cannot be learned (the member is down).
+   */
+  async get(endpoint: string): Promise<Etcd3> {
+    const serverName = await this.serverName(endpoint);
+    const have = this.clients.get(endpoint);
+    if (have && have.serverName === serverName) return have.client;
+    have?.client.close();
+    const client = createEtcdClient(endpoint, { ...this.opts, serverName });
+    this.clients.set(endpoint, { client, serverName });
+    return client;
+  }
+
+  /** Closes the clients of endpoints not in `keep` (members that left). */
+  retain(keep: ReadonlySet<string>): void {
+    for (const [endpoint, c] of this.clients) {
+      if (keep.has(endpoint)) continue;
+      c.client.close();
+      this.clients.delete(endpoint);
+      this.names.delete(endpoint);
+    }
+  }
+
+  close(): void {
+    for (const c of this.clients.values()) c.client.close();
+    this.clients.clear();
+  }
+}
