@@ -65,7 +65,13 @@ export function startPollers(
   const intervalsMs: Partial<Record<SourceKey, number>> = {};
   const staleAfterMs: Partial<Record<SourceKey, number>> = {};
   const pollers: Poller<unknown>[] = [];
+  const byKey = new Map<SourceKey, Poller<unknown>>();
   const isPaused = () => store.getState().paused;
+  // etcd clusters with a member no endpoint is known for yet (a VM Compute has
+  // not shown us): its address comes with the next GCE answer, so that answer
+  // is asked for at once, and the cluster polled again as soon as it comes.
+  const locating = new Set<SourceKey>();
+  let gceAskedAt = Number.NEGATIVE_INFINITY;
 
   for (const key of SOURCE_KEYS) {
     if (!enabled(key)) continue;
@@ -85,6 +91,8 @@ export function startPollers(
           onResult: (obs, at) => {
             mark('first poll gce');
             store.getState().applyGce(obs, at);
+            for (const k of locating) byKey.get(k)?.refreshNow();
+            locating.clear();
           },
           onError,
           isPaused,
@@ -101,6 +109,13 @@ export function startPollers(
           onResult: (obs, at) => {
             mark(`first poll ${key}`);
             store.getState().applyEtcd(obs, at);
+            if (obs.unreachable && Object.keys(obs.unreachable).length) {
+              locating.add(key);
+              if (now() - gceAskedAt > 2000) {
+                gceAskedAt = now();
+                byKey.get('gce')?.refreshNow();
+              }
+            }
           },
           onError,
           isPaused,
@@ -110,6 +125,7 @@ export function startPollers(
     }
   }
 
+  for (const [i, key] of SOURCE_KEYS.filter(enabled).entries()) byKey.set(key, pollers[i]!);
   const refreshNow = () => {
     for (const p of pollers) p.refreshNow();
   };

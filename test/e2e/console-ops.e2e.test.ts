@@ -102,7 +102,12 @@ describe('kube-ha ui --write and the CLI on a terminal: add, remove, replace', (
     expect(done).toMatch(/✔\s+\d+\. Verify the result\s+done \d+\.\d s/);
     expect(done).not.toMatch(/\b(pending|failed|running)\b/);
     await pane.tmux('send-keys', 'x');
-    const dash = await pane.waitFor((s) => s.includes(name!) && vmCount(s) === 4, 20_000);
+    // The new member is asked at its VM's address (its advertised client URL is
+    // 127.0.0.1), known once Compute answers: the dashboard converges on 4/4.
+    const dash = await pane.waitFor(
+      (s) => s.includes(name!) && vmCount(s) === 4 && /main\s+4\/4 healthy/.test(s),
+      20_000,
+    );
     expect(dash).toMatch(/main\s+4\/4 healthy · quorum 3/);
     expect(dash).toContain(zone!);
 
