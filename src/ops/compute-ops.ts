@@ -175,27 +175,4 @@ export class ComputeOps {
     );
     return r?.zones ? r.zones.map((z) => lastSegment(z)) : null;
   }
-
-  /** The health the target pool reports for one member ('HEALTHY', 'UNHEALTHY', or null). */
-  async poolHealth(pool: string, zone: string, name: string): Promise<string | null> {
-    const started = Date.now();
-    try {
-      const [res] = await this.retrying(() =>
-        this.c.targetPools.getHealth({
-          project: this.project,
-          region: this.region,
-          targetPool: pool,
-          instanceReferenceResource: { instance: this.instanceUrl(zone, name) },
-        }),
-      );
-      const state = res.healthStatus?.[0]?.healthState ?? null;
-      this.o.log(
-        `compute targetPools.getHealth pool=${pool} instance=${name} → ${state ?? 'no status'} (${secs(Date.now() - started)})`,
-      );
-      return state;
-    } catch (err) {
-      this.o.log(`compute targetPools.getHealth pool=${pool} instance=${name} → ${describeError(err)}`);
-      throw err;
-    }
-  }
 }

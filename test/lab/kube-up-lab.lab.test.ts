@@ -15,7 +15,7 @@ import { apiserverEtcdMaterialOf, decodeCert, peerMaterialOf } from '../../src/d
 import { readLabContext } from '../../src/lab/context.js';
 import { peerCertRefusal } from '../../src/lab/vm.js';
 import { labDown, labUp, tempLabDir } from '../helpers/cli.js';
-import { cli, type OpsLab, opsLab, status } from '../ops/lab-helpers.js';
+import { cli, compute as labCompute, type OpsLab, opsLab, status } from '../ops/lab-helpers.js';
 
 const lab: OpsLab = opsLab(tempLabDir());
 
@@ -27,16 +27,7 @@ interface Instance {
   networkInterfaces: { networkIP: string; subnetwork?: string; aliasIpRanges?: { ipCidrRange: string }[] }[];
 }
 
-async function compute<T>(path: string, init?: RequestInit): Promise<T> {
-  const ctx = readLabContext(lab.dir);
-  const res = await fetch(`${ctx.computeEndpoint}/compute/v1/projects/${ctx.project}/${path}`, {
-    ...init,
-    signal: AbortSignal.timeout(5000),
-  });
-  const body = (await res.json()) as T;
-  if (!res.ok) throw new Error(`${path}: ${res.status} ${JSON.stringify(body)}`);
-  return body;
-}
+const compute = <T>(path: string, init?: RequestInit) => labCompute<T>(lab, path, init);
 
 const instance = (zone: string, name: string) => compute<Instance>(`zones/${zone}/instances/${name}`);
 const meta = (i: Instance, key: string) => i.metadata.items?.find((x) => x.key === key)?.value ?? null;

@@ -32,7 +32,8 @@ export async function status(lab: OpsLab): Promise<ClusterStatus> {
   return JSON.parse(res.stdout) as ClusterStatus;
 }
 
-async function compute<T>(lab: OpsLab, path: string, init?: RequestInit): Promise<T> {
+/** A call to the lab's Compute API (REST JSON), thrown on an error status. */
+export async function compute<T>(lab: OpsLab, path: string, init?: RequestInit): Promise<T> {
   const ctx = readLabContext(lab.dir);
   const res = await fetch(`${ctx.computeEndpoint}/compute/v1/projects/${ctx.project}/${path}`, {
     ...init,
