@@ -303,6 +303,20 @@ async function operationCommand(
     }
     return EXIT.ok;
   }
+  if (values['dry-run'] === true) {
+    // What it would run, from the journal alone: nothing is asked of the cluster, nothing changes.
+    const rec = sub === 'resume' ? resumeRecovery(journal) : rollbackRecovery(journal);
+    const title = (id: string) => journal.plan.steps.find((s) => s.id === id)?.title ?? id;
+    if (json) jsonOut(out, { unfinished: journal, dryRun: rec });
+    else {
+      out.write(renderJournal(journal));
+      out.write(`dry run: ${sub} would ${rec.note}\n`);
+      for (const id of rec.forward) out.write(`  run   ${title(id)}\n`);
+      for (const id of rec.undo) out.write(`  undo  ${title(id)}\n`);
+      out.write('nothing was changed (--dry-run)\n');
+    }
+    return EXIT.ok;
+  }
   const session = await openSession(target, sessionOptions(values as Values, `kube-ha operation ${sub}`));
   const cancel = cancelOnSignal(err);
   try {

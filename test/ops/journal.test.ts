@@ -34,11 +34,11 @@ const ADD: OpRequest = { kind: 'add', zone: 'us-central1-f', name: null };
 const REMOVE: OpRequest = { kind: 'remove', replica: 'kubernetes-master', zone: null };
 
 describe('journal: resume and rollback decisions', () => {
-  it('an add killed while creating the VM: rollback undoes the VM, learners and disk, newest first', () => {
+  it('an add killed while creating the VM: rollback removes the members, then the VM, then the disk', () => {
     const j = runTo(journalFor(ADD), 'add.instance', 'running');
     expect(rollbackRecovery(j)).toEqual({
       forward: [],
-      undo: ['add.instance', 'add.learner.events', 'add.learner.main', 'add.disk'],
+      undo: ['add.learner.events', 'add.learner.main', 'add.instance', 'add.disk'],
       note: 'undo every step taken, newest first',
       pastPointOfNoReturn: false,
     });
@@ -50,7 +50,38 @@ describe('journal: resume and rollback decisions', () => {
     expect(rollbackRecovery(j).undo).toEqual(['add.learner.events', 'add.learner.main', 'add.disk']);
     // Without that proof a failure counts as possibly applied.
     const k = runTo(journalFor(ADD), 'add.instance', 'failed');
-    expect(rollbackRecovery(k).undo[0]).toBe('add.instance');
+    expect(rollbackRecovery(k).undo).toEqual([
+      'add.learner.events',
+      'add.learner.main',
+      'add.instance',
+      'add.disk',
+    ]);
+  });
+
+  it('1 → 2 failing after the promotion: the voters go before their VM, then the load balancer (issue 11)', () => {
+    const j = runTo(journalFor(ADD, hostnameStyle(1)), 'add.pool', 'failed');
+    const undo = rollbackRecovery(j).undo;
+    // Newest first would delete the VM of a voting member: quorum lost in a 2-member cluster.
+    expect(undo.indexOf('add.learner.main')).toBeLessThan(undo.indexOf('add.instance'));
+    expect(undo.indexOf('add.learner.events')).toBeLessThan(undo.indexOf('add.instance'));
+    expect(undo.slice(0, undo.indexOf('add.instance') + 1)).toEqual([
+      'add.pool',
+      'add.apiserver',
+      'add.promote.events',
+      'add.promote.main',
+      'add.catch-up.events',
+      'add.catch-up.main',
+      'add.learner.events',
+      'add.learner.main',
+      'add.instance',
+    ]);
+    expect(undo.slice(undo.indexOf('add.instance') + 1)).toEqual([
+      'add.disk',
+      'lb.wait-ready',
+      'lb.forwarding-rule',
+      'lb.detach-ip',
+      'lb.target-pool',
+    ]);
   });
 
   it('a remove before its point of no return rolls back (the pool entry comes back)', () => {
@@ -81,9 +112,9 @@ describe('journal: resume and rollback decisions', () => {
     expect(r.forward).toEqual([]);
     expect(r.undo).toEqual([
       'add.catch-up.main',
-      'add.instance',
       'add.learner.events',
       'add.learner.main',
+      'add.instance',
       'add.disk',
     ]);
     expect(r.note).toMatch(/finish up to "Delete disk kubernetes-master-q2p-pd"/);
@@ -120,13 +151,14 @@ describe('journal: resume and rollback decisions', () => {
     let j = runTo(journalFor(ADD), 'add.instance', 'done');
     j = updateStep(j, 'add.learner.main', { status: 'undo-failed' });
     const l = leftovers(j);
+    // In the order to run them: the members out of etcd before their VM goes.
     expect(l.map((x) => [x.stepId, x.need])).toEqual([
-      ['add.instance', 'needs-undo'],
       ['add.learner.events', 'needs-undo'],
       ['add.learner.main', 'needs-undo'],
+      ['add.instance', 'needs-undo'],
       ['add.disk', 'needs-undo'],
     ]);
-    expect(l[0]?.manual).toBe(
+    expect(l[2]?.manual).toBe(
       'gcloud compute instances delete kubernetes-master-aaa --zone us-central1-f --quiet --project kube-ha-lab',
     );
     const past = leftovers(runTo(journalFor(REMOVE), 'remove.member.events', 'done'));

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabApiserverPort, readLabContext } from '../../src/lab/context.js';
 import { labDown, labUp, tempLabDir } from '../helpers/cli.js';
-import { cli, journals, type OpsLab, opsLab, settle, status } from './lab-helpers.js';
+import { cli, journals, labFault, type OpsLab, opsLab, settle, status } from './lab-helpers.js';
 
 const lab: OpsLab = opsLab(tempLabDir());
 const timings: string[] = [];
@@ -63,6 +63,28 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     await labDown(lab.dir);
     console.log(`timings on the lab:\n  ${timings.join('\n  ')}`);
   });
+
+  it('a 1 → 2 add whose last step fails rolls back without losing quorum (issue 11)', async () => {
+    // Its own state dir: this failed operation's journal stays out of the next tests' view.
+    const other = opsLab(lab.dir);
+    await labFault(lab, { method: 'targetPools.addInstance', mode: 'operation' });
+    let res: { code: number; stdout: string; stderr: string };
+    try {
+      res = await cli(other, ['add', '--zone', 'us-central1-b', '--yes'], 240_000);
+    } finally {
+      await labFault(lab, null);
+    }
+    // The promoted member left etcd while its VM still ran; then its VM went.
+    expect(res.code, res.stdout + res.stderr).toBe(4);
+    const after = await cli(lab, ['status', '--json']);
+    expect(after.code, after.stdout).toBe(0);
+    const s = JSON.parse(after.stdout) as ClusterStatus;
+    expect(s.replicas.map((r) => r.name)).toEqual(['kubernetes-master']);
+    expect(s.etcd.main).toMatchObject({ votingMembers: 1, healthyVoters: 1 });
+    expect(s.etcd.events).toMatchObject({ votingMembers: 1, healthyVoters: 1 });
+    expect(s.loadBalancer).toBeNull();
+    expect(s.apiserverIP?.attachedTo).toBe('kubernetes-master');
+  }, 300_000);
 
   it('1 → 2 creates the load balancer first and moves the static IP to it', async () => {
     const before = await status(lab);

@@ -264,6 +264,13 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
       await setMetadataOnReplicas(lab, LAB_FAULT_KEY, null);
     }
     expect((await status(lab)).etcd.main.learners).toBe(1);
+    // --dry-run says what it would undo (members before their VM) and changes nothing.
+    const dry = await cli(lab, ['operation', 'rollback', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(/undo +Add \S+ to etcd main as a learner[\s\S]*undo +Create VM/);
+    expect(dry.stdout).toContain('nothing was changed (--dry-run)');
+    expect((await status(lab)).etcd.main.learners).toBe(1);
+    expect((await cli(lab, ['operation', 'status'])).stdout).not.toContain('no unfinished operation');
     const res = await cli(lab, ['operation', 'rollback']);
     expect(res.code, res.stderr).toBe(0);
     await expectConsistent(3);

@@ -153,12 +153,43 @@ export function rollbackRecovery(j: Journal): Recovery {
         ? `past the point of no return (${pnr.title}): rolling back means finishing the operation`
         : `past the point of no return (${pnr.title}): finish up to "${ps[end]!.step.title}", then undo what came after`;
   }
-  const undo = ps
-    .slice(from)
-    .filter(({ rec }) => started(rec))
-    .map(({ step }) => step.id)
-    .reverse();
+  const undo = safeUndoOrder(
+    ps
+      .slice(from)
+      .filter(({ rec }) => started(rec))
+      .map(({ step }) => step)
+      .reverse(),
+  ).map((s) => s.id);
   return { forward, undo, note, pastPointOfNoReturn: k >= 0 };
+}
+
+const replicaOf = (s: PlanStep): string | null =>
+  s.kind === 'etcd.add-learner' || s.kind === 'instance.insert'
+    ? ((s.args as { replica?: string; name?: string }).replica ?? (s.args as { name?: string }).name ?? null)
+    : null;
+
+/**
+ * Newest first is not enough: once a learner was promoted, its member votes,
+ * and deleting its VM first (undo of instance.insert, which comes after the
+ * member steps in the plan) leaves a dead voter, which a 2-member cluster
+ * cannot even remove: quorum lost. The invariant is that no VM of a member
+ * goes while the member is in etcd, so a replica's member removals (undo of
+ * etcd.add-learner) move ahead of the undo of its VM.
+ */
+export function safeUndoOrder(newestFirst: PlanStep[]): PlanStep[] {
+  const out = [...newestFirst];
+  for (let i = 0; i < out.length; i++) {
+    const vm = out[i]!;
+    if (vm.kind !== 'instance.insert') continue;
+    const name = replicaOf(vm);
+    const members = out.slice(i + 1).filter((s) => s.kind === 'etcd.add-learner' && replicaOf(s) === name);
+    if (!members.length) continue;
+    const rest = out.filter((s) => !members.includes(s));
+    rest.splice(rest.indexOf(vm), 0, ...members);
+    out.splice(0, out.length, ...rest);
+    i += members.length;
+  }
+  return out;
 }
 
 export interface Leftover {
