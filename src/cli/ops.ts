@@ -22,7 +22,7 @@ export const OPS_HELP = `Operator flows (same target flags as status):
   kube-ha add --zone Z [--replica NAME]                      add a replica in zone Z
   kube-ha remove (--replica NAME | --zone Z)                 remove a replica
   kube-ha replace --replica NAME [--zone Z] [--force]        remove a failed replica, add one in its zone
-  kube-ha operation status|resume|rollback                   an unfinished operation
+  kube-ha operation status|resume|rollback [--dry-run]       an unfinished operation
 Options: --dry-run (print the plan, change nothing), --yes, --confirm NAME, --json,
   --catch-up-timeout S, --op-timeout S, --verify-timeout S, --lb-timeout S
 kube-up variables: KUBE_GCE_ZONE, KUBE_REPLICA_NAME, KUBE_REPLICATE_EXISTING_MASTER=true, KUBE_DELETE_NODES=false

@@ -180,7 +180,7 @@ describe("the operation screens' key table", () => {
       expect(help).toMatch(/type the name\s+Backspace erase · Enter confirm · Esc cancel/);
       expect(help).toMatch(/refused plan\s+F force: replace a healthy replica · any key back/);
       expect(help).toMatch(/running\s+Esc cancel \(rolls back what was done\)/);
-      expect(help).toMatch(/unfinished op\s+r resume · b roll back · Esc leave it for now/);
+      expect(help).toMatch(/unfinished op\s+U resume · B roll back · Esc leave it for now/);
       expect(help).toMatch(/every screen\s+Ctrl-C quit/);
       expect(lines[start + 1 + OPS_KEY_TABLE.length]).toMatch(/help .*quit/);
       ui.unmount();

@@ -300,15 +300,20 @@ describe('d / R: removal and replacement need the replica typed', () => {
 });
 
 describe('an unfinished operation at start', () => {
-  it('with --write: shows it and rolls it back on b', async () => {
+  it('with --write: shows it and rolls it back on B (b and r do nothing)', async () => {
     const { backend, controller, press, see, ui } = setup();
     controller.offerUnfinished(unfinishedAdd());
     await see('An operation did not finish: add kubernetes-master-aaa');
     expect(ui.text()).toMatch(/✔\s+1\. Create disk kubernetes-master-aaa-pd/);
     expect(ui.text()).toMatch(/✔\s+2\. Add kubernetes-master-aaa to etcd main as a learner/);
-    expect(ui.text()).toMatch(/r resume: /);
-    expect(ui.text()).toMatch(/b roll back: /);
+    expect(ui.text()).toMatch(/U resume: /);
+    expect(ui.text()).toMatch(/B roll back: /);
+    // r is the dashboard's refresh: on this screen neither it nor b runs anything.
+    press('r');
     press('b');
+    await tick(100);
+    expect(backend.executions).toEqual([]);
+    press('B');
     await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['rollback']));
     await see('Rolling back: add kubernetes-master-aaa');
     // Steps start as the journal recorded them.
@@ -336,7 +341,7 @@ describe('read-only mode removes every mutating action', () => {
       /▲ unfinished operation \(failed\): kube-ha operation resume\|rollback or --write handles it · add kubernetes-master-aaa/,
     );
     expect(ui.text()).not.toContain('An operation did not finish');
-    for (const k of ['a', 'd', 'R', 'r', 'b', KEYS.enter, 'y']) {
+    for (const k of ['a', 'd', 'R', 'r', 'b', 'U', 'B', KEYS.enter, 'y']) {
       press(k);
       await tick(40);
       if (k === KEYS.enter) press(KEYS.escape);

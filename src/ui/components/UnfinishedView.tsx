@@ -1,5 +1,5 @@
 // At start with --write: an operation a killed console or script left
-// unfinished, with its steps; r resumes, b rolls back, Esc leaves it.
+// unfinished, with its steps; U resumes, B rolls back, Esc leaves it.
 import type { Journal } from '../../domain/ops/journal.js';
 import { useConsoleContext } from '../contexts/ConsoleContext.js';
 import { unfinishedLines } from '../ops/lines.js';

@@ -111,8 +111,9 @@ export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
     screen: 'unfinished',
     title: 'unfinished op',
     bindings: [
-      { command: 'resume', keys: [{ input: 'r' }], hint: 'resume' },
-      { command: 'rollback', keys: [{ input: 'b' }], hint: 'roll back' },
+      // Capitals, not r / b: r is the dashboard's refresh, and a reflex must not resume an operation.
+      { command: 'resume', keys: [{ input: 'U' }], hint: 'resume' },
+      { command: 'rollback', keys: [{ input: 'B' }], hint: 'roll back' },
       { command: 'cancel', keys: [ESC], hint: 'leave it for now' },
     ],
   },
