@@ -25,6 +25,9 @@ const LAB_ENTRIES = [
   'addresses.json',
   'block',
   'disks',
+  // Each VM's boot disk (/home/kubernetes) and the lab's /etc/hosts.
+  'vms',
+  'hosts',
   'pki',
   'logs',
   'supervisor.log',

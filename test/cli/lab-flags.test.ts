@@ -1,3 +1,4 @@
+import { rmSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { leaseTimingFlags, parseDuration } from '../../src/cli/lab.js';
 import { FAST_LEASE_TIMINGS, LAB_LEASE_TIMINGS } from '../../src/lab/components/control-plane.js';
@@ -50,5 +51,6 @@ describe('lab up --leader-elect-* flags', () => {
     expect(res.stderr).toMatch(/lease duration must be longer than the renew deadline/);
     const status = await runCli(['lab', 'status', '--dir', dir]);
     expect(status.stdout).toMatch(/no lab running/);
+    rmSync(dir, { recursive: true, force: true });
   });
 });

@@ -46,9 +46,13 @@ describe('target flags', () => {
 
   it('--cert needs --key', () => {
     const dir = mkdtempSync(join(tmpdir(), 'kube-ha-tls-'));
-    const f = join(dir, 'c.crt');
-    writeFileSync(f, 'x');
-    expect(() => resolveTarget({ 'etcd-endpoints': 'https://a:1', cert: f }, env)).toThrow(/go together/);
+    try {
+      const f = join(dir, 'c.crt');
+      writeFileSync(f, 'x');
+      expect(() => resolveTarget({ 'etcd-endpoints': 'https://a:1', cert: f }, env)).toThrow(/go together/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('a lab dir without a lab is an error that says how to start one', () => {

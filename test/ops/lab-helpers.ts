@@ -4,7 +4,6 @@
 // does not show (disks, addresses), and a CLI run in the background to kill.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Journal } from '../../src/domain/ops/journal.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
@@ -18,7 +17,8 @@ export interface OpsLab {
 }
 
 export function opsLab(dir: string): OpsLab {
-  const xdg = mkdtempSync(join(tmpdir(), 'kube-ha-ops-state-'));
+  // Inside the lab's (temporary) directory, so that labDown removes it with the lab.
+  const xdg = mkdtempSync(join(dir, 'ops-state-'));
   return { dir, env: { XDG_STATE_HOME: xdg }, stateDir: join(xdg, 'kube-ha') };
 }
 
