@@ -1,6 +1,6 @@
 // `kube-ha lab ...`: start, stop and break the local HA lab.
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, openSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { regionOfZone } from '../domain/names.js';
@@ -16,7 +16,11 @@ import { defaultLabDir } from './paths.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
 
 const DEFAULT_ZONES = ['us-central1-a', 'us-central1-b', 'us-central1-c'];
+/** Written by `lab up`: what tells a lab's directory from any other. */
+const LAB_MARKER = '.kube-ha-lab';
+
 const LAB_ENTRIES = [
+  LAB_MARKER,
   'lab-options.json',
   'pids.json',
   'context.json',
@@ -112,8 +116,39 @@ async function waitFor<T>(
   }
 }
 
+/**
+ * `lab up` and `lab down` delete pki/, logs/, disks/ ... in their directory:
+ * only in one that holds a lab (its marker, or the files of a lab made before
+ * the marker existed) or holds nothing. Anything else is a usage error.
+ */
+export function assertLabDir(dir: string, action: string): void {
+  let entries: string[];
+  try {
+    entries = readdirSync(dir);
+  } catch {
+    return; // not there: nothing to delete
+  }
+  if (entries.length === 0) return;
+  if ([LAB_MARKER, 'context.json', 'supervisor.json', 'lab-options.json'].some((f) => entries.includes(f)))
+    return;
+  throw new UsageError(
+    `${dir} does not hold a kube-ha lab (no ${LAB_MARKER}): lab ${action} changes only a lab's directory or an empty one`,
+  );
+}
+
 function removeLabFiles(dir: string): void {
   for (const e of LAB_ENTRIES) rmSync(join(dir, e), { recursive: true, force: true });
+}
+
+/** A pid from supervisor.json is signalled only if it is still this lab's supervisor (pids are reused). */
+function isLabSupervisor(pid: number, dir: string): boolean {
+  if (!processAlive(pid)) return false;
+  try {
+    const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8');
+    return cmdline.includes('daemon.js') && cmdline.includes(JSON.stringify(dir).slice(1, -1));
+  } catch {
+    return false;
+  }
 }
 
 export interface LabUpOptions {
@@ -227,10 +262,12 @@ export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds
   if (labRunning(o.dir)) {
     throw new UsageError(`a lab is already running in ${o.dir} (kube-ha lab down --dir ${o.dir})`);
   }
+  assertLabDir(o.dir, 'up');
   const stale = readSupervisorInfo(o.dir);
-  if (stale && processAlive(stale.pid)) process.kill(stale.pid, 'SIGTERM');
+  if (stale && isLabSupervisor(stale.pid, o.dir)) process.kill(stale.pid, 'SIGTERM');
   removeLabFiles(o.dir);
   mkdirSync(o.dir, { recursive: true });
+  writeFileSync(join(o.dir, LAB_MARKER), 'a kube-ha lab: kube-ha lab down removes what is in here\n');
   const { log: _log, ...persisted } = o;
   writeFileSync(optionsPath(o.dir), JSON.stringify(persisted, null, 2));
   const info = await spawnSupervisor(supervisorOptions(o));
@@ -285,13 +322,14 @@ export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds
 }
 
 export async function labDown(dir: string): Promise<boolean> {
+  assertLabDir(dir, 'down');
   const info = readSupervisorInfo(dir);
   if (!info) {
     removeLabFiles(dir);
     return false;
   }
   let pids: number[] = [];
-  if (processAlive(info.pid)) {
+  if (isLabSupervisor(info.pid, dir)) {
     try {
       const res = await fetch(`${info.controlURL}/vms`, { signal: AbortSignal.timeout(2000) });
       const body = (await res.json()) as { vms: { pids: Record<string, number> }[] };

@@ -1,4 +1,5 @@
-import { rmSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { leaseTimingFlags, parseDuration } from '../../src/cli/lab.js';
 import { FAST_LEASE_TIMINGS, LAB_LEASE_TIMINGS } from '../../src/lab/components/control-plane.js';
@@ -52,5 +53,23 @@ describe('lab up --leader-elect-* flags', () => {
     const status = await runCli(['lab', 'status', '--dir', dir]);
     expect(status.stdout).toMatch(/no lab running/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lab up and lab down refuse a directory that holds no lab, and delete nothing there', async () => {
+    const dir = tempLabDir();
+    try {
+      mkdirSync(join(dir, 'pki'));
+      writeFileSync(join(dir, 'pki', 'ca.key'), "not the lab's");
+      writeFileSync(join(dir, 'notes.txt'), 'mine');
+      for (const sub of ['down', 'up']) {
+        const res = await runCli(['lab', sub, '--dir', dir]);
+        expect(res.code, res.stderr).toBe(2);
+        expect(res.stderr).toMatch(/does not hold a kube-ha lab/);
+      }
+      expect(readdirSync(dir).sort()).toEqual(['notes.txt', 'pki']);
+      expect(readFileSync(join(dir, 'pki', 'ca.key'), 'utf8')).toBe("not the lab's");
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });

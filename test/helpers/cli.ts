@@ -1,8 +1,8 @@
 // Runs the built kube-ha binary (dist/, built by `npm test` before vitest runs).
 import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import { FAST_LEASE_TIMINGS, leaseTimingArgs } from '../../src/lab/components/control-plane.js';
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'kube-ha.js');
@@ -61,6 +61,10 @@ export async function labUp(dir: string, extra: string[] = []): Promise<CliResul
 export async function labDown(dir: string): Promise<void> {
   await runCli(['lab', 'down', '--dir', dir]);
   rmSync(dir, { recursive: true, force: true });
+  // The operator-flow tests' state dirs (test/ops/lab-helpers.ts opsLab).
+  for (const e of readdirSync(dirname(dir)))
+    if (e.startsWith(`${basename(dir)}.state-`))
+      rmSync(join(dirname(dir), e), { recursive: true, force: true });
 }
 
 export async function eventually<T>(

@@ -17,8 +17,8 @@ export interface OpsLab {
 }
 
 export function opsLab(dir: string): OpsLab {
-  // Inside the lab's (temporary) directory, so that labDown removes it with the lab.
-  const xdg = mkdtempSync(join(dir, 'ops-state-'));
+  // Beside the lab's (temporary) directory, which holds only the lab; labDown removes both.
+  const xdg = mkdtempSync(`${dir}.state-`);
   return { dir, env: { XDG_STATE_HOME: xdg }, stateDir: join(xdg, 'kube-ha') };
 }
 
