@@ -44,6 +44,7 @@ export function samePeerURL(a: string, b: string): boolean {
 export class EtcdOps {
   private readonly clients: MemberClients;
   private readonly known: Set<string>;
+  private readonly seeds: ReadonlySet<string>;
   private readonly style: ClientPortStyle;
   /** Instance name -> internal IP: where a member no seed answers for is reached. */
   private readonly hosts = new Map<string, string>();
@@ -55,6 +56,7 @@ export class EtcdOps {
     private readonly log: (line: string) => void,
   ) {
     this.known = new Set(target.endpoints);
+    this.seeds = new Set(target.endpoints);
     this.clients = new MemberClients({ tls: target.tls, timeoutMs });
     this.style = clientStyleOf(target.endpoints, cluster);
   }
@@ -135,6 +137,9 @@ export class EtcdOps {
       const m = s ? members.find((x) => x.id === s.memberId) : undefined;
       if (m) keep(m, s);
     }
+    // An address learned for a member that left (or stopped answering) is not asked again.
+    for (const [e, id] of answers)
+      if (!this.seeds.has(e) && !members.some((m) => m.id === id)) this.known.delete(e);
     const endpoints = memberEndpoints(members, answers, this.style, this.hosts);
     await Promise.all(
       members
