@@ -313,12 +313,8 @@ export class LabVm {
     const initial = initialEtcdCluster(this.kubeEnv);
     const alone = initial.state === 'new' && initial.members.every((m) => m === this.hostname);
     if (alone) return null;
-    const pem = this.peerCertPem();
+    const pem = peerMaterialOf(this.kubeEnv).certPem;
     return pem ? peerCertRefusal(pem, this.boot.internalIP, (n) => this.boot.resolve(n)) : null;
-  }
-
-  private peerCertPem(): string | null {
-    return peerMaterialOf(this.kubeEnv).certPem;
   }
 
   /** The host dies: processes are killed at once, nothing is flushed. */

@@ -2,6 +2,7 @@
 // is undone, and how a person would do either by hand. Pure: the same plan is
 // shown by the console and the CLI before anything changes, then executed by
 // src/ops and recorded step by step in the journal.
+import { isIPAddress } from '../member-endpoints.js';
 import { newReplicaName, urlHost } from '../names.js';
 import type { ClusterStatus, EtcdClusterName, ReplicaView } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
@@ -131,15 +132,13 @@ export interface PlanContext {
 
 export type PlanBuild = { ok: true; plan: Plan } | { ok: false; reason: string };
 
-const IPV4 = /^\d{1,3}(\.\d{1,3}){3}$/;
-
 /** kube-up names peers by replica name; the lab (and some installs) by IP. */
 export function peerStyleOf(status: ClusterStatus): PeerStyle {
   for (const r of status.replicas) {
     for (const c of ETCD_CLUSTERS) {
       for (const u of r.etcd[c]?.peerURLs ?? []) {
         const h = urlHost(u);
-        if (h && (IPV4.test(h) || h.startsWith('['))) return 'ip';
+        if (h && isIPAddress(h)) return 'ip';
         if (h) return 'hostname';
       }
     }
