@@ -13,6 +13,20 @@ export interface OperationHolder {
   pid: number;
   /** `kube-ha add`, `kube-ha console`... */
   tool: string;
+  /**
+   * What makes "this holder is dead" provable from another process: the
+   * kernel's boot id, the pid namespace and the process's start time (clock
+   * ticks since boot). Absent in locks taken by older versions.
+   */
+  identity?: ProcessIdentity;
+}
+
+export interface ProcessIdentity {
+  bootId: string;
+  /** `pid:[4026531836]`, as /proc/<pid>/ns/pid links. */
+  pidNamespace: string;
+  /** /proc/<pid>/stat field 22. */
+  startTicks: string;
 }
 
 export interface LockRecord {
@@ -25,6 +39,69 @@ export interface LockRecord {
   since: string;
   /** The etcd lease (decimal) the key is attached to: a holder found dead on this host can be revoked. */
   leaseId?: string;
+}
+
+/**
+ * The holder is provably dead: same kernel boot, same pid namespace (so its pid
+ * means the same process here), and that pid is gone or now belongs to a
+ * process started at another time. A hostname match alone proves nothing: a
+ * container with its own pid namespace shares the host's name and boot id and
+ * sees none of the host's pids.
+ */
+export function provablyDead(
+  holder: OperationHolder,
+  here: { bootId: string; pidNamespace: string },
+  startTicksOf: (pid: number) => string | null,
+): boolean {
+  const id = holder.identity;
+  if (!id || id.bootId !== here.bootId || id.pidNamespace !== here.pidNamespace) return false;
+  const now = startTicksOf(holder.pid);
+  return now === null || now !== id.startTicks;
+}
+
+/**
+ * The lock's validity on this process's own clock. The server's lease runs
+ * out TTL after it last heard a keepalive; the keepalive was *sent* before it
+ * was heard, so counting from the send time is safe whatever the network
+ * delay. A margin covers clock rate drift and the time to notice.
+ */
+export class LockValidity {
+  private validUntil: number;
+  private expired = false;
+
+  constructor(
+    private readonly ttlMs: number,
+    private readonly marginMs: number,
+    grantSentAt: number,
+  ) {
+    this.validUntil = grantSentAt + ttlMs - marginMs;
+  }
+
+  /** A keepalive sent at `sentAt` was answered with the lease's remaining TTL (seconds; <= 0: gone). */
+  answered(sentAt: number, ttlSeconds: number): void {
+    if (ttlSeconds <= 0) {
+      this.expired = true;
+      return;
+    }
+    this.validUntil = Math.max(
+      this.validUntil,
+      sentAt + Math.min(this.ttlMs, ttlSeconds * 1000) - this.marginMs,
+    );
+  }
+
+  /** The server said the lease is gone (revoked or expired). */
+  gone(): void {
+    this.expired = true;
+  }
+
+  lost(now: number): boolean {
+    return this.expired || now >= this.validUntil;
+  }
+
+  /** How long it stays valid without another answered keepalive. */
+  leftMs(now: number): number {
+    return this.expired ? 0 : Math.max(0, this.validUntil - now);
+  }
 }
 
 export function encodeLock(lock: LockRecord): string {
