@@ -20,6 +20,7 @@ import {
   VOLATILE_STATUS_KEYS,
 } from './equal.js';
 import { asLeasesSlot, diffLeases } from './leases.js';
+import { TIMELINE_LIMIT, type Timeline, TimelineRing } from './ring.js';
 import { effectiveSelection, moveInGroups, visibleReplicas, zoneGroups } from './selectors.js';
 import { diffStatus } from './timeline.js';
 import type {
@@ -59,6 +60,8 @@ export interface ConsoleStoreOptions {
   deriveStatus?: DeriveStatus;
   /** Clock (tests). */
   now?: () => number;
+  /** Timeline events kept in memory (default TIMELINE_LIMIT); the session log on disk has them all. */
+  timelineLimit?: number;
 }
 
 export type ConsoleStore = StoreApi<ConsoleState>;
@@ -118,12 +121,13 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
   const watchedSince: Partial<Record<SourceKey, number>> = {};
   let resumedAt = 0;
   let nextId = 1;
+  const ring = new TimelineRing(opts.timelineLimit ?? TIMELINE_LIMIT);
 
   const initial: ConsoleData = {
     observations: { gce: null, main: null, events: null },
     sources: { gce: freshSource(), main: freshSource(), events: freshSource() },
     status: null,
-    timeline: [],
+    timeline: ring.view(),
     leases: null,
     paused: false,
     pausedAt: null,
@@ -136,7 +140,15 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
   };
 
   return createStore<ConsoleState>()((set, get) => {
-    const stamp = (drafts: TimelineDraft[]): TimelineEvent[] => drafts.map((d) => ({ id: nextId++, ...d }));
+    /**
+     * Appends in place and returns the new view to set: O(1) per event, no
+     * copy of the history. With nothing to add, the current view (no change).
+     */
+    const append = (drafts: TimelineDraft[]): Timeline => {
+      if (drafts.length === 0) return get().timeline;
+      ring.push(drafts.map((d): TimelineEvent => ({ id: nextId++, ...d })));
+      return ring.view();
+    };
 
     /** The next status for these inputs, or the previous object when nothing it says changed. */
     const statusFor = (
@@ -179,7 +191,7 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         observations,
         sources,
         status,
-        timeline: drafts.length ? [...s.timeline, ...stamp(drafts)] : s.timeline,
+        timeline: append(drafts),
       });
     };
 
@@ -262,12 +274,12 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         if (s.paused) return;
         if (s.status && structurallyEqual(s.status, status, VOLATILE_STATUS_KEYS)) return;
         const drafts = diffStatus(s.status, status, at);
-        set({ status, timeline: drafts.length ? [...s.timeline, ...stamp(drafts)] : s.timeline });
+        set({ status, timeline: append(drafts) });
       },
 
       recordEvent: (event) => {
         const { at = now(), ...rest } = event;
-        set((s) => ({ timeline: [...s.timeline, ...stamp([{ at, ...rest }])] }));
+        set({ timeline: append([{ at, ...rest }]) });
       },
 
       setLeases: (leases) => {
@@ -279,7 +291,7 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         const s = get();
         if (s.paused || structurallyEqual(s.leases, slot)) return;
         const drafts = diffLeases(asLeasesSlot(s.leases), slot, at);
-        set({ leases: slot, timeline: drafts.length ? [...s.timeline, ...stamp(drafts)] : s.timeline });
+        set({ leases: slot, timeline: append(drafts) });
       },
 
       setPaused: (paused) => {
@@ -291,7 +303,7 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         set({
           paused,
           pausedAt: paused ? at : null,
-          timeline: [...s.timeline, ...stamp([{ at, kind: 'session', severity: 'info', message }])],
+          timeline: append([{ at, kind: 'session', severity: 'info', message }]),
         });
       },
       togglePaused: () => get().setPaused(!get().paused),

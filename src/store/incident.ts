@@ -1,5 +1,7 @@
 // The incident log `e` exports: what the console knows now and everything
 // that happened this session, as Markdown for people and JSON for tools.
+// Every time in it is UTC ISO 8601 (the screen shows local clock times; the
+// header says the console's offset so the two can be matched).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
@@ -13,7 +15,8 @@ import {
   quorumSummary,
   sortWarnings,
 } from './describe.js';
-import type { ConsoleData, SourceKey } from './types.js';
+import type { SessionLog } from './sessionLog.js';
+import type { ConsoleData, SourceKey, TimelineEvent } from './types.js';
 import { SOURCE_KEYS } from './types.js';
 
 export interface IncidentLog {
@@ -29,6 +32,27 @@ export interface IncidentFiles {
 type IncidentInput = Pick<ConsoleData, 'status' | 'sources' | 'timeline' | 'paused' | 'mode'>;
 
 const iso = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
+
+/** `+02:00`: the local zone's offset from UTC at `at` (what the screen's clock times are in). */
+export function utcOffset(at: number): string {
+  const m = -new Date(at).getTimezoneOffset();
+  const a = Math.abs(m);
+  return `${m < 0 ? '-' : '+'}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
+}
+
+/** The timeline an export carries: the whole session from its log, else what memory holds. */
+export interface IncidentTimeline {
+  events: readonly TimelineEvent[];
+  /** Where the whole session is on disk, if it is. */
+  sessionLog: string | null;
+  /** Events of the session this export lacks (the oldest). */
+  omitted: number;
+}
+
+function timelineOf(data: IncidentInput): IncidentTimeline {
+  const t = data.timeline;
+  return { events: t.toArray(), sessionLog: null, omitted: t.dropped };
+}
 
 /** Markdown table cells must not contain pipes or newlines. */
 const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g, ' ');
@@ -56,10 +80,19 @@ function sourceLine(key: SourceKey, data: IncidentInput, at: number): string | n
   return `- ${key}: ${s.stale ? 'stale' : 'failing'} (${age})${s.error ? `: ${s.error}` : ''}`;
 }
 
-export function buildIncidentLog(data: IncidentInput, at: number): IncidentLog {
+export function buildIncidentLog(
+  data: IncidentInput,
+  at: number,
+  timeline: IncidentTimeline = timelineOf(data),
+): IncidentLog {
   const st = data.status;
   const md: string[] = [];
-  md.push(`# kube-ha incident log, ${new Date(at).toISOString()}`, '');
+  const offset = utcOffset(at);
+  md.push(
+    `# kube-ha incident log, ${new Date(at).toISOString()}`,
+    '',
+    `- times are UTC (ISO 8601); the console's screen showed local times, UTC${offset}`,
+  );
   if (st) {
     md.push(
       `- project: ${st.project ?? '?'}`,
@@ -99,14 +132,19 @@ export function buildIncidentLog(data: IncidentInput, at: number): IncidentLog {
   }
 
   md.push('', '## Timeline', '');
-  if (data.timeline.length === 0) md.push('nothing happened yet');
-  for (const e of data.timeline) {
+  if (timeline.sessionLog) md.push(`The whole session is also in ${timeline.sessionLog} (JSON lines).`, '');
+  if (timeline.omitted > 0) {
+    md.push(`The ${timeline.omitted} oldest events of this session are not in this export.`, '');
+  }
+  if (timeline.events.length === 0) md.push('nothing happened yet');
+  for (const e of timeline.events) {
     md.push(`- ${new Date(e.at).toISOString()} [${e.severity}] ${e.kind}: ${e.message}`);
   }
   md.push('');
 
   const json = {
     exportedAt: new Date(at).toISOString(),
+    localUtcOffset: offset,
     mode: data.mode,
     paused: data.paused,
     sources: Object.fromEntries(
@@ -120,14 +158,35 @@ export function buildIncidentLog(data: IncidentInput, at: number): IncidentLog {
       ]),
     ),
     status: st,
-    timeline: data.timeline.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
+    sessionLog: timeline.sessionLog,
+    timelineOmitted: timeline.omitted,
+    timeline: timeline.events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
   };
   return { markdown: md.join('\n'), json: `${JSON.stringify(json, null, 2)}\n` };
 }
 
-/** Writes both files into `dir` (created if needed) and returns their paths. */
-export async function writeIncidentLog(data: IncidentInput, dir: string, at: number): Promise<IncidentFiles> {
-  const log = buildIncidentLog(data, at);
+/**
+ * Writes both files into `dir` (created if needed) and returns their paths.
+ * With the session log, the timeline is the whole session rather than the
+ * newest events the console keeps in memory.
+ */
+export async function writeIncidentLog(
+  data: IncidentInput,
+  dir: string,
+  at: number,
+  session?: SessionLog | null,
+): Promise<IncidentFiles> {
+  const history = session ? await session.read() : null;
+  const memory = timelineOf(data);
+  const timeline: IncidentTimeline =
+    history && history.events.length >= memory.events.length
+      ? {
+          events: history.events,
+          sessionLog: history.path,
+          omitted: history.lostOldest ? Math.max(0, data.timeline.total - history.events.length) : 0,
+        }
+      : memory;
+  const log = buildIncidentLog(data, at, timeline);
   await mkdir(dir, { recursive: true });
   const base = `incident-${new Date(at).toISOString().replace(/[:.]/g, '-')}`;
   const markdownPath = join(dir, `${base}.md`);

@@ -3,6 +3,8 @@ export * from './describe.js';
 export * from './equal.js';
 export * from './incident.js';
 export * from './leases.js';
+export * from './ring.js';
 export * from './selectors.js';
+export * from './sessionLog.js';
 export * from './timeline.js';
 export * from './types.js';

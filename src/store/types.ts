@@ -8,6 +8,7 @@ import type {
   WarningCode,
 } from '../domain/types.js';
 import type { LeasesSlot } from './leases.js';
+import type { Timeline } from './ring.js';
 
 /** One polled source: the Compute API, or one etcd cluster. */
 export type SourceKey = 'gce' | EtcdClusterName;
@@ -82,8 +83,11 @@ export interface ConsoleData {
   sources: Record<SourceKey, SourceState>;
   /** Derived from the observations; null until anything was observed. */
   status: ClusterStatus | null;
-  /** Everything that happened this session, oldest first. */
-  timeline: TimelineEvent[];
+  /**
+   * What happened this session, oldest first: the newest events only (a ring
+   * buffer, see ring.ts); `total` counts them all, the session log holds them all.
+   */
+  timeline: Timeline;
   /**
    * The leader-leases panel's data (kube-controller-manager, scheduler,
    * autoscaler): a LeasesSlot (src/store/leases.ts) once applyLeases was

@@ -6,8 +6,8 @@
 // ssh).
 import type { ReplicaView, Warning } from '../domain/types.js';
 import type { LeasesSlot } from '../store/leases.js';
+import type { Timeline } from '../store/ring.js';
 import type { ZoneGroup } from '../store/selectors.js';
-import type { TimelineEvent } from '../store/types.js';
 import { cardHeight, type Density } from './lines/card.js';
 import type { ViewContext } from './lines/context.js';
 import { clipLines, detailLines } from './lines/detail.js';
@@ -101,7 +101,7 @@ export type BodyPlan = DashboardPlan | PagePlan;
 export interface DashboardInput {
   groups: ZoneGroup[];
   warnings: readonly Warning[];
-  timeline: readonly TimelineEvent[];
+  timeline: Timeline;
   leases?: LeasesSlot | null;
 }
 

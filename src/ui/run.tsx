@@ -2,6 +2,7 @@
 // terminal back as it was (alternate screen, cursor, raw mode).
 import { render } from 'ink';
 import type { ConsoleStore } from '../store/consoleStore.js';
+import { attachSessionLog, SessionLog } from '../store/sessionLog.js';
 import { mark } from '../trace.js';
 import type { ActionHandler } from './commands.js';
 import { App } from './components/App.js';
@@ -18,7 +19,7 @@ export interface RunConsoleOptions {
   color: boolean;
   /** --ascii: no Unicode glyphs or box drawing. */
   ascii: boolean;
-  /** Where `e` writes incident logs. */
+  /** Where `e` writes incident logs, and the session's timeline is logged (sessions/). */
   stateDir: string;
   /** Console output, warnings and stray stderr go here while the screen is up. */
   debugLogPath: string;
@@ -71,6 +72,10 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
   };
   stdout.on('resize', clearOnNarrow);
 
+  // Every timeline event goes to disk as it comes: memory keeps only the newest.
+  const sessionLog = new SessionLog({ stateDir: opts.stateDir, startedAt: Date.now() });
+  const detachSessionLog = attachSessionLog(store, sessionLog);
+
   let code = 0;
   const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
   const handlers = new Map<NodeJS.Signals, () => void>();
@@ -81,6 +86,7 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
         theme={createTheme({ color: opts.color, ascii: opts.ascii })}
         write={opts.write}
         stateDir={opts.stateDir}
+        sessionLog={sessionLog}
         refresh={opts.pollers ? () => opts.pollers?.refreshNow() : undefined}
         onAction={opts.onAction}
       />,
@@ -115,6 +121,8 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     for (const [sig, h] of handlers) process.off(sig, h);
     stdout.off('resize', clearOnNarrow);
     opts.pollers?.stop?.();
+    detachSessionLog();
+    await sessionLog.flush();
     leaveAltScreen();
     process.off('exit', leaveAltScreen);
     await log.restore();

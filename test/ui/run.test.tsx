@@ -1,5 +1,5 @@
 import { EventEmitter } from 'node:events';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
@@ -82,6 +82,24 @@ describe('runConsole', () => {
     expect(plain(run.stdout.chunks.join(''))).toContain('main   3/3 healthy');
     expect(run.stdin.rawMode).toBe(false);
     expect(run.pollers.stop).toHaveBeenCalledTimes(1);
+  });
+
+  it('logs the session timeline to the state dir as it comes (memory keeps only the newest)', async () => {
+    const run = start({ dir });
+    await run.ready();
+    run.stdin.write('p');
+    run.stdin.write('q');
+    expect(await run.done).toBe(0);
+    const [name, ...more] = await readdir(join(dir, 'sessions'));
+    expect(more).toEqual([]);
+    expect(name).toMatch(/^console-\d{4}-\d\d-\d\dT[\d-]+Z-\d+\.jsonl$/);
+    const events = (await readFile(join(dir, 'sessions', name as string), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events[0].message).toMatch(/^first observation: 3 replicas/);
+    expect(events.at(-1).message).toBe('updates paused (p resumes)');
+    for (const e of events) expect(e.at).toMatch(/^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$/);
   });
 
   it('sends console output, warnings and stray stderr to the debug log, never to the screen', async () => {

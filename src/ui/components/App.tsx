@@ -6,6 +6,7 @@ import type { ConsoleStore } from '../../store/consoleStore.js';
 import { writeIncidentLog } from '../../store/incident.js';
 import { asLeasesSlot } from '../../store/leases.js';
 import { effectiveSelection, visibleReplicas, zoneGroups } from '../../store/selectors.js';
+import type { SessionLog } from '../../store/sessionLog.js';
 import { SOURCE_KEYS } from '../../store/types.js';
 import { type ActionHandler, type CommandContext, handleKey } from '../commands.js';
 import { ConsoleProvider } from '../contexts/ConsoleContext.js';
@@ -39,6 +40,8 @@ export interface AppProps {
   write: boolean;
   /** Where `e` writes the incident log. */
   stateDir: string;
+  /** The whole session's timeline on disk: `e` exports it rather than only what memory holds. */
+  sessionLog?: SessionLog | null;
   /** `r`: poll every source now. */
   refresh?: () => void;
   onAction?: ActionHandler;
@@ -93,7 +96,8 @@ function Console(props: AppProps) {
         write: p.write,
         refresh: p.refresh,
         onAction: p.onAction,
-        exportIncident: () => writeIncidentLog(p.store.getState(), p.stateDir, (p.clock ?? Date.now)()),
+        exportIncident: () =>
+          writeIncidentLog(p.store.getState(), p.stateDir, (p.clock ?? Date.now)(), p.sessionLog),
         quit: () => exit(),
       };
       handleKey(input, key, ctx);

@@ -1,5 +1,6 @@
 // The session's events, newest first, as many as there is room for.
 import { clockTime } from '../../store/describe.js';
+import type { Timeline } from '../../store/ring.js';
 import type { TimelineEvent } from '../../store/types.js';
 import { type Line, pack, seg } from '../text.js';
 import type { ColorRole } from '../theme.js';
@@ -7,24 +8,27 @@ import type { ViewContext } from './context.js';
 
 const ROLE: Record<TimelineEvent['severity'], ColorRole> = { info: 'info', warning: 'warn', error: 'error' };
 
-export function timelineLines(
-  ctx: ViewContext,
-  events: readonly TimelineEvent[],
-  width: number,
-  maxRows: number,
-): Line[] {
+export function timelineLines(ctx: ViewContext, events: Timeline, width: number, maxRows: number): Line[] {
   const { glyphs: g } = ctx.theme;
   if (maxRows < 2) return [];
   const title = pack(
     [
       { segs: [seg('Events', { bold: true })] },
-      { segs: [seg(` (${events.length} this session, newest first)`, { role: 'muted' })], drop: 1 },
+      {
+        segs: [
+          seg(
+            ` (${events.total} this session${events.dropped ? `, the newest ${events.length} kept` : ''}, newest first)`,
+            { role: 'muted' },
+          ),
+        ],
+        drop: 1,
+      },
     ],
     width,
     g.ellipsis,
   );
   if (events.length === 0) return [title, [seg('  nothing yet', { role: 'muted' })]];
-  const shown = events.slice(-(maxRows - 1)).reverse();
+  const shown = events.latest(maxRows - 1).reverse();
   return [
     title,
     ...shown.map((e) => {
