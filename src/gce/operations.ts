@@ -4,6 +4,14 @@
 // transport failure) into a readable GceApiError.
 import type { protos } from '@google-cloud/compute';
 import type { ComputeClients } from './clients.js';
+import {
+  Backoff,
+  CancelledError,
+  classifyFailure,
+  REAL_CLOCK,
+  type RetryClock,
+  type RetryPolicy,
+} from './retry.js';
 
 export type GceOperation = protos.google.cloud.compute.v1.IOperation;
 
@@ -22,9 +30,13 @@ export class GceApiError extends Error {
     this.name = 'GceApiError';
   }
 
-  /** Worth retrying: no response, throttled, or a server-side failure. */
+  /**
+   * Worth retrying: no response, a server-side failure, or throttled (429, or
+   * GCE's 403 rateLimitExceeded); not an exhausted quota (see retry.ts).
+   */
   get transient(): boolean {
-    return this.code === 0 || this.code === 429 || this.code >= 500;
+    const kind = classifyFailure(this);
+    return (kind === 'transient' && this.reason !== 'resourceNotReady') || kind === 'rate-limit';
   }
 }
 
@@ -172,6 +184,10 @@ export interface WaitOptions {
   deadlineMs: number;
   /** Needed only if the operation carries no links. */
   project?: string;
+  /** Stops the wait (CancelledError). */
+  signal?: AbortSignal | undefined;
+  clock?: RetryClock;
+  policy?: RetryPolicy;
 }
 
 type OperationWaiters = Pick<ComputeClients, 'zoneOperations' | 'regionOperations' | 'globalOperations'>;
@@ -188,7 +204,8 @@ export async function waitForOperation(
   op: OperationLike,
   o: WaitOptions,
 ): Promise<GceOperation> {
-  const deadline = Date.now() + o.deadlineMs;
+  const clock = o.clock ?? REAL_CLOCK;
+  const deadline = clock.now() + o.deadlineMs;
   let current = asOperation(op);
   const project = o.project ?? projectOf(current);
   if (!project) throw new Error('waitForOperation: the operation names no project; pass `project`');
@@ -208,30 +225,49 @@ export async function waitForOperation(
     return clients.globalOperations.wait({ project, operation: name }).then((r) => r[0]);
   };
   let backoffMs = 100;
+  // Rate limits on `wait` itself (the operation-read quota) get the jittered
+  // backoff; other transient failures the quick one, until the deadline.
+  let throttled = new Backoff(o.policy, clock);
   while (current.status !== 'DONE') {
-    const remaining = deadline - Date.now();
+    if (o.signal?.aborted) throw new CancelledError('cancelled');
+    const remaining = deadline - clock.now();
     if (remaining <= 0) throw new GceOperationTimeoutError(current);
     const call = waitOnce();
     // The call cannot be cancelled (REST mode ignores per-call timeouts): the
     // deadline only stops waiting for it, so its late failure must be swallowed.
     call.catch(() => {});
     let timer: NodeJS.Timeout | undefined;
-    const expired = new Promise<'expired'>((resolve) => {
+    let onAbort: (() => void) | undefined;
+    const expired = new Promise<'expired' | 'aborted'>((resolve) => {
       timer = setTimeout(() => resolve('expired'), remaining);
+      onAbort = () => resolve('aborted');
+      o.signal?.addEventListener('abort', onAbort, { once: true });
     });
     try {
       const got = await Promise.race([call, expired]);
       if (got === 'expired') throw new GceOperationTimeoutError(current);
+      if (got === 'aborted') throw new CancelledError('cancelled');
       current = got;
       backoffMs = 100;
+      throttled = new Backoff(o.policy, clock);
     } catch (err) {
-      if (err instanceof GceOperationTimeoutError) throw err;
+      if (err instanceof GceOperationTimeoutError || err instanceof CancelledError) throw err;
       const api = toGceApiError(err);
-      if (!api.transient) throw api;
-      await new Promise((r) => setTimeout(r, Math.min(backoffMs, Math.max(0, deadline - Date.now()))));
-      backoffMs = Math.min(backoffMs * 2, 5000);
+      const kind = classifyFailure(api);
+      const left = Math.max(0, deadline - clock.now());
+      if (kind === 'rate-limit') {
+        const pause = throttled.next(kind);
+        if (pause === null) throw api;
+        await clock.sleep(Math.min(pause, left), o.signal);
+      } else if (kind === 'transient' && api.reason !== 'resourceNotReady') {
+        await clock.sleep(Math.min(backoffMs, left), o.signal);
+        backoffMs = Math.min(backoffMs * 2, 5000);
+      } else {
+        throw api;
+      }
     } finally {
       clearTimeout(timer);
+      if (onAbort) o.signal?.removeEventListener('abort', onAbort);
     }
   }
   if ((current.error?.errors ?? []).length > 0) throw new GceOperationError(current);

@@ -1,7 +1,13 @@
 // Compute calls as the operation runners make them: every call logged (the
 // command log), bounded (the transport timeout, the operation deadline),
-// transient failures retried a few times, and "already exists" / "not found"
-// turned into facts a runner can act on, so that every runner is idempotent.
+// transient failures retried a few times, rate limits waited out (retry.ts),
+// and "already exists" / "not found" turned into facts a runner can act on,
+// so that every runner is idempotent. Every mutation carries a requestId kept
+// across the retries of one logical call: GCE applies a request ID once and
+// answers a repeat with the first operation ("requestId" in the v1 API
+// reference), so a retry whose first try was applied but whose answer was
+// lost neither applies twice nor fails with 409.
+import { randomUUID } from 'node:crypto';
 import { lastSegment } from '../domain/names.js';
 import type { ComputeClients } from '../gce/clients.js';
 import {
@@ -12,6 +18,16 @@ import {
   toGceApiError,
   waitForOperation,
 } from '../gce/operations.js';
+import {
+  Backoff,
+  classifyFailure,
+  DEFAULT_RETRY_POLICY,
+  type FailureKind,
+  REAL_CLOCK,
+  type RetryClock,
+  type RetryPolicy,
+  withRetries,
+} from '../gce/retry.js';
 
 export interface ComputeOpsOptions {
   project: string;
@@ -19,10 +35,24 @@ export interface ComputeOpsOptions {
   /** How long one operation may take to be DONE. */
   opDeadlineMs: number;
   log(line: string): void;
-  sleep?(ms: number): Promise<void>;
+  /** Time, pauses and jitter; the real ones by default. */
+  clock?: Partial<RetryClock>;
+  policy?: Partial<RetryPolicy>;
+  /** A new requestId (a UUID) for each logical mutation. */
+  newRequestId?(): string;
 }
 
-const RETRIES = 3;
+/** What a call may be given besides its request: the operation's cancel signal. */
+export interface CallOptions {
+  signal?: AbortSignal | undefined;
+}
+
+export interface MutateOptions extends CallOptions {
+  /** 409 alreadyExists resolves to 'exists'. */
+  exists?: boolean;
+  /** 404 resolves to 'absent'. */
+  absent?: boolean;
+}
 
 function opOf(res: unknown): OperationLike {
   const first = Array.isArray(res) ? res[0] : res;
@@ -46,7 +76,11 @@ const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 export class ComputeOps {
   readonly project: string;
   readonly region: string;
-  private readonly sleep: (ms: number) => Promise<void>;
+  private readonly clock: RetryClock;
+  private readonly policy: RetryPolicy;
+  private readonly newRequestId: () => string;
+  /** Set on a view made by withSignal: the default for every call's pauses. */
+  private readonly signal: AbortSignal | undefined = undefined;
 
   constructor(
     readonly c: ComputeClients,
@@ -54,30 +88,70 @@ export class ComputeOps {
   ) {
     this.project = o.project;
     this.region = o.region;
-    this.sleep = o.sleep ?? ((ms) => new Promise((r) => setTimeout(r, ms)));
+    const k = o.clock ?? {};
+    // Bound, not spread: a clock may be a class instance with its methods on the prototype.
+    this.clock = {
+      now: k.now?.bind(k) ?? REAL_CLOCK.now,
+      sleep: k.sleep?.bind(k) ?? REAL_CLOCK.sleep,
+      random: k.random?.bind(k) ?? REAL_CLOCK.random,
+    };
+    this.policy = { ...DEFAULT_RETRY_POLICY, ...o.policy };
+    this.newRequestId = o.newRequestId ?? randomUUID;
   }
 
-  /** Transient failures (no response, 429, 5xx, resourceNotReady) are retried; the rest thrown as GceApiError. */
-  private async retrying<T>(fn: () => Promise<T>): Promise<T> {
-    let delay = 250;
-    for (let attempt = 1; ; attempt++) {
-      try {
-        return await fn();
-      } catch (err) {
-        const api = toGceApiError(err);
-        const retry = api.transient || api.reason === 'resourceNotReady';
-        if (!retry || attempt >= RETRIES) throw api;
-        await this.sleep(delay);
-        delay *= 2;
-      }
+  /**
+   * The same calls, with every retry pause and operation wait stopped by
+   * `signal` (a CancelledError). Rollback passes none: it must not stop halfway.
+   */
+  withSignal(signal: AbortSignal | undefined): ComputeOps {
+    if (!signal || signal === this.signal) return this;
+    const view = Object.create(this) as ComputeOps;
+    Object.defineProperty(view, 'signal', { value: signal });
+    return view;
+  }
+
+  /**
+   * Retries transient failures (no response, 5xx, resourceNotReady) a few
+   * times and rate limits for up to the policy's budget; an exhausted quota
+   * and everything else are thrown at once, as GceApiError.
+   */
+  private async retrying<T>(
+    label: string,
+    fn: () => Promise<T>,
+    o: CallOptions & { backoff?: Backoff },
+  ): Promise<T> {
+    try {
+      return await withRetries(
+        async () => {
+          try {
+            return await fn();
+          } catch (err) {
+            throw toGceApiError(err);
+          }
+        },
+        {
+          policy: this.policy,
+          clock: this.clock,
+          signal: o.signal ?? this.signal,
+          backoff: o.backoff ?? new Backoff(this.policy, this.clock),
+          onRetry: ({ kind, pauseMs, error }) => this.logRetry(label, kind, pauseMs, error),
+        },
+      );
+    } catch (err) {
+      throw err instanceof Error && err.name === 'CancelledError' ? err : toGceApiError(err);
     }
   }
 
+  private logRetry(label: string, kind: FailureKind, pauseMs: number, error: unknown): void {
+    const why = kind === 'rate-limit' ? 'rate limited' : 'transient failure';
+    this.o.log(`compute ${label} → ${describeError(error)} (${why}; trying again in ${secs(pauseMs)})`);
+  }
+
   /** A read: logged with its outcome; 404 resolves to null. */
-  async get<T>(label: string, fn: () => Promise<[T, ...unknown[]]>): Promise<T | null> {
+  async get<T>(label: string, fn: () => Promise<[T, ...unknown[]]>, o: CallOptions = {}): Promise<T | null> {
     const started = Date.now();
     try {
-      const [res] = await this.retrying(fn);
+      const [res] = await this.retrying(label, fn, o);
       this.o.log(`compute ${label} → found (${secs(Date.now() - started)})`);
       return res;
     } catch (err) {
@@ -91,38 +165,60 @@ export class ComputeOps {
   }
 
   /**
-   * A mutation and its operation, waited for until DONE. Returns 'exists' on
-   * 409 alreadyExists and 'absent' on 404 when the caller allows it (the
-   * resource was created or deleted by an earlier, interrupted run).
+   * A mutation and its operation, waited for until DONE. `fn` is given the
+   * requestId to send, the same for every retry of this call. Returns 'exists'
+   * on 409 alreadyExists and 'absent' on 404 when the caller allows it (the
+   * resource was created or deleted by an earlier, interrupted run). An
+   * operation that ends in RESOURCE_OPERATION_RATE_EXCEEDED is sent again
+   * after a pause with a new requestId (the old one would return the failed
+   * operation), within the same rate-limit budget.
    */
   async mutate(
     label: string,
-    fn: () => Promise<unknown>,
-    tolerate: { exists?: boolean; absent?: boolean } = {},
+    fn: (requestId: string) => Promise<unknown>,
+    opts: MutateOptions = {},
   ): Promise<'done' | 'exists' | 'absent'> {
     const started = Date.now();
-    let op: OperationLike;
-    try {
-      op = opOf(await this.retrying(fn));
-    } catch (err) {
-      if (tolerate.exists && isGceApiError(err, 409)) {
-        this.o.log(`compute ${label} → already exists`);
-        return 'exists';
+    const signal = opts.signal ?? this.signal;
+    const backoff = new Backoff(this.policy, this.clock);
+    for (;;) {
+      const requestId = this.newRequestId();
+      let op: OperationLike;
+      try {
+        op = opOf(await this.retrying(label, () => fn(requestId), { signal, backoff }));
+      } catch (err) {
+        if (opts.exists && isGceApiError(err, 409)) {
+          this.o.log(`compute ${label} → already exists`);
+          return 'exists';
+        }
+        if (opts.absent && isGceApiError(err, 404)) {
+          this.o.log(`compute ${label} → not found (nothing to do)`);
+          return 'absent';
+        }
+        this.o.log(`compute ${label} → ${describeError(err)}`);
+        throw err;
       }
-      if (tolerate.absent && isGceApiError(err, 404)) {
-        this.o.log(`compute ${label} → not found (nothing to do)`);
-        return 'absent';
+      try {
+        await waitForOperation(this.c, op, {
+          deadlineMs: this.o.opDeadlineMs,
+          project: this.project,
+          signal,
+          clock: this.clock,
+          policy: this.policy,
+        });
+        this.o.log(`compute ${label} → ${opName(op)} DONE (${secs(Date.now() - started)})`);
+        return 'done';
+      } catch (err) {
+        const pause = classifyFailure(err) === 'rate-limit' ? backoff.next('rate-limit') : null;
+        if (pause === null) {
+          this.o.log(`compute ${label} → ${opName(op)} ${describeError(err)}`);
+          throw err;
+        }
+        this.o.log(
+          `compute ${label} → ${opName(op)} ${describeError(err)} (rate limited; sending it again in ${secs(pause)})`,
+        );
+        await this.clock.sleep(pause, signal);
       }
-      this.o.log(`compute ${label} → ${describeError(err)}`);
-      throw err;
-    }
-    try {
-      await waitForOperation(this.c, op, { deadlineMs: this.o.opDeadlineMs, project: this.project });
-      this.o.log(`compute ${label} → ${opName(op)} DONE (${secs(Date.now() - started)})`);
-      return 'done';
-    } catch (err) {
-      this.o.log(`compute ${label} → ${opName(op)} ${describeError(err)}`);
-      throw err;
     }
   }
 

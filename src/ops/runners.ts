@@ -25,6 +25,7 @@ import { peerURL } from '../domain/ops/plan.js';
 import { canRemoveVoter } from '../domain/quorum.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
+import { abortableSleep, CancelledError } from '../gce/retry.js';
 import { issueWithCA } from '../pki/certs.js';
 import type { ComputeOps } from './compute-ops.js';
 import type { EtcdOps, LiveMember, Snapshot } from './etcd-ops.js';
@@ -114,23 +115,13 @@ interface Runner<K extends StepKind> {
   absent?(step: StepOf<K>, ctx: RunContext): Promise<boolean>;
 }
 
-export class CancelledError extends Error {
-  override name = 'CancelledError';
-}
+// One class for every cancelled wait, the Compute client's retry pauses included.
+export { CancelledError };
+const sleep = abortableSleep;
 
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal?.aborted) return reject(new CancelledError('cancelled'));
-    const t = setTimeout(() => {
-      signal?.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    const onAbort = () => {
-      clearTimeout(t);
-      reject(new CancelledError('cancelled'));
-    };
-    signal?.addEventListener('abort', onAbort, { once: true });
-  });
+/** The Compute calls of a step: their retry pauses and operation waits end when the operation is cancelled. */
+function compute(ctx: RunContext): ComputeOps {
+  return ctx.compute.withSignal(ctx.signal);
 }
 
 /** A failure that waiting will not fix: `until` stops at once. */
@@ -181,8 +172,8 @@ function nic0(inst: { networkInterfaces?: Nic[] | null }): Nic | null {
 }
 
 async function staticIP(ctx: RunContext, address: string): Promise<string> {
-  const a = await ctx.compute.getAddress(address);
-  if (!a?.address) throw new Error(`static address ${address} does not exist in ${ctx.compute.region}`);
+  const a = await compute(ctx).getAddress(address);
+  if (!a?.address) throw new Error(`static address ${address} does not exist in ${compute(ctx).region}`);
   ctx.facts.staticIP = a.address;
   return a.address;
 }
@@ -194,7 +185,7 @@ async function setExternalIP(
   name: string,
   natIP: string | null,
 ): Promise<void> {
-  const c = ctx.compute;
+  const c = compute(ctx);
   const inst = await c.getInstance(zone, name);
   if (!inst) throw new Error(`VM ${name} does not exist in ${zone}`);
   const nic = nic0(inst);
@@ -204,8 +195,9 @@ async function setExternalIP(
   if (current) {
     await c.mutate(
       `instances.deleteAccessConfig zone=${zone} name=${name} accessConfig="${acName}"`,
-      () =>
+      (requestId) =>
         c.c.instances.deleteAccessConfig({
+          requestId,
           project: c.project,
           zone,
           instance: name,
@@ -215,14 +207,17 @@ async function setExternalIP(
       { absent: true },
     );
   }
-  await c.mutate(`instances.addAccessConfig zone=${zone} name=${name} natIP=${natIP ?? 'ephemeral'}`, () =>
-    c.c.instances.addAccessConfig({
-      project: c.project,
-      zone,
-      instance: name,
-      networkInterface: nicName,
-      accessConfigResource: { name: acName, type: 'ONE_TO_ONE_NAT', ...(natIP ? { natIP } : {}) },
-    }),
+  await c.mutate(
+    `instances.addAccessConfig zone=${zone} name=${name} natIP=${natIP ?? 'ephemeral'}`,
+    (requestId) =>
+      c.c.instances.addAccessConfig({
+        requestId,
+        project: c.project,
+        zone,
+        instance: name,
+        networkInterface: nicName,
+        accessConfigResource: { name: acName, type: 'ONE_TO_ONE_NAT', ...(natIP ? { natIP } : {}) },
+      }),
   );
 }
 
@@ -319,13 +314,14 @@ function newMemberPeerURL(ctx: RunContext, step: StepOf<'etcd.add-learner'>): st
 const RUNNERS: { [K in StepKind]: Runner<K> } = {
   'lb.create-health-check': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const a = step.args;
       if (await c.getHealthCheck(a.name)) return { note: 'already exists' };
       await c.mutate(
         `httpHealthChecks.insert name=${a.name} port=${a.port} path=${a.path}`,
-        () =>
+        (requestId) =>
           c.c.httpHealthChecks.insert({
+            requestId,
             project: c.project,
             httpHealthCheckResource: {
               name: a.name,
@@ -340,30 +336,32 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       return {};
     },
     async undo(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `httpHealthChecks.delete name=${step.args.name}`,
-        () => c.c.httpHealthChecks.delete({ project: c.project, httpHealthCheck: step.args.name }),
+        (requestId) =>
+          c.c.httpHealthChecks.delete({ requestId, project: c.project, httpHealthCheck: step.args.name }),
         { absent: true },
       );
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
-      return (await ctx.compute.getHealthCheck(step.args.name)) === null;
+      return (await compute(ctx).getHealthCheck(step.args.name)) === null;
     },
   },
 
   'lb.create-target-pool': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const a = step.args;
       const urls = a.instances.map((i) => c.instanceUrl(i.zone, i.name));
       const existing = await c.getTargetPool(a.name);
       if (existing) {
         const have = new Set((existing.instances ?? []).map(lastSegment));
         for (const i of a.instances.filter((x) => !have.has(x.name))) {
-          await c.mutate(`targetPools.addInstance pool=${a.name} instance=${i.name}`, () =>
+          await c.mutate(`targetPools.addInstance pool=${a.name} instance=${i.name}`, (requestId) =>
             c.c.targetPools.addInstance({
+              requestId,
               project: c.project,
               region: a.region,
               targetPool: a.name,
@@ -377,8 +375,9 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       }
       await c.mutate(
         `targetPools.insert region=${a.region} name=${a.name}${a.healthCheck ? ` healthCheck=${a.healthCheck}` : ''} instances=${a.instances.map((i) => i.name).join(',')}`,
-        () =>
+        (requestId) =>
           c.c.targetPools.insert({
+            requestId,
             project: c.project,
             region: a.region,
             targetPoolResource: {
@@ -395,11 +394,12 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       return {};
     },
     async undo(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `targetPools.delete region=${step.args.region} name=${step.args.name}`,
-        () =>
+        (requestId) =>
           c.c.targetPools.delete({
+            requestId,
             project: c.project,
             region: step.args.region,
             targetPool: step.args.name,
@@ -409,7 +409,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
-      return (await ctx.compute.getTargetPool(step.args.name)) === null;
+      return (await compute(ctx).getTargetPool(step.args.name)) === null;
     },
   },
 
@@ -417,7 +417,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
     async run(step, ctx) {
       const { replica, address } = step.args;
       const ip = await staticIP(ctx, address);
-      const inst = await ctx.compute.getInstance(replica.zone, replica.name);
+      const inst = await compute(ctx).getInstance(replica.zone, replica.name);
       if (!holds(inst, ip)) return { note: `${replica.name} does not hold ${ip}` };
       await setExternalIP(ctx, replica.zone, replica.name, null);
       return { note: `${ip} released by ${replica.name}` };
@@ -425,7 +425,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
     async undo(step, ctx) {
       const { replica, address } = step.args;
       const ip = await staticIP(ctx, address);
-      const inst = await ctx.compute.getInstance(replica.zone, replica.name);
+      const inst = await compute(ctx).getInstance(replica.zone, replica.name);
       if (!inst) throw new Error(`VM ${replica.name} is gone: ${ip} cannot go back to it`);
       if (holds(inst, ip)) return { note: `${replica.name} already holds ${ip}` };
       await setExternalIP(ctx, replica.zone, replica.name, ip);
@@ -435,14 +435,15 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'lb.create-forwarding-rule': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const a = step.args;
       if (await c.getForwardingRule(a.name)) return { note: 'already exists' };
       const ip = await staticIP(ctx, a.address);
       await c.mutate(
         `forwardingRules.insert region=${a.region} name=${a.name} IPAddress=${ip} ports=443 target=${a.pool}`,
-        () =>
+        (requestId) =>
           c.c.forwardingRules.insert({
+            requestId,
             project: c.project,
             region: a.region,
             forwardingRuleResource: {
@@ -458,11 +459,12 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       return {};
     },
     async undo(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `forwardingRules.delete region=${step.args.region} name=${step.args.name}`,
-        () =>
+        (requestId) =>
           c.c.forwardingRules.delete({
+            requestId,
             project: c.project,
             region: step.args.region,
             forwardingRule: step.args.name,
@@ -472,7 +474,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
-      return (await ctx.compute.getForwardingRule(step.args.name)) === null;
+      return (await compute(ctx).getForwardingRule(step.args.name)) === null;
     },
   },
 
@@ -485,7 +487,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
     async run(step, ctx) {
       const probe = ctx.apiserverProbe;
       if (!probe) throw new Error('no HTTPS probe of the apiserver available to wait for the load balancer');
-      const rule = await ctx.compute.getForwardingRule(step.args.forwardingRule);
+      const rule = await compute(ctx).getForwardingRule(step.args.forwardingRule);
       const ip = rule?.IPAddress;
       if (!ip) throw new Error(`forwarding rule ${step.args.forwardingRule} does not exist or has no IP`);
       const started = Date.now();
@@ -517,7 +519,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'address.reserve-internal': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const a = step.args;
       const existing = await c.getAddress(a.name);
       if (existing?.address) {
@@ -529,8 +531,9 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       const subnetwork = inst ? nic0(inst)?.subnetwork : null;
       await c.mutate(
         `addresses.insert region=${a.region} name=${a.name} addressType=INTERNAL`,
-        () =>
+        (requestId) =>
           c.c.addresses.insert({
+            requestId,
             project: c.project,
             region: a.region,
             addressResource: { name: a.name, addressType: 'INTERNAL', ...(subnetwork ? { subnetwork } : {}) },
@@ -543,22 +546,28 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       return { note: got.address };
     },
     async undo(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `addresses.delete region=${step.args.region} name=${step.args.name}`,
-        () => c.c.addresses.delete({ project: c.project, region: step.args.region, address: step.args.name }),
+        (requestId) =>
+          c.c.addresses.delete({
+            requestId,
+            project: c.project,
+            region: step.args.region,
+            address: step.args.name,
+          }),
         { absent: true },
       );
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
-      return (await ctx.compute.getAddress(step.args.name)) === null;
+      return (await compute(ctx).getAddress(step.args.name)) === null;
     },
   },
 
   'disk.create': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const a = step.args;
       if (await c.getDisk(a.zone, a.name)) return { note: 'already exists' };
       const like = await c.getDisk(a.like.zone, a.like.name);
@@ -566,8 +575,9 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       const sizeGb = String(like?.sizeGb ?? '20');
       await c.mutate(
         `disks.insert zone=${a.zone} name=${a.name} type=${type} sizeGb=${sizeGb}`,
-        () =>
+        (requestId) =>
           c.c.disks.insert({
+            requestId,
             project: c.project,
             zone: a.zone,
             diskResource: {
@@ -581,16 +591,17 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       return like ? {} : { note: `${a.like.name} not found: pd-ssd 20 GB` };
     },
     async undo(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `disks.delete zone=${step.args.zone} name=${step.args.name}`,
-        () => c.c.disks.delete({ project: c.project, zone: step.args.zone, disk: step.args.name }),
+        (requestId) =>
+          c.c.disks.delete({ requestId, project: c.project, zone: step.args.zone, disk: step.args.name }),
         { absent: true },
       );
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
-      return (await ctx.compute.getDisk(step.args.zone, step.args.name)) === null;
+      return (await compute(ctx).getDisk(step.args.zone, step.args.name)) === null;
     },
   },
 
@@ -631,7 +642,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'instance.insert': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const a = step.args;
       const inst = await c.getInstance(a.zone, a.name);
       let note: string | undefined;
@@ -665,7 +676,8 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
         const ownCert = await giveReplicaCerts(resource, a.name);
         await c.mutate(
           `instances.insert zone=${a.zone} name=${a.name} (clone of ${a.source.name}, INITIAL_ETCD_CLUSTER=${a.initialCluster.join(',')}${ownCert ? `, ${ownCert}` : ''})`,
-          () => c.c.instances.insert({ project: c.project, zone: a.zone, instanceResource: resource }),
+          (requestId) =>
+            c.c.instances.insert({ requestId, project: c.project, zone: a.zone, instanceResource: resource }),
           { exists: true },
         );
       }
@@ -688,16 +700,22 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       return { note: [note, `RUNNING at ${ip ?? '?'}`].filter(Boolean).join('; ') };
     },
     async undo(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `instances.delete zone=${step.args.zone} name=${step.args.name}`,
-        () => c.c.instances.delete({ project: c.project, zone: step.args.zone, instance: step.args.name }),
+        (requestId) =>
+          c.c.instances.delete({
+            requestId,
+            project: c.project,
+            zone: step.args.zone,
+            instance: step.args.name,
+          }),
         { absent: true },
       );
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
-      return (await ctx.compute.getInstance(step.args.zone, step.args.name)) === null;
+      return (await compute(ctx).getInstance(step.args.zone, step.args.name)) === null;
     },
   },
 
@@ -812,14 +830,15 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'lb.add-instance': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const { pool, region, replica } = step.args;
       const p = await c.getTargetPool(pool);
       if (!p) throw new Error(`target pool ${pool} does not exist`);
       if ((p.instances ?? []).some((u) => lastSegment(u) === replica.name))
         return { note: 'already in the pool' };
-      await c.mutate(`targetPools.addInstance pool=${pool} instance=${replica.name}`, () =>
+      await c.mutate(`targetPools.addInstance pool=${pool} instance=${replica.name}`, (requestId) =>
         c.c.targetPools.addInstance({
+          requestId,
           project: c.project,
           region,
           targetPool: pool,
@@ -853,14 +872,15 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
       return poolRemove(ctx, step.args.pool, step.args.region, step.args.replica);
     },
     async undo(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const { pool, region, replica } = step.args;
       const p = await c.getTargetPool(pool);
       if (!p) throw new Error(`target pool ${pool} is gone: ${replica.name} cannot go back into it`);
       if ((p.instances ?? []).some((u) => lastSegment(u) === replica.name))
         return { note: 'already in the pool' };
-      await c.mutate(`targetPools.addInstance pool=${pool} instance=${replica.name}`, () =>
+      await c.mutate(`targetPools.addInstance pool=${pool} instance=${replica.name}`, (requestId) =>
         c.c.targetPools.addInstance({
+          requestId,
           project: c.project,
           region,
           targetPool: pool,
@@ -889,10 +909,16 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'instance.delete': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `instances.delete zone=${step.args.zone} name=${step.args.name}`,
-        () => c.c.instances.delete({ project: c.project, zone: step.args.zone, instance: step.args.name }),
+        (requestId) =>
+          c.c.instances.delete({
+            requestId,
+            project: c.project,
+            zone: step.args.zone,
+            instance: step.args.name,
+          }),
         { absent: true },
       );
       return r === 'absent' ? { note: 'already gone' } : {};
@@ -901,10 +927,11 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'disk.delete': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `disks.delete zone=${step.args.zone} name=${step.args.name}`,
-        () => c.c.disks.delete({ project: c.project, zone: step.args.zone, disk: step.args.name }),
+        (requestId) =>
+          c.c.disks.delete({ requestId, project: c.project, zone: step.args.zone, disk: step.args.name }),
         { absent: true },
       );
       return r === 'absent' ? { note: 'no such disk' } : {};
@@ -913,10 +940,16 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'address.delete': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `addresses.delete region=${step.args.region} name=${step.args.name}`,
-        () => c.c.addresses.delete({ project: c.project, region: step.args.region, address: step.args.name }),
+        (requestId) =>
+          c.c.addresses.delete({
+            requestId,
+            project: c.project,
+            region: step.args.region,
+            address: step.args.name,
+          }),
         { absent: true },
       );
       return r === 'absent' ? { note: 'no such address' } : {};
@@ -925,11 +958,12 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'lb.delete-forwarding-rule': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const r = await c.mutate(
         `forwardingRules.delete region=${step.args.region} name=${step.args.name}`,
-        () =>
+        (requestId) =>
           c.c.forwardingRules.delete({
+            requestId,
             project: c.project,
             region: step.args.region,
             forwardingRule: step.args.name,
@@ -944,7 +978,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
     async run(step, ctx) {
       const { replica, address } = step.args;
       const ip = await staticIP(ctx, address);
-      const inst = await ctx.compute.getInstance(replica.zone, replica.name);
+      const inst = await compute(ctx).getInstance(replica.zone, replica.name);
       if (!inst) throw new Error(`VM ${replica.name} does not exist`);
       if (holds(inst, ip)) return { note: `${replica.name} already holds ${ip}` };
       await setExternalIP(ctx, replica.zone, replica.name, ip);
@@ -954,14 +988,15 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
 
   'lb.delete-target-pool': {
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       // Which health check it used, for the next step: the pool is gone by then.
       const pool = await c.getTargetPool(step.args.name);
       if (pool) ctx.facts[POOL_CHECKS_FACT] = (pool.healthChecks ?? []).map(lastSegment).join(',');
       const r = await c.mutate(
         `targetPools.delete region=${step.args.region} name=${step.args.name}`,
-        () =>
+        (requestId) =>
           c.c.targetPools.delete({
+            requestId,
             project: c.project,
             region: step.args.region,
             targetPool: step.args.name,
@@ -975,14 +1010,15 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
   'lb.delete-health-check': {
     // Only a pool made by an earlier kube-ha has one; kube-up's and today's have none.
     async run(step, ctx) {
-      const c = ctx.compute;
+      const c = compute(ctx);
       const had = ctx.facts[POOL_CHECKS_FACT];
       if (had !== undefined && !had.split(',').includes(step.args.name)) {
         return { skipped: true, note: `the target pool had no health check ${step.args.name}` };
       }
       const r = await c.mutate(
         `httpHealthChecks.delete name=${step.args.name}`,
-        () => c.c.httpHealthChecks.delete({ project: c.project, httpHealthCheck: step.args.name }),
+        (requestId) =>
+          c.c.httpHealthChecks.delete({ requestId, project: c.project, httpHealthCheck: step.args.name }),
         { absent: true },
       );
       return r === 'absent' ? { note: 'already gone' } : {};
@@ -1008,12 +1044,13 @@ async function poolRemove(
   region: string,
   replica: { name: string; zone: string },
 ): Promise<RunOutcome> {
-  const c = ctx.compute;
+  const c = compute(ctx);
   const p = await c.getTargetPool(pool);
   if (!p || !(p.instances ?? []).some((u) => lastSegment(u) === replica.name))
     return { note: 'not in the pool' };
-  await c.mutate(`targetPools.removeInstance pool=${pool} instance=${replica.name}`, () =>
+  await c.mutate(`targetPools.removeInstance pool=${pool} instance=${replica.name}`, (requestId) =>
     c.c.targetPools.removeInstance({
+      requestId,
       project: c.project,
       region,
       targetPool: pool,
