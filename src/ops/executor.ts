@@ -16,16 +16,18 @@ import {
   type StepRecord,
   updateStep,
 } from '../domain/ops/journal.js';
+import { stepsTaken } from '../domain/ops/journal-report.js';
 import type { OperationHolder } from '../domain/ops/lock.js';
 import { describeLock, type LockRecord } from '../domain/ops/lock.js';
 import { planOperation } from '../domain/ops/operation.js';
 import type { Plan, PlanStep } from '../domain/ops/plan.js';
+import { type RecoveryMode, recoveryChecks, refusalsOf } from '../domain/ops/resume-check.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
 import type { ComputeOps } from './compute-ops.js';
 import { describeError } from './compute-ops.js';
 import type { EtcdOps, LiveMember } from './etcd-ops.js';
 import type { OnEvent, OpResult, StepMode } from './events.js';
-import type { JournalStore } from './journal-store.js';
+import { type JournalStore, JournalWriteError } from './journal-store.js';
 import { acquireLock, type HeldLock } from './lock.js';
 import { CancelledError, type RunContext, runnerFor, type Timing } from './runners.js';
 
@@ -86,9 +88,61 @@ function emit(run: Run, e: Parameters<OnEvent>[0]): void {
   }
 }
 
+/** Runs whose journal write failed: every later save fails at once, so that nothing more changes. */
+const unjournalled = new WeakMap<Run, JournalWriteError>();
+
+/**
+ * Every step is journalled before and after it runs: a write that fails
+ * stops the operation at once (no rollback either, since its steps could not
+ * be recorded); the in-memory journal says what was done and what is left.
+ */
 function save(run: Run, j: Journal): void {
   run.journal = j;
-  run.deps.store.write(j);
+  const broken = unjournalled.get(run);
+  if (broken) throw broken;
+  try {
+    run.deps.store.write(j);
+  } catch (e) {
+    const err =
+      e instanceof JournalWriteError
+        ? e
+        : new JournalWriteError(`cannot write the journal: ${e instanceof Error ? e.message : String(e)}`);
+    unjournalled.set(run, err);
+    throw err;
+  }
+}
+
+/** A body whose journal write failed ends here: refused when nothing had started, failed (exit 1) otherwise. */
+async function journalled(run: Run, body: () => Promise<OpResult>): Promise<OpResult> {
+  // Step records are replaced, never mutated: the same array means no step was touched in this run.
+  const stepsAtStart = run.journal.steps;
+  try {
+    return await body();
+  } catch (e) {
+    if (!(e instanceof JournalWriteError)) throw e;
+    const j = run.journal;
+    if (j.steps === stepsAtStart)
+      return refused(j.plan.summary, [`${e.message}: nothing was changed`], run.started, j.operationId);
+    const taken = stepsTaken(j);
+    return result(run, 'failed', [
+      `stopped: ${e.message}; nothing more was changed, and no rollback was tried (it could not be recorded)`,
+      ...(taken.length ? taken : ['no step changed anything']),
+    ]);
+  }
+}
+
+/**
+ * The fresh preflight of a resume or rollback, under the lock: the live
+ * cluster must still be one the journal explains (src/domain/ops/resume-check.ts).
+ */
+async function recoveryRefusals(deps: ExecDeps, journal: Journal, mode: RecoveryMode): Promise<string[]> {
+  let status: ClusterStatus;
+  try {
+    status = await deps.observe();
+  } catch (e) {
+    return [`cannot observe the cluster: ${describeError(e)}`];
+  }
+  return refusalsOf(recoveryChecks(journal, status, mode, { lock: null }));
 }
 
 function stepOf(plan: Plan, id: string): { step: PlanStep; index: number } {
@@ -392,13 +446,11 @@ async function withLock(
 export async function executePlan(plan: Plan, deps: ExecDeps, opts: ExecOptions = {}): Promise<OpResult> {
   return withLock(deps, { plan, journal: null }, opts, 'run', async (run) => {
     const [status, zones] = await Promise.all([deps.observe(), deps.zonesInRegion().catch(() => null)]);
-    const open = deps.store.unfinished();
     const fresh = planOperation(status, plan.request, {
       zonesInRegion: zones,
       lock: null,
-      unfinished: open
-        ? { operationId: open.operationId, summary: open.plan.summary, state: open.state }
-        : null,
+      // The open operation and the unreadable journals, read again under the lock.
+      ...deps.store.preflightContext(),
     });
     const reasons = [...fresh.refusals];
     if (
@@ -412,11 +464,13 @@ export async function executePlan(plan: Plan, deps: ExecDeps, opts: ExecOptions 
       );
     }
     if (reasons.length) return refused(plan.summary, reasons, run.started, plan.operationId);
-    save(run, run.journal);
-    return drive(
-      run,
-      plan.steps.map((s) => s.id),
-    );
+    return journalled(run, async () => {
+      save(run, run.journal);
+      return drive(
+        run,
+        plan.steps.map((s) => s.id),
+      );
+    });
   });
 }
 
@@ -428,8 +482,17 @@ export async function resumeOperation(
 ): Promise<OpResult> {
   if (isFinished(journal)) throw new Error(`operation ${journal.operationId} is already ${journal.state}`);
   return withLock(deps, { plan: journal.plan, journal }, opts, 'resume', async (run) => {
-    save(run, { ...run.journal, state: 'running', holder: deps.holder, updatedAt: new Date().toISOString() });
-    return drive(run, resumeRecovery(run.journal).forward);
+    const refusals = await recoveryRefusals(deps, journal, 'resume');
+    if (refusals.length) return refused(journal.plan.summary, refusals, run.started, journal.operationId);
+    return journalled(run, async () => {
+      save(run, {
+        ...run.journal,
+        state: 'running',
+        holder: deps.holder,
+        updatedAt: new Date().toISOString(),
+      });
+      return drive(run, resumeRecovery(run.journal).forward);
+    });
   });
 }
 
@@ -441,16 +504,20 @@ export async function rollbackOperation(
 ): Promise<OpResult> {
   if (isFinished(journal)) throw new Error(`operation ${journal.operationId} is already ${journal.state}`);
   return withLock(deps, { plan: journal.plan, journal }, opts, 'rollback', async (run) => {
-    save(run, {
-      ...run.journal,
-      state: 'rolling-back',
-      holder: deps.holder,
-      updatedAt: new Date().toISOString(),
+    const refusals = await recoveryRefusals(deps, journal, 'rollback');
+    if (refusals.length) return refused(journal.plan.summary, refusals, run.started, journal.operationId);
+    return journalled(run, async () => {
+      save(run, {
+        ...run.journal,
+        state: 'rolling-back',
+        holder: deps.holder,
+        updatedAt: new Date().toISOString(),
+      });
+      const rec = rollbackRecovery(run.journal);
+      emit(run, { type: 'note', message: `rolling back: ${rec.note}`, at: Date.now() });
+      const res = await rollBack(run, rec, [], false);
+      // Asked for a rollback and got one: that is success.
+      return res.outcome === 'rolled-back' ? { ...res, outcome: 'done', exitCode: 0 } : res;
     });
-    const rec = rollbackRecovery(run.journal);
-    emit(run, { type: 'note', message: `rolling back: ${rec.note}`, at: Date.now() });
-    const res = await rollBack(run, rec, [], false);
-    // Asked for a rollback and got one: that is success.
-    return res.outcome === 'rolled-back' ? { ...res, outcome: 'done', exitCode: 0 } : res;
   });
 }

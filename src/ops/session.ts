@@ -1,9 +1,12 @@
 // Everything an operation needs for one target, opened once and shared by the
 // CLI commands and the console: Compute and etcd clients for changes, an
 // observer for fresh status, the journal store and the call log.
+import type { Journal } from '../domain/ops/journal.js';
 import type { OperationHolder } from '../domain/ops/lock.js';
 import { type OperationContext, type PlannedOperation, planOperation } from '../domain/ops/operation.js';
+import type { CheckResult } from '../domain/ops/preflight.js';
 import type { OpRequest } from '../domain/ops/request.js';
+import { type RecoveryMode, recoveryChecks } from '../domain/ops/resume-check.js';
 import { buildStatus } from '../domain/status.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
 import { apiserverURL, probeApiserver } from '../net/apiserver.js';
@@ -35,6 +38,14 @@ export interface OpsSession {
     request: OpRequest,
     ctx?: Partial<OperationContext>,
   ): Promise<{ planned: PlannedOperation; status: ClusterStatus }>;
+  /**
+   * The fresh preflight of `operation resume | rollback`, before asking for
+   * confirmation (the executor checks again under the lock).
+   */
+  checkRecovery(
+    journal: Journal,
+    mode: RecoveryMode,
+  ): Promise<{ checks: CheckResult[]; status: ClusterStatus }>;
   close(): Promise<void>;
 }
 
@@ -134,17 +145,19 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
         readLock(etcd.main).catch(() => null),
         inspectCloneSource(compute, status, request),
       ]);
-      const open = store.unfinished();
       const planned = planOperation(status, request, {
         zonesInRegion: zones,
         lock,
         source,
-        unfinished: open
-          ? { operationId: open.operationId, summary: open.plan.summary, state: open.state }
-          : null,
+        // An unfinished operation, and journals that cannot be read, refuse new ones.
+        ...store.preflightContext(),
         ...extra,
       });
       return { planned, status };
+    },
+    async checkRecovery(journal, mode) {
+      const [status, lock] = await Promise.all([observe(), readLock(etcd.main).catch(() => null)]);
+      return { checks: recoveryChecks(journal, status, mode, { lock }), status };
     },
     async close() {
       for (const e of Object.values(etcd)) e.close();

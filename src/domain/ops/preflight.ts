@@ -18,6 +18,14 @@ export interface UnfinishedOperation {
   state: string;
 }
 
+/** A file in the journal directory that cannot be read as a journal. */
+export interface UnreadableJournal {
+  path: string;
+  /** From the file name (`<id>.json`); null when the directory itself cannot be listed. */
+  operationId: string | null;
+  reason: string;
+}
+
 export interface PreflightContext {
   /** Zones of the cluster's region as Compute lists them; null = not known. */
   zonesInRegion: string[] | null;
@@ -25,6 +33,8 @@ export interface PreflightContext {
   lock: LockRecord | null;
   /** An operation journal in the state dir that did not finish. */
   unfinished: UnfinishedOperation | null;
+  /** Journal files that cannot be read; absent = not looked at. */
+  unreadableJournals?: UnreadableJournal[];
   /** The clone source's VM as Compute describes it (add, replace); absent = not inspected. */
   source?: SourceInspection | null;
   now?: Date;
@@ -138,6 +148,26 @@ export const noUnfinishedOperation: Check = (_status, _request, ctx) => {
     );
   }
   return pass(name, 'no unfinished operation in the journal');
+};
+
+/**
+ * An unreadable journal may be the only record of an operation left half-done:
+ * running another over it could undo or repeat what nobody can see. The
+ * operator looks at it and discards it explicitly.
+ */
+export const journalsReadable: Check = (_status, _request, ctx) => {
+  const name = 'journals-readable';
+  const bad = ctx.unreadableJournals;
+  if (!bad) return pass(name, 'journals not looked at');
+  if (bad.length) {
+    const first = bad[0]!;
+    const more = bad.length > 1 ? ` (and ${bad.length - 1} more: kube-ha operation status)` : '';
+    const fix = first.operationId
+      ? `inspect it, then kube-ha operation discard ${first.operationId} --confirm ${first.operationId}`
+      : 'fix its permissions';
+    return fail(name, `journal ${first.path} cannot be read: ${first.reason}${more}; ${fix}`);
+  }
+  return pass(name, 'every journal in the state dir is readable');
 };
 
 function targetZone(status: ClusterStatus, request: OpRequest): string | null {
@@ -295,7 +325,13 @@ export const cloneSourceUsable: Check = (_status, request, ctx) => {
   return pass(name, `boot image ${s.image.image} exists; the new replica gets ${certs}`);
 };
 
-const COMMON: Check[] = [computeReachable, etcdReachable, noOperationInFlight, noUnfinishedOperation];
+const COMMON: Check[] = [
+  computeReachable,
+  etcdReachable,
+  noOperationInFlight,
+  noUnfinishedOperation,
+  journalsReadable,
+];
 
 export const CHECKS: Record<OpKind, Check[]> = {
   add: [
