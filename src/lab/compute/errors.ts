@@ -19,19 +19,20 @@ export class ApiError extends Error {
     readonly code: number,
     readonly reason: string,
     message: string,
-    readonly extra: { status?: string; details?: unknown[] } = {},
+    readonly extra: { status?: string; details?: unknown[]; domain?: string } = {},
   ) {
     super(message);
     this.name = 'ApiError';
   }
 
   body(): GoogleErrorBody {
+    const { domain = 'global', ...rest } = this.extra;
     return {
       error: {
         code: this.code,
         message: this.message,
-        errors: [{ message: this.message, domain: 'global', reason: this.reason }],
-        ...this.extra,
+        errors: [{ message: this.message, domain, reason: this.reason }],
+        ...rest,
       },
     };
   }
@@ -79,6 +80,27 @@ export function conditionNotMet(message: string): ApiError {
 export function urlNotFound(path: string): ApiError {
   return new ApiError(404, 'notFound', `The requested URL ${path} was not found on this server.`);
 }
+
+/**
+ * GCE's synchronous throttling and quota answers. Rate limits: 403,
+ * `{domain: 'usageLimits', reason: 'rateLimitExceeded', message: 'Rate Limit
+ * Exceeded'}` (cloud.google.com/compute/docs/troubleshooting/troubleshoot-operation-limits,
+ * the audit log's `response.error`), status PERMISSION_DENIED as gcloud prints
+ * it ("PERMISSION_DENIED: Quota exceeded for quota group ..."); an exhausted
+ * quota: 403 quotaExceeded, "Quota 'CPUS' exceeded.  Limit: 24.0 in region ...".
+ */
+export function usageLimitError(reason: string, message: string, code = 403): ApiError {
+  return new ApiError(code, reason, message, {
+    domain: 'usageLimits',
+    status: code === 429 ? 'RESOURCE_EXHAUSTED' : 'PERMISSION_DENIED',
+  });
+}
+
+export const USAGE_LIMIT_MESSAGES: Readonly<Record<string, (region: string) => string>> = {
+  rateLimitExceeded: () => 'Rate Limit Exceeded',
+  userRateLimitExceeded: () => 'User Rate Limit Exceeded',
+  quotaExceeded: (region) => `Quota 'CPUS' exceeded.  Limit: 24.0 in region ${region}.`,
+};
 
 /** How an operation ended badly: one `error.errors[]` entry plus the HTTP status GCE reports with it. */
 export class OperationFailure extends Error {

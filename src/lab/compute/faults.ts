@@ -1,6 +1,12 @@
 // Injected failures, for rehearsing kube-ha's rollback paths: `http` fails the
-// request itself; `operation` lets a mutation start and ends its Operation with
-// `error.errors`, as GCE does for e.g. ZONE_RESOURCE_POOL_EXHAUSTED.
+// request itself (a usage-limit reason such as rateLimitExceeded gets GCE's
+// whole 403 answer); `operation` lets a mutation start and ends its Operation
+// with `error.errors`, as GCE does for e.g. ZONE_RESOURCE_POOL_EXHAUSTED or
+// RESOURCE_OPERATION_RATE_EXCEEDED; `lost` applies a mutation and then loses
+// its answer (the connection is reset, or `code` is answered instead), as a
+// retry after a network failure meets it.
+
+export type FaultMode = 'http' | 'operation' | 'lost';
 
 export interface FaultMatch {
   zone?: string;
@@ -13,8 +19,13 @@ export interface ComputeFault {
   /** `<collection>.<method>` as in the API: `instances.insert`, `targetPools.addInstance`, `zoneOperations.wait`... */
   method: string;
   match?: FaultMatch;
-  mode: 'http' | 'operation';
-  /** http: the HTTP status (default 503). operation: the error code (default per method). */
+  /** `lost-answer` is accepted as another name for `lost`. */
+  mode: FaultMode;
+  /**
+   * http: the HTTP status (default 503; 403 for a usage-limit reason).
+   * operation: the error code (default per method). lost: the HTTP status
+   * answered after applying the request (default: none, the connection is reset).
+   */
   code?: number | string;
   /** http: the `errors[].reason` (default backendError). */
   reason?: string;
@@ -51,17 +62,19 @@ export class FaultRegistry {
 
   constructor(private readonly isOperationMethod: (method: string) => boolean) {}
 
-  set(fault: ComputeFault): FaultHandle {
+  set(input: ComputeFault): FaultHandle {
+    const fault: ComputeFault =
+      (input?.mode as string) === 'lost-answer' ? { ...input, mode: 'lost' } : input;
     if (typeof fault?.method !== 'string' || !/^[a-zA-Z]+\.[a-zA-Z]+$/.test(fault.method)) {
       throw new Error(`fault method must look like "instances.insert", not ${JSON.stringify(fault?.method)}`);
     }
-    if (fault.mode !== 'http' && fault.mode !== 'operation')
-      throw new Error(`fault mode must be "http" or "operation"`);
-    if (fault.mode === 'operation' && !this.isOperationMethod(fault.method)) {
+    if (fault.mode !== 'http' && fault.mode !== 'operation' && fault.mode !== 'lost')
+      throw new Error(`fault mode must be "http", "operation" or "lost"`);
+    if (fault.mode !== 'http' && !this.isOperationMethod(fault.method)) {
       throw new Error(`${fault.method} does not return an operation; use mode "http"`);
     }
     if (
-      fault.mode === 'http' &&
+      (fault.mode === 'http' || fault.mode === 'lost') &&
       fault.code !== undefined &&
       (typeof fault.code !== 'number' || fault.code < 400)
     ) {
@@ -102,7 +115,7 @@ export class FaultRegistry {
   }
 
   /** The first armed fault that applies, counted as used. */
-  take(method: string, mode: 'http' | 'operation', target: FaultTarget): ComputeFault | null {
+  take(method: string, mode: FaultMode, target: FaultTarget): ComputeFault | null {
     const a = this.armed.find((x) => this.matches(x, method, mode, target));
     if (!a) return null;
     a.left--;
@@ -111,7 +124,7 @@ export class FaultRegistry {
   }
 
   /** Whether a fault applies, without using it (aggregatedList checks each scope, then takes once). */
-  peek(method: string, mode: 'http' | 'operation', target: FaultTarget): ComputeFault | null {
+  peek(method: string, mode: FaultMode, target: FaultTarget): ComputeFault | null {
     return this.armed.find((x) => this.matches(x, method, mode, target))?.fault ?? null;
   }
 

@@ -106,7 +106,12 @@ export class OperationEngine {
 
   private faultFailure(f: ComputeFault, rec: OperationRecord): OperationFailure {
     if (typeof f.code === 'string') {
-      return new OperationFailure(f.code, f.message ?? `Injected failure (${f.code}).`, f.httpStatus ?? 400);
+      const known = this.knownFailure(f.code, rec);
+      return new OperationFailure(
+        f.code,
+        f.message ?? known?.message ?? `Injected failure (${f.code}).`,
+        f.httpStatus ?? known?.httpStatus ?? 400,
+      );
     }
     if (rec.action.type === 'instances.insert' && rec.scope.kind === 'zone') {
       return new OperationFailure(
@@ -121,6 +126,41 @@ export class OperationEngine {
       f.message ?? "Internal error. Please try again or contact Google Support. (Code: 'lab-injected-fault')",
       f.httpStatus ?? 500,
     );
+  }
+
+  /**
+   * GCE's wording and status for the operation errors kube-ha tells apart:
+   * RESOURCE_OPERATION_RATE_EXCEEDED as reported in googleapis/python-compute#279
+   * (403 FORBIDDEN) and gcp-compute-persistent-disk-csi-driver#1847 ("Operation
+   * rate exceeded for resource '...'. Too frequent operations from the source
+   * resource."); QUOTA_EXCEEDED as gcloud prints it ("Quota 'CPUS' exceeded.
+   * Limit: 24.0 in region ...").
+   */
+  private knownFailure(code: string, rec: OperationRecord): { message: string; httpStatus: number } | null {
+    const target = rec.op.targetLink.replace(/^.*?\/projects\//, 'projects/');
+    const region =
+      rec.scope.kind === 'zone'
+        ? rec.scope.name.replace(/-[a-z]$/, '')
+        : rec.scope.kind === 'region'
+          ? rec.scope.name
+          : 'global';
+    switch (code) {
+      case 'RESOURCE_OPERATION_RATE_EXCEEDED':
+        return {
+          message: `Operation rate exceeded for resource '${target}'. Too frequent operations from the source resource.`,
+          httpStatus: 403,
+        };
+      case 'QUOTA_EXCEEDED':
+        return { message: `Quota 'CPUS' exceeded.  Limit: 24.0 in region ${region}.`, httpStatus: 403 };
+      case 'ZONE_RESOURCE_POOL_EXHAUSTED':
+      case 'ZONE_RESOURCE_POOL_EXHAUSTED_WITH_DETAILS':
+        return {
+          message: `The zone '${rec.scope.kind === 'zone' ? this.ctx.links.zonePath(rec.scope.name) : region}' does not have enough resources available to fulfill the request.  Try a different zone, or try again later.`,
+          httpStatus: 503,
+        };
+      default:
+        return null;
+    }
   }
 
   private finish(rec: OperationRecord, failure: OperationFailure | null): void {

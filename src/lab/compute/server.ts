@@ -189,7 +189,7 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
         m.params.op ??
         (isObject(body) && typeof body.name === 'string' ? body.name : undefined);
       const fault = faults.take(m.route.api, 'http', { zone, region, name });
-      if (fault) throw faultError(fault);
+      if (fault) throw faultError(fault, { region });
       const fieldsParam = url.searchParams.get('fields');
       const selection = fieldsParam ? parseFields(fieldsParam) : null;
       const abort = new AbortController();
@@ -201,6 +201,14 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
         body,
         signal: abort.signal,
       });
+      // Applied, and now the answer is lost on the way back.
+      const lost = faults.peek(m.route.api, 'lost', { zone, region, name });
+      if (lost) {
+        faults.use(lost);
+        if (typeof lost.code === 'number') return sendError(res, faultError(lost, { region }));
+        res.socket?.destroy();
+        return;
+      }
       // GCE answers a partial response when `fields` selects some fields.
       send(res, out.status ?? 200, selection ? partialResponse(out.body, selection) : out.body);
     } catch (err) {

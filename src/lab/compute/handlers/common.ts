@@ -2,7 +2,14 @@
 // lookups that answer as GCE does, requestId idempotency and starting an
 // operation with any injected fault.
 import type { ServiceContext } from '../context.js';
-import { ApiError, invalidField, notFound, notReady } from '../errors.js';
+import {
+  ApiError,
+  invalidField,
+  notFound,
+  notReady,
+  USAGE_LIMIT_MESSAGES,
+  usageLimitError,
+} from '../errors.js';
 import type { ComputeFault } from '../faults.js';
 import { isUuid } from '../ids.js';
 import { aggregatedResponse, parseListQuery } from '../listing.js';
@@ -130,7 +137,14 @@ export function idempotent(
 ): ApiResponse {
   const rid = req.query.get('requestId');
   if (rid !== null && rid !== '') {
-    if (!isUuid(rid)) throw invalidField('requestId', rid, 'Must be a UUID.');
+    // The v1 reference's words for requestId.
+    if (!isUuid(rid)) {
+      throw invalidField(
+        'requestId',
+        rid,
+        'The request ID must be a valid UUID with the exception that zero UUID is not supported (00000000-0000-0000-0000-000000000000).',
+      );
+    }
     const seen = ctx.state.requestIds.get(rid);
     const rec = seen ? ctx.state.operations.get(seen.op) : undefined;
     if (rec) return { body: structuredClone(rec.op) };
@@ -168,8 +182,18 @@ export function removeFrom(list: string[] | undefined, value: string): string[] 
   return out.length > 0 ? out : undefined;
 }
 
-/** The HTTP error an `http` fault produces. */
-export function faultError(f: ComputeFault): ApiError {
+/**
+ * The HTTP error an `http` fault produces. A usage-limit reason
+ * (rateLimitExceeded, userRateLimitExceeded, quotaExceeded) gets GCE's whole
+ * answer: 403 unless `code` says otherwise, domain usageLimits, its status and
+ * message.
+ */
+export function faultError(f: ComputeFault, target: { region?: string | undefined } = {}): ApiError {
+  const usage = f.reason ? USAGE_LIMIT_MESSAGES[f.reason] : undefined;
+  if (f.reason && usage) {
+    const code = typeof f.code === 'number' ? f.code : 403;
+    return usageLimitError(f.reason, f.message ?? usage(target.region ?? 'us-central1'), code);
+  }
   const code = typeof f.code === 'number' ? f.code : 503;
   return new ApiError(
     code,
@@ -211,7 +235,7 @@ export function aggregatedList(
   });
   for (const f of hit) ctx.faults.use(f);
   const first = [...hit][0];
-  if (first && !q.returnPartialSuccess) throw faultError(first);
+  if (first && !q.returnPartialSuccess) throw faultError(first, first.match ?? {});
   const path = `${ctx.links.projectPath()}/aggregated/${o.collection}`;
   return { body: aggregatedResponse(o.kind, o.listKey, path, ctx.links.url(path), scopes, q) };
 }
