@@ -97,16 +97,20 @@ const unjournalled = new WeakMap<Run, JournalWriteError>();
  * be recorded); the in-memory journal says what was done and what is left.
  */
 function save(run: Run, j: Journal): void {
-  run.journal = j;
+  // After a failed write the in-memory journal stays as it was when the write failed: what a
+  // runner had done is not overwritten by the failure bookkeeping that follows.
   const broken = unjournalled.get(run);
   if (broken) throw broken;
+  run.journal = j;
   try {
     run.deps.store.write(j);
   } catch (e) {
     const err =
       e instanceof JournalWriteError
         ? e
-        : new JournalWriteError(`cannot write the journal: ${e instanceof Error ? e.message : String(e)}`);
+        : new JournalWriteError(
+            `cannot write the journal ${run.deps.store.path(j.operationId)}: ${e instanceof Error ? e.message : String(e)}`,
+          );
     unjournalled.set(run, err);
     throw err;
   }
