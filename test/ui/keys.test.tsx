@@ -179,8 +179,12 @@ describe("the operation screens' key table", () => {
       expect(help).toMatch(/zone picker\s+↑\/k previous · ↓\/j next · Enter plan · Esc cancel/);
       expect(help).toMatch(/type the name\s+Backspace erase · Enter confirm · Esc cancel/);
       expect(help).toMatch(/refused plan\s+F force: replace a healthy replica · any key back/);
-      expect(help).toMatch(/running\s+Esc cancel \(rolls back what was done\)/);
-      expect(help).toMatch(/unfinished op\s+U resume · B roll back · Esc leave it for now/);
+      expect(help).toMatch(/running\s+Esc cancel \(rolls back what was done\): asks y\/N first/);
+      expect(help).toMatch(/cancel\? y\/N\s+y cancel and roll back · any key keep it running/);
+      expect(help).toMatch(
+        /unfinished op\s+U resume \(then type the op id\) · B roll back \(then type the op id\) · Esc leave it for now/,
+      );
+      expect(help).toMatch(/type the op id\s+Backspace erase · Enter confirm · Esc back/);
       expect(help).toMatch(/every screen\s+Ctrl-C quit/);
       expect(lines[start + 1 + OPS_KEY_TABLE.length]).toMatch(/help .*quit/);
       ui.unmount();
@@ -219,12 +223,18 @@ describe("the operation screens' key table", () => {
       expect(c.ops.getState().phase.kind).toBe('idle');
 
       Object.assign(resume, { keys: [{ input: 'R' }] });
-      c.offerUnfinished(unfinishedAdd());
+      const j = unfinishedAdd();
+      c.offerUnfinished(j);
       expect(opsScreenOf(c.ops.getState().phase)).toBe<OpsScreen>('unfinished');
       c.handleKey('r', NO_KEY);
+      expect(opsScreenOf(c.ops.getState().phase)).toBe<OpsScreen>('unfinished');
+      c.handleKey('R', { ...NO_KEY, shift: true });
+      // The rebound key opens the typed confirmation; the id typed runs it.
+      expect(opsScreenOf(c.ops.getState().phase)).toBe<OpsScreen>('recover');
+      for (const ch of j.operationId) c.handleKey(ch, NO_KEY);
       await new Promise((r) => setTimeout(r, 20));
       expect(backend.executions).toHaveLength(0);
-      c.handleKey('R', { ...NO_KEY, shift: true });
+      c.handleKey('', { ...NO_KEY, return: true });
       await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['resume']));
     } finally {
       Object.assign(zoneDown, { keys: saved[0] });

@@ -1,7 +1,8 @@
 // The console's operator flows (a / d / R with --write) against a fake
 // backend: zone picker, plan screen, typed confirmation, the running
-// operation's steps / catch-up / call log, Esc cancelling through the
-// AbortSignal, the outcome, and an unfinished operation found at start.
+// operation's steps / catch-up / call log, Esc asking before it cancels
+// through the AbortSignal, the outcome, and an unfinished operation found at
+// start, resumed or rolled back only on its typed operation id.
 
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PlanStep } from '../../src/domain/ops/plan.js';
@@ -86,7 +87,7 @@ describe('a: add a replica', () => {
     expect(ex.kind).toBe('execute');
     expect(ex.plan.summary).toMatch(/^add kubernetes-master-aaa in us-central1-f/);
     await see('Running: add kubernetes-master-aaa');
-    expect(ui.text()).toContain('Esc cancel (rolls back what was done)');
+    expect(ui.text()).toContain('Esc cancel (rolls back what was done): asks y/N first');
 
     const at = Date.now();
     const on = ex.opts.onEvent!;
@@ -163,8 +164,8 @@ describe('a: add a replica', () => {
     expect(store.getState().message?.text).toMatch(/cancelled, nothing was changed/);
   });
 
-  it('Esc while running cancels through the AbortSignal and shows the rollback', async () => {
-    const { backend, press, see, ui } = setup();
+  it('Esc while running only asks "cancel and roll back? y/N": Esc, n or Enter keep it running, y cancels through the AbortSignal', async () => {
+    const { backend, press, see, ui, store } = setup();
     press('a');
     await see('choose its zone');
     press(KEYS.enter);
@@ -173,10 +174,32 @@ describe('a: add a replica', () => {
     await vi.waitFor(() => expect(backend.executions).toHaveLength(1));
     const ex = backend.executions[0]!;
     expect(ex.opts.signal?.aborted).toBe(false);
+    await see('Esc cancel (rolls back what was done): asks y/N first');
+    // Esc is "back" everywhere else: here it asks, and a second Esc answers no.
+    for (const answer of [KEYS.escape, 'n', KEYS.enter, 'Y']) {
+      await tick();
+      press(KEYS.escape);
+      await see('cancel and roll back what was done? y/N (y cancel and roll back · any key keep it running)');
+      expect(ex.opts.signal?.aborted).toBe(false);
+      await tick();
+      press(answer);
+      await see('Esc cancel (rolls back what was done): asks y/N first');
+      await tick(50);
+      expect(ex.opts.signal?.aborted).toBe(false);
+      expect(store.getState().message?.text).toBe('not cancelled: the operation keeps running');
+      expect(ui.text()).toContain('Running: add');
+    }
     await tick();
     press(KEYS.escape);
+    await see('cancel and roll back what was done? y/N');
+    press('y');
     await vi.waitFor(() => expect(ex.opts.signal?.aborted).toBe(true));
     await see('cancelling: rolling back after the current step');
+    expect(ui.text()).not.toContain('y/N');
+    // Once cancelling, Esc asks nothing more.
+    press(KEYS.escape);
+    await tick(50);
+    expect(ui.text()).not.toContain('y/N');
     const at = Date.now();
     ex.opts.onEvent!({ type: 'step-start', step: step(backend, 0), index: 0, mode: 'undo', at });
     ex.opts.onEvent!({
@@ -197,6 +220,24 @@ describe('a: add a replica', () => {
     });
     await see('cancelled and rolled back');
     expect(ui.text()).toContain('cancelled by the operator');
+  });
+
+  it('an operation that ends while "cancel?" is up shows its outcome; the pending question is dropped', async () => {
+    const { backend, press, see, ui } = setup();
+    press('a');
+    await see('choose its zone');
+    press(KEYS.enter);
+    await see('Plan: add');
+    press('y');
+    await vi.waitFor(() => expect(backend.executions).toHaveLength(1));
+    const ex = backend.executions[0]!;
+    await tick();
+    press(KEYS.escape);
+    await see('cancel and roll back what was done? y/N');
+    ex.finish({ outcome: 'done' });
+    await see('done: add kubernetes-master-aaa');
+    expect(ui.text()).not.toContain('y/N');
+    expect(ex.opts.signal?.aborted).toBe(false);
   });
 });
 
@@ -300,24 +341,93 @@ describe('d / R: removal and replacement need the replica typed', () => {
 });
 
 describe('an unfinished operation at start', () => {
-  it('with --write: shows it and rolls it back on B (b and r do nothing)', async () => {
+  it('with --write: B shows the rollback steps and needs the operation id typed; wrong text or Esc changes nothing', async () => {
     const { backend, controller, press, see, ui } = setup();
-    controller.offerUnfinished(unfinishedAdd());
+    const j = unfinishedAdd();
+    controller.offerUnfinished(j);
     await see('An operation did not finish: add kubernetes-master-aaa');
     expect(ui.text()).toMatch(/✔\s+1\. Create disk kubernetes-master-aaa-pd/);
     expect(ui.text()).toMatch(/✔\s+2\. Add kubernetes-master-aaa to etcd main as a learner/);
-    expect(ui.text()).toMatch(/U resume: /);
-    expect(ui.text()).toMatch(/B roll back: /);
-    // r is the dashboard's refresh: on this screen neither it nor b runs anything.
+    expect(ui.text()).toContain('U resume (then type the op id): resume: ');
+    expect(ui.text()).toContain('B roll back (then type the op id): undo every step taken');
+    // r is the dashboard's refresh and b is not B: neither does anything here.
     press('r');
     press('b');
     await tick(100);
     expect(backend.executions).toEqual([]);
+    expect(ui.text()).toContain('An operation did not finish');
+
     press('B');
+    await see(`type ${j.operationId} to roll back, or Esc to go back: ▏`);
+    // What it will do, before it does it: the journal's rollback, step by step.
+    const shown = ui.text();
+    expect(shown).toContain(`Roll back: ${j.plan.summary}   [operation ${j.operationId}, failed]`);
+    expect(shown).toContain('undo every step taken, newest first');
+    expect(shown).toContain('Undoes (2), in this order:');
+    expect(shown).toMatch(/ 2\. undo: .*\n\s+1\. undo: /);
+    expect(shown).not.toContain('Runs forward');
+    expect(backend.executions).toEqual([]);
+    // Enter alone, then a wrong id: refused, nothing runs.
+    press(KEYS.enter);
+    await see(`'' is not ${j.operationId}: not confirmed`);
+    await typeText(press, 'kubernetes-master-aaa');
+    press(KEYS.enter);
+    await see(`'kubernetes-master-aaa' is not ${j.operationId}: not confirmed`);
+    await tick(100);
+    expect(backend.executions).toEqual([]);
+    // Esc goes back to the choice, not to the dashboard.
+    press(KEYS.escape);
+    await see('An operation did not finish');
+    expect(ui.text()).not.toContain('to roll back, or Esc');
+    await tick(100);
+    expect(backend.executions).toEqual([]);
+
+    press('B');
+    await see(`type ${j.operationId} to roll back`);
+    await typeText(press, j.operationId);
+    await see(`to roll back, or Esc to go back: ${j.operationId}▏`);
+    press(KEYS.enter);
     await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['rollback']));
     await see('Rolling back: add kubernetes-master-aaa');
     // Steps start as the journal recorded them.
     expect(ui.text()).toMatch(/✔\s+1\. Create disk/);
+  });
+
+  it('with --write: U shows the steps left and resumes only on the typed operation id; r never resumes', async () => {
+    const { backend, controller, press, see, ui } = setup();
+    const j = unfinishedAdd();
+    controller.offerUnfinished(j);
+    await see('An operation did not finish');
+    press('r');
+    await tick(50);
+    press('U');
+    await see(`type ${j.operationId} to resume, or Esc to go back: ▏`);
+    const shown = ui.text();
+    expect(shown).toContain(`Resume: ${j.plan.summary}   [operation ${j.operationId}, failed]`);
+    const left = j.plan.steps.length - 2;
+    expect(shown).toContain(`Runs forward (${left}), in order:`);
+    expect(shown).toMatch(
+      new RegExp(`\\s3\\. ${j.plan.steps[2]!.title.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`),
+    );
+    expect(shown).not.toContain('Undoes');
+    // r (the refresh), y and Enter are not an answer: they are typed, and refused.
+    press('r');
+    await see(/to resume, or Esc to go back: r▏/);
+    press(KEYS.enter);
+    await see(`'r' is not ${j.operationId}: not confirmed`);
+    press('y');
+    press(KEYS.enter);
+    await see(`'y' is not ${j.operationId}: not confirmed`);
+    await tick(100);
+    expect(backend.executions).toEqual([]);
+    // Backspace edits what was typed.
+    await typeText(press, `${j.operationId}x`);
+    press(KEYS.backspace);
+    await see(`to resume, or Esc to go back: ${j.operationId}▏`);
+    press(KEYS.enter);
+    await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['resume']));
+    expect(backend.executions[0]!.plan.operationId).toBe(j.operationId);
+    await see('Resuming: add kubernetes-master-aaa');
   });
 
   it('with --write: Esc leaves it and r is the dashboard refresh again', async () => {

@@ -9,7 +9,7 @@ import { fitLine, seg } from '../text.js';
 import { Lines } from './Lines.js';
 import { OperationView } from './OperationView.js';
 import { PlanView } from './PlanView.js';
-import { UnfinishedView } from './UnfinishedView.js';
+import { RecoverView, UnfinishedView } from './UnfinishedView.js';
 import { ZonePicker } from './ZonePicker.js';
 
 export interface OpsScreenProps {
@@ -60,6 +60,17 @@ export function OpsScreen(props: OpsScreenProps) {
       );
     case 'unfinished':
       return <UnfinishedView journal={phase.journal} width={props.width} rows={props.rows} />;
+    case 'recover':
+      return (
+        <RecoverView
+          journal={phase.journal}
+          mode={phase.mode}
+          typed={phase.typed}
+          error={phase.error}
+          width={props.width}
+          rows={props.rows}
+        />
+      );
     case 'running':
     case 'outcome':
       return run ? (
@@ -69,6 +80,7 @@ export function OpsScreen(props: OpsScreenProps) {
           width={props.width}
           rows={props.rows}
           clock={props.clock}
+          askingCancel={phase.kind === 'running' && phase.askingCancel === true}
         />
       ) : null;
   }

@@ -1,6 +1,7 @@
 // The operation screens' keys (a / d / R with --write): the zone picker, the
-// plan with its confirmation, a refused plan, the running operation, its
-// outcome and an unfinished operation found at start. One table, beside the
+// plan with its confirmation, a refused plan, the running operation (and its
+// "cancel?" question), its outcome, and an unfinished operation found at start
+// with the typed confirmation of its resume or rollback. One table, beside the
 // dashboard's: the operations controller looks keys up here, the screens
 // print their hints from it, and the help overlay lists it.
 import type { Key } from 'ink';
@@ -15,8 +16,10 @@ export type OpsScreen =
   | 'refused'
   | 'busy'
   | 'running'
+  | 'cancel-run'
   | 'outcome'
-  | 'unfinished';
+  | 'unfinished'
+  | 'recover';
 
 export type OpsCommand =
   | 'zone-up'
@@ -28,6 +31,9 @@ export type OpsCommand =
   | 'force'
   | 'back'
   | 'cancel'
+  | 'ask-cancel'
+  | 'abort'
+  | 'keep'
   | 'how-to-stop'
   | 'resume'
   | 'rollback'
@@ -98,8 +104,17 @@ export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
     screen: 'running',
     title: 'running',
     bindings: [
-      { command: 'cancel', keys: [ESC], hint: 'cancel (rolls back what was done)' },
+      // Esc is "back" everywhere else: here it only asks (cancel-run), it never cancels alone.
+      { command: 'ask-cancel', keys: [ESC], hint: 'cancel (rolls back what was done): asks y/N first' },
       { command: 'how-to-stop', keys: [{ input: 'q' }], hint: 'how to stop it' },
+    ],
+  },
+  {
+    screen: 'cancel-run',
+    title: 'cancel? y/N',
+    bindings: [
+      { command: 'abort', keys: [{ input: 'y' }], hint: 'cancel and roll back' },
+      { command: 'keep', keys: [{ any: true }], hint: 'keep it running' },
     ],
   },
   {
@@ -111,10 +126,21 @@ export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
     screen: 'unfinished',
     title: 'unfinished op',
     bindings: [
-      // Capitals, not r / b: r is the dashboard's refresh, and a reflex must not resume an operation.
-      { command: 'resume', keys: [{ input: 'U' }], hint: 'resume' },
-      { command: 'rollback', keys: [{ input: 'B' }], hint: 'roll back' },
+      // Capitals, not r / b: r is the dashboard's refresh, and a reflex must not resume an
+      // operation. Either key only shows what it will do; the operation id is then typed.
+      { command: 'resume', keys: [{ input: 'U' }], hint: 'resume (then type the op id)' },
+      { command: 'rollback', keys: [{ input: 'B' }], hint: 'roll back (then type the op id)' },
       { command: 'cancel', keys: [ESC], hint: 'leave it for now' },
+    ],
+  },
+  {
+    // As for a removal: every other key types the operation id (U, Enter or y alone do nothing).
+    screen: 'recover',
+    title: 'type the op id',
+    bindings: [
+      { command: 'erase', keys: [{ special: 'backspace' }], hint: 'erase' },
+      { command: 'submit', keys: [ENTER], hint: 'confirm' },
+      { command: 'back', keys: [ESC], hint: 'back' },
     ],
   },
   {

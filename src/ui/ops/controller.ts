@@ -1,6 +1,8 @@
 // The console's operator flows: turns the keys of the operation screens into
 // backend calls (plan, execute, resume, roll back) and the executor's events
-// into the operation store. One operation at a time; nothing here runs without
+// into the operation store. What changes the cluster needs a deliberate
+// answer: a removal its replica's name typed, a resume or rollback its
+// operation id typed, and cancelling a run a `y` to "cancel and roll back?". One operation at a time; nothing here runs without
 // --write (the key handler refuses the action keys first, and this refuses
 // again, as k9s learned to).
 import type { Key } from 'ink';
@@ -52,12 +54,33 @@ export function opsScreenOf(phase: OpsPhase): OpsScreen | null {
       return phase.planned.confirmToken === null ? 'plan' : 'confirm';
     case 'error':
       return 'outcome';
+    case 'running':
+      return phase.askingCancel ? 'cancel-run' : 'running';
     default:
       return phase.kind;
   }
 }
 
 const errorText = (e: unknown) => (e instanceof Error ? e.message : String(e));
+
+/** What a keypress types into a confirmation prompt ('' for keys that are not text). */
+function typedText(input: string, key: Key): string {
+  if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow)
+    return '';
+  return input.replace(/[\u0000-\u001f\u007f]/g, '');
+}
+
+const erased = (typed: string) => [...typed].slice(0, -1).join('');
+
+/**
+ * The answer that confirms resuming or rolling back an unfinished operation:
+ * its id, which names exactly this operation (a replica name may be in
+ * several, and a replace concerns two) and is what `kube-ha operation status`
+ * and the screen show.
+ */
+export function recoveryToken(journal: Journal): string {
+  return journal.operationId;
+}
 
 export function createOpsController(o: OpsControllerOptions): OpsController {
   const ops = createOpsStore();
@@ -201,12 +224,38 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
       return;
     }
     if (cmd === 'erase') {
-      ops.getState().setPhase({ ...p, typed: [...p.typed].slice(0, -1).join(''), error: null });
+      ops.getState().setPhase({ ...p, typed: erased(p.typed), error: null });
       return;
     }
-    if (key.ctrl || key.meta || key.tab || key.upArrow || key.downArrow || key.leftArrow || key.rightArrow)
+    const text = typedText(input, key);
+    if (text) ops.getState().setPhase({ ...p, typed: (p.typed + text).slice(0, 80), error: null });
+  };
+
+  /** The typed confirmation of a resume or rollback: Enter runs it on the exact id, Esc goes back. */
+  const keyOnRecover = (cmd: ReturnType<typeof opsCommandFor>, input: string, key: Key): void => {
+    const p = phase();
+    if (p.kind !== 'recover') return;
+    const j = p.journal;
+    if (cmd === 'back') {
+      ops.getState().setPhase({ kind: 'unfinished', journal: j });
       return;
-    const text = input.replace(/[\u0000-\u001f\u007f]/g, '');
+    }
+    if (cmd === 'erase') {
+      ops.getState().setPhase({ ...p, typed: erased(p.typed), error: null });
+      return;
+    }
+    if (cmd === 'submit') {
+      const token = recoveryToken(j);
+      const answer = p.typed.trim();
+      if (answer !== token) {
+        ops.getState().setPhase({ ...p, typed: '', error: `'${answer}' is not ${token}: not confirmed` });
+        return;
+      }
+      if (p.mode === 'resume') void execute(j.plan, 'resume', j, (b, opts) => b.resume(j, opts));
+      else void execute(j.plan, 'rollback', j, (b, opts) => b.rollback(j, opts));
+      return;
+    }
+    const text = typedText(input, key);
     if (text) ops.getState().setPhase({ ...p, typed: (p.typed + text).slice(0, 80), error: null });
   };
 
@@ -279,13 +328,21 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
           keyOnPlan(screen, input, key);
           return true;
         case 'running':
-          if (cmd === 'cancel' && abort && !abort.signal.aborted) {
-            abort.abort();
-            ops.getState().markCancelling();
-            message('cancelling: the steps done so far are rolled back after the current one', 'warning');
+          if (p.askingCancel) {
+            // Only a deliberate y cancels; any other key (Esc, n, Enter) keeps it running.
+            ops.getState().setPhase({ kind: 'running' });
+            if (cmd === 'abort' && abort && !abort.signal.aborted) {
+              abort.abort();
+              ops.getState().markCancelling();
+              message('cancelling: the steps done so far are rolled back after the current one', 'warning');
+            } else {
+              message('not cancelled: the operation keeps running');
+            }
+          } else if (cmd === 'ask-cancel' && abort && !abort.signal.aborted) {
+            ops.getState().setPhase({ kind: 'running', askingCancel: true });
           } else if (cmd === 'how-to-stop') {
             message(
-              'an operation is running: Esc cancels it (rolls back); Ctrl-C quits and leaves it to resume',
+              'an operation is running: Esc asks to cancel it (rolls back); Ctrl-C quits and leaves it to resume',
             );
           }
           return true;
@@ -296,9 +353,10 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
         case 'unfinished': {
           const j = p.journal;
           if (!o.write) return true;
-          if (cmd === 'resume') void execute(j.plan, 'resume', j, (b, opts) => b.resume(j, opts));
-          else if (cmd === 'rollback') void execute(j.plan, 'rollback', j, (b, opts) => b.rollback(j, opts));
-          else if (cmd === 'cancel') {
+          // U / B only show what they will do and ask for the id; nothing runs on one key.
+          if (cmd === 'resume' || cmd === 'rollback') {
+            ops.getState().setPhase({ kind: 'recover', journal: j, mode: cmd, typed: '', error: null });
+          } else if (cmd === 'cancel') {
             idle();
             message(
               `operation ${j.operationId} left unfinished: kube-ha operation resume | rollback`,
@@ -307,6 +365,9 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
           }
           return true;
         }
+        case 'recover':
+          if (o.write) keyOnRecover(cmd, input, key);
+          return true;
       }
     },
 

@@ -5,13 +5,14 @@
 import {
   describeLeftovers,
   type Journal,
+  type Recovery,
   resumeRecovery,
   rollbackRecovery,
 } from '../../domain/ops/journal.js';
 import type { PlannedOperation } from '../../domain/ops/operation.js';
 import { describePreview } from '../../domain/ops/quorum-preview.js';
 import type { OpResult } from '../../ops/events.js';
-import { type OpsCommand, type OpsScreen, opsHint, opsScreenHints } from '../keys/opsKeys.js';
+import { type OpsCommand, type OpsScreen, opsHint, opsKeys, opsScreenHints } from '../keys/opsKeys.js';
 import { fitLine, type Line, seg } from '../text.js';
 import type { ColorRole, Theme } from '../theme.js';
 import type { OpsRun, OpsStep, OpsStepStatus, ZoneChoice } from './opsStore.js';
@@ -191,7 +192,14 @@ function progressLine(run: OpsRun, theme: Theme, width: number): Line | null {
 }
 
 /** Steps, catch-up and call log of the running (or ended) operation, fitted to `rows`. */
-export function operationLines(run: OpsRun, now: number, theme: Theme, width: number, rows: number): Line[] {
+export function operationLines(
+  run: OpsRun,
+  now: number,
+  theme: Theme,
+  width: number,
+  rows: number,
+  askingCancel = false,
+): Line[] {
   const end = run.endedAt ?? now;
   const verb = run.mode === 'run' ? 'Running' : run.mode === 'resume' ? 'Resuming' : 'Rolling back';
   const head: Line[] = [
@@ -224,7 +232,9 @@ export function operationLines(run: OpsRun, now: number, theme: Theme, width: nu
     : [
         run.cancelling
           ? [seg('cancelling: rolling back after the current step...', { role: 'warn', bold: true })]
-          : [seg(opsHint('running', 'cancel', theme.glyphs), { bold: true, role: 'accent' })],
+          : askingCancel
+            ? cancelQuestion(theme)
+            : [seg(opsHint('running', 'ask-cancel', theme.glyphs), { bold: true, role: 'accent' })],
       ];
   const fixed = head.length + 1 + steps.length + notes.length + 2 + hint.length;
   const logRows = Math.max(1, rows - fixed);
@@ -246,6 +256,17 @@ export function operationLines(run: OpsRun, now: number, theme: Theme, width: nu
     return fitted([...head, ...body.slice(from, from + keep), ...tail].slice(0, rows), width, theme);
   }
   return fitted(lines, width, theme);
+}
+
+/** `▲ cancel and roll back what was done? y/N (y cancel and roll back · any key keep it running)` */
+function cancelQuestion(theme: Theme): Line {
+  const g = theme.glyphs;
+  return [
+    seg(`${g.warn} cancel and roll back what was done? y/N `, { role: 'error', bold: true }),
+    seg(`(${opsHint('cancel-run', 'abort', g)}${g.sep}${opsHint('cancel-run', 'keep', g)})`, {
+      role: 'muted',
+    }),
+  ];
 }
 
 export function outcomeLines(r: OpResult, theme: Theme, width: number): Line[] {
@@ -326,4 +347,99 @@ export function unfinishedLines(j: Journal, theme: Theme, width: number, rows: n
   ];
   const room = Math.max(0, rows - tail.length);
   return fitted([...lines.slice(0, room), ...tail], width, theme);
+}
+
+function stepLine(n: number, title: string, role: ColorRole | undefined): Line {
+  return [seg(`  ${String(n).padStart(2)}. `, { role: 'muted' }), seg(title, { role })];
+}
+
+/** The recovery's steps, as the executor will take them: forward ones in order, then the undos. */
+export function recoverySteps(j: Journal, r: Recovery): Line[] {
+  const index = new Map(j.plan.steps.map((s, i) => [s.id, i]));
+  const lines: Line[] = [];
+  if (r.forward.length) {
+    lines.push([seg(`Runs forward (${r.forward.length}), in order:`, { bold: true })]);
+    for (const id of r.forward) {
+      const i = index.get(id) ?? -1;
+      lines.push(stepLine(i + 1, j.plan.steps[i]?.title ?? id, undefined));
+    }
+  }
+  if (r.undo.length) {
+    lines.push([seg(`Undoes (${r.undo.length}), in this order:`, { bold: true })]);
+    for (const id of r.undo) {
+      const i = index.get(id) ?? -1;
+      const s = j.plan.steps[i];
+      lines.push(stepLine(i + 1, s ? `undo: ${s.undo ?? s.title}` : id, 'warn'));
+    }
+  }
+  if (!lines.length) lines.push([seg('Nothing left to run or undo.', { role: 'muted' })]);
+  return lines;
+}
+
+/**
+ * U / B on an unfinished operation: what the resume or rollback will do (the
+ * journal's recovery, step by step) and the prompt for the operation id.
+ */
+export function recoveryLines(
+  j: Journal,
+  mode: 'resume' | 'rollback',
+  typed: string,
+  error: string | null,
+  token: string,
+  theme: Theme,
+  width: number,
+  rows: number,
+): Line[] {
+  const g = theme.glyphs;
+  const head: Line[] = [
+    [
+      seg(mode === 'resume' ? 'Resume: ' : 'Roll back: ', { bold: true }),
+      seg(j.plan.summary, { bold: true }),
+      seg(`   [operation ${j.operationId}, ${j.state}]`, { role: 'muted' }),
+    ],
+    [],
+  ];
+  let body: Line[];
+  try {
+    const r = mode === 'resume' ? resumeRecovery(j) : rollbackRecovery(j);
+    body = [[seg(r.note)], ...recoverySteps(j, r)];
+    if (r.pastPointOfNoReturn) {
+      body.push([
+        seg(`${g.warn} past the point of no return: the cluster cannot return to where it started`, {
+          role: 'warn',
+          bold: true,
+        }),
+      ]);
+    }
+  } catch (e) {
+    body = [[seg(`${g.error} ${e instanceof Error ? e.message : String(e)}`, { role: 'error' })]];
+  }
+  const prompt: Line[] = [
+    [],
+    [
+      seg(`${g.warn} type `, { role: 'error', bold: true }),
+      seg(token, { role: 'error', bold: true, inverse: true }),
+      seg(
+        ` to ${mode === 'resume' ? 'resume' : 'roll back'}, or ${opsKeys('recover', 'back', g)} to go back: `,
+        {
+          role: 'error',
+          bold: true,
+        },
+      ),
+      seg(typed),
+      seg(g.cursor, { role: 'accent' }),
+    ],
+    ...(error ? [[seg(`${g.error} ${error}`, { role: 'error' })] as Line] : []),
+  ];
+  const room = Math.max(0, rows - head.length - prompt.length);
+  const shown =
+    room <= 0
+      ? []
+      : body.length > room
+        ? [
+            ...body.slice(0, room - 1),
+            [seg(`  ${g.ellipsis} ${body.length - room + 1} more lines`, { role: 'muted' })] as Line,
+          ]
+        : body;
+  return fitted([...head, ...shown, ...prompt], width, theme);
 }

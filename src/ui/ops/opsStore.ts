@@ -48,9 +48,19 @@ export type OpsPhase =
       /** Why the last Enter did not confirm. */
       error: string | null;
     }
-  | { kind: 'running' }
+  /** `askingCancel`: Esc was pressed and "cancel and roll back? y/N" is up; it still runs. */
+  | { kind: 'running'; askingCancel?: boolean }
   | { kind: 'outcome'; result: OpResult }
   | { kind: 'unfinished'; journal: Journal }
+  /** U or B on an unfinished operation: what it will do, and its id typed to confirm. */
+  | {
+      kind: 'recover';
+      journal: Journal;
+      mode: 'resume' | 'rollback';
+      typed: string;
+      /** Why the last Enter did not confirm. */
+      error: string | null;
+    }
   | { kind: 'error'; text: string };
 
 /** The operation on screen: its steps as reported, the learner's catch-up, the call log. */
