@@ -6,22 +6,34 @@ import type { LeaseView } from './leases/view.js';
 export type EtcdClusterName = 'main' | 'events';
 export const ETCD_CLUSTERS: readonly EtcdClusterName[] = ['main', 'events'];
 
+/** Every instance status of the Compute v1 API (Instance.status). */
+export const GCE_VM_STATUSES = [
+  'PROVISIONING',
+  'STAGING',
+  'RUNNING',
+  'STOPPING',
+  'STOPPED',
+  'SUSPENDING',
+  'SUSPENDED',
+  'REPAIRING',
+  'TERMINATED',
+  'PENDING',
+  'DEPROVISIONING',
+] as const;
+export type GceVmStatus = (typeof GCE_VM_STATUSES)[number];
+
+/** A status GCE may add later: kept as it came, shown with a warning, never cast to a known one. */
+export type UnrecognisedVmStatus = string & NonNullable<unknown>;
+
+export function isGceVmStatus(s: string): s is GceVmStatus {
+  return (GCE_VM_STATUSES as readonly string[]).includes(s);
+}
+
 /**
  * GCE instance status values, plus MISSING for a member whose VM is not found
  * and UNKNOWN when GCE is not observed (etcd-only mode).
  */
-export type VmStatus =
-  | 'PROVISIONING'
-  | 'STAGING'
-  | 'RUNNING'
-  | 'STOPPING'
-  | 'STOPPED'
-  | 'SUSPENDING'
-  | 'SUSPENDED'
-  | 'REPAIRING'
-  | 'TERMINATED'
-  | 'MISSING'
-  | 'UNKNOWN';
+export type VmStatus = GceVmStatus | 'MISSING' | 'UNKNOWN' | UnrecognisedVmStatus;
 
 // ---------------------------------------------------------------- observations
 

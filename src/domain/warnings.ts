@@ -12,7 +12,7 @@ import type {
   ReplicaView,
   Warning,
 } from './types.js';
-import { ETCD_CLUSTERS } from './types.js';
+import { ETCD_CLUSTERS, isGceVmStatus } from './types.js';
 
 export interface WarningInput {
   region: string | null;
@@ -124,7 +124,9 @@ export function memberWarnings(input: WarningInput): Warning[] {
         code: 'VM_NOT_RUNNING',
         severity: r.etcd.main && !r.etcd.main.learner ? 'error' : 'warning',
         replica: r.name,
-        message: `${r.name}: VM is ${r.vm.status}`,
+        message: isGceVmStatus(r.vm.status)
+          ? `${r.name}: VM is ${r.vm.status}`
+          : `${r.name}: VM is ${r.vm.status} (a status kube-ha does not know)`,
       });
     }
     const mainKnown = input.etcd.main.observed && !input.etcd.main.error;

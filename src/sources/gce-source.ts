@@ -3,7 +3,7 @@
 // pieces kube-up creates. The Compute client library is imported lazily: it
 // costs ~2 s and ~175 MB, and must never delay the first frame.
 import { lastSegment } from '../domain/names.js';
-import type { GceAddress, GceInstance, GceObservation, VmStatus } from '../domain/types.js';
+import type { GceAddress, GceInstance, GceObservation } from '../domain/types.js';
 import type { GceSourceLike } from './observe.js';
 import type { Target } from './target.js';
 
@@ -29,7 +29,8 @@ export function toGceInstance(raw: RawInstance): GceInstance {
   return {
     name: raw.name ?? '',
     zone: lastSegment(raw.zone ?? ''),
-    status: (raw.status ?? 'PROVISIONING') as VmStatus,
+    // As GCE sent it: a status this version does not know is shown, with a warning, as it is.
+    status: raw.status || 'PROVISIONING',
     internalIP: nic?.networkIP ?? null,
     externalIP: nic?.accessConfigs?.find((a) => a.natIP)?.natIP ?? null,
     metadata,

@@ -52,6 +52,28 @@ export function validReplicaName(name: string, source: string): string {
   return name;
 }
 
+/**
+ * What an added replica's name becomes part of (plan.ts diskNameOf and
+ * internalAddressName): each must be a GCE name too, so a name that only
+ * fails there is refused here rather than midway through the add.
+ */
+const DERIVED_SUFFIXES = ['-pd', '-internal-ip'] as const;
+
+/** A new replica's name: valid itself, and so are the disk and address named after it. */
+export function validNewReplicaName(name: string, source: string): string {
+  validReplicaName(name, source);
+  for (const suffix of DERIVED_SUFFIXES) {
+    const derived = `${name}${suffix}`;
+    if (!GCE_NAME.test(derived)) {
+      const longest = 63 - Math.max(...DERIVED_SUFFIXES.map((x) => x.length));
+      throw new RequestError(
+        `${source}: '${name}' is too long: '${derived}' (${derived.length} characters) exceeds GCE's 63; use at most ${longest} characters`,
+      );
+    }
+  }
+  return name;
+}
+
 /** Flag values as node:util parseArgs returns them. */
 export type FlagValues = Record<string, string | boolean | undefined>;
 
@@ -87,7 +109,7 @@ export function parseAddRequest(values: FlagValues, env: NodeJS.ProcessEnv = {})
   return {
     kind: 'add',
     zone: validZone(zone.value, zone.source),
-    name: name ? validReplicaName(name.value, name.source) : null,
+    name: name ? validNewReplicaName(name.value, name.source) : null,
   };
 }
 
