@@ -47,6 +47,8 @@ export interface IncidentTimeline {
   sessionLog: string | null;
   /** Events of the session this export lacks (the oldest). */
   omitted: number;
+  /** Why the session log could not be used, if it could not. */
+  sessionLogError?: string | null;
 }
 
 function timelineOf(data: IncidentInput): IncidentTimeline {
@@ -136,6 +138,7 @@ export function buildIncidentLog(
   if (timeline.omitted > 0) {
     md.push(`The ${timeline.omitted} oldest events of this session are not in this export.`, '');
   }
+  if (timeline.sessionLogError) md.push(`The session log failed: ${timeline.sessionLogError}`, '');
   if (timeline.events.length === 0) md.push('nothing happened yet');
   for (const e of timeline.events) {
     md.push(`- ${new Date(e.at).toISOString()} [${e.severity}] ${e.kind}: ${e.message}`);
@@ -159,6 +162,7 @@ export function buildIncidentLog(
     ),
     status: st,
     sessionLog: timeline.sessionLog,
+    sessionLogError: timeline.sessionLogError ?? null,
     timelineOmitted: timeline.omitted,
     timeline: timeline.events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })),
   };
@@ -185,7 +189,7 @@ export async function writeIncidentLog(
           sessionLog: history.path,
           omitted: history.lostOldest ? Math.max(0, data.timeline.total - history.events.length) : 0,
         }
-      : memory;
+      : { ...memory, sessionLogError: session?.error ?? null };
   const log = buildIncidentLog(data, at, timeline);
   await mkdir(dir, { recursive: true });
   const base = `incident-${new Date(at).toISOString().replace(/[:.]/g, '-')}`;

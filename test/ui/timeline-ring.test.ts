@@ -2,7 +2,7 @@
 // newest events, in order, without copying the history per event; the whole
 // session goes to a log in the state dir as it happens, and the incident
 // export gives that whole session with unambiguous (UTC) times.
-import { mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -161,6 +161,23 @@ describe('the session log and the incident export', () => {
     const stamps = [...md.matchAll(/^- (\S+) \[info\] action: event \d+$/gm)].map((m) => m[1]);
     expect(stamps).toHaveLength(25);
     for (const s of stamps) expect(s).toMatch(ISO_UTC);
+  });
+
+  it('a session log that cannot be written: the export falls back to memory and says why', async () => {
+    const dir = await tempDir();
+    const { store, record } = storeWithEvents(0, 10);
+    // The state dir is a file: nothing can be created under it.
+    const blocked = join(dir, 'not-a-dir');
+    await writeFile(blocked, '');
+    const log = new SessionLog({ stateDir: blocked, startedAt: T0, pid: 42 });
+    attachSessionLog(store, log);
+    record(12);
+    const files = await writeIncidentLog(store.getState(), dir, T0, log);
+    const json = JSON.parse(await readFile(files.jsonPath, 'utf8'));
+    expect(json.timeline.map((e: { id: number }) => e.id)).toEqual([3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    expect(json.timelineOmitted).toBe(2);
+    expect(json.sessionLogError).toMatch(/ENOTDIR|EEXIST/);
+    expect(await readFile(files.markdownPath, 'utf8')).toMatch(/The session log failed: .*(ENOTDIR|EEXIST)/);
   });
 
   it('without a session log the export says how many of the oldest events it lacks', () => {
