@@ -27,8 +27,9 @@ import type { ComputeOps } from './compute-ops.js';
 import { describeError } from './compute-ops.js';
 import type { EtcdOps, LiveMember } from './etcd-ops.js';
 import type { OnEvent, OpResult, StepMode } from './events.js';
+import { failpoint } from './failpoints.js';
 import { type JournalStore, JournalWriteError } from './journal-store.js';
-import { acquireLock, type HeldLock } from './lock.js';
+import { acquireLock, type HeldLock, type LockAttempt } from './lock.js';
 import { CancelledError, type RunContext, runnerFor, type Timing } from './runners.js';
 
 export interface ExecDeps {
@@ -43,6 +44,12 @@ export interface ExecDeps {
   apiserverProbe: RunContext['apiserverProbe'];
   /** Where Compute and etcd calls are reported while a plan runs (the session's call log). */
   subscribeCalls(listener: (line: string) => void): () => void;
+  /** How the lock is taken; default acquireLock on etcd main (tests give a lock they can lose). */
+  acquireLock?: (
+    record: LockRecord,
+    log: (line: string) => void,
+    exclude: (m: LiveMember) => boolean,
+  ) => Promise<LockAttempt>;
 }
 
 export interface ExecOptions {
@@ -156,6 +163,16 @@ function stepOf(plan: Plan, id: string): { step: PlanStep; index: number } {
   return { step, index };
 }
 
+/**
+ * What stops a step's waits and further changes: the operator's cancel
+ * (forward only; a rollback passes none) and the loss of the lock, whose
+ * signal is fresh after a re-acquire.
+ */
+function stepSignal(run: Run): AbortSignal {
+  const cancel = run.opts.signal;
+  return cancel ? AbortSignal.any([cancel, run.lock.signal]) : run.lock.signal;
+}
+
 function context(run: Run, step: PlanStep): RunContext {
   const facts = run.journal.facts;
   return {
@@ -165,7 +182,7 @@ function context(run: Run, step: PlanStep): RunContext {
     // Runners write facts; the journal is saved after each step with them.
     facts,
     timing: run.deps.timing,
-    signal: run.opts.signal,
+    signal: stepSignal(run),
     observe: run.deps.observe,
     apiserverProbe: run.deps.apiserverProbe,
     note: (message) => emit(run, { type: 'note', message, at: Date.now() }),
@@ -203,16 +220,24 @@ async function runStep(run: Run, id: string, mode: StepMode): Promise<void> {
     });
   };
   const ctx = context(run, step);
+  failpoint('before', id, mode === 'undo' ? 'undo' : 'forward');
   if (mode === 'forward') {
     patch(run, id, { status: 'running', startedAt: new Date(t0).toISOString() });
     try {
       const out = await runner.run(step, ctx);
       const status = out.skipped ? 'skipped' : 'done';
       patch(run, id, { status, endedAt: new Date().toISOString(), ...(out.note ? { note: out.note } : {}) });
+      failpoint('after', id, 'forward');
       end(status, out.note);
     } catch (err) {
-      const cancelled = err instanceof CancelledError;
-      const message = cancelled ? 'cancelled' : describeError(err);
+      // A wait cut short by the lock's loss is that loss, not the operator's cancel.
+      const lockLost = err instanceof CancelledError && run.lock.lost();
+      const cancelled = err instanceof CancelledError && !lockLost;
+      const message = lockLost
+        ? `the operation lock was lost: ${run.lock.lostReason()}`
+        : cancelled
+          ? 'cancelled'
+          : describeError(err);
       let applied: boolean | undefined;
       try {
         if (runner.absent && (await runner.absent(step, ctx))) applied = false;
@@ -238,6 +263,7 @@ async function runStep(run: Run, id: string, mode: StepMode): Promise<void> {
       endedAt: new Date().toISOString(),
       ...(out.note ? { note: out.note } : {}),
     });
+    failpoint('after', id, 'undo');
     end('undone', out.note);
   } catch (err) {
     const message = describeError(err);
@@ -250,8 +276,43 @@ async function runStep(run: Run, id: string, mode: StepMode): Promise<void> {
 async function forward(run: Run, ids: string[]): Promise<void> {
   for (const id of ids) {
     if (run.opts.signal?.aborted) throw new StepFailed(id, 'cancelled by the operator', true);
-    if (run.lock.lost()) throw new StepFailed(id, 'the operation lock was lost (etcd unreachable?)', false);
+    if (run.lock.lost())
+      throw new StepFailed(id, `the operation lock was lost: ${run.lock.lostReason()}`, false);
     await runStep(run, id, 'forward');
+  }
+}
+
+/**
+ * A rollback goes on only under the lock: lost, it is taken again (nobody else
+ * can have started since, or the re-acquire fails), or the rollback stops here
+ * with nothing more changed and what is left printed.
+ */
+async function ensureLock(run: Run, id: string): Promise<void> {
+  if (!run.lock.lost()) return;
+  const why = run.lock.lostReason();
+  emit(run, {
+    type: 'note',
+    message: `the operation lock was lost (${why}): taking it again`,
+    at: Date.now(),
+  });
+  const again = await run.lock.reacquire();
+  if (!again.ok)
+    throw new StepFailed(
+      id,
+      `the operation lock was lost (${why}) and cannot be taken again: ${again.reason}; nothing more was changed`,
+      false,
+    );
+}
+
+/** One rollback step under the lock; a step cut short by the lock's loss runs again once it is retaken. */
+async function lockedStep(run: Run, id: string, mode: StepMode): Promise<void> {
+  await ensureLock(run, id);
+  try {
+    await runStep(run, id, mode);
+  } catch (err) {
+    if (!run.lock.lost()) throw err;
+    await ensureLock(run, id);
+    await runStep(run, id, mode);
   }
 }
 
@@ -262,8 +323,8 @@ async function backward(run: Run, rec: Recovery): Promise<void> {
     run.journal = quiet.journal;
   };
   try {
-    for (const id of rec.forward) await runStep(quiet, id, 'forward');
-    for (const id of rec.undo) await runStep(quiet, id, 'undo');
+    for (const id of rec.forward) await lockedStep(quiet, id, 'forward');
+    for (const id of rec.undo) await lockedStep(quiet, id, 'undo');
   } finally {
     sync();
   }
@@ -322,7 +383,9 @@ async function takeLock(
   };
   const log = (line: string) => opts.onEvent?.({ type: 'call', line, at: Date.now() });
   try {
-    const got = await acquireLock(deps.etcd.main, record, log, lockExclusion(plan));
+    const got = deps.acquireLock
+      ? await deps.acquireLock(record, log, lockExclusion(plan))
+      : await acquireLock(deps.etcd.main, record, log, lockExclusion(plan));
     if (got.ok) return got;
     return { ok: false, reason: `another operation holds the lock: ${describeLock(got.holder)}` };
   } catch (err) {

@@ -124,6 +124,15 @@ function compute(ctx: RunContext): ComputeOps {
   return ctx.compute.withSignal(ctx.signal);
 }
 
+/**
+ * Right before an etcd membership change: a cancelled operation, or one whose
+ * lock was lost (the executor folds the lock's signal into ctx.signal), changes
+ * nothing more. Compute calls check the same signal before every request.
+ */
+function mayChange(ctx: RunContext): void {
+  if (ctx.signal?.aborted) throw new CancelledError('cancelled');
+}
+
 /** A failure that waiting will not fix: `until` stops at once. */
 class Permanent extends Error {}
 
@@ -248,6 +257,7 @@ async function moveLeadershipOff(ctx: RunContext, etcd: EtcdOps, m: LiveMember):
   const leaderEndpoint = snap.statuses.get(m.id)?.endpoint;
   if (!leaderEndpoint) return null;
   const target = etcd.pickHealthy(snap, (x) => x.id === m.id).member;
+  mayChange(ctx);
   await etcd.moveLeader(target.id, leaderEndpoint);
   await until(ctx, 15_000, `etcd ${etcd.cluster} leadership moving to ${target.id}`, async () => {
     const s = await etcd.snapshot(true);
@@ -297,6 +307,7 @@ async function removeMember(
     const moved = await moveLeadershipOff(ctx, etcd, m);
     const fresh = moved ? await etcd.snapshot(true) : snap;
     const via = etcd.pickHealthy(fresh, (x) => x.id === m.id);
+    mayChange(ctx);
     await etcd.remove(m.id, via.endpoint);
     return `removed ${m.id}${m.isLearner ? ' (learner)' : ''}${moved ? `, leadership moved to ${moved} first` : ''}`;
   });
@@ -618,6 +629,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
           return { note: `already a member: ${existing.id}${existing.isLearner ? ' (learner)' : ''}` };
         }
         const via = etcd.pickHealthy(snap);
+        mayChange(ctx);
         const m = await etcd.addLearner(url, via.endpoint);
         ctx.facts[memberFact(step.args.cluster)] = m.id;
         return { note: `learner ${m.id} ${url}` };
@@ -786,6 +798,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
           if (!m.isLearner) return { value: { note: tries ? `voter ${m.id}` : `already a voter (${m.id})` } };
           tries++;
           try {
+            mayChange(ctx);
             await etcd.promote(m.id, etcd.pickHealthy(snap).endpoint);
             return { value: { note: `voter ${m.id}` } };
           } catch (err) {
