@@ -320,6 +320,19 @@ function newMemberPeerURL(ctx: RunContext, step: StepOf<'etcd.add-learner'>): st
   return peerURL(step.args.peer, host);
 }
 
+/**
+ * The learner's peer URL for its undo: the fact its run saved, else rebuilt as
+ * the run builds it. A kill after etcd accepted the member but before the step
+ * was journalled loses the fact; with peers by IP the address comes from the
+ * reserve step's fact, journalled before (found by the plan simulator).
+ */
+function learnerPeerURL(ctx: RunContext, step: StepOf<'etcd.add-learner'>): string | null {
+  const saved = ctx.facts[peerFact(step.args.cluster)];
+  if (saved) return saved;
+  const host = step.args.host ?? ctx.facts.internalIP ?? null;
+  return host ? peerURL(step.args.peer, host) : null;
+}
+
 // ------------------------------------------------------------------ runners
 
 const RUNNERS: { [K in StepKind]: Runner<K> } = {
@@ -638,15 +651,13 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
     async undo(step, ctx) {
       const etcd = ctx.etcd[step.args.cluster];
       const id = ctx.facts[memberFact(step.args.cluster)] ?? null;
-      const url =
-        ctx.facts[peerFact(step.args.cluster)] ??
-        (step.args.host ? peerURL(step.args.peer, step.args.host) : null);
+      const url = learnerPeerURL(ctx, step);
       if (!id && !url) return { note: 'never added' };
       return { note: await removeMember(ctx, etcd, { id, peerURLs: url ? [url] : [] }) };
     },
     async absent(step, ctx) {
       const etcd = ctx.etcd[step.args.cluster];
-      const url = ctx.facts[peerFact(step.args.cluster)];
+      const url = learnerPeerURL(ctx, step);
       if (!url) return true;
       return etcd.find(await etcd.snapshot(true), { peerURLs: [url] }) === null;
     },

@@ -107,15 +107,6 @@ interface Known {
  */
 const KNOWN: Known[] = [
   {
-    what: 'runners.ts etcd.add-learner undo: peers by IP, killed after the member add and before the step was journalled done: the peer URL fact was never written, the undo answers "never added" and the learner stays',
-    applies: (c) => c.name.endsWith('(ip)') && c.request.kind !== 'remove',
-    // Killed just after the member add, then rolled back (a resume adds nothing twice: it finds the member).
-    scenario: (r) =>
-      r.sim.trace.some((t) => t.fault === 'kill-after-effect' && t.stepId.startsWith('add.learner.')) &&
-      r.sim.results.some((x) => x.command === 'rollback'),
-    message: /member kubernetes-master-aaa has no VM|kubernetes-master-aaa \(learner\)/,
-  },
-  {
     what: 'replace in 2 rolled back past its point of no return leaves one replica behind the load balancer (pool and rule kept, static IP not on the VM)',
     applies: (c) => c.request.kind === 'replace' && c.status.replicas.length === 2,
     scenario: () => true,

@@ -311,7 +311,8 @@ function addSteps(b: Builder, add: PlanAdd, pool: string | null): void {
       changes: `etcd ${cluster} gains a non-voting member ${url} (quorum unchanged)`,
       undo: `remove the member ${url} from etcd ${cluster}`,
       manual: `${ETCD_CLIENT_HINT[cluster]} member add etcd-${name} --peer-urls=${url} --learner`,
-      manualUndo: `${ETCD_CLIENT_HINT[cluster]} member remove <ID of ${url}>`,
+      // Once promoted it votes: removing it while another member is down can cost quorum.
+      manualUndo: `${ETCD_CLIENT_HINT[cluster]} member remove <ID of ${url}>  (first check every other member: ${ETCD_CLIENT_HINT[cluster]} endpoint health --cluster; with one down, removing a voter can cost quorum)`,
       reversible: true,
       checkpoint: false,
     });

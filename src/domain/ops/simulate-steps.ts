@@ -87,7 +87,8 @@ function addLearner(step: StepOf<'etcd.add-learner'>, s: SimState, facts: Facts)
 
 function undoLearner(step: StepOf<'etcd.add-learner'>, s: SimState, facts: Facts): StepResult {
   const { cluster: c, replica } = step.args;
-  const url = facts[peerFact(c)] ?? (step.args.host ? peerURL(step.args.peer, step.args.host) : null);
+  // As the runner: the saved URL, else rebuilt from the name or the reserved IP.
+  const url = facts[peerFact(c)] ?? learnerURL(step, facts);
   if (!facts[memberFact(c)] && !url) return ok('never added');
   return removeMember(s, c, replica);
 }
@@ -386,7 +387,10 @@ export function absent(step: PlanStep, s: SimState, facts: Facts): boolean | nul
     case 'disk.create':
       return !s.disks.has(step.args.name);
     case 'etcd.add-learner':
-      return !facts[peerFact(step.args.cluster)] || !s.members[step.args.cluster].has(step.args.replica);
+      return (
+        !(facts[peerFact(step.args.cluster)] ?? learnerURL(step, facts)) ||
+        !s.members[step.args.cluster].has(step.args.replica)
+      );
     case 'instance.insert':
       return !s.vms.has(step.args.name);
     case 'etcd.remove-member':
