@@ -12,7 +12,7 @@ import type { Target } from '../sources/target.js';
 import { buildLeasesSlot, type ConsoleStore, createConsoleStore } from '../store/index.js';
 import { mark } from '../trace.js';
 import { defaultLabDir } from './paths.js';
-import { resolveTarget, TARGET_OPTIONS } from './target-flags.js';
+import { resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
 import { parseFlags, UsageError } from './usage.js';
 
 /**
@@ -35,7 +35,12 @@ const CONSOLE_OPTIONS = {
  * Follows the leader leases with a watch on etcd main (staleness judged on
  * this machine's clock, re-judged twice a second) and feeds the store.
  */
-export function feedLeases(target: Target, store: ConsoleStore): { close(): Promise<void> } | null {
+export function feedLeases(
+  target: Target,
+  store: ConsoleStore,
+  /** Where to start when no seeds were given: the endpoints derived from the VMs, once known. */
+  derivedSeeds: () => Promise<string[] | null> = async () => null,
+): { close(): Promise<void> } | null {
   const main = target.etcd.main;
   if (!main) return null;
   // One client per endpoint: the feed moves its watch off a member that dies or hangs.
@@ -43,10 +48,16 @@ export function feedLeases(target: Target, store: ConsoleStore): { close(): Prom
   // name `etcd-<instance>`, not the VM's IP); a member down at start is left out.
   const pool = new MemberClients({ tls: main.tls, timeoutMs: target.callTimeoutMs });
   let closed = false;
-  const started = Promise.allSettled(main.endpoints.map((e) => pool.get(e))).then((all) => {
+  let feed: ReturnType<typeof startLeaseFeed> | null = null;
+  // Derived seeds wait for Compute, which may never answer: closing must not wait for them.
+  const seeds = main.endpoints.length ? Promise.resolve(main.endpoints) : derivedSeeds().then((s) => s ?? []);
+  void seeds.then(async (endpoints) => {
+    if (closed) return;
+    const all = await Promise.allSettled(endpoints.map((e) => pool.get(e)));
     const clients = all.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
-    if (closed || clients.length === 0) return null;
-    return startLeaseFeed(clients, {
+    if (closed) pool.close(); // clients made while closing
+    if (closed || clients.length === 0) return;
+    feed = startLeaseFeed(clients, {
       prefix: target.etcdPrefix,
       timeoutMs: Math.max(target.callTimeoutMs, 3000),
       onUpdate: (u) => {
@@ -58,7 +69,7 @@ export function feedLeases(target: Target, store: ConsoleStore): { close(): Prom
   return {
     async close() {
       closed = true;
-      await (await started)?.close();
+      await feed?.close();
       pool.close();
     },
   };
@@ -74,7 +85,7 @@ export async function consoleCommand(argv: string[]): Promise<number> {
       `--refresh: '${values.refresh}' must be seconds from 1 to 3600 (the floor protects the API quota)`,
     );
   }
-  const target = resolveTarget(values);
+  const target = await resolveTargetAsync(values, process.env, { deriveEtcd: true });
   if (!process.stdout.isTTY)
     throw new UsageError('the console needs a terminal; for scripts use kube-ha status --json');
   mkdirSync(target.stateDir, { recursive: true });
@@ -104,13 +115,19 @@ export async function consoleCommand(argv: string[]): Promise<number> {
       poll: { gce: gce !== null, main: Boolean(target.etcd.main), events: Boolean(target.etcd.events) },
     },
   );
-  const leases = feedLeases(target, store);
+  const leases = feedLeases(target, store, async () => {
+    await observer.hostsKnown;
+    return (await observer.etcd.main?.seeds()) ?? null;
+  });
   mark('pollers started');
   const { runConsole } = await import('../ui/run.js');
   const { colorWanted } = await import('../ui/theme.js');
   const { startConsoleOps } = await import('../ui/ops/wiring.js');
   mark('ui imported');
-  const ops = startConsoleOps(target, {
+  // The operations' etcd clients start from seeds: with none given (members asked at
+  // their VMs' addresses) they refuse, as they did before such targets existed.
+  const derived = target.etcd.main?.endpoints.length === 0;
+  const ops = startConsoleOps(derived ? { ...target, etcd: { main: null, events: null } } : target, {
     store,
     write: Boolean(values.write),
     refresh: () => pollers.refreshNow(),

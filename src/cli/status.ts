@@ -4,7 +4,7 @@ import type { ClusterStatus } from '../domain/types.js';
 import { createGceSource } from '../sources/gce-source.js';
 import { Observer } from '../sources/observe.js';
 import { renderStatusText } from './status-text.js';
-import { resolveTarget, TARGET_OPTIONS } from './target-flags.js';
+import { resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
 
 /** Every configured source failed: nothing to judge health from. */
@@ -21,7 +21,7 @@ export async function statusCommand(
 ): Promise<number> {
   const { values, positionals } = parseFlags(argv, { ...TARGET_OPTIONS, json: { type: 'boolean' } });
   if (positionals.length) throw new UsageError(`status takes no arguments (got ${positionals.join(' ')})`);
-  const target = resolveTarget(values);
+  const target = await resolveTargetAsync(values, process.env, { deriveEtcd: true });
   const observer = new Observer(target, target.compute ? createGceSource(target) : null);
   try {
     const status = buildStatus(await observer.observeAll({ leases: true, apiservers: true }));

@@ -2,9 +2,21 @@
 // etcdctl's and gcloud's environment variables as fallbacks.
 import { existsSync } from 'node:fs';
 import type { ParseArgsConfig } from 'node:util';
+import {
+  computeEndpointOf,
+  type GceLocation,
+  masterNameProblem,
+  pickLocation,
+  pickMasterName,
+  projectProblem,
+  regionProblem,
+  zoneProblem,
+} from '../domain/gce-target.js';
+import { regionOfZone } from '../domain/names.js';
 import { readLabApiserverPort, readLabContext } from '../lab/context.js';
 import { APISERVER_PORT } from '../net/apiserver.js';
 import type { EtcdTarget, Target, TlsFiles } from '../sources/target.js';
+import { fetchMetadataProject, metadataServerOf, readGcloudConfig } from './gcloud-config.js';
 import { defaultLabDir, stateDir } from './paths.js';
 import { UsageError } from './usage.js';
 
@@ -13,6 +25,7 @@ export const TARGET_OPTIONS = {
   'lab-dir': { type: 'string' },
   project: { type: 'string' },
   region: { type: 'string' },
+  zone: { type: 'string' },
   'master-name': { type: 'string' },
   'compute-endpoint': { type: 'string' },
   'etcd-endpoints': { type: 'string' },
@@ -92,16 +105,109 @@ function tlsFrom(values: TargetValues, env: NodeJS.ProcessEnv): TlsFiles | null 
   return { caFile, certFile, keyFile };
 }
 
-export function resolveTarget(values: TargetValues, env: NodeJS.ProcessEnv = process.env): Target {
+/** What resolveTargetAsync learned before resolving: the metadata server's project, or why not. */
+export interface TargetExtras {
+  metadataProject?: string | null;
+  metadataError?: string | null;
+  /**
+   * With TLS files and a GCE target but no etcd endpoints, reach each member
+   * at its VM's internal IP (EtcdTarget with no seeds). Off by default: only
+   * callers whose etcd side derives seeds from the VMs (src/sources/observe.ts)
+   * may ask for it; the operations' etcd clients (src/ops/etcd-ops.ts) still
+   * start from seeds.
+   */
+  deriveEtcd?: boolean;
+}
+
+/** Flags and gcloud's environment that say "this is a GCE target" by themselves. */
+function explicitGce(values: TargetValues, env: NodeJS.ProcessEnv): boolean {
+  return Boolean(
+    str(values.project) ||
+      str(values.region) ||
+      str(values.zone) ||
+      str(values['compute-endpoint']) ||
+      env.CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE?.trim(),
+  );
+}
+
+function etcdEndpointsGiven(values: TargetValues, env: NodeJS.ProcessEnv): boolean {
+  return Boolean(str(values['etcd-endpoints']) ?? env.ETCDCTL_ENDPOINTS?.trim());
+}
+
+function isLabTarget(values: TargetValues): boolean {
+  return Boolean(str(values['lab-dir']) || values.lab);
+}
+
+function check(problem: string | null): void {
+  if (problem) throw new UsageError(problem);
+}
+
+function location(values: TargetValues, env: NodeJS.ProcessEnv, extras: TargetExtras): GceLocation {
+  const loc = pickLocation({
+    flags: { project: str(values.project), region: str(values.region), zone: str(values.zone) },
+    env,
+    config: readGcloudConfig(env),
+    metadataProject: extras.metadataProject ?? null,
+  });
+  // The zone first: a region derived from a bad zone would be reported as a bad region.
+  if (loc.zone) check(zoneProblem(loc.zone));
+  if (loc.region) check(regionProblem(loc.region));
+  if (loc.project) check(projectProblem(loc.project));
+  const region = str(values.region);
+  const zone = str(values.zone);
+  if (region && zone && regionOfZone(zone) !== region)
+    throw new UsageError(`--zone ${zone} is not in --region ${region}`);
+  return loc;
+}
+
+/** --compute-endpoint, else gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE, in the form the client takes. */
+function computeEndpoint(values: TargetValues, env: NodeJS.ProcessEnv): string | null {
+  const flag = str(values['compute-endpoint']);
+  const override = env.CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE?.trim();
+  const [url, from] = flag
+    ? [flag, '--compute-endpoint']
+    : override
+      ? [override, 'CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE']
+      : [null, ''];
+  if (url === null) return null;
+  const r = computeEndpointOf(url, from);
+  if ('error' in r) throw new UsageError(r.error);
+  return r.endpoint;
+}
+
+function masterName(values: TargetValues, env: NodeJS.ProcessEnv): string {
+  const m = pickMasterName(str(values['master-name']), env.KUBE_GCE_INSTANCE_PREFIX);
+  check(masterNameProblem(m));
+  return m.value;
+}
+
+/** Where region and zone may come from, for the message that asks for one. */
+const REGION_SOURCES =
+  '--region, --zone, CLOUDSDK_COMPUTE_REGION, KUBE_GCE_ZONE, CLOUDSDK_COMPUTE_ZONE or the gcloud configuration';
+
+/**
+ * The target from flags, the environment (etcdctl's, gcloud's, kube-up's) and
+ * the active gcloud configuration. Synchronous: the metadata server, asked
+ * only when nothing else names the project, is resolveTargetAsync's.
+ */
+export function resolveTarget(
+  values: TargetValues,
+  env: NodeJS.ProcessEnv = process.env,
+  extras: TargetExtras = {},
+): Target {
   const timeout = parseTimeout(str(values.timeout));
   const prefix = str(values['etcd-prefix']) ?? '/registry';
   if (!prefix.startsWith('/')) throw new UsageError(`--etcd-prefix: '${prefix}' must start with /`);
   const apiserverPort = parsePort(str(values['apiserver-port']), '--apiserver-port');
+  if (str(values['master-name'])) masterName(values, env);
   const labDir = str(values['lab-dir']) ?? (values.lab ? defaultLabDir(env) : undefined);
   if (labDir) {
     for (const f of ['project', 'region', 'compute-endpoint', 'etcd-endpoints', 'apiserver-port'] as const) {
       if (str(values[f])) throw new UsageError(`--${f} cannot be combined with --lab/--lab-dir`);
     }
+    // --zone stays allowed: for add/remove it is the replica's zone.
+    const zone = str(values.zone);
+    if (zone) check(zoneProblem({ value: zone, from: '--zone' }));
     const ctx = readLabContext(labDir);
     return {
       project: ctx.project,
@@ -128,39 +234,55 @@ export function resolveTarget(values: TargetValues, env: NodeJS.ProcessEnv = pro
     };
   }
 
-  const project = str(values.project) ?? env.CLOUDSDK_CORE_PROJECT ?? env.GOOGLE_CLOUD_PROJECT ?? null;
-  const region = str(values.region) ?? env.CLOUDSDK_COMPUTE_REGION ?? null;
+  const loc = location(values, env, extras);
+  const project = loc.project?.value ?? null;
+  const region = loc.region?.value ?? null;
   const endpointsFlag = str(values['etcd-endpoints']) ?? env.ETCDCTL_ENDPOINTS;
-  const main: EtcdTarget | null = endpointsFlag
-    ? { endpoints: parseEndpoints(endpointsFlag, '--etcd-endpoints'), tls: tlsFrom(values, env) }
-    : null;
-  const eventsFlag = str(values['events-endpoints']);
-  const events: EtcdTarget | null = eventsFlag
-    ? { endpoints: parseEndpoints(eventsFlag, '--events-endpoints'), tls: null }
-    : main
-      ? { endpoints: eventsFromMain(main.endpoints), tls: null }
-      : null;
-  const computeEndpoint = str(values['compute-endpoint']) ?? null;
-  if (computeEndpoint) {
-    try {
-      new URL(computeEndpoint);
-    } catch {
-      throw new UsageError(`--compute-endpoint: '${computeEndpoint}' is not a URL`);
-    }
+  const tls = tlsFrom(values, env);
+  const compute = computeEndpoint(values, env);
+  // Flags (or gcloud's endpoint override) ask for GCE; so does a project found
+  // anywhere when no etcd endpoints are given. Endpoints alone stay etcd-only,
+  // as for an operator on a replica without Compute credentials.
+  const wantsGce = explicitGce(values, env) || (!endpointsFlag && project !== null);
+  if (wantsGce && !project) {
+    throw new UsageError(
+      '--project is required for GCE (or CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, the gcloud configuration' +
+        (extras.metadataError ? `; ${extras.metadataError}` : '') +
+        ')',
+    );
   }
-  const wantsGce = Boolean(str(values.project) || str(values.region) || computeEndpoint);
-  if (wantsGce && !project) throw new UsageError('--project is required for GCE (or CLOUDSDK_CORE_PROJECT)');
-  if (wantsGce && !region) throw new UsageError('--region is required for GCE (e.g. us-central1)');
+  if (wantsGce && !region)
+    throw new UsageError(`--region is required for GCE (e.g. us-central1), or a zone: ${REGION_SOURCES}`);
+  const eventsFlag = str(values['events-endpoints']);
+  let main: EtcdTarget | null = null;
+  let events: EtcdTarget | null = null;
+  if (endpointsFlag) {
+    main = { endpoints: parseEndpoints(endpointsFlag, '--etcd-endpoints'), tls };
+    events = {
+      endpoints: eventsFlag
+        ? parseEndpoints(eventsFlag, '--events-endpoints')
+        : eventsFromMain(main.endpoints),
+      tls: null,
+    };
+  } else if (wantsGce && tls && extras.deriveEtcd) {
+    // From a bastion: each member at its VM's internal IP on kube-up's client
+    // ports (main https 2379, events http 4002), learned from Compute.
+    main = { endpoints: [], tls };
+    events = { endpoints: eventsFlag ? parseEndpoints(eventsFlag, '--events-endpoints') : [], tls: null };
+  } else if (eventsFlag) {
+    events = { endpoints: parseEndpoints(eventsFlag, '--events-endpoints'), tls: null };
+  }
   if (!wantsGce && !main) {
     throw new UsageError(
-      'no target: pass --lab, --lab-dir DIR, --project P --region R, or --etcd-endpoints URLS',
+      'no target: pass --lab, --lab-dir DIR, --project P --region R (or a gcloud configuration naming them), or --etcd-endpoints URLS' +
+        (extras.metadataError ? ` (${extras.metadataError})` : ''),
     );
   }
   return {
     project,
     region,
-    masterName: str(values['master-name']) ?? 'kubernetes-master',
-    compute: wantsGce ? { endpoint: computeEndpoint } : null,
+    masterName: masterName(values, env),
+    compute: wantsGce ? { endpoint: compute } : null,
     etcd: { main, events },
     etcdPrefix: prefix,
     apiserverPort: apiserverPort ?? APISERVER_PORT,
@@ -168,4 +290,40 @@ export function resolveTarget(values: TargetValues, env: NodeJS.ProcessEnv = pro
     stateDir: stateDir(env),
     callTimeoutMs: timeout,
   };
+}
+
+/**
+ * Whether nothing but the metadata server could name the project: none from
+ * flags, environment or configuration, and a GCE target is wanted or nothing
+ * else is given.
+ */
+function projectOnlyFromMetadata(values: TargetValues, env: NodeJS.ProcessEnv): boolean {
+  if (isLabTarget(values)) return false;
+  if (!explicitGce(values, env) && etcdEndpointsGiven(values, env)) return false;
+  return (
+    pickLocation({ flags: { project: str(values.project) }, env, config: readGcloudConfig(env) }).project ===
+    null
+  );
+}
+
+/**
+ * resolveTarget, with the project from the GCE metadata server when nothing
+ * else names it: only on a GCE VM (or with GCE_METADATA_HOST), within about
+ * a second.
+ */
+export async function resolveTargetAsync(
+  values: TargetValues,
+  env: NodeJS.ProcessEnv = process.env,
+  o: { metadataTimeoutMs?: number; productNameFile?: string; deriveEtcd?: boolean } = {},
+): Promise<Target> {
+  const extras: TargetExtras = { deriveEtcd: o.deriveEtcd ?? false };
+  if (projectOnlyFromMetadata(values, env)) {
+    const server = metadataServerOf(env, o.productNameFile);
+    if (server) {
+      const r = await fetchMetadataProject(server, o.metadataTimeoutMs);
+      if ('project' in r) extras.metadataProject = r.project;
+      else extras.metadataError = r.error;
+    }
+  }
+  return resolveTarget(values, env, extras);
 }

@@ -26,10 +26,16 @@ Usage:
 Target (one of):
   --lab                      the lab in the default state dir
   --lab-dir DIR              the lab in DIR
-  --project P --region R [--master-name M] [--compute-endpoint URL]
+  --project P (--region R | --zone Z) [--master-name M] [--compute-endpoint URL]
+                             project: CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, the active gcloud
+                             configuration ($CLOUDSDK_CONFIG), else the metadata server on a GCE VM;
+                             region: CLOUDSDK_COMPUTE_REGION, or from a zone (KUBE_GCE_ZONE,
+                             CLOUDSDK_COMPUTE_ZONE, the configuration); master: KUBE_GCE_INSTANCE_PREFIX-master;
+                             endpoint: CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE
   --etcd-endpoints URLS      etcd main client URLs (ETCDCTL_ENDPOINTS); alone = etcd-only mode
   --events-endpoints URLS    etcd events client URLs (default: main hosts on http port 4002)
-  --cacert F --cert F --key F  TLS for etcd main (ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY)
+  --cacert F --cert F --key F  TLS for etcd main (ETCDCTL_CACERT, ETCDCTL_CERT, ETCDCTL_KEY); with a
+                             GCE target and no endpoints, members are asked at their VMs' internal IPs
   --etcd-prefix P            kube-apiserver's --etcd-prefix (default /registry)
   --apiserver-port N         kube-apiserver's secure port on the replicas (default 443)
   --timeout S                deadline of one network call (default 1.5)

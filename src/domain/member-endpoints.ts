@@ -60,9 +60,54 @@ export function derivedEndpoint(
   const host = urlHost(member.peerURLs[0] ?? '');
   if (!host) return null;
   const ip = hosts.get(host) ?? (isIPAddress(host) && !isLoopbackHost(host) ? host : null);
-  if (!ip) return null;
+  return ip ? endpointAt(ip, style) : null;
+}
+
+/** The client endpoint on a host (an IPv6 address gets its brackets). */
+export function endpointAt(ip: string, style: ClientPortStyle): string {
   const h = ip.includes(':') && !ip.startsWith('[') ? `[${ip}]` : ip;
   return `${style.scheme}://${h}:${style.port}`;
+}
+
+/**
+ * Seeds when the operator gave none (from a bastion or a laptop): every
+ * replica VM's internal IP on the cluster's client port, in a stable order.
+ */
+export function seedsFromHosts(hosts: ReadonlyMap<string, string>, style: ClientPortStyle): string[] {
+  return [...new Set(hosts.values())].sort().map((ip) => endpointAt(ip, style));
+}
+
+/** Why there is nothing to ask when no seeds were given and none could be derived. */
+export function noSeedsReason(hostsKnown: boolean): string {
+  return (
+    'no etcd endpoint to ask: none given (--etcd-endpoints) and ' +
+    (hostsKnown
+      ? 'Compute lists no replica VM with an internal IP'
+      : "the VMs' addresses are not known (Compute has not answered)")
+  );
+}
+
+/**
+ * No member answered at its VM's address: what kube-up's defaults do to a
+ * client off the replica, and what to set. kube-up's etcd listens on
+ * ETCD_LISTEN_CLIENT_IP, default 127.0.0.1 (configure-helper.sh
+ * prepare-etcd-manifest); its `<cluster>-default-internal-master` firewall
+ * rule opens tcp:1-2379 and 2382-65535 to the masters from 10.0.0.0/8 only.
+ */
+export function derivedSeedsAdvice(
+  cluster: EtcdClusterName,
+  seeds: readonly string[],
+  masterName: string | null,
+  cause: string,
+): string {
+  const ports = 'tcp:2379 (main) and tcp:4002 (events)';
+  return (
+    `no etcd ${cluster} member answered at its VM's address (${seeds.join(', ')}): ${cause}. ` +
+    "kube-up's etcd listens on 127.0.0.1 only unless ETCD_LISTEN_CLIENT_IP is set (e.g. 0.0.0.0 in the replicas' kube-env); " +
+    `${ports} must be open from here (kube-up's default-internal-master rule opens them from 10.0.0.0/8 only; ` +
+    `elsewhere a firewall rule to target tag ${masterName ?? '<master-name>'}); ` +
+    'or give --etcd-endpoints (e.g. through an ssh tunnel), or run kube-ha on a replica'
+  );
 }
 
 /**

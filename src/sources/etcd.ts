@@ -9,12 +9,19 @@
 // the others only when that one fails or is slow: asking every seed each second
 // tripled the console's etcd calls. The console also reuses a recent list (see
 // ObserveEtcdOptions) while nothing hints that membership changed.
+//
+// With no seeds given (a bastion or a laptop with the TLS files and a GCE
+// target), the seeds are every replica VM's internal IP on the cluster's
+// client port, as Compute lists them.
 import type { Etcd3 } from 'etcd3';
 import {
   type ClientPortStyle,
   clientStyleOf,
+  derivedSeedsAdvice,
   memberEndpoints,
   noEndpointReason,
+  noSeedsReason,
+  seedsFromHosts,
 } from '../domain/member-endpoints.js';
 import type { EtcdClusterName, EtcdEndpointStatus, EtcdMember, EtcdObservation } from '../domain/types.js';
 import { errorMessage, memberIdHex, toEtcdMember } from './etcd-client.js';
@@ -39,11 +46,20 @@ export interface ObserveEtcdOptions {
 /** Ask the other endpoints for the member list when the first has not answered by then. */
 export const MEMBER_LIST_HEDGE_MS = 300;
 
+/** The first underlying error of listMembers' "no etcd endpoint answered (...): cause". */
+function firstCause(err: unknown): string {
+  const msg = errorMessage(err);
+  const i = msg.indexOf('): ');
+  return msg.startsWith('no etcd endpoint answered') && i > 0 ? msg.slice(i + 3) : msg;
+}
+
 export class EtcdClusterSource {
   private readonly clients: MemberClients;
   private readonly style: ClientPortStyle;
   /** Instance name -> internal IP (from GCE), for members no seed answers for. */
   private hosts: ReadonlyMap<string, string> = new Map();
+  /** Whether Compute has said the VMs' addresses yet (an empty map is an answer too). */
+  private hostsKnown = false;
   /** The endpoint that last answered a member list: asked first next time. */
   private preferred: string | null = null;
   private lastList: { members: EtcdMember[]; at: number; seeds: string } | null = null;
@@ -52,6 +68,8 @@ export class EtcdClusterSource {
     readonly cluster: EtcdClusterName,
     readonly target: EtcdTarget,
     readonly timeoutMs: number,
+    /** For advice that names the masters' firewall tag. */
+    private readonly opts: { masterName?: string } = {},
   ) {
     this.clients = new MemberClients({ tls: target.tls, timeoutMs });
     this.style = clientStyleOf(target.endpoints, cluster);
@@ -64,6 +82,24 @@ export class EtcdClusterSource {
   /** The VMs' addresses by instance name: where members that no seed answers for are reached. */
   setHosts(hosts: ReadonlyMap<string, string>): void {
     this.hosts = hosts;
+    this.hostsKnown = true;
+  }
+
+  /** No seeds were given: they come from the VMs' addresses. */
+  get derivesSeeds(): boolean {
+    return this.target.endpoints.length === 0;
+  }
+
+  /**
+   * The endpoints to start from: the seeds given, else every VM's address on
+   * the client port (waiting for `hostsLater` when given); null when neither
+   * is known yet.
+   */
+  async seeds(hostsLater?: Promise<ReadonlyMap<string, string> | null>): Promise<string[] | null> {
+    if (!this.derivesSeeds) return this.target.endpoints;
+    const fresh = hostsLater ? await hostsLater.catch(() => null) : null;
+    if (fresh) this.setHosts(fresh);
+    return this.hostsKnown ? seedsFromHosts(this.hosts, this.style) : null;
   }
 
   async listMembers(endpoints: string[]): Promise<EtcdMember[]> {
@@ -137,7 +173,17 @@ export class EtcdClusterSource {
   }
 
   async observe(opts: ObserveEtcdOptions = {}): Promise<EtcdObservation> {
-    const seeds = this.target.endpoints;
+    const seeds = await this.seeds(opts.hosts);
+    if (!seeds?.length) {
+      return {
+        cluster: this.cluster,
+        seeds: [],
+        members: null,
+        membersError: noSeedsReason(seeds !== null),
+        statuses: [],
+        fetchedAt: Date.now(),
+      };
+    }
     const seedKey = seeds.join(',');
     const maxAge = opts.membersMaxAgeMs ?? 0;
     const cached = this.lastList;
@@ -151,7 +197,10 @@ export class EtcdClusterSource {
         this.lastList = { members, at: Date.now(), seeds: seedKey };
       } catch (err) {
         members = null;
-        membersError = errorMessage(err);
+        // Derived seeds that all fail are most often kube-up's loopback-only client port.
+        membersError = this.derivesSeeds
+          ? derivedSeedsAdvice(this.cluster, seeds, this.opts.masterName ?? null, firstCause(err))
+          : errorMessage(err);
         this.lastList = null;
       }
     };

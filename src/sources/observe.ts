@@ -38,14 +38,21 @@ function hostsOf(gce: GceObservation): Map<string, string> {
 
 export class Observer {
   readonly etcd: Partial<Record<EtcdClusterName, EtcdClusterSource>> = {};
+  /** Resolves when the VMs' addresses are first known (seeds derived from them can be asked). */
+  readonly hostsKnown: Promise<void>;
+  private hostsLearned: () => void = () => {};
 
   constructor(
     readonly target: Target,
     readonly gce: GceSourceLike | null,
   ) {
+    this.hostsKnown = new Promise((resolve) => {
+      this.hostsLearned = resolve;
+    });
     for (const c of ETCD_CLUSTERS) {
       const t = target.etcd[c];
-      if (t) this.etcd[c] = new EtcdClusterSource(c, t, target.callTimeoutMs);
+      if (t)
+        this.etcd[c] = new EtcdClusterSource(c, t, target.callTimeoutMs, { masterName: target.masterName });
     }
   }
 
@@ -64,6 +71,7 @@ export class Observer {
   learnHosts(gce: GceObservation): void {
     const hosts = hostsOf(gce);
     for (const s of Object.values(this.etcd)) s?.setHosts(hosts);
+    this.hostsLearned();
   }
 
   async observeEtcd(
@@ -73,11 +81,15 @@ export class Observer {
     return (await this.etcd[cluster]?.observe(hosts ? { hosts } : {})) ?? null;
   }
 
-  /** The leader records, through whichever etcd main endpoint answers first. */
-  async observeLeases(): Promise<LeaseObservation | null> {
+  /**
+   * The leader records, through whichever etcd main endpoint answers first
+   * (with no seeds given, the VMs' addresses: `hosts` is awaited for them).
+   */
+  async observeLeases(hosts?: Promise<ReadonlyMap<string, string> | null>): Promise<LeaseObservation | null> {
     const main = this.etcd.main;
     if (!main) return null;
-    const clients = main.target.endpoints.map((e) => main.client(e));
+    const seeds = (await main.seeds(hosts)) ?? [];
+    const clients = seeds.map((e) => main.client(e));
     return readLeasesOnce(clients, this.target.etcdPrefix, this.target.callTimeoutMs);
   }
 
@@ -115,7 +127,7 @@ export class Observer {
       gce,
       this.observeEtcd('main', hosts),
       this.observeEtcd('events', hosts),
-      opts.leases ? this.observeLeases() : Promise.resolve(undefined),
+      opts.leases ? this.observeLeases(hosts) : Promise.resolve(undefined),
     ]);
     const obs: Observations = {
       project: this.target.project,

@@ -6,7 +6,11 @@ import type { TlsFiles } from '../net/etcd-client.js';
 export type { TlsFiles };
 
 export interface EtcdTarget {
-  /** Seed endpoints (https://ip:2379, ...); the member list extends them. */
+  /**
+   * Seed endpoints (https://ip:2379, ...); the member list extends them.
+   * Empty: derived from the replica VMs' internal IPs (Compute) on kube-up's
+   * client port (main https 2379, events http 4002), for a bastion or laptop.
+   */
   endpoints: string[];
   tls: TlsFiles | null;
 }

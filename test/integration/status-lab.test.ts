@@ -1,6 +1,9 @@
 // issue 2's acceptance, against a real lab: real etcd processes, the real
 // Compute client against the lab's Compute server, the built binary.
 import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabContext } from '../../src/lab/context.js';
@@ -88,6 +91,69 @@ describe('kube-ha status against a 3-zone lab', () => {
     );
     for (const z of ['us-central1-a', 'us-central1-b', 'us-central1-c']) expect(res.stdout).toContain(z);
     expect(res.stdout).toContain('no warnings');
+  });
+
+  it("from a bastion: only gcloud's configuration, its endpoint override and etcdctl's TLS files (issue 10)", async () => {
+    const ctx = readLabContext(dir);
+    const home = mkdtempSync(join(tmpdir(), 'kube-ha-gcloud-'));
+    try {
+      const config = join(home, 'gcloud');
+      mkdirSync(join(config, 'configurations'), { recursive: true });
+      writeFileSync(join(config, 'active_config'), 'lab\n');
+      writeFileSync(
+        join(config, 'configurations', 'config_lab'),
+        `[core]\nproject = ${ctx.project}\n[compute]\nregion = ${ctx.region}\n`,
+      );
+      // Nothing else from this machine's environment may name the target.
+      const unset = Object.fromEntries(
+        Object.keys(process.env)
+          .filter((k) => /^(CLOUDSDK_|ETCDCTL_|KUBE_GCE_|GCE_METADATA_|GOOGLE_CLOUD_PROJECT$)/.test(k))
+          .map((k) => [k, undefined]),
+      );
+      const env = {
+        ...unset,
+        HOME: home,
+        CLOUDSDK_CONFIG: config,
+        CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE: `${ctx.computeEndpoint}/compute/v1/`,
+        ETCDCTL_CACERT: ctx.etcd.main.caFile,
+        ETCDCTL_CERT: ctx.etcd.main.certFile,
+        ETCDCTL_KEY: ctx.etcd.main.keyFile,
+      };
+      const healthy = (res: { code: number; stdout: string; stderr: string }) => {
+        const s = JSON.parse(res.stdout) as ClusterStatus;
+        expect({ code: res.code, warnings: s.warnings, stderr: res.stderr }).toEqual({
+          code: 0,
+          warnings: [],
+          stderr: '',
+        });
+        expect(s.replicas.map((r) => r.zone)).toEqual(['us-central1-a', 'us-central1-b', 'us-central1-c']);
+        for (const c of ['main', 'events'] as const) {
+          expect(s.etcd[c]).toMatchObject({ members: 3, votingMembers: 3, healthyMembers: 3 });
+          // Each member reached at its VM's internal IP, as no endpoint was given.
+          const port = c === 'main' ? 'https://%s:2379' : 'http://%s:4002';
+          for (const r of s.replicas)
+            expect(r.etcd[c]).toMatchObject({
+              healthy: true,
+              endpoint: port.replace('%s', r.vm.internalIP!),
+            });
+        }
+      };
+      // The region from a zone, as kube-up derives it, with no configuration at all; and a
+      // master name that would change the list filter, refused before anything is asked.
+      const bare = { ...env, CLOUDSDK_CONFIG: join(home, 'none') };
+      const zoneArgs = ['--project', ctx.project, '--zone', 'us-central1-b'];
+      const [fromConfig, fromZone, bad] = await Promise.all([
+        runCli(['status', '--json', '--timeout', '5'], { env }),
+        runCli(['status', '--json', '--timeout', '5', ...zoneArgs], { env: bare }),
+        runCli(['status', '--master-name', 'x" OR name eq "y'], { env }),
+      ]);
+      healthy(fromConfig);
+      healthy(fromZone);
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toMatch(/--master-name: 'x" OR name eq "y' is not a GCE resource name/);
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
   });
 
   it('a frozen member does not stall status: it is marked unhealthy with the error', async () => {
