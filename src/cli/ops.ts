@@ -18,8 +18,10 @@ import type { CheckResult, UnreadableJournal } from '../domain/ops/preflight.js'
 import { renderJournal, renderPlanned } from '../domain/ops/render.js';
 import { type OpKind, parseRequest, RequestError } from '../domain/ops/request.js';
 import { checkRecoveryConfirmation, type RecoveryMode, refusalsOf } from '../domain/ops/resume-check.js';
+import { EtcdOps } from '../ops/etcd-ops.js';
 import type { OpEvent, OpResult } from '../ops/events.js';
 import { executePlan, resumeOperation, rollbackOperation } from '../ops/executor.js';
+import { EtcdJournals, journalKey } from '../ops/journal-remote.js';
 import { type JournalScan, JournalStore, validOperationId } from '../ops/journal-store.js';
 import { OpsTargetError, openOpsSession } from '../ops/session.js';
 import { resolveTarget, TARGET_OPTIONS } from './target-flags.js';
@@ -362,6 +364,13 @@ async function discardCommand(
     return EXIT.usage;
   }
   const aside = store.discard(id);
+  try {
+    await store.discardRemote(id);
+  } catch (e) {
+    err.write(
+      `kube-ha: the copy in etcd (${journalKey(id)}) was not removed (${(e as Error).message}): other machines still see it; run discard again once etcd answers\n`,
+    );
+  }
   if (json)
     jsonOut(out, {
       discarded: { operationId: id, path, movedTo: aside, unreadable: bad?.reason ?? null, accepted },
@@ -385,9 +394,38 @@ async function operationCommand(
     throw new UsageError(OPERATION_USAGE);
   if (sub === 'discard' ? extra.length !== 1 : extra.length) throw new UsageError(OPERATION_USAGE);
   const target = resolveTarget(values, env);
+  const store = JournalStore.forTarget(target);
+  // Operations started on other machines: their journals in etcd main (the local files are read too).
+  const etcdMain = target.etcd.main
+    ? new EtcdOps('main', target.etcd.main, target.callTimeoutMs, () => {})
+    : null;
+  try {
+    if (etcdMain) {
+      store.attachRemote(new EtcdJournals(etcdMain, (l) => err.write(`      $ ${l}\n`)));
+      await store.refresh();
+      const problem = store.remoteProblem();
+      if (problem)
+        err.write(
+          `kube-ha: journals in etcd not read (${problem}): operations started on other machines are not shown\n`,
+        );
+    }
+    return await operationOn(sub, extra, values as Values, target, store, out, err);
+  } finally {
+    etcdMain?.close();
+  }
+}
+
+async function operationOn(
+  sub: string,
+  extra: string[],
+  values: Values,
+  target: ReturnType<typeof resolveTarget>,
+  store: JournalStore,
+  out: NodeJS.WritableStream,
+  err: NodeJS.WritableStream,
+): Promise<number> {
   const json = values.json === true;
   const ascii = values['no-color'] === true;
-  const store = JournalStore.forTarget(target);
   const scan = store.scan();
   if (sub === 'discard') return discardCommand(extra[0]!, values as Values, store, scan, out, err);
   const { unreadable } = scan;

@@ -18,7 +18,7 @@ import {
 } from '../domain/ops/journal.js';
 import { stepsTaken } from '../domain/ops/journal-report.js';
 import type { OperationHolder } from '../domain/ops/lock.js';
-import { describeLock, type LockRecord } from '../domain/ops/lock.js';
+import { describeLock, JOURNAL_PREFIX, type LockRecord } from '../domain/ops/lock.js';
 import { planOperation } from '../domain/ops/operation.js';
 import type { Plan, PlanStep } from '../domain/ops/plan.js';
 import { type RecoveryMode, recoveryChecks, refusalsOf } from '../domain/ops/resume-check.js';
@@ -279,6 +279,8 @@ async function forward(run: Run, ids: string[]): Promise<void> {
     if (run.lock.lost())
       throw new StepFailed(id, `the operation lock was lost: ${run.lock.lostReason()}`, false);
     await runStep(run, id, 'forward');
+    // Other machines see the operation step by step (bounded: the local journal is the record).
+    await run.deps.store.flush();
   }
 }
 
@@ -314,6 +316,7 @@ async function lockedStep(run: Run, id: string, mode: StepMode): Promise<void> {
     await ensureLock(run, id);
     await runStep(run, id, mode);
   }
+  await run.deps.store.flush();
 }
 
 /** Rollback never listens to the cancel signal: stopping halfway would leave more behind. */
@@ -494,7 +497,15 @@ async function withLock(
         mode,
         at: started,
       });
-      const res = await body(run);
+      let res = await body(run);
+      if (!(await deps.store.flush()))
+        res = {
+          ...res,
+          reasons: [
+            ...res.reasons,
+            `the copy of the journal in etcd (${JOURNAL_PREFIX}${plan.operationId}) could not be updated: ${deps.store.remoteWriteProblem() ?? 'no answer in time'}; other machines may see an old state of this operation`,
+          ],
+        };
       emit(run, { type: 'operation-end', result: res, at: Date.now() });
       return res;
     } finally {
@@ -512,7 +523,12 @@ async function withLock(
  */
 export async function executePlan(plan: Plan, deps: ExecDeps, opts: ExecOptions = {}): Promise<OpResult> {
   return withLock(deps, { plan, journal: null }, opts, 'run', async (run) => {
-    const [status, zones] = await Promise.all([deps.observe(), deps.zonesInRegion().catch(() => null)]);
+    const [status, zones] = await Promise.all([
+      deps.observe(),
+      deps.zonesInRegion().catch(() => null),
+      // Operations started on other machines: their journals in etcd.
+      deps.store.refresh(),
+    ]);
     const fresh = planOperation(status, plan.request, {
       zonesInRegion: zones,
       lock: null,

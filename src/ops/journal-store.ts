@@ -7,6 +7,7 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  existsSync,
   fsyncSync,
   mkdirSync,
   openSync,
@@ -14,6 +15,7 @@ import {
   readFileSync,
   renameSync,
   rmSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { join } from 'node:path';
@@ -21,6 +23,7 @@ import { isFinished, type Journal } from '../domain/ops/journal.js';
 import { parseJournal } from '../domain/ops/journal-parse.js';
 import type { UnfinishedOperation, UnreadableJournal } from '../domain/ops/preflight.js';
 import type { Target } from '../sources/target.js';
+import { mergeJournals, type RemoteJournals, type RemoteScan } from './journal-remote.js';
 
 export type { UnreadableJournal };
 
@@ -64,7 +67,45 @@ function fsyncDir(dir: string): void {
 }
 
 export class JournalStore {
+  private remote: RemoteJournals | null = null;
+  /** The journals in etcd as last read (refresh()); null: not read, or etcd did not answer. */
+  private remoteScan: RemoteScan | null = null;
+  private remoteError: string | null = null;
+
   constructor(readonly dir: string) {}
+
+  /** Keeps a copy of every journal written in etcd, and reads theirs (started on other machines). */
+  attachRemote(remote: RemoteJournals): this {
+    this.remote = remote;
+    return this;
+  }
+
+  /** Reads the journals in etcd (scan() then includes them); without an answer, the local ones only. */
+  async refresh(): Promise<void> {
+    if (!this.remote) return;
+    try {
+      this.remoteScan = await this.remote.list();
+      this.remoteError = null;
+    } catch (err) {
+      this.remoteScan = null;
+      this.remoteError = (err as Error).message;
+    }
+  }
+
+  /** Why the journals in etcd were not read at the last refresh (operations elsewhere may be missing). */
+  remoteProblem(): string | null {
+    return this.remoteError;
+  }
+
+  /** Why the copy in etcd is behind the local journal, if it is. */
+  remoteWriteProblem(): string | null {
+    return this.remote?.lastError() ?? null;
+  }
+
+  /** Waits (bounded) until the copy in etcd has the last write; false when it does not. */
+  async flush(timeoutMs = 3000): Promise<boolean> {
+    return this.remote ? this.remote.flush(timeoutMs) : true;
+  }
 
   static forTarget(target: Target): JournalStore {
     return new JournalStore(join(target.stateDir, 'operations', targetKey(target)));
@@ -98,6 +139,7 @@ export class JournalStore {
       }
       throw new JournalWriteError(`cannot write the journal ${file}: ${(e as Error).message}`);
     }
+    this.remote?.put(j);
   }
 
   /** One journal by id; throws with the reason when it is missing or unreadable. */
@@ -108,8 +150,28 @@ export class JournalStore {
     return res.journal;
   }
 
-  /** Every `<id>.json` in the directory, read and checked. */
+  /**
+   * Every journal: the local files, read and checked, and those in etcd as last
+   * refreshed (the same operation in both: the one updated last).
+   */
   scan(): JournalScan {
+    const local = this.scanLocal();
+    if (!this.remoteScan) return local;
+    const localIds = new Set(local.unreadable.map((u) => u.operationId));
+    return {
+      journals: mergeJournals(local.journals, this.remoteScan.journals),
+      unreadable: [
+        ...local.unreadable,
+        // A journal unreadable in etcd but readable here is only a stale copy.
+        ...this.remoteScan.unreadable.filter(
+          (u) => !localIds.has(u.operationId) && !local.journals.some((j) => j.operationId === u.operationId),
+        ),
+      ],
+    };
+  }
+
+  /** Every `<id>.json` in the directory, read and checked. */
+  scanLocal(): JournalScan {
     let names: string[];
     try {
       names = readdirSync(this.dir).filter((n) => n.endsWith('.json'));
@@ -180,8 +242,18 @@ export class JournalStore {
     if (!validOperationId(operationId)) throw new Error(`'${operationId}' is not an operation id`);
     const file = this.path(operationId);
     const aside = `${file}.discarded-${now.toISOString().replace(/[:.]/g, '-')}`;
-    renameSync(file, aside);
+    // An operation known only from etcd has no local file: the copy set aside here is etcd's.
+    const remoteOnly = this.remoteScan?.journals.find((j) => j.operationId === operationId);
+    if (!existsSync(file) && remoteOnly) {
+      mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+      writeFileSync(aside, `${JSON.stringify(remoteOnly, null, 2)}\n`, { mode: 0o600 });
+    } else renameSync(file, aside);
     fsyncDir(this.dir);
     return aside;
+  }
+
+  /** Removes the copy in etcd too (after discard()); throws when etcd did not answer. */
+  async discardRemote(operationId: string): Promise<void> {
+    await this.remote?.remove(operationId);
   }
 }

@@ -16,6 +16,7 @@ import type { Target } from '../sources/target.js';
 import { ComputeOps } from './compute-ops.js';
 import { EtcdOps } from './etcd-ops.js';
 import { defaultHolder, type ExecDeps } from './executor.js';
+import { EtcdJournals } from './journal-remote.js';
 import { JournalStore } from './journal-store.js';
 import { readLock } from './lock.js';
 import { DEFAULT_TIMING, type Timing } from './runners.js';
@@ -118,7 +119,8 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
         for (const e of Object.values(etcd)) e.learnHost(r.name, r.vm.internalIP);
     return status;
   };
-  const store = JournalStore.forTarget(target);
+  // Journals also in etcd main: an operation started on another machine is seen, and can be finished, here.
+  const store = JournalStore.forTarget(target).attachRemote(new EtcdJournals(etcd.main, log));
   const deps: ExecDeps = {
     compute,
     etcd,
@@ -144,6 +146,7 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
         compute.zonesInRegion().catch(() => null),
         readLock(etcd.main).catch(() => null),
         inspectCloneSource(compute, status, request),
+        store.refresh(),
       ]);
       const planned = planOperation(status, request, {
         zonesInRegion: zones,

@@ -4,6 +4,8 @@
 import type { OpKind } from './request.js';
 
 export const LOCK_KEY = '/kube-ha/operation-lock';
+/** Unfinished operations' journals, one key each, beside the lock and outside kube-apiserver's /registry. */
+export const JOURNAL_PREFIX = '/kube-ha/operations/';
 /** A dead holder's lock is gone after this long; a live one keeps it alive at a third of it. */
 export const LOCK_TTL_SECONDS = 15;
 
