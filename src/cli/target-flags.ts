@@ -143,12 +143,16 @@ function check(problem: string | null): void {
 }
 
 function location(values: TargetValues, env: NodeJS.ProcessEnv, extras: TargetExtras): GceLocation {
-  const loc = pickLocation({
+  return pickLocation({
     flags: { project: str(values.project), region: str(values.region), zone: str(values.zone) },
     env,
     config: readGcloudConfig(env),
     metadataProject: extras.metadataProject ?? null,
   });
+}
+
+/** Checked only for a GCE target: an etcd-only run does not care what the environment says. */
+function checkLocation(loc: GceLocation, values: TargetValues): void {
   // The zone first: a region derived from a bad zone would be reported as a bad region.
   if (loc.zone) check(zoneProblem(loc.zone));
   if (loc.region) check(regionProblem(loc.region));
@@ -157,7 +161,6 @@ function location(values: TargetValues, env: NodeJS.ProcessEnv, extras: TargetEx
   const zone = str(values.zone);
   if (region && zone && regionOfZone(zone) !== region)
     throw new UsageError(`--zone ${zone} is not in --region ${region}`);
-  return loc;
 }
 
 /** --compute-endpoint, else gcloud's CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE, in the form the client takes. */
@@ -244,6 +247,7 @@ export function resolveTarget(
   // anywhere when no etcd endpoints are given. Endpoints alone stay etcd-only,
   // as for an operator on a replica without Compute credentials.
   const wantsGce = explicitGce(values, env) || (!endpointsFlag && project !== null);
+  if (wantsGce) checkLocation(loc, values);
   if (wantsGce && !project) {
     throw new UsageError(
       '--project is required for GCE (or CLOUDSDK_CORE_PROJECT, GOOGLE_CLOUD_PROJECT, the gcloud configuration' +

@@ -91,6 +91,12 @@ describe('the active gcloud configuration', () => {
     const dir = gcloudDir({ c: '[core]\nproject = cfg-proj\n[compute]\nregion = us-central1\n' });
     const t = resolveTarget({ 'etcd-endpoints': 'https://10.0.0.2:2379' }, { ...base, CLOUDSDK_CONFIG: dir });
     expect(t.compute).toBeNull();
+    // ... and what it does not use is not judged.
+    const odd = { ...base, GOOGLE_CLOUD_PROJECT: 'Not/A Project', CLOUDSDK_COMPUTE_ZONE: 'nowhere' };
+    expect(resolveTarget({ 'etcd-endpoints': 'https://10.0.0.2:2379' }, odd).compute).toBeNull();
+    expect(() => resolveTarget({ zone: 'us-central1-b' }, odd)).toThrow(
+      /GOOGLE_CLOUD_PROJECT: .* is not a project ID/,
+    );
   });
 });
 
