@@ -5,10 +5,12 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { afterEach, onTestFailed } from 'vitest';
 import type { Journal } from '../../src/domain/ops/journal.js';
+import { parseJournal } from '../../src/domain/ops/journal-parse.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabContext } from '../../src/lab/context.js';
-import { BIN, type CliResult, eventually, runCli } from '../helpers/cli.js';
+import { BIN, type CliResult, runCli } from '../helpers/cli.js';
 
 export interface OpsLab {
   dir: string;
@@ -27,9 +29,16 @@ export function cli(lab: OpsLab, args: string[], timeoutMs = 120_000): Promise<C
   return runCli([...args, '--lab-dir', lab.dir], { env: lab.env, timeoutMs });
 }
 
+/** `status --json`; throws with the exit code and stderr when it printed no status. */
 export async function status(lab: OpsLab): Promise<ClusterStatus> {
   const res = await cli(lab, ['status', '--json']);
-  return JSON.parse(res.stdout) as ClusterStatus;
+  try {
+    return JSON.parse(res.stdout) as ClusterStatus;
+  } catch (e) {
+    throw new Error(
+      `status --json did not parse (exit ${res.code}, ${(e as Error).message}): ${res.stderr.slice(0, 300) || res.stdout.slice(0, 300)}`,
+    );
+  }
 }
 
 /** A call to the lab's Compute API (REST JSON), thrown on an error status. */
@@ -110,23 +119,26 @@ export async function inconsistencies(lab: OpsLab, observed?: ClusterStatus): Pr
 
 /**
  * Waits (a loaded machine can miss a status deadline right after a membership
- * change) until the cluster is consistent with `replicas` replicas; the
- * remaining inconsistencies otherwise.
+ * change) until the cluster is consistent with `replicas` replicas; otherwise
+ * what was wrong at the last look, or why there was no look (a status that
+ * did not parse), and that it timed out. Never empty unless it saw consistency.
  */
 export async function settle(lab: OpsLab, replicas: number, timeoutMs = 20_000): Promise<string[]> {
-  let last: string[] = [];
-  try {
-    await eventually(async () => {
+  let last: string[] = ['never observed'];
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    try {
       const s = await status(lab);
-      last = await inconsistencies(lab, s);
-      const n = s.replicas.length;
-      if (n !== replicas) last.push(`${n} replicas, not ${replicas}`);
-      return last.length === 0;
-    }, timeoutMs);
-  } catch {
-    // the last look says what is wrong
+      const now = await inconsistencies(lab, s);
+      if (s.replicas.length !== replicas) now.push(`${s.replicas.length} replicas, not ${replicas}`);
+      if (now.length === 0) return [];
+      last = now;
+    } catch (e) {
+      last = [`could not observe: ${(e as Error).message}`];
+    }
+    if (Date.now() > until) return [...last, `not consistent within ${timeoutMs} ms`];
+    await new Promise((r) => setTimeout(r, 200));
   }
-  return last;
 }
 
 /** Sets (or, with null, removes) one metadata item on every replica VM, through the lab's Compute API. */
@@ -158,7 +170,12 @@ export async function labFault(lab: OpsLab, fault: Record<string, unknown> | nul
   if (!res.ok) throw new Error(`fault: ${res.status} ${await res.text()}`);
 }
 
-/** The journals the CLI left in this lab's state dir. */
+/**
+ * The journals the CLI left in this lab's state dir. A `.json` file that is
+ * not a readable journal fails the test: the store writes a temporary file and
+ * renames it, so a half-written journal is never seen here, and "no journal
+ * left" must not pass beside a corrupt one.
+ */
 export function journals(lab: OpsLab): Journal[] {
   const root = join(lab.stateDir, 'operations');
   if (!existsSync(root)) return [];
@@ -166,11 +183,10 @@ export function journals(lab: OpsLab): Journal[] {
   for (const d of readdirSync(root)) {
     for (const f of readdirSync(join(root, d))) {
       if (!f.endsWith('.json')) continue;
-      try {
-        out.push(JSON.parse(readFileSync(join(root, d, f), 'utf8')) as Journal);
-      } catch {
-        // being rewritten: the next look gets it
-      }
+      const path = join(root, d, f);
+      const res = parseJournal(readFileSync(path, 'utf8'));
+      if (!res.ok) throw new Error(`journal ${path} cannot be read: ${res.reason}`);
+      out.push(res.journal);
     }
   }
   return out.sort((a, b) => a.startedAt.localeCompare(b.startedAt));
@@ -181,11 +197,28 @@ export interface Background {
   done: Promise<{ code: number | null; signal: NodeJS.Signals | null; stdout: string; stderr: string }>;
 }
 
+/** Background CLIs still running: a failed test must not leave one holding the lock for the next. */
+const running = new Set<ChildProcess>();
+
+/** SIGKILLs every background CLI still running (after each test, and when a test fails). */
+export function killBackground(): void {
+  for (const child of running) child.kill('SIGKILL');
+  running.clear();
+}
+
+afterEach(killBackground);
+
 /** The CLI in the background, to run concurrently with another or to be killed. */
 export function background(lab: OpsLab, args: string[]): Background {
   const child = spawn(process.execPath, [BIN, ...args, '--lab-dir', lab.dir], {
     env: { ...process.env, ...lab.env },
     stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  running.add(child);
+  child.on('exit', () => running.delete(child));
+  // At once on failure, before the test's own finally blocks wait on anything.
+  onTestFailed(() => {
+    child.kill('SIGKILL');
   });
   let stdout = '';
   let stderr = '';

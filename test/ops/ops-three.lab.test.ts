@@ -3,12 +3,17 @@
 // refused, remove back to 3, and injected failures (the instance insert
 // fails; the new member never catches up; the tool is killed mid-flow, then
 // resumed or rolled back; a remove killed past its point of no return, then
-// resumed or rolled back), each leaving the cluster consistent.
+// resumed or rolled back), each leaving the cluster consistent; a journal the
+// cluster no longer matches, and an unreadable one.
 import { X509Certificate } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { resolveTarget } from '../../src/cli/target-flags.js';
+import { newJournal } from '../../src/domain/ops/journal.js';
+import { buildPlan } from '../../src/domain/ops/plan.js';
 import { LAB_FAULT_KEY } from '../../src/lab/vm.js';
+import { JournalStore } from '../../src/ops/journal-store.js';
 import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
 import {
   aggregatedNames,
@@ -244,7 +249,7 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
     await add.done;
     const st = await cli(lab, ['operation', 'status']);
     expect(st.stdout).toMatch(/state: running/);
-    const res = await cli(lab, ['operation', 'resume']);
+    const res = await cli(lab, ['operation', 'resume', '--yes']);
     expect(res.code, res.stderr).toBe(0);
     await expectConsistent(4);
     const added = (await status(lab)).replicas.find((r) => r.zone === 'us-central1-f')!.name;
@@ -271,7 +276,7 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
     expect(dry.stdout).toContain('nothing was changed (--dry-run)');
     expect((await status(lab)).etcd.main.learners).toBe(1);
     expect((await cli(lab, ['operation', 'status'])).stdout).not.toContain('no unfinished operation');
-    const res = await cli(lab, ['operation', 'rollback']);
+    const res = await cli(lab, ['operation', 'rollback', '--yes']);
     expect(res.code, res.stderr).toBe(0);
     await expectConsistent(3);
     expect((await cli(lab, ['operation', 'status'])).stdout).toContain('no unfinished operation');
@@ -294,7 +299,7 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
     expect(doc.rollback.forward).toContain('remove.instance');
     expect(doc.rollback.note).toMatch(/^past the point of no return \((Remove|Delete VM) /);
 
-    const res = await cli(lab, ['operation', 'resume']);
+    const res = await cli(lab, ['operation', 'resume', '--yes']);
     expect(res.code, res.stderr).toBe(0);
     expect(res.stdout).toContain(`done: remove ${name}`);
     expect(res.stderr).toMatch(/compute instances\.delete .* DONE/);
@@ -304,7 +309,7 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
 
   it('a remove killed past its point of no return: `operation rollback` cannot bring the member back, so it finishes the removal', async () => {
     const { name, operationId } = await removeKilledPastNoReturn();
-    const res = await cli(lab, ['operation', 'rollback']);
+    const res = await cli(lab, ['operation', 'rollback', '--yes']);
     expect(res.code, `${res.stdout}\n${res.stderr}`).toBe(0);
     expect(res.stderr).toMatch(/rolling back: past the point of no return \((Remove|Delete VM) /);
     expect(res.stdout).toContain(`rolled back to the point after removing ${name}`);
@@ -312,5 +317,42 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
     expect(res.stderr).not.toContain('undo:');
     expect(journals(lab).find((j) => j.operationId === operationId)?.state).toBe('rolled-back');
     await expectRemoved(name);
+  });
+  it('a journal the cluster no longer matches is refused (exit 3) on resume; an unreadable journal refuses new operations until discarded', async () => {
+    const before = await shape();
+    const s = await status(lab);
+    const store = JournalStore.forTarget(resolveTarget({ 'lab-dir': lab.dir }, lab.env));
+    // An add planned while the cluster had one replica fewer: someone added the third since.
+    const built = buildPlan(
+      s,
+      { kind: 'add', zone: 'us-central1-f', name: null },
+      { operationId: 'op-stale' },
+    );
+    if (!built.ok) throw new Error(built.reason);
+    const newcomer = s.replicas[2]!.name;
+    const plan = { ...built.plan, replicasBefore: built.plan.replicasBefore.filter((n) => n !== newcomer) };
+    store.write(newJournal(plan, { user: 'carol', host: 'elsewhere', pid: 1, tool: 'kube-ha add' }));
+    const written = readFileSync(store.path('op-stale'), 'utf8');
+    // Resume; rollback runs the same check (unit-tested in test/ops/executor-journal.test.ts).
+    const res = await cli(lab, ['operation', 'resume', '--yes']);
+    expect(res.code, res.stdout + res.stderr).toBe(3);
+    expect(res.stdout).toContain(
+      `replicas-match-journal: the cluster no longer matches operation op-stale: ${newcomer} not in the plan`,
+    );
+    expect(readFileSync(store.path('op-stale'), 'utf8')).toBe(written);
+    expect((await cli(lab, ['operation', 'discard', 'op-stale', '--confirm', 'op-stale'])).code).toBe(0);
+
+    writeFileSync(store.path('op-corrupt'), '{"format":1,"operationId":"op-corrupt"');
+    const refused = await cli(lab, ['add', '--zone', 'us-central1-f', '--dry-run']);
+    expect(refused.code, refused.stderr).toBe(3);
+    expect(refused.stdout).toContain(
+      `journals-readable: journal ${store.path('op-corrupt')} cannot be read: not JSON`,
+    );
+    const st = await cli(lab, ['operation', 'status']);
+    expect(st.code).toBe(5);
+    expect(st.stdout).toContain(`Unreadable journal ${store.path('op-corrupt')}`);
+    expect((await cli(lab, ['operation', 'discard', 'op-corrupt', '--confirm', 'op-corrupt'])).code).toBe(0);
+    expect((await cli(lab, ['operation', 'status'])).code).toBe(0);
+    expect(await shape()).toBe(before);
   });
 });
