@@ -4,8 +4,8 @@
 // the record the executor trusts (written synchronously before and after
 // every step); the copy in etcd follows it, one put at a time, the newest
 // state winning, and is awaited at each step's end with a deadline. A
-// finished operation's key is deleted: etcd holds only what is still open.
-
+// finished operation stays there a week: the machine that started it, its
+// local copy left unfinished by a kill, learns that it was finished elsewhere.
 import { isFinished, type Journal } from '../domain/ops/journal.js';
 import { parseJournal } from '../domain/ops/journal-parse.js';
 import { JOURNAL_PREFIX } from '../domain/ops/lock.js';
@@ -33,6 +33,9 @@ export interface RemoteJournals {
 }
 
 export const journalKey = (operationId: string) => `${JOURNAL_PREFIX}${operationId}`;
+
+/** How long a finished operation's journal stays in etcd. */
+export const FINISHED_RETENTION_MS = 7 * 24 * 3600_000;
 
 export class EtcdJournals implements RemoteJournals {
   private readonly queued = new Map<string, Journal>();
@@ -89,9 +92,9 @@ export class EtcdJournals implements RemoteJournals {
         const [id, j] = this.queued.entries().next().value as [string, Journal];
         this.queued.delete(id);
         try {
-          if (isFinished(j)) await this.attempt('delete', (c) => c.delete().key(journalKey(id)).exec());
-          else await this.attempt('put', (c) => c.put(journalKey(id)).value(JSON.stringify(j)).exec());
+          await this.attempt('put', (c) => c.put(journalKey(id)).value(JSON.stringify(j)).exec());
           this.error = null;
+          if (isFinished(j)) await this.prune(Date.parse(j.updatedAt));
         } catch (err) {
           // The local file is the record; the copy catches up with the next write.
           const msg = errorMessage(err);
@@ -102,6 +105,18 @@ export class EtcdJournals implements RemoteJournals {
       }
     } finally {
       this.draining = null;
+    }
+  }
+
+  /** Finished operations older than the retention leave etcd (best effort: the next finish tries again). */
+  private async prune(now: number): Promise<void> {
+    try {
+      const { journals } = await this.list();
+      for (const j of journals)
+        if (isFinished(j) && now - Date.parse(j.updatedAt) > FINISHED_RETENTION_MS)
+          await this.attempt('delete', (c) => c.delete().key(journalKey(j.operationId)).exec());
+    } catch {
+      // nothing lost: they are pruned at the next finish
     }
   }
 

@@ -61,7 +61,7 @@ describe('journals in etcd', () => {
     expect(b.scan().journals).toEqual([]);
   });
 
-  it('keeps the newest state of each operation, and deletes a finished one from etcd', async () => {
+  it('keeps the newest state of each operation; a finished one tells a stale local copy it is over, and goes after a week', async () => {
     const a = machine().attachRemote(remote());
     const j = journalFor(undefined, undefined, 'op-remote-b');
     a.write(j);
@@ -71,10 +71,24 @@ describe('journals in etcd', () => {
     try {
       const stored = JSON.parse((await c.get(journalKey('op-remote-b')).string()) ?? '{}');
       expect(stored.error).toBe('newer');
-      a.write({ ...j, state: 'done', updatedAt: '2030-01-01T00:00:01.000Z' });
-      await a.flush();
+      // Finished on another machine: a's local file still says running, etcd says done.
+      const other = machine().attachRemote(remote());
+      other.write({ ...j, state: 'done', updatedAt: '2030-01-01T00:00:01.000Z' });
+      await other.flush();
+      await a.refresh();
+      expect(a.scan().journals.find((x) => x.operationId === 'op-remote-b')?.state).toBe('done');
+      expect(a.preflightContext().unfinished).toBeNull();
+      // A week and a day later, the next finished operation prunes it.
+      other.write({
+        ...journalFor(undefined, undefined, 'op-remote-b2'),
+        state: 'done',
+        updatedAt: '2030-01-09T00:00:02.000Z',
+      });
+      await other.flush();
       expect(await c.get(journalKey('op-remote-b')).string()).toBeNull();
+      expect(await c.get(journalKey('op-remote-b2')).string()).not.toBeNull();
     } finally {
+      await c.delete().key(journalKey('op-remote-b2'));
       c.close();
     }
   });

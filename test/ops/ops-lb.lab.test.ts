@@ -4,6 +4,7 @@
 // no health check, and is ready when an HTTPS request to the static IP answers.
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Journal } from '../../src/domain/ops/journal.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabApiserverPort, readLabContext } from '../../src/lab/context.js';
 import { labDown, labUp, tempLabDir } from '../helpers/cli.js';
@@ -166,6 +167,36 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     expect(one.apiserverIP).toEqual({ address: ip, attachedTo: one.replicas[0]?.name });
     expectContextOnReplicas(one);
   });
+
+  it('an add killed on one machine is seen from another, refused over, and rolled back there (journal in etcd)', async () => {
+    // Two operators' machines: separate state dirs, one cluster.
+    const a = opsLab(lab.dir);
+    const b = opsLab(lab.dir);
+    const killed = await cli(
+      { ...a, env: { ...a.env, KUBE_HA_FAILPOINTS: 'kill-after=add.promote.main' } },
+      ['add', '--zone', 'us-central1-b', '--yes'],
+      240_000,
+    );
+    expect(killed.stderr).toContain('failpoint kill-after=add.promote.main');
+    expect(journals(b)).toEqual([]);
+    const seen = await cli(b, ['operation', 'status', '--json']);
+    expect(seen.code, seen.stderr).toBe(5);
+    const open = JSON.parse(seen.stdout) as { unfinished: Journal | null };
+    expect(open.unfinished?.plan.kind).toBe('add');
+    // The copy in etcd follows the local file a put behind: the kill came right after the local write.
+    expect(['running', 'done']).toContain(
+      open.unfinished?.steps.find((x) => x.id === 'add.promote.main')?.status,
+    );
+    const refused = await cli(b, ['add', '--zone', 'us-central1-c', '--yes']);
+    expect(refused.code, refused.stdout).toBe(3);
+    expect(refused.stdout).toContain(open.unfinished!.operationId);
+    const back = await cli(b, ['operation', 'rollback', '--yes'], 240_000);
+    expect(back.code, back.stdout + back.stderr).toBe(0);
+    expect(await settle(lab, 1)).toEqual([]);
+    // Machine a's own copy still says running; etcd says rolled back, and a sees that.
+    const fromA = await cli(a, ['operation', 'status', '--json']);
+    expect(fromA.code, fromA.stdout).toBe(0);
+  }, 300_000);
 
   it('the last replica cannot be removed', async () => {
     const s = await status(lab);

@@ -1,7 +1,8 @@
 // The console's operator flows for one target, as `kube-ha ui` wires them:
 // the ops session is opened on the first action (never on the path to the
 // first frame), and an unfinished operation found at start is offered
-// (--write) or pointed out (read-only).
+// (--write) or pointed out (read-only), whether its journal is on this
+// machine or only in etcd (started elsewhere).
 import type { OpsSession } from '../../ops/index.js';
 import { JournalStore } from '../../ops/journal-store.js';
 import type { ConsoleStore } from '../../store/consoleStore.js';
@@ -39,5 +40,30 @@ export function startConsoleOps(
     // an unreadable state dir hides nothing the preflight would not refuse on
   }
   if (unfinished) controller.offerUnfinished(unfinished);
+  else void offerRemoteUnfinished(target, controller);
   return { controller, onAction: asActionHandler(controller), close: () => controller.close() };
+}
+
+/**
+ * An operation started on another machine, from its journal in etcd main:
+ * looked for after the first frame (one bounded read), offered as a local one.
+ */
+async function offerRemoteUnfinished(target: Target, controller: OpsController): Promise<void> {
+  const main = target.etcd.main;
+  if (!main) return;
+  const [{ EtcdOps }, { EtcdJournals }] = await Promise.all([
+    import('../../ops/etcd-ops.js'),
+    import('../../ops/journal-remote.js'),
+  ]);
+  const etcd = new EtcdOps('main', main, target.callTimeoutMs, () => {});
+  try {
+    const store = JournalStore.forTarget(target).attachRemote(new EtcdJournals(etcd, () => {}));
+    await store.refresh();
+    const j = store.unfinished();
+    if (j) controller.offerUnfinished(j);
+  } catch {
+    // not seen here: the preflight of any new operation reads etcd again and refuses
+  } finally {
+    etcd.close();
+  }
 }
