@@ -111,6 +111,8 @@ export class EtcdOps {
         isLearner: Boolean(s.isLearner),
       };
     } catch {
+      // Asked afresh next time (a new VM may answer on a reused address).
+      this.clients.forget(endpoint);
       return null;
     }
   }

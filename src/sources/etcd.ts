@@ -161,6 +161,7 @@ export class EtcdClusterSource {
         latencyMs: Date.now() - started,
       };
     } catch (err) {
+      this.clients.forget(endpoint);
       return {
         endpoint,
         memberId: null,

@@ -91,6 +91,20 @@ export class MemberClients {
     return client;
   }
 
+  /**
+   * After a failed call: the name and client of this endpoint are learned
+   * anew next time. GCE reuses internal IPs: a replica replaced in its zone can
+   * come back on the old one's address with a certificate naming the new
+   * instance, and a client kept for the old name would call it down forever.
+   */
+  forget(endpoint: string): void {
+    this.names.delete(endpoint);
+    const c = this.clients.get(endpoint);
+    if (!c) return;
+    c.client.close();
+    this.clients.delete(endpoint);
+  }
+
   /** Closes the clients of endpoints not in `keep` (members that left). */
   retain(keep: ReadonlySet<string>): void {
     for (const [endpoint, c] of this.clients) {

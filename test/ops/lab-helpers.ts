@@ -5,11 +5,15 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, onTestFailed } from 'vitest';
+import { afterAll, afterEach, onTestFailed } from 'vitest';
+import { resolveTarget } from '../../src/cli/target-flags.js';
 import type { Journal } from '../../src/domain/ops/journal.js';
 import { parseJournal } from '../../src/domain/ops/journal-parse.js';
+import { buildStatus } from '../../src/domain/status.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabContext } from '../../src/lab/context.js';
+import { createGceSource } from '../../src/sources/gce-source.js';
+import { Observer } from '../../src/sources/observe.js';
 import { BIN, type CliResult, runCli } from '../helpers/cli.js';
 
 export interface OpsLab {
@@ -30,7 +34,7 @@ export function cli(lab: OpsLab, args: string[], timeoutMs = 120_000): Promise<C
 }
 
 /** `status --json`; throws with the exit code and stderr when it printed no status. */
-export async function status(lab: OpsLab): Promise<ClusterStatus> {
+export async function cliStatus(lab: OpsLab): Promise<ClusterStatus> {
   const res = await cli(lab, ['status', '--json']);
   try {
     return JSON.parse(res.stdout) as ClusterStatus;
@@ -39,6 +43,35 @@ export async function status(lab: OpsLab): Promise<ClusterStatus> {
       `status --json did not parse (exit ${res.code}, ${(e as Error).message}): ${res.stderr.slice(0, 300) || res.stdout.slice(0, 300)}`,
     );
   }
+}
+
+/** One observer per lab, rebuilt when the lab's supervisor points its endpoints elsewhere. */
+const observers = new Map<string, { key: string; observer: Observer }>();
+
+afterAll(async () => {
+  for (const { observer } of observers.values()) await observer.close();
+  observers.clear();
+});
+
+/**
+ * The lab's status as `kube-ha status --json` builds it (same Observer and
+ * buildStatus; leases read, apiservers not probed: consistency leaves them
+ * to the apiservers' own tests), in this process: a CLI per look costs a Node
+ * start and the Compute client's load, seconds each on a loaded 2-core
+ * machine, and the operator tests look dozens of times. What the CLI prints is
+ * checked by the tests that run it (cliStatus).
+ */
+export async function status(lab: OpsLab): Promise<ClusterStatus> {
+  const ctx = readLabContext(lab.dir);
+  const key = JSON.stringify([ctx.supervisorPid, ctx.etcd.main.endpoints, ctx.etcd.events.endpoints]);
+  let entry = observers.get(lab.dir);
+  if (entry?.key !== key) {
+    await entry?.observer.close();
+    const target = resolveTarget({ 'lab-dir': lab.dir, timeout: '3' });
+    entry = { key, observer: new Observer(target, createGceSource(target)) };
+    observers.set(lab.dir, entry);
+  }
+  return buildStatus(await entry.observer.observeAll({ leases: true }));
 }
 
 /** A call to the lab's Compute API (REST JSON), thrown on an error status. */
@@ -146,16 +179,25 @@ export async function setMetadataOnReplicas(lab: OpsLab, key: string, value: str
   const s = await status(lab);
   for (const r of s.replicas) {
     const path = `zones/${r.zone}/instances/${r.name}`;
-    const inst = await compute<{
-      metadata: { fingerprint: string; items?: { key: string; value: string }[] };
-    }>(lab, path);
-    const items = (inst.metadata.items ?? []).filter((i) => i.key !== key);
-    if (value !== null) items.push({ key, value });
-    await compute(lab, `${path}/setMetadata`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ fingerprint: inst.metadata.fingerprint, items }),
-    });
+    // As GCE, the lab answers resourceNotReady while an operation on the VM runs: try again (bounded).
+    for (let attempt = 1; ; attempt++) {
+      const inst = await compute<{
+        metadata: { fingerprint: string; items?: { key: string; value: string }[] };
+      }>(lab, path);
+      const items = (inst.metadata.items ?? []).filter((i) => i.key !== key);
+      if (value !== null) items.push({ key, value });
+      try {
+        await compute(lab, `${path}/setMetadata`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ fingerprint: inst.metadata.fingerprint, items }),
+        });
+        break;
+      } catch (e) {
+        if (attempt >= 20 || !/resourceNotReady/.test((e as Error).message)) throw e;
+        await new Promise((res) => setTimeout(res, 500));
+      }
+    }
   }
 }
 
