@@ -24,7 +24,7 @@ import { executePlan, resumeOperation, rollbackOperation } from '../ops/executor
 import { EtcdJournals, journalKey } from '../ops/journal-remote.js';
 import { type JournalScan, JournalStore, validOperationId } from '../ops/journal-store.js';
 import { OpsTargetError, openOpsSession } from '../ops/session.js';
-import { resolveTarget, TARGET_OPTIONS } from './target-flags.js';
+import { type resolveTarget, resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
 
 export const OPS_HELP = `Operator flows (same target flags as status):
@@ -219,7 +219,7 @@ async function runKind(
     if (e instanceof RequestError) throw new UsageError(e.message);
     throw e;
   }
-  const target = resolveTarget(values, env);
+  const target = await resolveTargetAsync(values, env);
   const session = await openSession(target, sessionOptions(values as Values, `kube-ha ${kind}`));
   try {
     const { planned } = await session.plan(request);
@@ -393,7 +393,7 @@ async function operationCommand(
   if (!sub || !['status', 'resume', 'rollback', 'discard'].includes(sub))
     throw new UsageError(OPERATION_USAGE);
   if (sub === 'discard' ? extra.length !== 1 : extra.length) throw new UsageError(OPERATION_USAGE);
-  const target = resolveTarget(values, env);
+  const target = await resolveTargetAsync(values, env);
   const store = JournalStore.forTarget(target);
   // Operations started on other machines: their journals in etcd main (the local files are read too).
   const etcdMain = target.etcd.main
