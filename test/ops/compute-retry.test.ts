@@ -1,6 +1,6 @@
 // The Compute retry policy in milliseconds: a fake clock whose sleeps only
 // advance time, fake clients that fail as the real client library does.
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import type { ComputeClients } from '../../src/gce/clients.js';
 import {
@@ -280,7 +280,10 @@ describe('ComputeOps retries', () => {
 
 describe('requestId on every mutation', () => {
   it('every mutating Compute call in the runners passes the requestId it is given', () => {
-    const src = readFileSync(new URL('../../src/ops/runners.ts', import.meta.url), 'utf8');
+    const dir = new URL('../../src/ops/runners/', import.meta.url);
+    const files = readdirSync(dir).filter((f) => f.endsWith('.ts'));
+    expect(files.length).toBeGreaterThan(5);
+    const src = files.map((f) => readFileSync(new URL(f, dir), 'utf8')).join('\n');
     const calls = [
       ...src.matchAll(
         /c\.c\.(\w+)\.(insert|delete|addInstance|removeInstance|addAccessConfig|deleteAccessConfig|setLabels|setMetadata|setTags|attachDisk|detachDisk)\(\{([^)]*)/g,

@@ -1,4 +1,4 @@
-// What each step's runner (src/ops/runners.ts) does to the resources, as the
+// What each step's runner (src/ops/runners/) does to the resources, as the
 // plan simulator models it: the forward effect, the undo, and the `absent`
 // check made after a failure. Each looks first at what exists (runners are
 // idempotent) and refuses where the runner, etcd or Compute would: a member
@@ -175,7 +175,7 @@ function attachIP(s: SimState, replica: string): StepResult {
   return ok();
 }
 
-/** What verifyProblems (src/ops/runners.ts) would still find. */
+/** What verifyProblems (src/ops/runners/verify.ts) would still find. */
 function verifyProblems(step: StepOf<'verify'>, s: SimState): string[] {
   const want = new Set(step.args.replicas);
   const out: string[] = [];
