@@ -142,8 +142,15 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
   });
 
   it('replaces the crashed replica: 3 healthy, a new replica in the same zone', async () => {
-    const s = await status(lab);
-    const dead = s.replicas.find((r) => !r.etcd.main?.healthy)!;
+    // The previous test leaves a replica crashed; run alone (-t), this one crashes its own.
+    let dead = (await status(lab)).replicas.find((r) => !r.etcd.main?.healthy);
+    if (!dead) {
+      const victim = (await status(lab)).replicas.at(-1)!.name;
+      await runCli(['lab', 'crash', victim, '--dir', lab.dir]);
+      dead = await eventually(async () =>
+        (await status(lab)).replicas.find((r) => r.name === victim && r.etcd.main?.healthy === false),
+      );
+    }
     const res = await cli(lab, ['replace', '--replica', dead.name, '--confirm', dead.name]);
     expect(res.code, res.stderr).toBe(0);
     await expectConsistent(3);
