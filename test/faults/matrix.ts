@@ -199,12 +199,17 @@ export class MatrixLab {
   async up(): Promise<OpsLab> {
     if (this.lab) return this.lab;
     const dir = tempLabDir();
-    await labUp(
-      dir,
-      this.topology === 'one'
-        ? ['--replicas', '1', '--zones', ZONES.join(','), '--lb-delay', '1']
-        : ['--replicas', '3', '--zones', ZONES.join(','), '--lb-delay', '1'],
-    );
+    await labUp(dir, [
+      '--replicas',
+      this.topology === 'one' ? '1' : '3',
+      '--zones',
+      ZONES.join(','),
+      '--lb-delay',
+      '1',
+      // The test helper's 15-minute self-destruct is for one test file; a matrix runs for an hour or more.
+      '--ttl',
+      '14400',
+    ]);
     this.lab = opsLab(dir);
     return this.lab;
   }
