@@ -41,6 +41,23 @@ export function samePeerURL(a: string, b: string): boolean {
   }
 }
 
+/**
+ * The etcd calls the step runners make: EtcdOps against real members, a model
+ * in memory in the executor's unit tests (test/ops/fake-etcd.ts).
+ */
+export type RunnerEtcd = Pick<
+  EtcdOps,
+  | 'cluster'
+  | 'snapshot'
+  | 'find'
+  | 'pickHealthy'
+  | 'addLearner'
+  | 'promote'
+  | 'remove'
+  | 'moveLeader'
+  | 'learnHost'
+>;
+
 export class EtcdOps {
   private readonly clients: MemberClients;
   private readonly known: Set<string>;

@@ -23,7 +23,7 @@ import { planOperation } from '../domain/ops/operation.js';
 import type { Plan, PlanStep } from '../domain/ops/plan.js';
 import { type RecoveryMode, recoveryChecks, refusalsOf } from '../domain/ops/resume-check.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
-import type { ComputeOps } from './compute-ops.js';
+import type { RunnerCompute } from './compute-ops.js';
 import { describeError } from './compute-ops.js';
 import type { EtcdOps, LiveMember } from './etcd-ops.js';
 import type { OnEvent, OpResult, StepMode } from './events.js';
@@ -33,7 +33,7 @@ import { acquireLock, type HeldLock, type LockAttempt } from './lock.js';
 import { CancelledError, type RunContext, runnerFor, type Timing } from './runners.js';
 
 export interface ExecDeps {
-  compute: ComputeOps;
+  compute: RunnerCompute;
   etcd: Record<EtcdClusterName, EtcdOps>;
   store: JournalStore;
   /** A fresh observation of the whole cluster. */

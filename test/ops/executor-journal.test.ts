@@ -11,12 +11,12 @@ import type { Journal } from '../../src/domain/ops/journal.js';
 import { planOperation } from '../../src/domain/ops/operation.js';
 import type { Plan } from '../../src/domain/ops/plan.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
-import type { ComputeOps } from '../../src/ops/compute-ops.js';
 import { EtcdOps } from '../../src/ops/etcd-ops.js';
 import { type ExecDeps, executePlan, resumeOperation, rollbackOperation } from '../../src/ops/executor.js';
 import { JournalStore } from '../../src/ops/journal-store.js';
 import { DEFAULT_TIMING } from '../../src/ops/runners.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
+import { FakeCompute } from './fake-compute.js';
 import { ctx, REGION_ZONES, status } from './fixtures.js';
 import { journalFor, runTo } from './journal-fixtures.js';
 
@@ -55,20 +55,11 @@ class FailingStore extends JournalStore {
   }
 }
 
-/** Compute that records every call and changes nothing; getters find nothing. */
-function fakeCompute(calls: string[]): ComputeOps {
-  const c = {
-    withSignal: () => c,
-    getDisk: async () => null,
-    getInstance: async () => null,
-    getAddress: async () => null,
-    mutate: async (what: string) => {
-      calls.push(what);
-      return { done: true };
-    },
-    zonesInRegion: async () => REGION_ZONES,
-  };
-  return c as unknown as ComputeOps;
+/** Compute in memory that records every change. */
+function fakeCompute(calls: string[]): FakeCompute {
+  return FakeCompute.fromStatus(status(3)).onChange((_method, what) => {
+    calls.push(what);
+  });
 }
 
 let n = 0;

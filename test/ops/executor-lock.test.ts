@@ -9,12 +9,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { planOperation } from '../../src/domain/ops/operation.js';
 import type { Plan } from '../../src/domain/ops/plan.js';
 import { CancelledError } from '../../src/gce/retry.js';
-import type { ComputeOps } from '../../src/ops/compute-ops.js';
 import type { EtcdOps } from '../../src/ops/etcd-ops.js';
 import { type ExecDeps, executePlan } from '../../src/ops/executor.js';
 import { JournalStore } from '../../src/ops/journal-store.js';
 import type { HeldLock } from '../../src/ops/lock.js';
 import { DEFAULT_TIMING } from '../../src/ops/runners.js';
+import { FakeCompute } from './fake-compute.js';
 import { ctx, REGION_ZONES, status } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-ha-exec-lock-'));
@@ -59,32 +59,22 @@ class FakeLock implements HeldLock {
 }
 
 /**
- * Compute that records every call: `onCall` may lose the lock; a call named in
- * `hang` waits, as an operation wait does, until its signal aborts.
+ * Compute in memory that records every change: `onCall` may lose the lock; a
+ * change named in `hang` waits, as an operation wait does, until its signal aborts.
  */
-function fakeCompute(calls: string[], onCall: (what: string) => void, hang: RegExp | null): ComputeOps {
-  const make = (signal: AbortSignal | undefined): unknown => ({
-    withSignal: (s: AbortSignal | undefined) => make(s),
-    getDisk: async () => null,
-    getInstance: async () => null,
-    getAddress: async () => null,
-    mutate: async (what: string) => {
-      if (signal?.aborted) throw new CancelledError('cancelled');
-      calls.push(what);
-      onCall(what);
-      if (hang?.test(what) && signal)
-        await new Promise((_, reject) =>
-          signal.addEventListener('abort', () => reject(new CancelledError('cancelled')), { once: true }),
-        );
-      return { done: true };
-    },
-    zonesInRegion: async () => REGION_ZONES,
+function fakeCompute(calls: string[], onCall: (what: string) => void, hang: RegExp | null): FakeCompute {
+  return FakeCompute.fromStatus(status(3)).onChange(async (_method, what, signal) => {
+    calls.push(what);
+    onCall(what);
+    if (hang?.test(what) && signal)
+      await new Promise((_, reject) =>
+        signal.addEventListener('abort', () => reject(new CancelledError('cancelled')), { once: true }),
+      );
   });
-  return make(undefined) as ComputeOps;
 }
 
 let n = 0;
-function deps(lock: FakeLock, compute: ComputeOps): ExecDeps {
+function deps(lock: FakeLock, compute: FakeCompute): ExecDeps {
   return {
     compute,
     // No step before the loss reaches etcd: any use would throw.

@@ -16,17 +16,7 @@ export const ADDRESS_RUNNERS: RunnersFor<'address.reserve-internal' | 'address.d
       const src = ctx.plan.add?.source;
       const inst = src ? await c.getInstance(src.zone, src.name) : null;
       const subnetwork = inst ? nic0(inst)?.subnetwork : null;
-      await c.mutate(
-        `addresses.insert region=${a.region} name=${a.name} addressType=INTERNAL`,
-        (requestId) =>
-          c.c.addresses.insert({
-            requestId,
-            project: c.project,
-            region: a.region,
-            addressResource: { name: a.name, addressType: 'INTERNAL', ...(subnetwork ? { subnetwork } : {}) },
-          }),
-        { exists: true },
-      );
+      await c.insertInternalAddress({ region: a.region, name: a.name, subnetwork: subnetwork ?? null });
       const got = await c.getAddress(a.name);
       if (!got?.address) throw new Error(`internal address ${a.name} has no IP after its insert`);
       ctx.facts.internalIP = got.address;
@@ -34,17 +24,7 @@ export const ADDRESS_RUNNERS: RunnersFor<'address.reserve-internal' | 'address.d
     },
     async undo(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `addresses.delete region=${step.args.region} name=${step.args.name}`,
-        (requestId) =>
-          c.c.addresses.delete({
-            requestId,
-            project: c.project,
-            region: step.args.region,
-            address: step.args.name,
-          }),
-        { absent: true },
-      );
+      const r = await c.deleteAddress(step.args.region, step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
@@ -55,17 +35,7 @@ export const ADDRESS_RUNNERS: RunnersFor<'address.reserve-internal' | 'address.d
   'address.delete': {
     async run(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `addresses.delete region=${step.args.region} name=${step.args.name}`,
-        (requestId) =>
-          c.c.addresses.delete({
-            requestId,
-            project: c.project,
-            region: step.args.region,
-            address: step.args.name,
-          }),
-        { absent: true },
-      );
+      const r = await c.deleteAddress(step.args.region, step.args.name);
       return r === 'absent' ? { note: 'no such address' } : {};
     },
   },

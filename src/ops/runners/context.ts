@@ -5,8 +5,8 @@
 import type { Plan, PlanStep, StepKind } from '../../domain/ops/plan.js';
 import type { ClusterStatus, EtcdClusterName } from '../../domain/types.js';
 import { abortableSleep, CancelledError } from '../../gce/retry.js';
-import type { ComputeOps } from '../compute-ops.js';
-import type { EtcdOps } from '../etcd-ops.js';
+import type { RunnerCompute } from '../compute-ops.js';
+import type { RunnerEtcd } from '../etcd-ops.js';
 
 export interface Timing {
   /** How long a learner may take to catch up (and to become promotable). */
@@ -30,8 +30,8 @@ export const DEFAULT_TIMING: Timing = {
 
 export interface RunContext {
   plan: Plan;
-  compute: ComputeOps;
-  etcd: Record<EtcdClusterName, EtcdOps>;
+  compute: RunnerCompute;
+  etcd: Record<EtcdClusterName, RunnerEtcd>;
   facts: Record<string, string>;
   timing: Timing;
   signal?: AbortSignal | undefined;
@@ -66,7 +66,7 @@ export { CancelledError };
 export const sleep = abortableSleep;
 
 /** The Compute calls of a step: their retry pauses and operation waits end when the operation is cancelled. */
-export function compute(ctx: RunContext): ComputeOps {
+export function compute(ctx: RunContext): RunnerCompute {
   return ctx.compute.withSignal(ctx.signal);
 }
 

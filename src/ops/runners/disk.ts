@@ -12,31 +12,12 @@ export const DISK_RUNNERS: RunnersFor<'disk.create' | 'disk.delete'> = {
       const like = await c.getDisk(a.like.zone, a.like.name);
       const type = lastSegment(like?.type ?? 'pd-ssd');
       const sizeGb = String(like?.sizeGb ?? '20');
-      await c.mutate(
-        `disks.insert zone=${a.zone} name=${a.name} type=${type} sizeGb=${sizeGb}`,
-        (requestId) =>
-          c.c.disks.insert({
-            requestId,
-            project: c.project,
-            zone: a.zone,
-            diskResource: {
-              name: a.name,
-              sizeGb,
-              type: `projects/${c.project}/zones/${a.zone}/diskTypes/${type}`,
-            },
-          }),
-        { exists: true },
-      );
+      await c.insertDisk({ zone: a.zone, name: a.name, type, sizeGb });
       return like ? {} : { note: `${a.like.name} not found: pd-ssd 20 GB` };
     },
     async undo(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `disks.delete zone=${step.args.zone} name=${step.args.name}`,
-        (requestId) =>
-          c.c.disks.delete({ requestId, project: c.project, zone: step.args.zone, disk: step.args.name }),
-        { absent: true },
-      );
+      const r = await c.deleteDisk(step.args.zone, step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
@@ -47,12 +28,7 @@ export const DISK_RUNNERS: RunnersFor<'disk.create' | 'disk.delete'> = {
   'disk.delete': {
     async run(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `disks.delete zone=${step.args.zone} name=${step.args.name}`,
-        (requestId) =>
-          c.c.disks.delete({ requestId, project: c.project, zone: step.args.zone, disk: step.args.name }),
-        { absent: true },
-      );
+      const r = await c.deleteDisk(step.args.zone, step.args.name);
       return r === 'absent' ? { note: 'no such disk' } : {};
     },
   },

@@ -4,7 +4,7 @@
 
 import { peerURL } from '../../domain/ops/plan.js';
 import { canRemoveVoter } from '../../domain/quorum.js';
-import type { EtcdOps, LiveMember, Snapshot } from '../etcd-ops.js';
+import type { LiveMember, RunnerEtcd, Snapshot } from '../etcd-ops.js';
 import {
   mayChange,
   memberFact,
@@ -21,7 +21,7 @@ import {
  * KubeadmControlPlane's rule at run time, on a fresh look: removing this
  * member must leave a healthy majority of the voters that remain.
  */
-function assertRemovalSafe(etcd: EtcdOps, snap: Snapshot, m: LiveMember): void {
+function assertRemovalSafe(etcd: RunnerEtcd, snap: Snapshot, m: LiveMember): void {
   if (m.isLearner) return;
   const voters = snap.members.filter((x) => !x.isLearner);
   const healthy = voters.filter((x) => snap.statuses.has(x.id)).length;
@@ -34,7 +34,7 @@ function assertRemovalSafe(etcd: EtcdOps, snap: Snapshot, m: LiveMember): void {
 }
 
 /** Hands leadership to another healthy voter when `m` leads, and waits for the new leader. */
-async function moveLeadershipOff(ctx: RunContext, etcd: EtcdOps, m: LiveMember): Promise<string | null> {
+async function moveLeadershipOff(ctx: RunContext, etcd: RunnerEtcd, m: LiveMember): Promise<string | null> {
   const snap = await etcd.snapshot(true);
   if (snap.leader !== m.id) return null;
   const leaderEndpoint = snap.statuses.get(m.id)?.endpoint;
@@ -79,7 +79,7 @@ async function retryingMembership<T>(ctx: RunContext, what: string, attempt: () 
 
 async function removeMember(
   ctx: RunContext,
-  etcd: EtcdOps,
+  etcd: RunnerEtcd,
   by: { id?: string | null; peerURLs?: string[] },
 ): Promise<string> {
   return retryingMembership(ctx, `etcd ${etcd.cluster} member remove`, async () => {

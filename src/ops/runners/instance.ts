@@ -92,11 +92,10 @@ export const INSTANCE_RUNNERS: RunnersFor<'instance.insert' | 'instance.delete'>
           networkIP,
         });
         const ownCert = await giveReplicaCerts(resource, a.name);
-        await c.mutate(
-          `instances.insert zone=${a.zone} name=${a.name} (clone of ${a.source.name}, INITIAL_ETCD_CLUSTER=${a.initialCluster.join(',')}${ownCert ? `, ${ownCert}` : ''})`,
-          (requestId) =>
-            c.c.instances.insert({ requestId, project: c.project, zone: a.zone, instanceResource: resource }),
-          { exists: true },
+        await c.insertInstance(
+          a.zone,
+          resource,
+          `(clone of ${a.source.name}, INITIAL_ETCD_CLUSTER=${a.initialCluster.join(',')}${ownCert ? `, ${ownCert}` : ''})`,
         );
       }
       const running = await until<NonNullable<typeof inst>>(
@@ -119,17 +118,7 @@ export const INSTANCE_RUNNERS: RunnersFor<'instance.insert' | 'instance.delete'>
     },
     async undo(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `instances.delete zone=${step.args.zone} name=${step.args.name}`,
-        (requestId) =>
-          c.c.instances.delete({
-            requestId,
-            project: c.project,
-            zone: step.args.zone,
-            instance: step.args.name,
-          }),
-        { absent: true },
-      );
+      const r = await c.deleteInstance(step.args.zone, step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
@@ -140,17 +129,7 @@ export const INSTANCE_RUNNERS: RunnersFor<'instance.insert' | 'instance.delete'>
   'instance.delete': {
     async run(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `instances.delete zone=${step.args.zone} name=${step.args.name}`,
-        (requestId) =>
-          c.c.instances.delete({
-            requestId,
-            project: c.project,
-            zone: step.args.zone,
-            instance: step.args.name,
-          }),
-        { absent: true },
-      );
+      const r = await c.deleteInstance(step.args.zone, step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
   },

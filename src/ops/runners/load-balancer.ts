@@ -26,32 +26,12 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       const c = compute(ctx);
       const a = step.args;
       if (await c.getHealthCheck(a.name)) return { note: 'already exists' };
-      await c.mutate(
-        `httpHealthChecks.insert name=${a.name} port=${a.port} path=${a.path}`,
-        (requestId) =>
-          c.c.httpHealthChecks.insert({
-            requestId,
-            project: c.project,
-            httpHealthCheckResource: {
-              name: a.name,
-              port: a.port,
-              requestPath: a.path,
-              checkIntervalSec: 2,
-              timeoutSec: 1,
-            },
-          }),
-        { exists: true },
-      );
+      await c.insertHealthCheck({ name: a.name, port: a.port, path: a.path });
       return {};
     },
     async undo(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `httpHealthChecks.delete name=${step.args.name}`,
-        (requestId) =>
-          c.c.httpHealthChecks.delete({ requestId, project: c.project, httpHealthCheck: step.args.name }),
-        { absent: true },
-      );
+      const r = await c.deleteHealthCheck(step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
@@ -63,58 +43,26 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
     async run(step, ctx) {
       const c = compute(ctx);
       const a = step.args;
-      const urls = a.instances.map((i) => c.instanceUrl(i.zone, i.name));
       const existing = await c.getTargetPool(a.name);
       if (existing) {
         const have = new Set((existing.instances ?? []).map(lastSegment));
         for (const i of a.instances.filter((x) => !have.has(x.name))) {
-          await c.mutate(`targetPools.addInstance pool=${a.name} instance=${i.name}`, (requestId) =>
-            c.c.targetPools.addInstance({
-              requestId,
-              project: c.project,
-              region: a.region,
-              targetPool: a.name,
-              targetPoolsAddInstanceRequestResource: {
-                instances: [{ instance: c.instanceUrl(i.zone, i.name) }],
-              },
-            }),
-          );
+          await c.addToPool(a.region, a.name, { zone: i.zone, name: i.name });
         }
         return { note: 'already exists' };
       }
-      await c.mutate(
-        `targetPools.insert region=${a.region} name=${a.name}${a.healthCheck ? ` healthCheck=${a.healthCheck}` : ''} instances=${a.instances.map((i) => i.name).join(',')}`,
-        (requestId) =>
-          c.c.targetPools.insert({
-            requestId,
-            project: c.project,
-            region: a.region,
-            targetPoolResource: {
-              name: a.name,
-              // New plans attach none, as kube-up; only an operation journalled before names one.
-              ...(a.healthCheck
-                ? { healthChecks: [`projects/${c.project}/global/httpHealthChecks/${a.healthCheck}`] }
-                : {}),
-              instances: urls,
-            },
-          }),
-        { exists: true },
-      );
+      // New plans attach no health check, as kube-up; only an operation journalled before names one.
+      await c.insertTargetPool({
+        region: a.region,
+        name: a.name,
+        healthCheck: a.healthCheck ?? null,
+        instances: a.instances,
+      });
       return {};
     },
     async undo(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `targetPools.delete region=${step.args.region} name=${step.args.name}`,
-        (requestId) =>
-          c.c.targetPools.delete({
-            requestId,
-            project: c.project,
-            region: step.args.region,
-            targetPool: step.args.name,
-          }),
-        { absent: true },
-      );
+      const r = await c.deleteTargetPool(step.args.region, step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
@@ -128,38 +76,12 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       const a = step.args;
       if (await c.getForwardingRule(a.name)) return { note: 'already exists' };
       const ip = await staticIP(ctx, a.address);
-      await c.mutate(
-        `forwardingRules.insert region=${a.region} name=${a.name} IPAddress=${ip} ports=443 target=${a.pool}`,
-        (requestId) =>
-          c.c.forwardingRules.insert({
-            requestId,
-            project: c.project,
-            region: a.region,
-            forwardingRuleResource: {
-              name: a.name,
-              IPAddress: ip,
-              IPProtocol: 'TCP',
-              portRange: '443',
-              target: `projects/${c.project}/regions/${a.region}/targetPools/${a.pool}`,
-            },
-          }),
-        { exists: true },
-      );
+      await c.insertForwardingRule({ region: a.region, name: a.name, ip, pool: a.pool });
       return {};
     },
     async undo(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `forwardingRules.delete region=${step.args.region} name=${step.args.name}`,
-        (requestId) =>
-          c.c.forwardingRules.delete({
-            requestId,
-            project: c.project,
-            region: step.args.region,
-            forwardingRule: step.args.name,
-          }),
-        { absent: true },
-      );
+      const r = await c.deleteForwardingRule(step.args.region, step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
     async absent(step, ctx) {
@@ -214,17 +136,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       if (!p) throw new Error(`target pool ${pool} does not exist`);
       if ((p.instances ?? []).some((u) => lastSegment(u) === replica.name))
         return { note: 'already in the pool' };
-      await c.mutate(`targetPools.addInstance pool=${pool} instance=${replica.name}`, (requestId) =>
-        c.c.targetPools.addInstance({
-          requestId,
-          project: c.project,
-          region,
-          targetPool: pool,
-          targetPoolsAddInstanceRequestResource: {
-            instances: [{ instance: c.instanceUrl(replica.zone, replica.name) }],
-          },
-        }),
-      );
+      await c.addToPool(region, pool, { zone: replica.zone, name: replica.name });
       return {};
     },
     async undo(step, ctx) {
@@ -243,17 +155,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       if (!p) throw new Error(`target pool ${pool} is gone: ${replica.name} cannot go back into it`);
       if ((p.instances ?? []).some((u) => lastSegment(u) === replica.name))
         return { note: 'already in the pool' };
-      await c.mutate(`targetPools.addInstance pool=${pool} instance=${replica.name}`, (requestId) =>
-        c.c.targetPools.addInstance({
-          requestId,
-          project: c.project,
-          region,
-          targetPool: pool,
-          targetPoolsAddInstanceRequestResource: {
-            instances: [{ instance: c.instanceUrl(replica.zone, replica.name) }],
-          },
-        }),
-      );
+      await c.addToPool(region, pool, { zone: replica.zone, name: replica.name });
       return {};
     },
   },
@@ -261,17 +163,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
   'lb.delete-forwarding-rule': {
     async run(step, ctx) {
       const c = compute(ctx);
-      const r = await c.mutate(
-        `forwardingRules.delete region=${step.args.region} name=${step.args.name}`,
-        (requestId) =>
-          c.c.forwardingRules.delete({
-            requestId,
-            project: c.project,
-            region: step.args.region,
-            forwardingRule: step.args.name,
-          }),
-        { absent: true },
-      );
+      const r = await c.deleteForwardingRule(step.args.region, step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
   },
@@ -282,17 +174,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       // Which health check it used, for the next step: the pool is gone by then.
       const pool = await c.getTargetPool(step.args.name);
       if (pool) ctx.facts[POOL_CHECKS_FACT] = (pool.healthChecks ?? []).map(lastSegment).join(',');
-      const r = await c.mutate(
-        `targetPools.delete region=${step.args.region} name=${step.args.name}`,
-        (requestId) =>
-          c.c.targetPools.delete({
-            requestId,
-            project: c.project,
-            region: step.args.region,
-            targetPool: step.args.name,
-          }),
-        { absent: true },
-      );
+      const r = await c.deleteTargetPool(step.args.region, step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
   },
@@ -305,12 +187,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       if (had !== undefined && !had.split(',').includes(step.args.name)) {
         return { skipped: true, note: `the target pool had no health check ${step.args.name}` };
       }
-      const r = await c.mutate(
-        `httpHealthChecks.delete name=${step.args.name}`,
-        (requestId) =>
-          c.c.httpHealthChecks.delete({ requestId, project: c.project, httpHealthCheck: step.args.name }),
-        { absent: true },
-      );
+      const r = await c.deleteHealthCheck(step.args.name);
       return r === 'absent' ? { note: 'already gone' } : {};
     },
   },
@@ -326,16 +203,6 @@ async function poolRemove(
   const p = await c.getTargetPool(pool);
   if (!p || !(p.instances ?? []).some((u) => lastSegment(u) === replica.name))
     return { note: 'not in the pool' };
-  await c.mutate(`targetPools.removeInstance pool=${pool} instance=${replica.name}`, (requestId) =>
-    c.c.targetPools.removeInstance({
-      requestId,
-      project: c.project,
-      region,
-      targetPool: pool,
-      targetPoolsRemoveInstanceRequestResource: {
-        instances: [{ instance: c.instanceUrl(replica.zone, replica.name) }],
-      },
-    }),
-  );
+  await c.removeFromPool(region, pool, { zone: replica.zone, name: replica.name });
   return {};
 }

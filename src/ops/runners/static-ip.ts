@@ -37,32 +37,9 @@ export async function setExternalIP(
   const current = nic?.accessConfigs?.[0];
   const acName = current?.name ?? 'External NAT';
   if (current) {
-    await c.mutate(
-      `instances.deleteAccessConfig zone=${zone} name=${name} accessConfig="${acName}"`,
-      (requestId) =>
-        c.c.instances.deleteAccessConfig({
-          requestId,
-          project: c.project,
-          zone,
-          instance: name,
-          accessConfig: acName,
-          networkInterface: nicName,
-        }),
-      { absent: true },
-    );
+    await c.deleteAccessConfig(zone, name, nicName, acName);
   }
-  await c.mutate(
-    `instances.addAccessConfig zone=${zone} name=${name} natIP=${natIP ?? 'ephemeral'}`,
-    (requestId) =>
-      c.c.instances.addAccessConfig({
-        requestId,
-        project: c.project,
-        zone,
-        instance: name,
-        networkInterface: nicName,
-        accessConfigResource: { name: acName, type: 'ONE_TO_ONE_NAT', ...(natIP ? { natIP } : {}) },
-      }),
-  );
+  await c.addAccessConfig(zone, name, nicName, { name: acName, natIP });
 }
 
 export function holds(inst: { networkInterfaces?: Nic[] | null } | null, ip: string): boolean {
