@@ -421,6 +421,9 @@ async function drive(run: Run, ids: string[]): Promise<OpResult> {
 }
 
 async function rollBack(run: Run, rec: Recovery, reasons: string[], cancelled: boolean): Promise<OpResult> {
+  // Every step, the final check included, had run before the rollback was asked for (a kill after
+  // the last step): past a point of no return there is nothing to return to, and nothing failed.
+  const completedBefore = run.journal.steps.every((s) => s.status === 'done' || s.status === 'skipped');
   try {
     await backward(run, rec);
   } catch (err) {
@@ -444,6 +447,13 @@ async function rollBack(run: Run, rec: Recovery, reasons: string[], cancelled: b
     save(run, { ...run.journal, state: 'done', updatedAt: now() });
     if (finished)
       return result(run, 'done', [...reasons, `completed instead of rolled back: ${rec.note}`], cancelled);
+    if (completedBefore)
+      return result(
+        run,
+        'done',
+        [...reasons, `the operation had completed and verified before it was interrupted: ${rec.note}`],
+        cancelled,
+      );
     return result(
       run,
       'failed',

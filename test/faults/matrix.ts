@@ -110,7 +110,8 @@ export const OPS: Record<OpName, OpSpec> = {
     start: 3,
     adds: true,
     removes: true,
-    args: (s) => ['replace', '--replica', newest(s)],
+    // A healthy replica: replace needs --force for it (the crashed-replica replace is in ops-three).
+    args: (s) => ['replace', '--replica', newest(s), '--force'],
   },
 };
 

@@ -14,7 +14,7 @@ import type { ClusterStatus, EtcdClusterName, MemberView } from '../../src/domai
 import { ETCD_CLUSTERS } from '../../src/domain/types.js';
 import type { EtcdOps } from '../../src/ops/etcd-ops.js';
 import type { OpResult } from '../../src/ops/events.js';
-import { type ExecDeps, executePlan } from '../../src/ops/executor.js';
+import { type ExecDeps, executePlan, rollbackOperation } from '../../src/ops/executor.js';
 import { JournalStore } from '../../src/ops/journal-store.js';
 import type { HeldLock } from '../../src/ops/lock.js';
 import type { Timing } from '../../src/ops/runners.js';
@@ -376,6 +376,24 @@ describe('executor table: refusals and failed undos', () => {
     // Everything but the disk is back as it was: members first, then the VM.
     expect(end).toEqual({ ...start, disks: [...start.disks, 'kubernetes-master-aaa-pd'].sort() });
     expect(w.violations).toEqual([]);
+  });
+
+  it('a remove killed after its last step, then rolled back: done (exit 0), nothing changes (fault matrix)', async () => {
+    const remove = SCENARIOS[1]!;
+    const w = world(remove.replicas);
+    const store = new JournalStore(join(dir, `s${seq++}`));
+    const done = await executePlan(planFor(w.base, remove.request), deps(w, { store }));
+    expect(summary(done)).toEqual({ outcome: 'done', exitCode: 0 });
+    // The kill came after verify was journalled done, before the journal said the operation was.
+    const killed = { ...done.journal!, state: 'running' as const };
+    const end = shape(w);
+    const calls = [w.compute.calls.length, w.etcd.main.calls.length, w.etcd.events.calls.length];
+    const res = await rollbackOperation(killed, deps(w, { store }));
+    expect(summary(res)).toEqual({ outcome: 'done', exitCode: 0 });
+    expect(res.reasons.join('\n')).toMatch(/had completed and verified before it was interrupted/);
+    expect(res.leftovers).toEqual([]);
+    expect(shape(w)).toEqual(end);
+    expect([w.compute.calls.length, w.etcd.main.calls.length, w.etcd.events.calls.length]).toEqual(calls);
   });
 
   it("a VM's undo that fails after its members were removed: exit 1, the VM and its disk left", async () => {

@@ -189,6 +189,7 @@ export class PlanSimulator {
   private rollBack(rec: Recovery, reasons: string[]): Omit<CommandResult, 'journalState'> {
     const command = this.command;
     const j = this.j;
+    const completedBefore = j.steps.every((s) => s.status === 'done' || s.status === 'skipped');
     try {
       for (const id of rec.forward) this.step(id, 'forward');
       for (const id of rec.undo) this.step(id, 'undo');
@@ -206,6 +207,7 @@ export class PlanSimulator {
     if (finished || (rec.pastPointOfNoReturn && undidNothing)) {
       j.state = 'done';
       if (finished) return { command, outcome: 'done', reasons: [...reasons, 'completed instead'] };
+      if (completedBefore) return { command, outcome: 'done', reasons: [...reasons, 'had completed'] };
       return { command, outcome: 'failed', reasons: [...reasons, 'every change made, not verified'] };
     }
     j.state = 'rolled-back';
