@@ -84,7 +84,7 @@ describe('kube-ha status against a 3-zone lab', () => {
   });
 
   it('prints a per-zone table for people', async () => {
-    const res = await runCli(['status', '--lab-dir', dir]);
+    const res = await runCli(['status', '--lab-dir', dir, '--timeout', '5']);
     expect(res.code).toBe(0);
     expect(res.stdout).toMatch(
       /etcd main 3\/3 healthy · quorum 2 · tolerates 1 failure · leader kubernetes-master/,

@@ -73,7 +73,9 @@ afterAll(async () => {
   await labDown(lab.dir);
 });
 
-describe('a lab configured as kube-up configures masters', () => {
+// An add (a VM boots, two members join) takes seconds on a quiet machine and far
+// longer on a loaded 2-core one: the operator tests' room, not vitest's 30 s.
+describe('a lab configured as kube-up configures masters', { timeout: 120_000 }, () => {
   it("members advertise kube-up's URLs: client 127.0.0.1, peer by instance name, in both clusters", async () => {
     const s = await status(lab);
     const names = s.replicas.map((r) => r.name).sort();
