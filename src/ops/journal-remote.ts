@@ -41,6 +41,7 @@ export class EtcdJournals implements RemoteJournals {
   private readonly queued = new Map<string, Journal>();
   private draining: Promise<void> | null = null;
   private error: string | null = null;
+  private good: string | null = null;
 
   constructor(
     private readonly etcd: EtcdOps,
@@ -53,9 +54,15 @@ export class EtcdJournals implements RemoteJournals {
     fn: (c: Awaited<ReturnType<EtcdOps['client']>>) => Promise<T>,
   ): Promise<T> {
     const errors: string[] = [];
-    for (const e of this.etcd.endpoints()) {
+    // The endpoint that answered last goes first: a removed member's address would cost a deadline per write.
+    const all = this.etcd.endpoints();
+    const order =
+      this.good && all.includes(this.good) ? [this.good, ...all.filter((e) => e !== this.good)] : all;
+    for (const e of order) {
       try {
-        return await fn(await this.etcd.client(e));
+        const out = await fn(await this.etcd.client(e));
+        this.good = e;
+        return out;
       } catch (err) {
         errors.push(`${e}: ${errorMessage(err)}`);
       }
