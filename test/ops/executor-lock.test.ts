@@ -12,51 +12,13 @@ import { CancelledError } from '../../src/gce/retry.js';
 import type { EtcdOps } from '../../src/ops/etcd-ops.js';
 import { type ExecDeps, executePlan } from '../../src/ops/executor.js';
 import { JournalStore } from '../../src/ops/journal-store.js';
-import type { HeldLock } from '../../src/ops/lock.js';
 import { DEFAULT_TIMING } from '../../src/ops/runners.js';
 import { FakeCompute } from './fake-compute.js';
+import { FakeLock } from './fake-lock.js';
 import { ctx, REGION_ZONES, status } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-ha-exec-lock-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-class FakeLock implements HeldLock {
-  record = {
-    operationId: 'op',
-    kind: 'add' as const,
-    summary: 's',
-    holder: { user: 'u', host: 'h', pid: 1, tool: 't' },
-    since: '',
-  };
-  private ac = new AbortController();
-  private isLost = false;
-  reacquired = 0;
-  released = 0;
-  constructor(private readonly canRetake: boolean) {}
-  get signal(): AbortSignal {
-    return this.ac.signal;
-  }
-  lose(): void {
-    this.isLost = true;
-    this.ac.abort(new Error('lost'));
-  }
-  lost(): boolean {
-    return this.isLost;
-  }
-  lostReason(): string | null {
-    return this.isLost ? 'no keepalive was answered (test)' : null;
-  }
-  async reacquire() {
-    if (!this.canRetake) return { ok: false as const, reason: 'another operation holds the lock now: test' };
-    this.isLost = false;
-    this.ac = new AbortController();
-    this.reacquired++;
-    return { ok: true as const };
-  }
-  async release(): Promise<void> {
-    this.released++;
-  }
-}
 
 /**
  * Compute in memory that records every change: `onCall` may lose the lock; a

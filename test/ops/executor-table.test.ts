@@ -16,39 +16,14 @@ import type { EtcdOps } from '../../src/ops/etcd-ops.js';
 import type { OpResult } from '../../src/ops/events.js';
 import { type ExecDeps, executePlan, rollbackOperation } from '../../src/ops/executor.js';
 import { JournalStore } from '../../src/ops/journal-store.js';
-import type { HeldLock } from '../../src/ops/lock.js';
 import type { Timing } from '../../src/ops/runners.js';
 import { type ComputeChange, FakeCompute } from './fake-compute.js';
 import { type EtcdChange, FakeEtcd, hostOf } from './fake-etcd.js';
+import { FakeLock } from './fake-lock.js';
 import { ctx, REGION_ZONES, status } from './fixtures.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-ha-exec-table-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A lock that is never lost: the lock's own cases are in executor-lock.test.ts. */
-class FakeLock implements HeldLock {
-  record = {
-    operationId: 'op',
-    kind: 'add' as const,
-    summary: 's',
-    holder: { user: 'u', host: 'h', pid: 1, tool: 't' },
-    since: '',
-  };
-  released = 0;
-  readonly signal = new AbortController().signal;
-  lost(): boolean {
-    return false;
-  }
-  lostReason(): string | null {
-    return null;
-  }
-  async reacquire() {
-    return { ok: true as const };
-  }
-  async release(): Promise<void> {
-    this.released++;
-  }
-}
 
 /** Every wait gives up at once: a wait that fails here fails by its deadline. */
 const FAST: Timing = {
@@ -156,6 +131,7 @@ function shape(w: World) {
 
 let seq = 0;
 function deps(w: World, over: Partial<ExecDeps> = {}): ExecDeps {
+  // Never lost here: the lock's own cases are in executor-lock.test.ts.
   const lock = new FakeLock();
   return {
     compute: w.compute,
