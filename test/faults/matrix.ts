@@ -9,20 +9,17 @@
 // Cells share a lab per starting topology: before each cell the lab is brought
 // to the cell's starting size with plain (unfaulted) operations.
 import { spawn } from 'node:child_process';
-import { resolveTarget } from '../../src/cli/target-flags.js';
 import type { Plan, PlanStep } from '../../src/domain/ops/plan.js';
-import { buildStatus } from '../../src/domain/status.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
-import { createGceSource } from '../../src/sources/gce-source.js';
-import { Observer } from '../../src/sources/observe.js';
 import { BIN, type CliResult, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
 import {
   cli,
-  inconsistencies,
   journals,
   labFault,
   type OpsLab,
   opsLab,
+  settle,
+  status,
   untilStep,
 } from '../ops/lab-helpers.js';
 import { LabMonitor } from './monitor.js';
@@ -179,23 +176,13 @@ export function cellsFor(op: OpName, plan: Plan): Cell[] {
 /** A lab per topology, shared by its cells; recreated when a cell leaves it broken. */
 export class MatrixLab {
   lab: OpsLab | null = null;
-  private observer: Observer | null = null;
-
-  /**
-   * The lab's status in this process (what `kube-ha status --json` prints, without
-   * the apiserver probes and leases the checks do not need): a CLI per look
-   * costs seconds on a loaded 2-core machine.
-   */
-  async status(): Promise<ClusterStatus> {
-    const lab = await this.up();
-    if (!this.observer) {
-      const target = resolveTarget({ 'lab-dir': lab.dir, timeout: '3' });
-      this.observer = new Observer(target, createGceSource(target));
-    }
-    return buildStatus(await this.observer.observeAll({}));
-  }
 
   constructor(readonly topology: 'one' | 'three') {}
+
+  /** The lab's status, observed in-process (lab-helpers' status()). */
+  async status(): Promise<ClusterStatus> {
+    return status(await this.up());
+  }
 
   async up(): Promise<OpsLab> {
     if (this.lab) return this.lab;
@@ -216,8 +203,6 @@ export class MatrixLab {
   }
 
   async down(): Promise<void> {
-    await this.observer?.close();
-    this.observer = null;
     if (this.lab) await labDown(this.lab.dir);
     this.lab = null;
   }
@@ -232,7 +217,7 @@ export class MatrixLab {
         continue;
       }
       const n = s.replicas.length;
-      if (n === size && (await settled(this, size)).length === 0) return;
+      if (n === size && (await settle(lab, size, 30_000)).length === 0) return;
       const args = n < size ? ['add', '--zone', emptiestZone(s)] : ['remove', '--replica', newest(s)];
       const res = n === size ? null : await cli(lab, [...args, '--yes'], 300_000);
       if (res && res.code !== 0) {
@@ -252,25 +237,6 @@ function pendingJournal(lab: OpsLab): string | null {
   } catch (err) {
     return String(err);
   }
-}
-
-/** The lab's inconsistencies once it has had up to `ms` to settle (a fresh member catches up in seconds). */
-async function settled(lab: MatrixLab, size: number | null, ms = 30_000): Promise<string[]> {
-  const until = Date.now() + ms;
-  let last: string[] = ['never observed'];
-  while (Date.now() < until) {
-    try {
-      const s = await lab.status();
-      last = await inconsistencies(lab.lab!, s);
-      if (size !== null && s.replicas.length !== size)
-        last.push(`${s.replicas.length} replicas, not ${size}`);
-      if (last.length === 0) return [];
-    } catch (err) {
-      last = [`status unreadable: ${String(err)}`];
-    }
-    await new Promise((r) => setTimeout(r, 500));
-  }
-  return last;
 }
 
 const names = (s: ClusterStatus) => s.replicas.map((r) => r.name).sort();
@@ -369,7 +335,7 @@ export async function runCell(lab: MatrixLab, cell: Cell): Promise<CellResult> {
   }
   phase('fault');
   // The monitor keeps watching while the cluster settles: a member removed late still counts.
-  const settleProblems = await settled(lab, null);
+  const settleProblems = await settle(l, null, 30_000);
   phase('settle');
   const watched = await monitor.stop();
   const after = names(await lab.status());

@@ -156,14 +156,15 @@ export async function inconsistencies(lab: OpsLab, observed?: ClusterStatus): Pr
  * what was wrong at the last look, or why there was no look (a status that
  * did not parse), and that it timed out. Never empty unless it saw consistency.
  */
-export async function settle(lab: OpsLab, replicas: number, timeoutMs = 20_000): Promise<string[]> {
+export async function settle(lab: OpsLab, replicas: number | null, timeoutMs = 20_000): Promise<string[]> {
   let last: string[] = ['never observed'];
   const until = Date.now() + timeoutMs;
   for (;;) {
     try {
       const s = await status(lab);
       const now = await inconsistencies(lab, s);
-      if (s.replicas.length !== replicas) now.push(`${s.replicas.length} replicas, not ${replicas}`);
+      if (replicas !== null && s.replicas.length !== replicas)
+        now.push(`${s.replicas.length} replicas, not ${replicas}`);
       if (now.length === 0) return [];
       last = now;
     } catch (e) {
