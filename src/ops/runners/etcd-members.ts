@@ -116,6 +116,19 @@ function learnerPeerURL(ctx: RunContext, step: StepOf<'etcd.add-learner'>): stri
   return host ? peerURL(step.args.peer, host) : null;
 }
 
+/** The member an add made (by ID, else peer URL): gone, it will not come back by waiting. */
+function newMember(
+  etcd: RunnerEtcd,
+  snap: Snapshot,
+  id: string | null,
+  url: string | undefined,
+  args: { cluster: string; replica: string },
+): LiveMember {
+  const m = etcd.find(snap, { id, peerURLs: url ? [url] : [] });
+  if (!m) throw new Permanent(`the learner for ${args.replica} is not a member of etcd ${args.cluster}`);
+  return m;
+}
+
 export const ETCD_MEMBER_RUNNERS: RunnersFor<
   'etcd.add-learner' | 'etcd.wait-caught-up' | 'etcd.promote' | 'etcd.move-leader' | 'etcd.remove-member'
 > = {
@@ -166,11 +179,7 @@ export const ETCD_MEMBER_RUNNERS: RunnersFor<
         `${step.args.replica} catching up in etcd ${step.args.cluster}`,
         async () => {
           const snap = await etcd.snapshot(true);
-          const m = etcd.find(snap, { id, peerURLs: url ? [url] : [] });
-          if (!m)
-            throw new Permanent(
-              `the learner for ${step.args.replica} is not a member of etcd ${step.args.cluster}`,
-            );
+          const m = newMember(etcd, snap, id, url, step.args);
           if (!m.isLearner) return { value: 'already a voter' };
           const leader = snap.leader ? snap.statuses.get(snap.leader) : undefined;
           const own = snap.statuses.get(m.id);
@@ -212,11 +221,7 @@ export const ETCD_MEMBER_RUNNERS: RunnersFor<
         `promoting ${step.args.replica} in etcd ${step.args.cluster}`,
         async () => {
           const snap = await etcd.snapshot(true);
-          const m = etcd.find(snap, { id, peerURLs: url ? [url] : [] });
-          if (!m)
-            throw new Permanent(
-              `the learner for ${step.args.replica} is not a member of etcd ${step.args.cluster}`,
-            );
+          const m = newMember(etcd, snap, id, url, step.args);
           if (!m.isLearner) return { value: { note: tries ? `voter ${m.id}` : `already a voter (${m.id})` } };
           tries++;
           try {
