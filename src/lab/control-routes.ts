@@ -11,6 +11,8 @@ export interface ControlDeps {
   fleet: Fleet;
   setFault(fault: unknown): void;
   clearFaults(): void;
+  /** Armed faults with their hits (`GET /lab/v1/faults`). */
+  listFaults(): unknown[];
   shutdown(): void;
 }
 
@@ -48,6 +50,9 @@ export function controlHandler(deps: ControlDeps) {
       if (parts[2] === 'faults' && req.method === 'POST') {
         deps.setFault(await readJson(req));
         return send(res, 200, { ok: true });
+      }
+      if (parts[2] === 'faults' && req.method === 'GET') {
+        return send(res, 200, { faults: deps.listFaults() });
       }
       if (parts[2] === 'faults' && req.method === 'DELETE') {
         deps.clearFaults();

@@ -148,6 +148,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
     fleet,
     setFault: (f) => compute.setFault(f as Parameters<typeof compute.setFault>[0]),
     clearFaults: () => compute.clearFaults(),
+    listFaults: () => compute.listFaults(),
     shutdown: () => void stop(),
   });
   const compute = createComputeService({

@@ -213,6 +213,17 @@ export async function labFault(lab: OpsLab, fault: Record<string, unknown> | nul
   if (!res.ok) throw new Error(`fault: ${res.status} ${await res.text()}`);
 }
 
+/** The lab's armed faults and how often each struck. */
+export async function labFaults(
+  lab: OpsLab,
+): Promise<{ fault: { method: string; mode: string }; hits: number }[]> {
+  const ctx = readLabContext(lab.dir);
+  const res = await fetch(`${ctx.controlURL}/faults`, { signal: AbortSignal.timeout(5000) });
+  if (!res.ok) throw new Error(`faults: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { faults: { fault: { method: string; mode: string }; hits: number }[] })
+    .faults;
+}
+
 /**
  * The journals the CLI left in this lab's state dir. A `.json` file that is
  * not a readable journal fails the test: the store writes a temporary file and

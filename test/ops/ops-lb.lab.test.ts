@@ -8,7 +8,7 @@ import type { Journal } from '../../src/domain/ops/journal.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabApiserverPort, readLabContext } from '../../src/lab/context.js';
 import { labDown, labUp, tempLabDir } from '../helpers/cli.js';
-import { cli, journals, labFault, type OpsLab, opsLab, settle, status } from './lab-helpers.js';
+import { cli, journals, labFault, labFaults, type OpsLab, opsLab, settle, status } from './lab-helpers.js';
 
 const lab: OpsLab = opsLab(tempLabDir());
 const timings: string[] = [];
@@ -87,14 +87,21 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     expect(s.apiserverIP?.attachedTo).toBe('kubernetes-master');
   }, 300_000);
 
-  it('1 → 2 creates the load balancer first and moves the static IP to it', async () => {
+  it("1 → 2 creates the load balancer first and moves the static IP to it (the insert's answer lost once: one VM)", async () => {
     const before = await status(lab);
     expect(before.loadBalancer).toBeNull();
     const ip = before.apiserverIP?.address;
     expect(before.apiserverIP?.attachedTo).toBe('kubernetes-master');
 
+    // GCE applies the insert and the answer never comes back (issue 10): the retry, with the
+    // same requestId, gets the first operation rather than a 409 and a rollback for nothing.
+    await labFault(lab, { method: 'instances.insert', mode: 'lost', times: 1 });
     const res = await op(['add', '--zone', 'us-central1-b']);
     expect(res.code, res.stdout + res.stderr).toBe(0);
+    expect(await labFaults(lab)).toEqual([
+      expect.objectContaining({ fault: expect.objectContaining({ method: 'instances.insert' }), hits: 1 }),
+    ]);
+    await labFault(lab, null);
     expect(res.stdout).toContain('2 replicas, worse than one');
     // The plan puts the load balancer before any etcd change; it has no health check.
     expect(res.stdout).not.toContain('Create health check');
@@ -132,10 +139,22 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     expectContextOnReplicas(s);
   });
 
-  it('2 → 3 → 2: the pool follows', async () => {
-    expect((await op(['add', '--zone', 'us-central1-c'])).code).toBe(0);
+  it("2 → 3 → 2: the pool follows (the pool add's answer lost once: one new replica)", async () => {
+    await labFault(lab, { method: 'targetPools.addInstance', mode: 'lost', times: 1 });
+    const add = await op(['add', '--zone', 'us-central1-c']);
+    expect(add.code, add.stdout + add.stderr).toBe(0);
+    const [lost] = await labFaults(lab);
+    expect(lost?.hits).toBe(1);
+    await labFault(lab, null);
+    // The pool step's journal record kept the requestId it sent before sending it.
+    const addJournal = journals(lab).find((j) => j.plan.kind === 'add' && j.plan.add?.zone === 'us-central1-c');
+    const poolStep = addJournal?.steps.find((s) =>
+      Object.keys(s.requestIds ?? {}).some((k) => k.includes('targetPools.addInstance')),
+    );
+    expect(poolStep?.status).toBe('done');
     expect(await settle(lab, 3)).toEqual([]);
     const three = await status(lab);
+    expect(three.replicas.filter((r) => r.zone === 'us-central1-c')).toHaveLength(1);
     expect(three.loadBalancer?.instances).toHaveLength(3);
     expectContextOnReplicas(three);
 

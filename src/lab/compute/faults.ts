@@ -100,6 +100,16 @@ export class FaultRegistry {
     this.armed = [];
   }
 
+  /** Every armed fault and how often it has struck (a test's proof that its fault was met). */
+  list(): { id: number; fault: ComputeFault; hits: number; left: number | null }[] {
+    return this.armed.map((a) => ({
+      id: a.id,
+      fault: a.fault,
+      hits: a.hits,
+      left: Number.isFinite(a.left) ? a.left : null,
+    }));
+  }
+
   private matches(a: Armed, method: string, mode: string, t: FaultTarget): boolean {
     const f = a.fault;
     if (a.left <= 0 || f.method !== method || f.mode !== mode) return false;

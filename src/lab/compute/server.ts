@@ -43,6 +43,7 @@ export interface ComputeService {
   handle(req: IncomingMessage, res: ServerResponse): Promise<void>;
   setFault(fault: ComputeFault): FaultHandle;
   clearFaults(): void;
+  listFaults(): ReturnType<FaultRegistry['list']>;
   /** What the forwarding rule holding `ip` sends traffic to, for the lab's load balancer. */
   loadBalancer(ip: string): LoadBalancerView | null;
   /** The internal IP of the instance with this name (the lab's stand-in for GCE's internal DNS); null if none or ambiguous. */
@@ -287,6 +288,7 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
     resumeRunningInstances,
     setFault: (f) => faults.set(f),
     clearFaults: () => faults.clear(),
+    listFaults: () => faults.list(),
     loadBalancer,
     deleteImage: (p, image) => deleteImage(ctx, p, image),
     async close() {
