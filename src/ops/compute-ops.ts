@@ -53,6 +53,25 @@ export interface MutateOptions extends CallOptions {
   exists?: boolean;
   /** 404 resolves to 'absent'. */
   absent?: boolean;
+  /** Said after the call in the log (what an instance is cloned from), not part of its request-ID key. */
+  about?: string;
+}
+
+/**
+ * Where a step keeps the request IDs of its calls (the journal), so that a
+ * step resumed after the process died mid-call sends the IDs it sent before
+ * and GCE answers with the first operation instead of applying it again.
+ * Keyed by the call (method and resource).
+ */
+export interface RequestIdBook {
+  /** The ID kept for this call, or a new one, kept before it is sent. */
+  idFor(call: string): string;
+  /**
+   * The call was answered with a failure (an HTTP error, or an operation that
+   * ended in error): a repeat of its ID would get the same failure back, so
+   * its next try needs a new one.
+   */
+  spend(call: string): void;
 }
 
 function opOf(res: unknown): OperationLike {
@@ -70,6 +89,11 @@ export function describeError(err: unknown): string {
   if (err instanceof Error && err.name === 'GceOperationTimeoutError') return err.message;
   const api = toGceApiError(err);
   return `${api.code ? `HTTP ${api.code}` : 'no response'}${api.reason ? ` ${api.reason}` : ''}: ${api.message}`;
+}
+
+function isRefusal(err: unknown): boolean {
+  const code = toGceApiError(err).code;
+  return code >= 400 && code < 500 && code !== 408;
 }
 
 const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
@@ -112,6 +136,8 @@ export interface RunnerCompute {
   readonly region: string;
   /** The same calls, stopped by `signal` in their pauses and waits. */
   withSignal(signal: AbortSignal | undefined): RunnerCompute;
+  /** The same calls, taking their request IDs from `book` (a step's journal record). */
+  withRequestIds(book: RequestIdBook): RunnerCompute;
   getInstance(zone: string, name: string): Promise<ComputeInstance | null>;
   getDisk(zone: string, name: string): Promise<ComputeDisk | null>;
   getAddress(name: string): Promise<{ address?: string | null } | null>;
@@ -178,6 +204,8 @@ export class ComputeOps implements RunnerCompute {
   private readonly newRequestId: () => string;
   /** Set on a view made by withSignal: the default for every call's pauses. */
   private readonly signal: AbortSignal | undefined = undefined;
+  /** Set on a view made by withRequestIds: where each call's request ID is kept. */
+  private readonly book: RequestIdBook | undefined = undefined;
 
   constructor(
     readonly c: ComputeClients,
@@ -204,6 +232,12 @@ export class ComputeOps implements RunnerCompute {
     if (!signal || signal === this.signal) return this;
     const view = Object.create(this) as ComputeOps;
     Object.defineProperty(view, 'signal', { value: signal });
+    return view;
+  }
+
+  withRequestIds(book: RequestIdBook): ComputeOps {
+    const view = Object.create(this) as ComputeOps;
+    Object.defineProperty(view, 'book', { value: book });
     return view;
   }
 
@@ -268,22 +302,28 @@ export class ComputeOps implements RunnerCompute {
    * resource was created or deleted by an earlier, interrupted run). An
    * operation that ends in RESOURCE_OPERATION_RATE_EXCEEDED is sent again
    * after a pause with a new requestId (the old one would return the failed
-   * operation), within the same rate-limit budget.
+   * operation), within the same rate-limit budget. With a request-ID book
+   * (withRequestIds), the ID comes from it and a failure answered by GCE
+   * spends it; a call that got no answer keeps its ID for the next run.
    */
   async mutate(
-    label: string,
+    call: string,
     fn: (requestId: string) => Promise<unknown>,
     opts: MutateOptions = {},
   ): Promise<'done' | 'exists' | 'absent'> {
     const started = Date.now();
     const signal = opts.signal ?? this.signal;
     const backoff = new Backoff(this.policy, this.clock);
+    const label = opts.about ? `${call} ${opts.about}` : call;
     for (;;) {
-      const requestId = this.newRequestId();
+      const requestId = this.book ? this.book.idFor(call) : this.newRequestId();
       let op: OperationLike;
       try {
         op = opOf(await this.retrying(label, () => fn(requestId), { signal, backoff }));
       } catch (err) {
+        // Refused (4xx): nothing was applied, and a repeat of the ID would be refused alike. No
+        // answer, a timeout or a 5xx may hide an applied request: the ID is kept for the next run.
+        if (isRefusal(err)) this.book?.spend(call);
         if (opts.exists && isGceApiError(err, 409)) {
           this.o.log(`compute ${label} → already exists`);
           return 'exists';
@@ -306,6 +346,7 @@ export class ComputeOps implements RunnerCompute {
         this.o.log(`compute ${label} → ${opName(op)} DONE (${secs(Date.now() - started)})`);
         return 'done';
       } catch (err) {
+        if (err instanceof GceOperationError) this.book?.spend(call);
         const pause = classifyFailure(err) === 'rate-limit' ? backoff.next('rate-limit') : null;
         if (pause === null) {
           this.o.log(`compute ${label} → ${opName(op)} ${describeError(err)}`);
@@ -550,10 +591,10 @@ export class ComputeOps implements RunnerCompute {
 
   insertInstance(zone: string, resource: InstanceInsertResource, about: string): Promise<MutationResult> {
     return this.mutate(
-      `instances.insert zone=${zone} name=${resource.name} ${about}`,
+      `instances.insert zone=${zone} name=${resource.name}`,
       (requestId) =>
         this.c.instances.insert({ requestId, project: this.project, zone, instanceResource: resource }),
-      { exists: true },
+      { exists: true, about },
     );
   }
 

@@ -3,6 +3,7 @@
 // failed step or a cancel (checked between steps and inside waits) it rolls
 // back as the journal's pure recovery decides; what cannot be rolled back is
 // reported with how to finish by hand.
+import { randomUUID } from 'node:crypto';
 import { hostname, userInfo } from 'node:os';
 import { urlHost } from '../domain/names.js';
 import {
@@ -23,7 +24,7 @@ import { planOperation } from '../domain/ops/operation.js';
 import type { Plan, PlanStep } from '../domain/ops/plan.js';
 import { type RecoveryMode, recoveryChecks, refusalsOf } from '../domain/ops/resume-check.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
-import type { RunnerCompute } from './compute-ops.js';
+import type { RequestIdBook, RunnerCompute } from './compute-ops.js';
 import { describeError } from './compute-ops.js';
 import type { EtcdOps, LiveMember } from './etcd-ops.js';
 import type { OnEvent, OpResult, StepMode } from './events.js';
@@ -173,11 +174,30 @@ function stepSignal(run: Run): AbortSignal {
   return cancel ? AbortSignal.any([cancel, run.lock.signal]) : run.lock.signal;
 }
 
-function context(run: Run, step: PlanStep): RunContext {
+/** A step's request IDs, kept in its journal record before each call is sent (see RequestIdBook). */
+function requestIdBook(run: Run, id: string, mode: StepMode): RequestIdBook {
+  const ids = () => run.journal.steps.find((s) => s.id === id)?.requestIds ?? {};
+  const key = (call: string) => `${mode}: ${call}`;
+  return {
+    idFor(call) {
+      const kept = ids()[key(call)];
+      if (kept) return kept;
+      const fresh = randomUUID();
+      patch(run, id, { requestIds: { ...ids(), [key(call)]: fresh } });
+      return fresh;
+    },
+    spend(call) {
+      const { [key(call)]: _spent, ...rest } = ids();
+      if (_spent) patch(run, id, { requestIds: rest });
+    },
+  };
+}
+
+function context(run: Run, step: PlanStep, mode: StepMode): RunContext {
   const facts = run.journal.facts;
   return {
     plan: run.journal.plan,
-    compute: run.deps.compute,
+    compute: run.deps.compute.withRequestIds(requestIdBook(run, step.id, mode)),
     etcd: run.deps.etcd,
     // Runners write facts; the journal is saved after each step with them.
     facts,
@@ -219,7 +239,7 @@ async function runStep(run: Run, id: string, mode: StepMode): Promise<void> {
       ...(error ? { error } : {}),
     });
   };
-  const ctx = context(run, step);
+  const ctx = context(run, step, mode);
   failpoint('before', id, mode === 'undo' ? 'undo' : 'forward');
   if (mode === 'forward') {
     patch(run, id, { status: 'running', startedAt: new Date(t0).toISOString() });

@@ -10,6 +10,7 @@ import type {
   ComputeDisk,
   ComputeInstance,
   MutationResult,
+  RequestIdBook,
   RunnerCompute,
 } from '../../src/ops/compute-ops.js';
 
@@ -167,6 +168,11 @@ export class FakeCompute implements RunnerCompute {
 
   withSignal(signal: AbortSignal | undefined): FakeCompute {
     return signal ? new FakeCompute(this.s, signal) : this;
+  }
+
+  /** The model applies each call once whatever its ID: the IDs are the executor's to keep (see the journal tests). */
+  withRequestIds(_book: RequestIdBook): FakeCompute {
+    return this;
   }
 
   // ------------------------------------------------------------ reads

@@ -256,6 +256,10 @@ function record(v: unknown, at: string, expectedId: string): StepRecord {
   oneOf(o.status, STEP_STATUSES, `${at}.status`);
   for (const k of ['startedAt', 'endedAt', 'error', 'note']) optStr(o, k, at);
   if (o.applied !== undefined) bool(o.applied, `${at}.applied`);
+  if (o.requestIds !== undefined) {
+    const ids = obj(o.requestIds, `${at}.requestIds`);
+    for (const [k, v] of Object.entries(ids)) str(v, `${at}.requestIds[${JSON.stringify(k)}]`);
+  }
   return o as unknown as StepRecord;
 }
 

@@ -28,6 +28,13 @@ export interface StepRecord {
    * it a failed step counts as possibly applied (a deadline can hide a success).
    */
   applied?: boolean;
+  /**
+   * The Compute request IDs this step sent, by mode and call ("forward:
+   * instances.insert zone=… name=…"): kept before each call is sent, so that
+   * a step run again after the process died sends the same IDs and GCE
+   * answers with the first operation instead of applying it twice.
+   */
+  requestIds?: Record<string, string>;
 }
 
 export type JournalState = 'running' | 'rolling-back' | 'done' | 'rolled-back' | 'failed';

@@ -281,6 +281,48 @@ describe('requestId and lost answers', () => {
     expect(vm.status).toBe('RUNNING');
   });
 
+  it('a call whose every answer was lost keeps its request ID in the book: the next run (a resumed step) gets the first operation', async () => {
+    await newPool('book-pool');
+    const kept: Record<string, string> = {};
+    const spent: string[] = [];
+    const book = {
+      idFor: (call: string) => {
+        kept[call] ??= crypto.randomUUID();
+        return kept[call];
+      },
+      spend: (call: string) => {
+        spent.push(call);
+        delete kept[call];
+      },
+    };
+    const add = (ops: ComputeOps) =>
+      ops.withRequestIds(book).addToPool(REGION, 'book-pool', { name: 'book-vm', zone: ZONE });
+    const first = computeOps();
+    await insertVM(first.ops, 'book-vm');
+    // Every try of the first run loses its answer (the process then dies: its journal keeps the ID).
+    const fault = lab.service.setFault({
+      method: 'targetPools.addInstance',
+      mode: 'lost',
+      match: { name: 'book-pool' },
+    });
+    await expect(add(first.ops)).rejects.toThrow();
+    fault.clear();
+    expect(fault.hits()).toBeGreaterThan(1);
+    const call = 'targetPools.addInstance pool=book-pool instance=book-vm';
+    expect(Object.keys(kept)).toEqual([call]);
+    // The resumed step sends the same ID: the first operation comes back, not memberAlreadyExists.
+    expect(await add(computeOps().ops)).toBe('done');
+    expect(spent).toEqual([]);
+    // A refused call spends its ID: a repeat of it would only be refused again.
+    const refused = await rejection(
+      computeOps()
+        .ops.withRequestIds(book)
+        .addToPool(REGION, 'no-such-pool', { name: 'book-vm', zone: ZONE }),
+    );
+    expect(refused.code).toBe(404);
+    expect(spent).toEqual(['targetPools.addInstance pool=no-such-pool instance=book-vm']);
+  });
+
   it('refuses a lost fault on a method that changes nothing', () => {
     expect(() => lab.service.setFault({ method: 'instances.get', mode: 'lost' })).toThrow(
       /does not return an operation/,
