@@ -3,6 +3,7 @@
 // RE2 matched against the whole field) and AIP-160 (`name = "x"`, `!=`, `:`,
 // `<`..., AND/OR/NOT with parentheses, where OR binds tighter than AND).
 // The two cannot be mixed, as in GCE.
+import { RE2JS } from 're2js';
 import { invalidField } from './errors.js';
 
 export type Predicate = (resource: unknown) => boolean;
@@ -52,9 +53,11 @@ function regexTerm(filter: string, text: string): Predicate {
   const m = REGEX_TERM.exec(text);
   if (!m) throw bad(filter);
   const [, field = '', op, literal = ''] = m;
-  let re: RegExp;
+  // RE2 as GCE runs it (re2js, a port of RE2): no lookaround or backreferences,
+  // (?i) and \pL accepted, `.` not matching a newline, the whole field matched.
+  let re: RE2JS;
   try {
-    re = new RegExp(`^(?:${unquote(literal)})$`, 'su');
+    re = RE2JS.compile(unquote(literal));
   } catch {
     throw bad(filter, 'Invalid regular expression.');
   }
@@ -62,7 +65,7 @@ function regexTerm(filter: string, text: string): Predicate {
   return (resource) => {
     const hit = valuesAt(resource, path).some((v) => {
       const s = scalar(v);
-      return s !== null && re.test(s);
+      return s !== null && re.matches(s);
     });
     return op === 'eq' ? hit : !hit;
   };

@@ -30,6 +30,10 @@ describe('list filters', () => {
     expect(names("name eq 'kubernetes-m.*'")).toHaveLength(4);
     expect(names('name ne .*master.*')).toEqual(['kubernetes-minion-1']);
     expect(names('(name eq kubernetes-master.*) (status ne RUNNING)')).toEqual(['kubernetes-master-a1b']);
+    // RE2, not JavaScript: inline flags work, lookarounds and backreferences are refused.
+    expect(names('name eq "(?i)KUBERNETES-MASTER"')).toEqual(['kubernetes-master']);
+    for (const notRe2 of ['name eq "kubernetes(?=-master)"', 'name eq "(k)\\1"'])
+      expect(() => names(notRe2), notRe2).toThrow(/Invalid regular expression/);
     expect(names('networkInterfaces.networkIP eq 10\\.0\\.0\\.[34]')).toEqual([
       'kubernetes-master-a1b',
       'kubernetes-master-pd',
