@@ -3,6 +3,8 @@
 // client library costs seconds and ~100 MB, and must stay off startup paths.
 // Only the clients used are imported (not the package index, which loads all
 // ~120 of them); the package is pinned, so their paths are stable.
+
+import { readFileSync } from 'node:fs';
 import type {
   AddressesClient,
   DisksClient,
@@ -20,8 +22,19 @@ import type { ClientOptions } from 'google-gax';
 import { type GceOperation, toGceApiError } from './operations.js';
 
 export interface ComputeClientOptions {
-  /** `http://127.x.y.z:port` for the lab (or any http[s] URL); null for real GCE with Application Default Credentials. */
+  /**
+   * null: real GCE. Otherwise another Compute endpoint (gcloud's
+   * CLOUDSDK_API_ENDPOINT_OVERRIDES_COMPUTE): plain http on a loopback address
+   * is an emulator (the lab), asked without credentials, as Google's libraries
+   * treat their *_EMULATOR_HOST variables; anything else gets the credentials.
+   */
   endpoint: string | null;
+  /**
+   * gcloud's CLOUDSDK_AUTH_ACCESS_TOKEN_FILE: a file holding an OAuth access
+   * token, sent instead of Application Default Credentials (and to an
+   * emulator too, as gcloud sends it to any endpoint). Default: from the environment.
+   */
+  accessTokenFile?: string | null;
   /** Per-request timeout (the library ignores per-call timeouts in REST mode; this one is the transport's). */
   timeoutMs: number;
 }
@@ -155,6 +168,27 @@ export class HttpHealthChecksClient {
   async close(): Promise<void> {}
 }
 
+/** Plain http on a loopback address: an emulator such as the lab (no credentials). */
+export function isEmulator(url: URL): boolean {
+  const host = url.hostname.replace(/^\[|\]$/g, '');
+  return (
+    url.protocol === 'http:' && (host === 'localhost' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host))
+  );
+}
+
+function readAccessToken(file: string): string {
+  let token: string;
+  try {
+    token = readFileSync(file, 'utf8').trim();
+  } catch (err) {
+    throw new Error(
+      `CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=${file} cannot be read: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+  if (!token) throw new Error(`CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=${file} is empty`);
+  return token;
+}
+
 function enc(s: string): string {
   return encodeURIComponent(s);
 }
@@ -194,20 +228,12 @@ export async function createComputeClients(o: ComputeClientOptions): Promise<Com
     import('@google-cloud/compute/build/src/v1/images_client.js'),
   ]);
   const transporterOptions = { timeout: o.timeoutMs };
-  let opts: ClientOptions;
-  let sender: RequestSender;
-  let base: string;
-  if (o.endpoint === null) {
-    // One GoogleAuth for all clients: one token cache, one transport timeout.
-    const auth = new gax.GoogleAuth({
-      scopes: ['https://www.googleapis.com/auth/cloud-platform'],
-      clientOptions: { transporterOptions },
-    });
-    opts = { fallback: true, auth };
-    sender = auth as unknown as RequestSender;
-    base = 'https://compute.googleapis.com';
-  } else {
-    let url: URL;
+  const tokenFile =
+    o.accessTokenFile === undefined
+      ? (process.env.CLOUDSDK_AUTH_ACCESS_TOKEN_FILE ?? null)
+      : o.accessTokenFile;
+  let url: URL | null = null;
+  if (o.endpoint !== null) {
     try {
       url = new URL(o.endpoint);
     } catch {
@@ -215,12 +241,34 @@ export async function createComputeClients(o: ComputeClientOptions): Promise<Com
     }
     if (url.protocol !== 'http:' && url.protocol !== 'https:')
       throw new Error(`Compute endpoint must be http(s): ${o.endpoint}`);
+  }
+  let authClient: unknown;
+  if (tokenFile) {
+    const token = readAccessToken(tokenFile);
+    const client = new gax.googleAuthLibrary.OAuth2Client({ transporterOptions });
+    client.setCredentials({ access_token: token });
+    authClient = client;
+  } else if (url && isEmulator(url)) {
+    // No credentials: without an auth client the library rejects *and* raises an unhandled rejection.
+    authClient = new gax.googleAuthLibrary.PassThroughClient({ transporterOptions });
+  } else {
+    // One GoogleAuth for all clients: one token cache, one transport timeout.
+    authClient = new gax.GoogleAuth({
+      scopes: ['https://www.googleapis.com/auth/cloud-platform'],
+      clientOptions: { transporterOptions },
+    });
+  }
+  const auth = authClient instanceof gax.GoogleAuth ? { auth: authClient } : { authClient };
+  const sender = authClient as RequestSender;
+  let opts: ClientOptions;
+  let base: string;
+  if (url === null) {
+    opts = { fallback: true, ...auth } as ClientOptions;
+    base = 'https://compute.googleapis.com';
+  } else {
     const protocol = url.protocol.slice(0, -1);
     const port = url.port ? Number(url.port) : protocol === 'http' ? 80 : 443;
-    // No credentials: without an auth client the library rejects *and* raises an unhandled rejection.
-    const authClient = new gax.googleAuthLibrary.PassThroughClient({ transporterOptions });
-    opts = { apiEndpoint: url.hostname, port, protocol, fallback: true, authClient };
-    sender = authClient as unknown as RequestSender;
+    opts = { apiEndpoint: url.hostname, port, protocol, fallback: true, ...auth } as ClientOptions;
     base = `${protocol}://${url.host}`;
   }
   // Each client gets its own copy of the options (the library writes defaults

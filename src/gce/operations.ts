@@ -115,6 +115,10 @@ function parseJson(text: unknown): GoogleErrorJson | null {
   }
 }
 
+/** What to run when there are no Google credentials at all (the library's own text points at a web page). */
+export const NO_CREDENTIALS =
+  'no Google credentials: run `gcloud auth application-default login` (or set GOOGLE_APPLICATION_CREDENTIALS to a key file, or CLOUDSDK_AUTH_ACCESS_TOKEN_FILE to a file with an access token); on a GCE VM, give it a service account with the compute scope';
+
 /** Reads any rejection of a Compute call. */
 export function toGceApiError(err: unknown): GceApiError {
   if (err instanceof GceApiError) return err;
@@ -125,6 +129,8 @@ export function toGceApiError(err: unknown): GceApiError {
     response?: { status?: unknown; data?: unknown };
   };
   const message = typeof e.message === 'string' ? e.message : String(err);
+  if (/Could not load the default credentials/i.test(message))
+    return new GceApiError(401, 'noCredentials', NO_CREDENTIALS, err);
   const body = parseJson(e.response?.data)?.error ? parseJson(e.response?.data) : parseJson(message);
   const httpStatus =
     typeof e.response?.status === 'number'
