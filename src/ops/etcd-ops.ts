@@ -3,7 +3,12 @@
 // it can), matched by ID or peer URL (never by name: a member that never
 // started has none), every call deadline-bound and logged.
 import type { Etcd3 } from 'etcd3';
-import { type ClientPortStyle, clientStyleOf, memberEndpoints } from '../domain/member-endpoints.js';
+import {
+  type ClientPortStyle,
+  clientStyleOf,
+  endpointAt,
+  memberEndpoints,
+} from '../domain/member-endpoints.js';
 import type { EtcdClusterName, EtcdMember } from '../domain/types.js';
 import { errorMessage, memberIdHex, toEtcdMember } from '../sources/etcd-client.js';
 import { MemberClients } from '../sources/member-clients.js';
@@ -78,9 +83,14 @@ export class EtcdOps {
     this.style = clientStyleOf(target.endpoints, cluster);
   }
 
-  /** A VM's address: its member (peer URL by instance name) is asked there. */
+  /**
+   * A VM's address: its member (peer URL by instance name) is asked there.
+   * With no seeds given (a bastion: endpoints derived from the VMs), the VM's
+   * client endpoint also becomes one to ask for the member list.
+   */
   learnHost(name: string, ip: string): void {
     this.hosts.set(name, ip);
+    if (this.seeds.size === 0) this.known.add(endpointAt(ip, this.style));
   }
 
   /** Seeds and every member endpoint that answered since. */

@@ -12,6 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { type RunningEtcd, startEtcd, stopEtcd } from '../../src/lab/etcd-process.js';
 import { claimLoopbackBlock, type LoopbackBlock } from '../../src/lab/loopback.js';
+import { EtcdOps } from '../../src/ops/etcd-ops.js';
 import { eventually, runCli } from '../helpers/cli.js';
 import { type KubeUpCluster, startKubeUpCluster, waitForHealth } from '../helpers/etcd-cluster.js';
 
@@ -57,6 +58,22 @@ describe('status against etcd started with kube-up flags', () => {
   });
   afterAll(async () => {
     await c?.stop();
+  });
+
+  it('operations from a bastion (no endpoints given) reach the members once the VMs are known (issue 10)', async () => {
+    const ops = new EtcdOps('main', { endpoints: [], tls: c.tls }, 3000, () => {});
+    try {
+      // Nothing to ask before Compute has named the VMs.
+      await expect(ops.members(true)).rejects.toThrow(/no etcd main endpoint answered/);
+      for (const [name, ip] of c.hosts) ops.learnHost(name, ip);
+      expect(ops.endpoints()).toEqual([...c.hosts.values()].map((ip) => `https://${ip}:2379`));
+      const snap = await ops.snapshot();
+      expect(snap.members).toHaveLength(3);
+      expect(snap.statuses.size).toBe(3);
+      expect(snap.leader).not.toBeNull();
+    } finally {
+      ops.close();
+    }
   });
 
   it('shows every member healthy with its real leader, though each advertises 127.0.0.1', async () => {
