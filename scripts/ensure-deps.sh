@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Installs what kube-ha needs on a fresh machine: etcd (Debian's etcd-server and
-# etcd-client), tmux (end-to-end tests), and the npm dependencies. Idempotent and
-# quiet when everything is already there, so `npm start` and `npm test` call it.
+# etcd-client), tmux (end-to-end tests: with --tests, as `npm test` calls it, or
+# KUBE_HA_NEED_TMUX=1), and the npm dependencies. Idempotent and quiet when
+# everything is already there, so `npm start` and `npm test` call it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+if [ "${1:-}" = --tests ]; then KUBE_HA_NEED_TMUX=1; fi
 
 missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
