@@ -4,6 +4,7 @@
 // scripts/bundle.mjs keeps out of the console bundle.
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { probeApiservers } from '../net/apiserver.js';
 import { startPollers } from '../pollers/index.js';
 import { startLeaseFeed } from '../sources/leases-observe.js';
 import { MemberClients } from '../sources/member-clients.js';
@@ -109,6 +110,8 @@ export async function consoleCommand(argv: string[]): Promise<number> {
       },
       observeEtcd: (c, { fresh }) =>
         observer.etcd[c]!.observe({ membersMaxAgeMs: fresh ? 0 : CONSOLE_MEMBERS_MAX_AGE_MS }),
+      probeApiservers: (hosts) =>
+        probeApiservers(hosts, target.apiserverPort, { timeoutMs: target.callTimeoutMs }),
     },
     {
       ...(refresh !== undefined ? { refreshSeconds: refresh } : {}),

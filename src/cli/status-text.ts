@@ -1,8 +1,15 @@
 // `kube-ha status` as text: a compact per-zone table a person reads at a glance.
 import { formatBytes, leaderReplica, memberHealthWord, quorumSummary } from '../domain/format.js';
 import { rfc3339ToMs } from '../domain/leases/time.js';
-import type { ClusterStatus, LeaseStatus, MemberView, ReplicaView } from '../domain/types.js';
+import type {
+  ClusterStatus,
+  LeaseStatus,
+  LoadBalancerView,
+  MemberView,
+  ReplicaView,
+} from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
+import { apiserverWord, apiserverWords } from '../store/apiserver-words.js';
 
 function table(rows: string[][]): string[] {
   const widths: number[] = [];
@@ -34,7 +41,16 @@ function memberCell(m: MemberView | null): string {
 function apiserverCell(r: ReplicaView): string {
   if (r.apiserver === undefined) return '-';
   if (r.apiserver === null) return 'no address';
-  return r.apiserver.healthy ? 'healthy' : 'unhealthy';
+  // ready / not ready (it answered /readyz with a failure) / not answering.
+  return apiserverWord(r.apiserver);
+}
+
+/** ` · no health check · apiserver through it: ready`, as far as known. */
+function loadBalancerNotes(lb: LoadBalancerView): string {
+  const notes: string[] = [];
+  if (lb.targetPool && lb.healthChecks?.length === 0) notes.push('no health check');
+  if (lb.apiserver !== undefined) notes.push(`apiserver through it: ${apiserverWords(lb.apiserver)}`);
+  return notes.map((n) => ` · ${n}`).join('');
 }
 
 function renewedCell(l: LeaseStatus, observedAt: string): string {
@@ -112,7 +128,7 @@ export function renderStatusText(s: ClusterStatus): string {
   if (s.loadBalancer) {
     lines.push('');
     lines.push(
-      `load balancer: forwarding rule ${s.loadBalancer.forwardingRule} ${s.loadBalancer.ip} -> pool ${s.loadBalancer.targetPool ?? '-'} [${s.loadBalancer.instances.join(', ')}]`,
+      `load balancer: forwarding rule ${s.loadBalancer.forwardingRule} ${s.loadBalancer.ip} -> pool ${s.loadBalancer.targetPool ?? '-'} [${s.loadBalancer.instances.join(', ')}]${loadBalancerNotes(s.loadBalancer)}`,
     );
   }
   lines.push(...leaseLines(s));

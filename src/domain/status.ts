@@ -4,6 +4,7 @@ import { buildLeaseViews } from './leases/view.js';
 import { regionOfZone, urlHost } from './names.js';
 import { faultTolerance, quorumOf } from './quorum.js';
 import type {
+  ApiserverHealth,
   ApiserverIPView,
   ApiserverProbe,
   ClusterHealth,
@@ -30,7 +31,7 @@ export interface Observations {
   etcd: Record<EtcdClusterName, EtcdObservation | null>;
   /** Leader records read once from etcd main (absent: not read, and `leases` stays out of the status). */
   leases?: LeaseObservation | null;
-  /** kube-apiserver /healthz probes, by host (absent: not probed). */
+  /** kube-apiserver /readyz probes, by host: the replicas' and the load balancer's IP (absent: not probed). */
   apiservers?: ApiserverProbe[] | null;
   now?: Date;
 }
@@ -47,27 +48,55 @@ export function apiserverHostOf(r: ReplicaView, gceObserved: boolean): string | 
   return url ? urlHost(url) : null;
 }
 
-function apiserverWarnings(
-  replicas: ReplicaView[],
-  gceObserved: boolean,
-  probes: ApiserverProbe[],
-): Warning[] {
+/** A probe as the model shows it: ready, alive but not ready, or not answering. */
+export function apiserverHealth(p: ApiserverProbe): ApiserverHealth {
+  return {
+    healthy: p.healthy,
+    error: p.error,
+    url: p.url,
+    state: p.healthy ? 'ready' : p.answered ? 'not-ready' : 'not-answering',
+    failedChecks: p.failedChecks ?? [],
+  };
+}
+
+function apiserverWarnings(replicas: ReplicaView[], gceObserved: boolean): Warning[] {
   const out: Warning[] = [];
   for (const r of replicas) {
     const a = r.apiserver;
     if (!a || a.healthy) continue;
     // A stopped VM has its own warning; its apiserver being down says nothing more.
     if (gceObserved && r.vm.status !== 'RUNNING') continue;
-    const answered = probes.find((p) => p.url === a.url)?.answered ?? false;
+    const answered = a.state === 'not-ready';
     out.push({
       code: 'APISERVER_UNHEALTHY',
       // Without GCE the address is a guess from etcd's client URL: nothing answering there may just be the wrong host.
       severity: gceObserved || answered ? 'error' : 'warning',
       replica: r.name,
-      message: `${r.name}: kube-apiserver ${a.url} ${answered ? 'unhealthy' : 'not answering'}: ${a.error ?? 'unknown'}`,
+      // What happened first, the URL last: a narrow screen cuts the end.
+      message: `${r.name}: apiserver ${answered ? 'not ready' : 'not answering'}${gceObserved ? ' while its VM is RUNNING' : ''}: ${a.error ?? 'unknown'} (${a.url})`,
     });
   }
   return out;
+}
+
+/**
+ * A target pool without a health check (kube-up creates none) sends every
+ * RUNNING member its share of connections: said when a member's apiserver is
+ * down, since that share then fails. Always shown beside the load balancer.
+ */
+function poolHealthCheckWarnings(replicas: ReplicaView[], lb: LoadBalancerView | null): Warning[] {
+  if (!lb?.targetPool || (lb.healthChecks?.length ?? 0) > 0) return [];
+  const members = replicas.filter((r) => lb.instances.includes(r.name));
+  const down = members.filter((r) => r.vm.status === 'RUNNING' && r.apiserver && !r.apiserver.healthy);
+  if (down.length === 0) return [];
+  const names = down.map((r) => r.name).join(', ');
+  return [
+    {
+      code: 'LOAD_BALANCER_NO_HEALTH_CHECK',
+      severity: 'warning',
+      message: `target pool ${lb.targetPool} has no health check: ${names}'s apiserver ${down.length === 1 ? 'is' : 'are'} down but still ${down.length === 1 ? 'gets' : 'get'} ${down.length}/${members.length} of the traffic (connections there fail)`,
+    },
+  ];
 }
 
 function leaseStatus(
@@ -108,14 +137,23 @@ export function clusterHealth(
   };
 }
 
-function loadBalancerView(gce: GceObservation | null): LoadBalancerView | null {
+function loadBalancerView(
+  gce: GceObservation | null,
+  probes: ApiserverProbe[] | null | undefined,
+): LoadBalancerView | null {
   if (!gce?.forwardingRule) return null;
-  return {
+  const view: LoadBalancerView = {
     forwardingRule: gce.forwardingRule.name,
     ip: gce.forwardingRule.ip,
     targetPool: gce.targetPool?.name ?? null,
     instances: gce.targetPool?.instances ?? [],
+    healthChecks: gce.targetPool?.healthChecks ?? [],
   };
+  if (probes) {
+    const p = probes.find((x) => x.host === view.ip);
+    view.apiserver = p ? apiserverHealth(p) : null;
+  }
+  return view;
 }
 
 function apiserverIPView(gce: GceObservation | null): ApiserverIPView | null {
@@ -146,7 +184,7 @@ export function buildStatus(obs: Observations): ClusterStatus {
     for (const r of replicas) {
       const host = apiserverHostOf(r, gce !== null);
       const p = host === null ? undefined : probes.find((x) => x.host === host);
-      r.apiserver = p ? { healthy: p.healthy, error: p.error, url: p.url } : null;
+      r.apiserver = p ? apiserverHealth(p) : null;
     }
   }
   const etcd = {
@@ -155,7 +193,7 @@ export function buildStatus(obs: Observations): ClusterStatus {
   };
   const firstZone = replicas.find((r) => r.zone)?.zone;
   const region = obs.region ?? gce?.region ?? (firstZone ? regionOfZone(firstZone) : null);
-  const loadBalancer = loadBalancerView(gce);
+  const loadBalancer = loadBalancerView(gce, probes);
   const apiserverIP = apiserverIPView(gce);
   const now = obs.now ?? new Date();
   const leases = obs.leases ? leaseStatus(obs.leases, replicas, now) : null;
@@ -169,7 +207,8 @@ export function buildStatus(obs: Observations): ClusterStatus {
       loadBalancer,
       apiserverIP,
     }),
-    ...(probes ? apiserverWarnings(replicas, gce !== null, probes) : []),
+    ...(probes ? apiserverWarnings(replicas, gce !== null) : []),
+    ...(probes ? poolHealthCheckWarnings(replicas, loadBalancer) : []),
     ...(leases?.warnings ?? []),
   ]);
   const status: ClusterStatus = {

@@ -174,11 +174,18 @@ export interface ReplicaView {
 }
 
 export interface ApiserverHealth {
+  /** Ready: /readyz (or /healthz on an apiserver without it) answered 200 "ok". */
   healthy: boolean;
   error: string | null;
-  /** The URL probed. */
+  /** The URL probed (the /healthz fallback when /readyz answered 404). */
   url: string;
+  /** ready; not-ready: it answered, with a failure (alive but not ready); not-answering: no HTTP answer. */
+  state: ApiserverState;
+  /** The checks a not-ready answer listed as failed (`[-]etcd failed`), else []. */
+  failedChecks: string[];
 }
+
+export type ApiserverState = 'ready' | 'not-ready' | 'not-answering';
 
 /** One probe of a replica's kube-apiserver /healthz. */
 export interface ApiserverProbe {
@@ -190,6 +197,8 @@ export interface ApiserverProbe {
   error: string | null;
   /** Whether anything answered HTTP at all (false: refused, timed out, TLS failure). */
   answered: boolean;
+  /** The checks a failing answer listed as `[-]NAME failed` (absent: none). */
+  failedChecks?: string[];
 }
 
 /** The leader records read from etcd main, or why they could not be. */
@@ -242,7 +251,8 @@ export type WarningCode =
   | 'GCE_UNREACHABLE'
   | 'STALE_LEASE'
   | 'LEASE_HOLDER_UNKNOWN'
-  | 'APISERVER_UNHEALTHY';
+  | 'APISERVER_UNHEALTHY'
+  | 'LOAD_BALANCER_NO_HEALTH_CHECK';
 
 export interface Warning {
   code: WarningCode;
@@ -258,6 +268,10 @@ export interface LoadBalancerView {
   ip: string;
   targetPool: string | null;
   instances: string[];
+  /** The target pool's health checks (kube-up attaches none: every member gets traffic). */
+  healthChecks?: string[];
+  /** kube-apiserver probed through the forwarding rule's IP (absent: not probed). */
+  apiserver?: ApiserverHealth | null;
 }
 
 export interface ApiserverIPView {

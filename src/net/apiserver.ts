@@ -1,8 +1,9 @@
-// Probes kube-apiserver's /healthz on each replica, with a deadline. The
-// certificate is not verified: kube-up issues none for a replica's own IP
-// (only for the static IP and the names), so, like GCE's health checker, the
-// probe only asks whether the server says "ok". Used by the product (status,
-// operations) and by the lab's load balancer, so it lives in neither.
+// Probes kube-apiserver's readiness on each replica, with a deadline: /readyz
+// (Kubernetes 1.16+; /healthz is deprecated since), and /healthz when /readyz
+// answers 404 (an older apiserver). The certificate is not verified: kube-up
+// issues none for a replica's own IP (only for the static IP and the names), so,
+// like GCE's health checker, the probe only asks whether the server says "ok".
+// Used by status, the console and the operations, so it lives in none of them.
 import { request } from 'node:https';
 import type { ApiserverProbe } from '../domain/types.js';
 
@@ -14,8 +15,12 @@ export interface ProbeOptions {
   path?: string;
 }
 
-/** `https://host:port/healthz`, with IPv6 hosts in brackets. */
-export function apiserverURL(host: string, port: number, path = '/healthz'): string {
+/** kube-apiserver's readiness endpoint; the fallback for apiservers older than 1.16. */
+export const READYZ = '/readyz';
+export const HEALTHZ = '/healthz';
+
+/** `https://host:port/readyz`, with IPv6 hosts in brackets. */
+export function apiserverURL(host: string, port: number, path = READYZ): string {
   const h = host.includes(':') && !host.startsWith('[') ? `[${host}]` : host;
   return `https://${h}:${port}${path}`;
 }
@@ -29,20 +34,51 @@ const WORDS: Record<string, string> = {
 };
 
 /**
- * One GET of `url`. Healthy = HTTP 200 with body "ok" (what /healthz answers).
- * Never rejects: failures come back as `{ healthy: false, error }`.
+ * The checks a failing /readyz or /healthz lists as `[-]NAME failed: reason`
+ * (k8s.io/apiserver healthz handleRootHealth: every check, then "<name> check failed").
  */
-export function probeApiserver(host: string, url: string, opts: ProbeOptions): Promise<ApiserverProbe> {
+export function failedChecks(body: string): string[] {
+  const out: string[] = [];
+  for (const line of body.split('\n')) {
+    const m = /^\[-\]([^\s]+) failed/.exec(line.trim());
+    if (m?.[1]) out.push(m[1]);
+  }
+  return out;
+}
+
+/**
+ * GET `url`, and when it is a /readyz that answers 404, the same host's
+ * /healthz (the URL in the result says which answered). Ready = HTTP 200 with
+ * body "ok". The deadline covers both requests. Never rejects: failures come
+ * back as `{ healthy: false, error }`.
+ */
+export async function probeApiserver(host: string, url: string, opts: ProbeOptions): Promise<ApiserverProbe> {
+  const started = Date.now();
+  const first = await probeOnce(host, url, opts);
+  if (first.status !== 404 || !url.endsWith(READYZ)) return first.probe;
+  const left = opts.timeoutMs - (Date.now() - started);
+  if (left <= 0) return first.probe;
+  const fallback = `${url.slice(0, -READYZ.length)}${HEALTHZ}`;
+  return (await probeOnce(host, fallback, { ...opts, timeoutMs: left })).probe;
+}
+
+function probeOnce(
+  host: string,
+  url: string,
+  opts: ProbeOptions,
+): Promise<{ probe: ApiserverProbe; status: number | null }> {
   return new Promise((resolve) => {
     let settled = false;
-    const done = (p: Omit<ApiserverProbe, 'host' | 'url'>) => {
+    let status: number | null = null;
+    const done = (p: Omit<ApiserverProbe, 'host' | 'url' | 'failedChecks'> & { failedChecks?: string[] }) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
       req.destroy();
-      resolve({ host, url, ...p });
+      resolve({ probe: { host, url, failedChecks: [], ...p }, status });
     };
     const req = request(url, { method: 'GET', rejectUnauthorized: false, agent: false }, (res) => {
+      status = res.statusCode ?? null;
       const chunks: Buffer[] = [];
       let size = 0;
       res.on('data', (c: Buffer) => {
@@ -52,10 +88,16 @@ export function probeApiserver(host: string, url: string, opts: ProbeOptions): P
       res.on('end', () => {
         const body = Buffer.concat(chunks).toString('utf8').trim();
         const ok = res.statusCode === 200 && body === 'ok';
+        const failed = ok ? [] : failedChecks(body);
+        // The failed checks say why; the first line of any other body stands in for them.
+        const why = failed.length
+          ? failed.map((c) => `${c} failed`).join(', ')
+          : body.split('\n')[0]?.slice(0, 200);
         done({
           healthy: ok,
           answered: true,
-          error: ok ? null : `HTTP ${res.statusCode}${body ? `: ${body.split('\n')[0]?.slice(0, 200)}` : ''}`,
+          error: ok ? null : `HTTP ${res.statusCode}${why ? `: ${why}` : ''}`,
+          failedChecks: failed,
         });
       });
       res.on('error', (err) => done({ healthy: false, answered: true, error: err.message }));

@@ -1,11 +1,12 @@
 // Feeds the console store: GCE every --refresh seconds, each etcd cluster every
 // second, each on its own timer. Nothing here renders, and nothing the UI does
 // waits for a poll.
-import type { EtcdClusterName, EtcdObservation, GceObservation } from '../domain/types.js';
+import type { ApiserverProbe, EtcdClusterName, EtcdObservation, GceObservation } from '../domain/types.js';
 import type { ConsoleStore } from '../store/consoleStore.js';
 import type { SourceKey } from '../store/types.js';
 import { SOURCE_KEYS } from '../store/types.js';
 import { mark } from '../trace.js';
+import { apiserverHostsToProbe, DEFAULT_APISERVER_INTERVAL_MS } from './apiservers.js';
 import { Poller } from './poller.js';
 
 export { errorText, Poller, type PollerSpec } from './poller.js';
@@ -15,6 +16,11 @@ export interface ObservationSources {
   observeGce(): Promise<GceObservation>;
   /** `fresh`: the operator asked for a refresh; re-read what may be cached (membership). */
   observeEtcd(cluster: EtcdClusterName, opts: { fresh: boolean }): Promise<EtcdObservation>;
+  /**
+   * One round of kube-apiserver probes, in parallel, each with its own deadline
+   * (absent: the console does not probe). Never rejects: a probe says why it failed.
+   */
+  probeApiservers?(hosts: string[]): Promise<ApiserverProbe[]>;
 }
 
 export interface PollerOptions {
@@ -28,6 +34,10 @@ export interface PollerOptions {
   timeoutMs?: Partial<Record<SourceKey, number>>;
   /** A source with no successful poll for this long is shown stale (default max(3 s, 2 intervals + 1 s)). */
   staleAfterMs?: Partial<Record<SourceKey, number>>;
+  /** Between rounds of apiserver probes (default 3000 ms). */
+  apiserverIntervalMs?: number;
+  /** Give up on a round of apiserver probes after this long (default 5000 ms; each probe has its own deadline). */
+  apiserverTimeoutMs?: number;
   /** How often staleness is checked (default 1000 ms). */
   stalenessCheckMs?: number;
   now?: () => number;
@@ -126,6 +136,27 @@ export function startPollers(
   }
 
   for (const [i, key] of SOURCE_KEYS.filter(enabled).entries()) byKey.set(key, pollers[i]!);
+  const probe = sources.probeApiservers?.bind(sources);
+  if (probe) {
+    // Not a source of its own: a round that finds no address to probe applies nothing.
+    pollers.push(
+      new Poller<ApiserverProbe[] | null>({
+        name: 'apiservers',
+        intervalMs: Math.max(500, opts.apiserverIntervalMs ?? DEFAULT_APISERVER_INTERVAL_MS),
+        timeoutMs: opts.apiserverTimeoutMs ?? 5000,
+        poll: async () => {
+          const hosts = apiserverHostsToProbe(store.getState());
+          return hosts.length ? probe(hosts) : null;
+        },
+        onResult: (probes, at) => {
+          if (probes) store.getState().applyApiservers(probes, at);
+        },
+        onError: () => {},
+        isPaused,
+        now,
+      }) as Poller<unknown>,
+    );
+  }
   const refreshNow = () => {
     for (const p of pollers) p.refreshNow();
   };

@@ -20,7 +20,7 @@ import type { Target } from './target.js';
 export interface ObserveAllOptions {
   /** Read the leader leases from etcd main (exact keys, in parallel with the rest). */
   leases?: boolean;
-  /** Probe every replica's kube-apiserver /healthz (after the rest: the replicas' addresses come from it). */
+  /** Probe every replica's kube-apiserver /readyz, and the load balancer's (the replicas' addresses come from the rest). */
   apiservers?: boolean;
 }
 
@@ -98,9 +98,12 @@ export class Observer {
    * everything is observed (see apiserverHostOf).
    */
   apiserverHosts(obs: Observations): string[] {
-    return buildStatus(obs)
+    const replicas = buildStatus(obs)
       .replicas.map((r) => apiserverHostOf(r, obs.gce !== null))
       .filter((h): h is string => h !== null);
+    // And through the load balancer: the forwarding rule's IP is what clients use.
+    const lb = obs.gce?.forwardingRule?.ip;
+    return lb ? [...replicas, lb] : replicas;
   }
 
   async observeAll(opts: ObserveAllOptions = {}): Promise<Observations> {
@@ -121,7 +124,11 @@ export class Observer {
     // be replicas are dropped.
     if (opts.apiservers) {
       probe((this.target.etcd.main?.endpoints ?? []).map(urlHost));
-      if (this.gce) void gce.then((g) => probe(g.gce?.instances.map((i) => i.internalIP) ?? []));
+      if (this.gce)
+        void gce.then((g) => {
+          probe(g.gce?.instances.map((i) => i.internalIP) ?? []);
+          probe([g.gce?.forwardingRule?.ip ?? null]);
+        });
     }
     const [g, main, events, leases] = await Promise.all([
       gce,

@@ -5,6 +5,7 @@
 import { createStore, type StoreApi } from 'zustand/vanilla';
 import { buildStatus } from '../domain/status.js';
 import type {
+  ApiserverProbe,
   ClusterStatus,
   EtcdClusterName,
   EtcdObservation,
@@ -40,6 +41,8 @@ export interface StatusInput {
   /** The Compute API's latest failure (or silence), while the last data is kept. */
   gceError: string | null;
   etcd: Record<EtcdClusterName, EtcdObservation | null>;
+  /** kube-apiserver probes (absent or null: not probed yet). */
+  apiservers?: ApiserverProbe[] | null;
   now: Date;
 }
 
@@ -85,6 +88,7 @@ export function defaultDeriveStatus(target: ConsoleTarget | undefined): DeriveSt
       gce: input.gce,
       gceError: input.gceError,
       etcd: input.etcd,
+      ...(input.apiservers ? { apiservers: input.apiservers } : {}),
       now: input.now,
     });
 }
@@ -169,6 +173,7 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         gce: o.gce,
         gceError,
         etcd: { main: o.main, events: o.events },
+        apiservers: o.apiservers ?? null,
         now: new Date(at),
       });
       const extra = pollWarnings(sources);
@@ -233,6 +238,12 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
 
       applyGce: (obs, at = now()) => succeeded('gce', obs, at),
       applyEtcd: (obs, at = now()) => succeeded(obs.cluster, obs, at),
+
+      applyApiservers: (probes, at = now()) => {
+        const s = get();
+        if (s.paused || structurallyEqual(s.observations.apiservers ?? null, probes)) return;
+        commit({ observations: { ...s.observations, apiservers: probes } }, at, []);
+      },
 
       sourceFailed: (key, error, at = now()) => {
         const s = get();

@@ -1,3 +1,4 @@
+export * from './apiserver-words.js';
 export * from './consoleStore.js';
 export * from './describe.js';
 export * from './equal.js';

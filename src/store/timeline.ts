@@ -9,6 +9,7 @@ import type {
   Warning,
 } from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
+import { apiserverWord, apiserverWords } from './apiserver-words.js';
 import {
   apiserverAttachment,
   healthWord,
@@ -250,6 +251,25 @@ function warningEvents(prev: ClusterStatus, next: ClusterStatus, at: number): Ti
   return out;
 }
 
+/**
+ * The apiserver through the load balancer changing state (a replica's has its
+ * APISERVER_UNHEALTHY warning; this one has none: it is what clients reach).
+ */
+function loadBalancerApiserverEvents(prev: ClusterStatus, next: ClusterStatus, at: number): TimelineDraft[] {
+  const a = prev.loadBalancer?.apiserver;
+  const b = next.loadBalancer?.apiserver;
+  // Not probed, or the first probe: nothing changed.
+  if (!a || !b || a.state === b.state) return [];
+  return [
+    {
+      at,
+      kind: 'apiserver',
+      severity: b.state === 'ready' ? 'info' : 'warning',
+      message: `apiserver through the load balancer ${next.loadBalancer?.ip ?? ''}: ${apiserverWord(a)} -> ${apiserverWords(b)}`,
+    },
+  ];
+}
+
 function apiserverEvents(prev: ClusterStatus, next: ClusterStatus, at: number): TimelineDraft[] {
   const a = prev.apiserverIP;
   const b = next.apiserverIP;
@@ -281,6 +301,7 @@ export function diffStatus(prev: ClusterStatus | null, next: ClusterStatus, at: 
     out.push(...memberEvents(prev, next, c, at));
   }
   out.push(...apiserverEvents(prev, next, at));
+  out.push(...loadBalancerApiserverEvents(prev, next, at));
   out.push(...warningEvents(prev, next, at));
   return out;
 }

@@ -1,6 +1,7 @@
 // The console's state: what the pollers last saw, what it means, what the
 // operator is looking at. The UI renders this and nothing else.
 import type {
+  ApiserverProbe,
   ClusterStatus,
   EtcdClusterName,
   EtcdObservation,
@@ -76,6 +77,8 @@ export interface Observed {
   gce: GceObservation | null;
   main: EtcdObservation | null;
   events: EtcdObservation | null;
+  /** The latest kube-apiserver /readyz probes (replicas and load balancer); null until probed. */
+  apiservers?: ApiserverProbe[] | null;
 }
 
 export interface ConsoleData {
@@ -112,6 +115,11 @@ export interface ConsoleActions {
   applyGce(obs: GceObservation, at?: number): void;
   /** An etcd poll succeeded. Structurally identical data changes nothing. */
   applyEtcd(obs: EtcdObservation, at?: number): void;
+  /**
+   * A round of kube-apiserver probes (every replica and the load balancer).
+   * Identical results change nothing; probes never fail, they say why.
+   */
+  applyApiservers(probes: ApiserverProbe[], at?: number): void;
   /** A poll failed or timed out; the last data stays, marked with the error. */
   sourceFailed(source: SourceKey, error: string, at?: number): void;
   /**

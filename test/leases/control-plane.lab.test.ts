@@ -79,7 +79,9 @@ describe('the lab runs a control plane: apiservers, leases, a health-checked loa
       expect(r.apiserver).toEqual({
         healthy: true,
         error: null,
-        url: `https://${r.vm.internalIP}:${port}/healthz`,
+        url: `https://${r.vm.internalIP}:${port}/readyz`,
+        state: 'ready',
+        failedChecks: [],
       });
     }
     expect(s.warnings).toEqual([]);

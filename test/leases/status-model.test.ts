@@ -52,10 +52,11 @@ const probe = (
   error = ok ? null : 'HTTP 500: etcd failed',
 ): ApiserverProbe => ({
   host,
-  url: `https://${host}:443/healthz`,
+  url: `https://${host}:443/readyz`,
   healthy: ok,
   answered,
   error,
+  failedChecks: !ok && answered ? ['etcd'] : [],
 });
 
 describe('status with leases and apiserver health', () => {
@@ -88,10 +89,17 @@ describe('status with leases and apiserver health', () => {
       source: 'lease',
     });
     expect(s.leasesReadAt).toBe(new Date(NOW).toISOString());
+    const ready = (ip: string) => ({
+      healthy: true,
+      error: null,
+      url: `https://${ip}:443/readyz`,
+      state: 'ready',
+      failedChecks: [],
+    });
     expect(s.replicas.map((r) => r.apiserver)).toEqual([
-      { healthy: true, error: null, url: 'https://127.20.1.1:443/healthz' },
-      { healthy: true, error: null, url: 'https://127.20.1.2:443/healthz' },
-      { healthy: true, error: null, url: 'https://127.20.1.3:443/healthz' },
+      ready('127.20.1.1'),
+      ready('127.20.1.2'),
+      ready('127.20.1.3'),
     ]);
     expect(s.warnings).toEqual([]);
     const text = renderStatusText(s);
@@ -132,10 +140,56 @@ describe('status with leases and apiserver health', () => {
         code: 'APISERVER_UNHEALTHY',
         severity: 'error',
         replica: NAMES[1],
-        message: `${NAMES[1]}: kube-apiserver https://127.20.1.2:443/healthz unhealthy: HTTP 500: etcd failed`,
+        message: `${NAMES[1]}: apiserver not ready while its VM is RUNNING: HTTP 500: etcd failed (https://127.20.1.2:443/readyz)`,
       },
     ]);
-    expect(s.replicas[2]?.apiserver).toMatchObject({ healthy: false });
+    expect(s.replicas[1]?.apiserver).toMatchObject({ state: 'not-ready', failedChecks: ['etcd'] });
+    expect(s.replicas[2]?.apiserver).toMatchObject({ healthy: false, state: 'not-answering' });
+  });
+
+  it('the load balancer: probed through its IP; a pool without a health check is a warning once an apiserver in it is down', () => {
+    const healthyAll = buildStatus({
+      ...healthy(),
+      apiservers: [
+        probe('127.20.1.1', true),
+        probe('127.20.1.2', true),
+        probe('127.20.1.3', true),
+        probe('127.20.3.1', true),
+      ],
+    });
+    expect(healthyAll.loadBalancer).toMatchObject({
+      healthChecks: [],
+      apiserver: { state: 'ready', url: 'https://127.20.3.1:443/readyz' },
+    });
+    expect(healthyAll.warnings).toEqual([]);
+    expect(renderStatusText(healthyAll)).toMatch(
+      /load balancer: .* · no health check · apiserver through it: ready/,
+    );
+    const oneDown = buildStatus({
+      ...healthy(),
+      apiservers: [
+        probe('127.20.1.1', true),
+        probe('127.20.1.2', false, false, 'connection refused'),
+        probe('127.20.1.3', true),
+        probe('127.20.3.1', true),
+      ],
+    });
+    expect(oneDown.warnings.filter((w) => w.code === 'LOAD_BALANCER_NO_HEALTH_CHECK')).toEqual([
+      {
+        code: 'LOAD_BALANCER_NO_HEALTH_CHECK',
+        severity: 'warning',
+        message: `target pool kubernetes-master has no health check: ${NAMES[1]}'s apiserver is down but still gets 1/3 of the traffic (connections there fail)`,
+      },
+    ]);
+    expect(renderStatusText(oneDown)).toMatch(new RegExp(`${NAMES[1]} .* not answering`));
+    // With a health check GCE stops sending it traffic: nothing to say.
+    const obs = healthy();
+    obs.gce!.targetPool!.healthChecks = ['https://compute/projects/p/global/httpHealthChecks/hc'];
+    const checked = buildStatus({
+      ...obs,
+      apiservers: oneDown.replicas.length ? [probe('127.20.1.2', false)] : [],
+    });
+    expect(checked.warnings.map((w) => w.code)).not.toContain('LOAD_BALANCER_NO_HEALTH_CHECK');
   });
 
   it('etcd-only: the apiserver is looked for at the member client URL host; nothing there is only a warning', () => {

@@ -1,9 +1,17 @@
 // A simulated kube-apiserver for a lab VM: an HTTPS server on the VM's
 // internal IP answering /healthz, /readyz and /livez the way the real one does
-// for its etcd check: 200 "ok" while its local etcd main member answers and
-// sees a leader, 500 with the failed check otherwise. The check asks the
-// member for its own status (no linearizable read, so it stays quick), bounded
-// by a deadline, and is shared by requests arriving together.
+// (k8s.io/apiserver pkg/server/healthz handleRootHealth): 200 "ok" when every
+// check passes; otherwise 500 with every check as `[+]NAME ok` or
+// `[-]NAME failed: reason withheld` and a last line `<path> check failed`.
+// The checks, as kube-apiserver 1.26+ registers them: ping, log and etcd on all
+// three; etcd-readiness and shutdown on /readyz only. etcd passes while the
+// local etcd main member answers and sees a leader: the check asks the member
+// for its own status (no linearizable read, so it stays quick), bounded by a
+// deadline, and is shared by requests arriving together. shutdown fails from
+// the moment a graceful termination begins (genericapiserver's
+// ShutdownDelayDuration window: /readyz fails so load balancers drain the
+// replica while /livez stays ok): setReady(false), `kube-ha lab apiserver NAME
+// --not-ready`, rehearses that state, alive but not ready.
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { createServer, type Server } from 'node:https';
@@ -24,9 +32,26 @@ export interface SimulatedApiserverOptions {
   checkTimeoutMs?: number;
   /** A check result is reused for this long (default 250 ms): health checkers poll often. */
   cacheMs?: number;
+  /** Where the reasons the answers withhold go (when the etcd check changes). */
+  log?(line: string): void;
 }
 
 export const HEALTH_PATHS = new Set(['/healthz', '/readyz', '/livez']);
+
+/** The checks each path runs, in the order kube-apiserver lists them. */
+const CHECKS: Record<string, readonly string[]> = {
+  '/healthz': ['ping', 'log', 'etcd'],
+  '/livez': ['ping', 'log', 'etcd'],
+  '/readyz': ['ping', 'log', 'etcd', 'etcd-readiness', 'shutdown'],
+};
+
+/** Every apiserver listening in this process, by URL: the lab's control routes reach one through it. */
+const LISTENING = new Map<string, SimulatedApiserver>();
+
+/** The simulated apiserver listening at `url` (`https://ip:port`), if any. */
+export function listeningApiserver(url: string): SimulatedApiserver | undefined {
+  return LISTENING.get(url);
+}
 
 interface CheckResult {
   ok: boolean;
@@ -42,6 +67,8 @@ export class SimulatedApiserver {
   private held: (() => void)[] = [];
   private last: CheckResult | null = null;
   private inflight: Promise<CheckResult> | null = null;
+  /** In its graceful-termination window: /readyz fails its shutdown check, the rest answers. */
+  private shuttingDown = false;
 
   constructor(private readonly opts: SimulatedApiserverOptions) {}
 
@@ -64,6 +91,16 @@ export class SimulatedApiserver {
     server.on('tlsClientError', () => {});
     await listenExclusive(server, this.opts.ip, this.opts.port);
     this.server = server;
+    LISTENING.set(this.url, this);
+  }
+
+  /** false: alive but not ready (/readyz fails `shutdown`); true: ready again. A new process starts ready. */
+  setReady(ready: boolean): void {
+    this.shuttingDown = !ready;
+  }
+
+  get ready(): boolean {
+    return !this.shuttingDown;
   }
 
   /** Stops answering (the process is frozen): requests wait until resume(). */
@@ -84,6 +121,7 @@ export class SimulatedApiserver {
     this.server = null;
     this.held = [];
     if (!server) return;
+    if (LISTENING.get(this.url) === this) LISTENING.delete(this.url);
     const closed = new Promise<void>((r) => server.close(() => r()));
     for (const s of this.sockets) s.destroy();
     this.sockets.clear();
@@ -112,9 +150,14 @@ export class SimulatedApiserver {
         this.held.push(() => this.onRequest(req, res));
         return;
       }
-      if (r.ok) return this.send(res, 200, 'ok');
-      const check = path === '/healthz' ? 'healthz' : path.slice(1);
-      this.send(res, 500, `[+]ping ok\n[-]etcd failed: ${r.detail}\n${check} check failed`);
+      const failed = new Set<string>();
+      if (!r.ok) failed.add('etcd').add('etcd-readiness');
+      if (this.shuttingDown) failed.add('shutdown');
+      const checks = CHECKS[path] ?? [];
+      if (!checks.some((c) => failed.has(c))) return this.send(res, 200, 'ok');
+      // The real one withholds the reasons from the body and logs them.
+      const lines = checks.map((c) => (failed.has(c) ? `[-]${c} failed: reason withheld` : `[+]${c} ok`));
+      this.send(res, 500, `${lines.join('\n')}\n${path.slice(1)} check failed\n`);
     });
   }
 
@@ -150,6 +193,8 @@ export class SimulatedApiserver {
     } catch (err) {
       result = { ok: false, detail: errorMessage(err), at: Date.now() };
     }
+    if (result.ok !== (this.last?.ok ?? true))
+      this.opts.log?.(`kube-apiserver etcd check ${result.ok ? 'ok again' : `failed: ${result.detail}`}`);
     this.last = result;
     return result;
   }

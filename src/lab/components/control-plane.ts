@@ -156,6 +156,7 @@ export class VmControlPlane {
       port: this.opts.apiserverPort,
       tls,
       etcd: await this.client(),
+      log: (line) => this.write(line),
     });
     try {
       await api.start();

@@ -2,9 +2,10 @@
 // that fits the terminal; less room drops detail, never a replica.
 import type { EtcdClusterName, MemberView, ReplicaView } from '../../domain/types.js';
 import { ETCD_CLUSTERS } from '../../domain/types.js';
+import { apiserverWord, apiserverWords } from '../../store/apiserver-words.js';
 import { formatBytes, healthWord } from '../../store/describe.js';
 import { type Line, lineWidth, type Part, pack, type Segment, seg, textWidth } from '../text.js';
-import { memberRole, type ViewContext, vmRole } from './context.js';
+import { apiserverRole, memberRole, type ViewContext, vmRole } from './context.js';
 import { badgeSegs } from './leases.js';
 
 /** full: bordered card with every field; compact: three lines; line: one line. */
@@ -34,6 +35,26 @@ function healthSegs(
   return parts;
 }
 
+/** The replica's kube-apiserver, when it was probed: `apiserver ready` / `not ready: etcd failed` / `not answering`. */
+function apiserverPart(r: ReplicaView, ctx: ViewContext, long: boolean): Part | null {
+  const a = r.apiserver;
+  if (a === undefined) return null;
+  const role = apiserverRole(a);
+  const bad = a !== null && a.state !== 'ready';
+  if (long) {
+    return {
+      segs: [seg('apiserver ', { role: 'muted' }), seg(apiserverWords(a), { role, bold: bad })],
+      short: [seg('api ', { role: 'muted' }), seg(apiserverWord(a), { role, bold: bad })],
+    };
+  }
+  // Compact and one-line cards name the apiserver only when it is not ready.
+  if (!bad) return null;
+  return {
+    segs: [seg(` apiserver ${apiserverWord(a)}`, { role, bold: true })],
+    short: [seg(` api ${ctx.theme.glyphs.error}`, { role, bold: true })],
+  };
+}
+
 function raftSegs(m: MemberView): Segment[] {
   return [seg(`t${m.raftTerm ?? '?'} i${m.raftIndex ?? '?'}`)];
 }
@@ -55,6 +76,8 @@ function fullLines(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
       e,
     ),
   );
+  const api = apiserverPart(r, ctx, true);
+  if (api) lines.push(pack([api], width, e));
   lines.push(
     pack(
       [
@@ -97,11 +120,13 @@ function compactLines(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
   const badge = badgeSegs(ctx, r.name);
   const leads: Part = { segs: badge.length ? [seg(' '), ...badge] : [], drop: 1 };
   const name = nameSegs(r, ctx);
+  const api = apiserverPart(r, ctx, false);
+  const vmParts: Part[] = api ? [{ segs: [vm] }, api] : [{ segs: [vm] }];
   // The VM status shares the name's line when both fit whole, else gets its own.
   const lines: Line[] =
     lineWidth(name) + textWidth(vm.text) <= width
-      ? [pack([{ segs: name }, { segs: [vm] }, leads, ip], width, e)]
-      : [pack([{ segs: name }], width, e), pack([{ segs: [seg(' '), vm] }, leads, ip], width, e)];
+      ? [pack([{ segs: name }, ...vmParts, leads, ip], width, e)]
+      : [pack([{ segs: name }], width, e), pack([{ segs: [seg(' ')] }, ...vmParts, leads, ip], width, e)];
   for (const c of ETCD_CLUSTERS) {
     const m = r.etcd[c];
     const parts: Part[] = [{ segs: [seg('  ')] }, ...healthSegs(c, m, ctx, 6)];
@@ -117,6 +142,8 @@ function oneLine(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
     { segs: nameSegs(r, ctx) },
     { segs: [seg(` ${r.vm.status}`, { role: vmRole(r.vm.status), bold: r.vm.status !== 'RUNNING' })] },
   ];
+  const api = apiserverPart(r, ctx, false);
+  if (api) parts.push(api);
   for (const c of ETCD_CLUSTERS) {
     parts.push({ segs: [seg(' ')] });
     parts.push(...healthSegs(c, r.etcd[c], ctx, 0));

@@ -1,5 +1,5 @@
 // What every line builder needs to know besides its own subject.
-import type { ClusterStatus, MemberView, VmStatus } from '../../domain/types.js';
+import type { ApiserverHealth, ClusterStatus, MemberView, VmStatus } from '../../domain/types.js';
 import { type HealthWord, healthWord } from '../../store/describe.js';
 import type { LeasesSlot } from '../../store/leases.js';
 import type { ConsoleMode, SourceKey, SourceState } from '../../store/types.js';
@@ -35,6 +35,11 @@ export function vmRole(s: VmStatus): ColorRole {
   if (s === 'UNKNOWN') return 'muted';
   if (s === 'MISSING' || s === 'TERMINATED' || s === 'STOPPED' || s === 'SUSPENDED') return 'error';
   return 'warn';
+}
+
+export function apiserverRole(a: ApiserverHealth | null): ColorRole {
+  if (a === null) return 'muted';
+  return a.state === 'ready' ? 'ok' : 'error';
 }
 
 export function sourceLabel(key: SourceKey): string {

@@ -1,9 +1,10 @@
 // Enter on a replica: every field, the URLs and the member IDs in hex.
 import type { EtcdClusterName, MemberView, ReplicaView } from '../../domain/types.js';
 import { ETCD_CLUSTERS } from '../../domain/types.js';
+import { apiserverWords } from '../../store/apiserver-words.js';
 import { formatBytes, healthWord, hexId } from '../../store/describe.js';
 import { type Line, type Part, pack, type Segment, seg } from '../text.js';
-import { memberRole, type ViewContext, vmRole } from './context.js';
+import { apiserverRole, memberRole, type ViewContext, vmRole } from './context.js';
 
 function leaderIndex(ctx: ViewContext, cluster: EtcdClusterName): number | null {
   const id = ctx.status?.etcd[cluster].leaderId;
@@ -129,6 +130,24 @@ export function detailLines(ctx: ViewContext, r: ReplicaView, width: number): Li
       e,
     ),
   ];
+  if (r.apiserver !== undefined) {
+    const a = r.apiserver;
+    lines.push(
+      pack(
+        [
+          {
+            segs: [
+              seg('apiserver ', { role: 'muted' }),
+              seg(apiserverWords(a), { role: apiserverRole(a), bold: a !== null && a.state !== 'ready' }),
+            ],
+          },
+          { segs: a ? [seg(` (${a.url})`, { role: 'muted' })] : [], drop: 1 },
+        ],
+        width,
+        e,
+      ),
+    );
+  }
   for (const c of ETCD_CLUSTERS) lines.push(...memberLines(ctx, c, r.etcd[c], width));
   const warnings = (ctx.status?.warnings ?? []).filter((w) => w.replica === r.name);
   if (warnings.length) {

@@ -2,6 +2,7 @@
 // etcd cluster in words. The quorum lines are never dropped.
 import type { EtcdClusterName } from '../../domain/types.js';
 import { ETCD_CLUSTERS } from '../../domain/types.js';
+import { apiserverWord, apiserverWords } from '../../store/apiserver-words.js';
 import {
   apiserverAttachment,
   clockTime,
@@ -13,7 +14,7 @@ import type { SourceKey } from '../../store/types.js';
 import { SOURCE_KEYS } from '../../store/types.js';
 import { type Line, type Part, pack, seg, spread } from '../text.js';
 import type { ColorRole } from '../theme.js';
-import { sourceLabel, sourceTrouble, type ViewContext } from './context.js';
+import { apiserverRole, sourceLabel, sourceTrouble, type ViewContext } from './context.js';
 
 function titleLine(ctx: ViewContext, width: number): Line {
   const { glyphs: g } = ctx.theme;
@@ -47,11 +48,26 @@ function titleLine(ctx: ViewContext, width: number): Line {
 }
 
 function apiserverLine(ctx: ViewContext, width: number): Line {
+  const { glyphs: g } = ctx.theme;
   const st = ctx.status;
   const text = st ? apiserverAttachment(st) : 'waiting for the first observation';
   const attached = st?.apiserverIP?.attachedTo ?? null;
   const role: ColorRole = !st?.apiserverIP ? 'muted' : attached ? 'info' : 'warn';
-  return pack([{ segs: [seg(text, { role })] }], width, ctx.theme.glyphs.ellipsis);
+  const parts: Part[] = [{ segs: [seg(text, { role })] }];
+  const lb = st?.loadBalancer;
+  // The apiserver through the load balancer's IP: what clients reach.
+  if (lb?.apiserver !== undefined) {
+    const a = lb.apiserver;
+    const bad = a !== null && a.state !== 'ready';
+    parts.push({
+      segs: [seg(g.sep, { role: 'muted' }), seg(apiserverWords(a), { role: apiserverRole(a), bold: bad })],
+      short: [seg(g.sep, { role: 'muted' }), seg(apiserverWord(a), { role: apiserverRole(a), bold: bad })],
+    });
+  }
+  if (lb?.targetPool && lb.healthChecks && lb.healthChecks.length === 0) {
+    parts.push({ segs: [seg(g.sep, { role: 'muted' }), seg('no health check', { role: 'muted' })], drop: 1 });
+  }
+  return pack(parts, width, g.ellipsis);
 }
 
 export function quorumLine(ctx: ViewContext, cluster: EtcdClusterName, width: number): Line {
