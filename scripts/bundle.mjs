@@ -13,7 +13,13 @@
 // - dist/sources/gce-worker.js: it starts a worker thread on its own URL;
 // - dist/cli/lab.js and the lab behind it (~100 KB): only `kube-ha demo`
 //   starts a lab (the console itself reads a lab's context.json and no more).
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { writeTrimmed } from './trim-compute-protos.mjs';
+
+// The Compute clients' trimmed API definition (see trim-compute-protos.mjs).
+writeTrimmed(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist'));
 
 const external = ['etcd3', 'google-gax', '@google-cloud/compute', '@grpc/grpc-js'];
 
