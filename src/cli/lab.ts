@@ -369,8 +369,34 @@ async function vmAction(dir: string, name: string, action: string): Promise<numb
   return EXIT.ok;
 }
 
+/**
+ * `lab ssh NAME [--dir D] [-- COMMAND...]`: its own parser, as everything
+ * after `--` is the command's (src/lab/ssh.ts).
+ */
+async function labSshCommand(argv: string[]): Promise<number> {
+  const cut = argv.indexOf('--');
+  const own = cut < 0 ? argv : argv.slice(0, cut);
+  const command = cut < 0 ? [] : argv.slice(cut + 1);
+  const { values, positionals } = parseFlags(own, { dir: { type: 'string' } });
+  const name = positionals[0];
+  if (!name || positionals.length > 1)
+    throw new UsageError('usage: kube-ha lab ssh NAME [--dir DIR] [-- COMMAND...]');
+  if (cut >= 0 && command.length === 0) throw new UsageError('lab ssh: no command after --');
+  const dir = resolve(values.dir ?? defaultLabDir());
+  const info = labRunning(dir);
+  if (!info) throw new UsageError(`no lab running in ${dir} (kube-ha lab up --dir ${dir})`);
+  const { labSsh, SshRefusal } = await import('../lab/ssh.js');
+  try {
+    return await labSsh({ dir, name, command, controlURL: info.controlURL });
+  } catch (err) {
+    if (err instanceof SshRefusal) throw new UsageError(`lab ssh: ${err.message}`);
+    throw err;
+  }
+}
+
 export async function labCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'ssh') return labSshCommand(rest);
   const { values, positionals } = parseFlags(rest, {
     dir: { type: 'string' },
     zones: { type: 'string' },
@@ -480,7 +506,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(
-        `usage: kube-ha lab up|down|status|crash|restart|freeze|thaw (got '${sub ?? ''}')`,
+        `usage: kube-ha lab up|down|status|crash|restart|freeze|thaw|ssh (got '${sub ?? ''}')`,
       );
   }
 }
