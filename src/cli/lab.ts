@@ -161,6 +161,8 @@ export interface LabUpOptions {
   /** etcd's --heartbeat-interval / --election-timeout; unset, etcd's defaults, as kube-up leaves them. */
   heartbeatMs?: number | undefined;
   electionMs?: number | undefined;
+  /** etcd's --quota-backend-bytes on every member, as ETCD_QUOTA_BACKEND_BYTES in kube-env (unset: kube-up's 4 GiB). */
+  quotaBackendBytes?: number | undefined;
   bootMs: number;
   /** The lab components' leader election; default Kubernetes' 15 s / 10 s / 2 s. */
   leaseTimings?: LeaseTimings;
@@ -234,6 +236,16 @@ async function waitEtcdHealthy(ctx: LabContext, replicas: number, deadlineMs: nu
 
 const optionsPath = (dir: string) => join(dir, 'lab-options.json');
 
+/** The lab's --quota-backend-bytes, as `lab up` recorded it; null: kube-up's default. */
+export function labQuotaBackendBytes(dir: string): number | null {
+  try {
+    const o = JSON.parse(readFileSync(optionsPath(dir), 'utf8')) as LabUpOptions;
+    return o.quotaBackendBytes ?? null;
+  } catch {
+    return null;
+  }
+}
+
 /**
  * The supervisor of a lab died (killed, machine rebooted) but its state is on
  * disk: start a new one over it. The Compute state, addresses and etcd data
@@ -286,6 +298,9 @@ export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds
         zones: o.zones,
         replicas: o.replicas,
         masterName: o.masterName,
+        ...(o.quotaBackendBytes
+          ? { kubeEnv: { ETCD_QUOTA_BACKEND_BYTES: String(o.quotaBackendBytes) } }
+          : {}),
       });
     } finally {
       await clients.close();
@@ -396,6 +411,7 @@ async function labSshCommand(argv: string[]): Promise<number> {
 
 export async function labCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'fill') return (await import('./lab-fill.js')).labFillCommand(rest);
   if (sub === 'ssh') return labSshCommand(rest);
   const { values, positionals } = parseFlags(rest, {
     dir: { type: 'string' },
@@ -406,6 +422,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     'master-name': { type: 'string' },
     heartbeat: { type: 'string' },
     election: { type: 'string' },
+    'quota-backend-bytes': { type: 'string' },
     'boot-ms': { type: 'string' },
     'leader-elect-lease-duration': { type: 'string' },
     'leader-elect-renew-deadline': { type: 'string' },
@@ -418,9 +435,9 @@ export async function labCommand(argv: string[]): Promise<number> {
       if (positionals.length)
         throw new UsageError(`lab up takes no arguments (got ${positionals.join(' ')})`);
       if (!labRunning(dir) && existsSync(contextPath(dir)) && existsSync(optionsPath(dir))) {
-        const shaping = (['zones', 'replicas', 'project', 'master-name'] as const).filter(
-          (f) => values[f] !== undefined,
-        );
+        const shaping = (
+          ['zones', 'replicas', 'project', 'master-name', 'quota-backend-bytes'] as const
+        ).filter((f) => values[f] !== undefined);
         if (shaping.length) {
           throw new UsageError(
             `${dir} holds a stopped lab: 'kube-ha lab up' resumes it as it was (--${shaping[0]} not applied); 'kube-ha lab down' first for a new one`,
@@ -445,6 +462,15 @@ export async function labCommand(argv: string[]): Promise<number> {
       if ((electionMs ?? 1000) < (heartbeatMs ?? 100) * 5)
         throw new UsageError('--election must be at least 5 times --heartbeat (etcd rule)');
       const ttl = number(values.ttl, '--ttl', 1, 86400);
+      // etcd refuses writes past it (NOSPACE); a small one rehearses that (`lab fill`).
+      const quotaBackendBytes = number(
+        values['quota-backend-bytes'],
+        '--quota-backend-bytes',
+        65536,
+        8 * 1024 ** 3,
+      );
+      if (quotaBackendBytes !== undefined && !Number.isInteger(quotaBackendBytes))
+        throw new UsageError('--quota-backend-bytes must be a whole number of bytes');
       const leaseTimings = leaseTimingFlags(values);
       const { names, seconds } = await labUp({
         dir,
@@ -455,6 +481,7 @@ export async function labCommand(argv: string[]): Promise<number> {
         masterName: values['master-name'] ?? 'kubernetes-master',
         heartbeatMs,
         electionMs,
+        ...(quotaBackendBytes ? { quotaBackendBytes } : {}),
         bootMs: number(values['boot-ms'], '--boot-ms', 0, 60000) ?? 1000,
         ...(leaseTimings ? { leaseTimings } : {}),
         ...(ttl ? { ttlSeconds: ttl } : {}),

@@ -28,14 +28,33 @@ function table(rows: string[][]): string[] {
 
 function memberCell(m: MemberView | null): string {
   if (!m) return '-';
-  const marks = [
-    memberHealthWord(m),
-    m.leader ? 'leader' : '',
-    m.learner && m.healthy ? '' : m.learner ? 'learner' : '',
-  ]
+  const word = memberHealthWord(m);
+  const marks = [word, m.leader ? 'leader' : '', m.learner && !word.startsWith('learner') ? 'learner' : '']
     .filter(Boolean)
     .join(' ');
   return `${marks} ${m.memberId}`;
+}
+
+/** DB size and its share of the quota: `1.1 MB 27%`. */
+function dbCell(m: MemberView | null): string {
+  const c = m?.capacity;
+  if (!c) return formatBytes(m?.dbSizeBytes);
+  return `${formatBytes(c.dbSizeBytes)} ${Math.round((100 * c.dbSizeBytes) / c.quotaBytes)}%`;
+}
+
+/** Where the quotas came from, under the table. */
+function quotaNote(s: ClusterStatus): string[] {
+  const caps = s.replicas.flatMap((r) => (r.etcd.main?.capacity ? [r.etcd.main.capacity] : []));
+  if (!caps.length) return [];
+  const quotas = [
+    ...new Set(
+      caps.map(
+        (c) =>
+          `${formatBytes(c.quotaBytes)} (${c.quotaFrom === 'metrics' ? "the members' metrics" : "kube-up's default; no metrics endpoint answered"})`,
+      ),
+    ),
+  ];
+  return ['', `DB: main's size and its share of --quota-backend-bytes, ${quotas.join(', ')}`];
 }
 
 function apiserverCell(r: ReplicaView): string {
@@ -119,12 +138,13 @@ export function renderStatusText(s: ClusterStatus): string {
       memberCell(r.etcd.events),
       m?.raftTerm?.toString() ?? '-',
       m?.raftIndex?.toString() ?? '-',
-      formatBytes(m?.dbSizeBytes),
+      dbCell(m),
       s.loadBalancer ? (r.inTargetPool ? 'in pool' : 'not in pool') : '-',
       ...(probed ? [apiserverCell(r)] : []),
     ]);
   }
   lines.push(...table(rows));
+  lines.push(...quotaNote(s));
   if (s.loadBalancer) {
     lines.push('');
     lines.push(

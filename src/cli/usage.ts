@@ -22,6 +22,8 @@ Usage:
                  [--leader-elect-retry-period 2s]   the lab components' leader election
   kube-ha lab down|status [--dir DIR]
   kube-ha lab crash|restart|freeze|thaw NAME [--dir DIR]
+  kube-ha lab up ... --quota-backend-bytes N           etcd's quota on every member (kube-up: 4 GiB)
+  kube-ha lab fill [--cluster main|events] [--bytes N] [--timeout S]   write junk until etcd raises NOSPACE
 
 Target (one of):
   --lab                      the lab in the default state dir

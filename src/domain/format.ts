@@ -1,4 +1,5 @@
 // Words and numbers as operators read them; shared by the text status and the console.
+import { memberStateWords } from './member-health.js';
 import type { ClusterHealth, EtcdClusterName, MemberView, ReplicaView } from './types.js';
 
 export function formatBytes(n: number | null | undefined): string {
@@ -14,10 +15,13 @@ export function formatBytes(n: number | null | undefined): string {
   return `${v >= 10 ? v.toFixed(0) : v.toFixed(1)} ${units[i]}`;
 }
 
-/** `healthy`, `unhealthy`, `unreachable`, `not started`: health in words, never colour alone. */
+/**
+ * `healthy`, `in alarm NOSPACE`, `slow`, `learner 95% caught up`, `unhealthy`,
+ * `unreachable`, `not started`: health in words, never colour alone.
+ */
 export function memberHealthWord(m: MemberView | null): string {
   if (!m) return 'no member';
-  if (m.healthy) return m.learner ? 'learner' : 'healthy';
+  if (m.healthy) return m.state ? memberStateWords(m) : m.learner ? 'learner' : 'healthy';
   if (m.error?.startsWith('not started')) return 'not started';
   if (m.raftTerm === null) return 'unreachable';
   return 'unhealthy';

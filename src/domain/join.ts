@@ -3,7 +3,9 @@
 // name or IP), never by name alone: a member that was added but never started
 // has no name. Client URLs are not used: kube-up advertises 127.0.0.1 on every
 // member. Members are distinct by ID.
+
 import { isIPAddress, isLoopbackHost } from './member-endpoints.js';
+import { capacityOf, judgeMember } from './member-health.js';
 import { isReplicaName, urlHost } from './names.js';
 import type {
   EtcdClusterName,
@@ -11,6 +13,7 @@ import type {
   EtcdMember,
   EtcdObservation,
   GceInstance,
+  MemberDisk,
   MemberView,
   ReplicaView,
 } from './types.js';
@@ -41,29 +44,54 @@ export function clusterLeader(obs: EtcdObservation | null): string | null {
 
 export function memberView(member: EtcdMember, obs: EtcdObservation, leaderId: string | null): MemberView {
   const st = statusOfMember(member, obs.statuses);
-  let error: string | null = null;
-  if (!member.name && member.clientURLs.length === 0) error = 'not started (added, never joined)';
-  else if (!st) error = obs.unreachable?.[member.id] ?? 'no status';
-  else if (!st.ok) error = st.error ?? 'unreachable';
-  else if (st.leaderId === NO_LEADER) error = 'no leader visible from this member';
-  else if (st.error) error = st.error;
-  const healthy = Boolean(st?.ok) && error === null;
+  let noAnswer: string | null = null;
+  if (!member.name && member.clientURLs.length === 0) noAnswer = 'not started (added, never joined)';
+  else if (!st) noAnswer = obs.unreachable?.[member.id] ?? 'no status';
+  const j = judgeMember({ status: st, learner: member.isLearner, noAnswer });
+  const answered = Boolean(st?.ok);
   return {
     memberId: member.id,
     name: member.name,
     peerURLs: member.peerURLs,
     clientURLs: member.clientURLs,
     endpoint: st?.endpoint ?? null,
-    healthy,
-    leader: healthy && member.id === leaderId,
+    healthy: j.healthy,
+    leader: j.healthy && member.id === leaderId,
     learner: member.isLearner,
     raftTerm: st?.raftTerm ?? null,
     raftIndex: st?.raftIndex ?? null,
     raftAppliedIndex: st?.raftAppliedIndex ?? null,
     dbSizeBytes: st?.dbSizeBytes ?? null,
     version: st?.version ?? null,
-    error,
+    error: j.error,
+    state: j.state,
+    alarms: j.alarms,
+    slow: j.slow,
+    latencyMs: answered ? (st?.latencyMs ?? null) : null,
+    capacity: capacityOf(st),
+    disk: answered && st?.metrics ? diskOf(st.metrics) : null,
+    catchUp: member.isLearner && answered ? catchUpOf(st!, obs, leaderId) : null,
+    ...(st?.cert !== undefined ? { cert: st.cert } : {}),
   };
+}
+
+function diskOf(m: MemberDisk): MemberDisk {
+  return {
+    walFsyncP99Ms: m.walFsyncP99Ms,
+    backendCommitP99Ms: m.backendCommitP99Ms,
+    ...(m.window ? { window: m.window } : {}),
+  };
+}
+
+/** A learner's applied index against the leader's raft index (null when the leader did not answer). */
+function catchUpOf(
+  st: EtcdEndpointStatus,
+  obs: EtcdObservation,
+  leaderId: string | null,
+): { appliedIndex: number; leaderIndex: number } | null {
+  const leader = leaderId ? obs.statuses.find((s) => s.ok && s.memberId === leaderId) : undefined;
+  if (!leader?.raftIndex || st.raftAppliedIndex === undefined) return null;
+  return { appliedIndex: st.raftAppliedIndex, leaderIndex: leader.raftIndex };
 }
 
 function memberHosts(m: EtcdMember): string[] {

@@ -1,6 +1,7 @@
 // The pure model: observations in, one ClusterStatus out.
 import { clusterLeader, joinReplicas } from './join.js';
 import { buildLeaseViews } from './leases/view.js';
+import { alarmsOf, type EtcdAlarm } from './member-health.js';
 import { regionOfZone, urlHost } from './names.js';
 import { faultTolerance, quorumOf } from './quorum.js';
 import type {
@@ -134,7 +135,17 @@ export function clusterHealth(
     learners: members.length - voters.length,
     observed: obs !== null,
     error: obs?.members === null ? (obs.membersError ?? 'no endpoint answered') : null,
+    alarms: clusterAlarms(obs),
   };
+}
+
+/** The cluster's alarms (each with the member that raised it), as its answering members list them. */
+function clusterAlarms(obs: EtcdObservation | null): EtcdAlarm[] {
+  const seen = new Map<string, EtcdAlarm>();
+  for (const s of obs?.statuses ?? []) {
+    if (s.ok) for (const a of alarmsOf(s.errors)) seen.set(`${a.memberId}/${a.alarm}`, a);
+  }
+  return [...seen.values()];
 }
 
 function loadBalancerView(
@@ -206,6 +217,7 @@ export function buildStatus(obs: Observations): ClusterStatus {
       gceError: obs.gceError,
       loadBalancer,
       apiserverIP,
+      now,
     }),
     ...(probes ? apiserverWarnings(replicas, gce !== null) : []),
     ...(probes ? poolHealthCheckWarnings(replicas, loadBalancer) : []),

@@ -2,6 +2,7 @@
 // means) and the UI. Nothing here does I/O.
 import type { ComponentLeaderRecords } from './leases/types.js';
 import type { LeaseView } from './leases/view.js';
+import type { EtcdAlarm, MemberState } from './member-health.js';
 
 export type EtcdClusterName = 'main' | 'events';
 export const ETCD_CLUSTERS: readonly EtcdClusterName[] = ['main', 'events'];
@@ -120,6 +121,45 @@ export interface EtcdEndpointStatus {
   /** Alarms / errors the member reported about itself. */
   errors?: string[];
   latencyMs?: number;
+  /** The call also set up the connection: its latency is not the member's (never judged slow). */
+  firstCall?: boolean;
+  /** From the member's /metrics (absent: not scraped; null: no metrics endpoint answered). */
+  metrics?: EtcdMemberMetrics | null;
+  /** The serving certificate seen in a TLS handshake (https endpoints only; absent: not probed). */
+  cert?: ServingCert | null;
+}
+
+/** What kube-ha reads from a member's /metrics (etcd_disk_*, etcd_server_quota_backend_bytes). */
+export interface EtcdMemberMetrics extends MemberDisk {
+  url: string;
+  quotaBackendBytes: number | null;
+}
+
+/** Disk latency p99s from the member's histograms; null when too few samples to say. */
+export interface MemberDisk {
+  walFsyncP99Ms: number | null;
+  backendCommitP99Ms: number | null;
+  /** What the p99s cover: the time between two scrapes, or the member's whole life. */
+  window?: string;
+}
+
+/** A member's serving certificate and its issuer, as its TLS handshake showed them. */
+export interface ServingCert {
+  /** RFC 3339. */
+  notAfter: string;
+  subject: string;
+  /** The CA that signed it (from the verified chain), when known. */
+  caNotAfter: string | null;
+  caSubject: string | null;
+}
+
+/** A member's space: what etcd counts against --quota-backend-bytes. */
+export interface MemberCapacity {
+  dbSizeBytes: number;
+  dbSizeInUseBytes: number | null;
+  quotaBytes: number;
+  /** Where the quota came from: the member's etcd_server_quota_backend_bytes, else kube-up's 4 GiB. */
+  quotaFrom: 'metrics' | 'kube-up default';
 }
 
 export interface EtcdObservation {
@@ -152,7 +192,21 @@ export interface MemberView {
   raftAppliedIndex: number | null;
   dbSizeBytes: number | null;
   version: string | null;
+  /** Why it cannot vote and commit; null when it can (an alarm or slowness never sets it). */
   error: string | null;
+  /** Its state in one word (src/domain/member-health.ts); `healthy` above still means "votes and commits". */
+  state: MemberState;
+  /** The alarms it reports (each stops writes cluster-wide), e.g. ["NOSPACE"]; [] when none. */
+  alarms: string[];
+  /** Why it is slow, in words ([] or absent when it is not). */
+  slow?: string[];
+  /** The Status call's round trip. */
+  latencyMs?: number | null;
+  capacity?: MemberCapacity | null;
+  disk?: MemberDisk | null;
+  /** A learner's progress: its applied index against the leader's index. */
+  catchUp?: { appliedIndex: number; leaderIndex: number } | null;
+  cert?: ServingCert | null;
 }
 
 export interface ReplicaView {
@@ -230,6 +284,8 @@ export interface ClusterHealth {
   /** Whether anything was observed at all for this cluster. */
   observed: boolean;
   error: string | null;
+  /** The cluster's alarms as its members list them, each with the member that raised it. */
+  alarms?: EtcdAlarm[];
 }
 
 export type Severity = 'error' | 'warning';
@@ -252,6 +308,11 @@ export type WarningCode =
   | 'STALE_LEASE'
   | 'LEASE_HOLDER_UNKNOWN'
   | 'APISERVER_UNHEALTHY'
+  | 'ETCD_ALARM'
+  | 'ETCD_SLOW'
+  | 'ETCD_SPACE'
+  | 'ETCD_VERSION_SKEW'
+  | 'ETCD_CERT_EXPIRY'
   | 'LOAD_BALANCER_NO_HEALTH_CHECK';
 
 export interface Warning {

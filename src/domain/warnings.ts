@@ -1,6 +1,7 @@
 // Each check is a small function returning the warnings a person should read.
 // Severity 'error' means the control plane is degraded now (status exits 5);
 // 'warning' means a topology or hygiene risk.
+import { etcdMemberWarnings } from './etcd-warnings.js';
 import { regionOfZone } from './names.js';
 import { survivesZoneLoss } from './quorum.js';
 import type {
@@ -22,6 +23,8 @@ export interface WarningInput {
   gceError: string | null;
   loadBalancer: LoadBalancerView | null;
   apiserverIP: ApiserverIPView | null;
+  /** The observation's time (certificate expiry is judged against it). */
+  now?: Date;
 }
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
@@ -212,5 +215,10 @@ export function allWarnings(input: WarningInput): Warning[] {
     ...memberWarnings(input),
     ...topologyWarnings(input),
     ...loadBalancerWarnings(input),
+    ...etcdMemberWarnings({
+      replicas: input.replicas,
+      alarms: { main: input.etcd.main.alarms ?? [], events: input.etcd.events.alarms ?? [] },
+      now: input.now ?? new Date(),
+    }),
   ].sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
 }

@@ -33,6 +33,8 @@ export interface TopologyOptions {
    * create-etcd-apiserver-certs share one CA for peers and apiserver↔etcd.
    */
   etcdCA: Pem;
+  /** More kube-env keys for every replica (e.g. ETCD_QUOTA_BACKEND_BYTES, as kube-up passes it through). */
+  kubeEnv?: Record<string, string>;
 }
 
 type Op = Parameters<typeof waitForOperation>[1];
@@ -203,6 +205,7 @@ export async function buildTopology(c: ComputeClients, o: TopologyOptions): Prom
             [KUBE_ENV_KEY]: replicaKubeEnv(masterName, zone, names, 'new', {
               ...(staticIP ? { KUBERNETES_MASTER_NAME: staticIP, MASTER_ADVERTISE_ADDRESS: staticIP } : {}),
               ...etcd.env,
+              ...o.kubeEnv,
             }),
             [MASTER_CERTS_KEY]: etcd.masterCerts,
             ...replicaOtherMetadata(masterName, zone),

@@ -13,6 +13,7 @@ import type { EtcdClusterName, EtcdMember } from '../domain/types.js';
 import { errorMessage, memberIdHex, toEtcdMember } from '../sources/etcd-client.js';
 import { MemberClients } from '../sources/member-clients.js';
 import type { EtcdTarget } from '../sources/target.js';
+import { type SavedSnapshot, saveSnapshot } from './etcd-snapshot.js';
 
 /** A member as the member list returns it (ID in lower-case hex, as etcdctl shows it). */
 export type LiveMember = EtcdMember;
@@ -61,6 +62,7 @@ export type RunnerEtcd = Pick<
   | 'remove'
   | 'moveLeader'
   | 'learnHost'
+  | 'saveSnapshot'
 >;
 
 export class EtcdOps {
@@ -186,6 +188,28 @@ export class EtcdOps {
     const leaders = [...statuses.values()].map((s) => s.leaderId);
     const leader = leaders.find((l) => statuses.has(l)) ?? null;
     return { members, statuses, leader };
+  }
+
+  /** A snapshot of this cluster from the member at `endpoint`, verified, into `path` (see etcd-snapshot.ts). */
+  async saveSnapshot(
+    path: string,
+    endpoint: string,
+    o: { deadlineMs: number; idleMs: number; signal?: AbortSignal | undefined },
+  ): Promise<SavedSnapshot> {
+    const started = Date.now();
+    try {
+      const saved = await saveSnapshot(await this.client(endpoint), path, o);
+      this.log(
+        this.etcdctl(
+          `snapshot save ${path} → ${saved.bytes} bytes, revision ${saved.revision}, sha256 ok (${((Date.now() - started) / 1000).toFixed(1)} s)`,
+          endpoint,
+        ),
+      );
+      return saved;
+    } catch (err) {
+      this.log(this.etcdctl(`snapshot save ${path} → ${errorMessage(err)}`, endpoint));
+      throw err;
+    }
   }
 
   /** An endpoint of a member healthy now, not excluded: the leader when it qualifies. */

@@ -43,6 +43,8 @@ export interface ExecDeps {
   holder: OperationHolder;
   timing: Timing;
   apiserverProbe: RunContext['apiserverProbe'];
+  /** Where the snapshot before a change is saved; absent or null: none is taken. */
+  snapshotDir?: string | null;
   /** Where Compute and etcd calls are reported while a plan runs (the session's call log). */
   subscribeCalls(listener: (line: string) => void): () => void;
   /** How the lock is taken; default acquireLock on etcd main (tests give a lock they can lose). */
@@ -205,6 +207,7 @@ function context(run: Run, step: PlanStep, mode: StepMode): RunContext {
     signal: stepSignal(run),
     observe: run.deps.observe,
     apiserverProbe: run.deps.apiserverProbe,
+    snapshotDir: run.deps.snapshotDir ?? null,
     note: (message) => emit(run, { type: 'note', message, at: Date.now() }),
     progress: (current, target, message) =>
       emit(run, { type: 'progress', stepId: step.id, current, target, message, at: Date.now() }),

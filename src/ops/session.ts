@@ -1,6 +1,7 @@
 // Everything an operation needs for one target, opened once and shared by the
 // CLI commands and the console: Compute and etcd clients for changes, an
 // observer for fresh status, the journal store and the call log.
+import { join } from 'node:path';
 import type { Journal } from '../domain/ops/journal.js';
 import type { OperationHolder } from '../domain/ops/lock.js';
 import { type OperationContext, type PlannedOperation, planOperation } from '../domain/ops/operation.js';
@@ -129,6 +130,7 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
     zonesInRegion: () => compute.zonesInRegion(),
     holder: o.holder ?? defaultHolder(o.tool ?? 'kube-ha'),
     timing: { ...DEFAULT_TIMING, ...o.timing },
+    snapshotDir: join(target.stateDir, 'snapshots'),
     apiserverProbe: (host) =>
       probeApiserver(host, apiserverURL(host, target.apiserverPort), { timeoutMs: target.callTimeoutMs }),
     subscribeCalls(listener) {

@@ -23,8 +23,11 @@ import {
   noSeedsReason,
   seedsFromHosts,
 } from '../domain/member-endpoints.js';
+import { otherErrors } from '../domain/member-health.js';
 import type { EtcdClusterName, EtcdEndpointStatus, EtcdMember, EtcdObservation } from '../domain/types.js';
+import { MemberCerts } from './cert-probe.js';
 import { errorMessage, memberIdHex, toEtcdMember } from './etcd-client.js';
+import { MemberMetrics } from './etcd-metrics.js';
 import { MemberClients } from './member-clients.js';
 import type { EtcdTarget } from './target.js';
 
@@ -43,6 +46,9 @@ export interface ObserveEtcdOptions {
   hosts?: Promise<ReadonlyMap<string, string> | null>;
 }
 
+/** How long a member's metrics and certificate are waited for after its Status answered. */
+export const EXTRAS_GRACE_MS = 500;
+
 /** Ask the other endpoints for the member list when the first has not answered by then. */
 export const MEMBER_LIST_HEDGE_MS = 300;
 
@@ -55,6 +61,10 @@ function firstCause(err: unknown): string {
 
 export class EtcdClusterSource {
   private readonly clients: MemberClients;
+  private readonly metrics: MemberMetrics;
+  private readonly certs: MemberCerts;
+  /** Endpoints whose client has answered a Status (later calls' latency is the member's). */
+  private readonly warm = new Set<string>();
   private readonly style: ClientPortStyle;
   /** Instance name -> internal IP (from GCE), for members no seed answers for. */
   private hosts: ReadonlyMap<string, string> = new Map();
@@ -72,6 +82,8 @@ export class EtcdClusterSource {
     private readonly opts: { masterName?: string } = {},
   ) {
     this.clients = new MemberClients({ tls: target.tls, timeoutMs });
+    this.metrics = new MemberMetrics(timeoutMs);
+    this.certs = new MemberCerts(target.tls, timeoutMs);
     this.style = clientStyleOf(target.endpoints, cluster);
   }
 
@@ -140,15 +152,32 @@ export class EtcdClusterSource {
   }
 
   async endpointStatus(endpoint: string, forMember: string | null = null): Promise<EtcdEndpointStatus> {
+    // Metrics and the serving certificate are read beside the Status call, and
+    // waited for only a short grace after it (a late answer serves the next look).
+    this.metrics.refresh(endpoint);
+    this.certs.refresh(endpoint);
     const started = Date.now();
     try {
-      const s = await (await this.client(endpoint)).maintenance.status();
+      const client = await this.client(endpoint);
+      // The call alone: a first call's TLS name lookup is not the member being slow.
+      const asked = Date.now();
+      const s = await client.maintenance.status();
+      const latencyMs = Date.now() - asked;
+      // A first call also connects (TCP, TLS, HTTP/2): its time says nothing about the member.
+      const firstCall = !this.warm.has(endpoint);
+      this.warm.add(endpoint);
+      const [metrics, cert] = await Promise.all([
+        this.metrics.get(endpoint, EXTRAS_GRACE_MS),
+        this.certs.get(endpoint, EXTRAS_GRACE_MS),
+      ]);
+      // Alarms are in `errors` too, but a member in alarm answers: it is not in error (issue 15).
+      const other = otherErrors(s.errors);
       return {
         endpoint,
         memberId: memberIdHex(s.header.member_id),
         ...(forMember ? { forMember } : {}),
         ok: true,
-        error: s.errors?.length ? s.errors.join('; ') : null,
+        error: other.length ? other.join('; ') : null,
         version: s.version,
         dbSizeBytes: Number(s.dbSize),
         dbSizeInUseBytes: Number(s.dbSizeInUse ?? 0),
@@ -158,10 +187,14 @@ export class EtcdClusterSource {
         raftAppliedIndex: Number(s.raftAppliedIndex ?? 0),
         isLearner: Boolean(s.isLearner),
         errors: s.errors ?? [],
-        latencyMs: Date.now() - started,
+        latencyMs,
+        ...(firstCall ? { firstCall } : {}),
+        ...(metrics !== undefined ? { metrics } : {}),
+        ...(cert !== undefined ? { cert } : {}),
       };
     } catch (err) {
       this.clients.forget(endpoint);
+      this.warm.delete(endpoint);
       return {
         endpoint,
         memberId: null,
@@ -275,7 +308,11 @@ export class EtcdClusterSource {
     // A seed that answered for no current member (one that left) is dropped.
     const ids = new Set(members.map((m) => m.id));
     const kept = statuses.filter((s) => !s.ok || (s.memberId !== null && ids.has(s.memberId)));
-    this.clients.retain(new Set([...seeds, ...endpoints.values()]));
+    const keep = new Set([...seeds, ...endpoints.values()]);
+    this.clients.retain(keep);
+    this.metrics.retain(keep);
+    this.certs.retain(keep);
+    for (const e of this.warm) if (!keep.has(e)) this.warm.delete(e);
     return { statuses: kept, unreachable };
   }
 

@@ -1,5 +1,7 @@
 // Words for what the model says, shared by the screen and the incident log so
 // that both read the same. Pure.
+
+import { memberStateWords } from '../domain/member-health.js';
 import type {
   ClusterHealth,
   ClusterStatus,
@@ -9,16 +11,31 @@ import type {
   Warning,
 } from '../domain/types.js';
 
-export type HealthWord = 'healthy' | 'unhealthy' | 'unreachable';
+export type HealthWord = 'healthy' | 'in alarm' | 'slow' | 'unhealthy' | 'unreachable';
 
 /**
- * healthy: answered and reports no problem. unreachable: no status at all
- * (down, frozen, never started). unhealthy: answered, but reports a problem.
+ * healthy: answered and reports no problem. in alarm: answers and votes, but
+ * the cluster refuses writes (NOSPACE, CORRUPT): never "unhealthy". slow:
+ * answers slowly. unreachable: no status at all (down, frozen, never
+ * started). unhealthy: answered, but reports a problem (no leader).
  */
 export function healthWord(m: MemberView): HealthWord {
-  if (m.healthy) return 'healthy';
+  if (m.healthy) return m.state === 'alarm' ? 'in alarm' : m.state === 'slow' ? 'slow' : 'healthy';
   if (m.raftTerm === null && m.raftIndex === null && m.version === null) return 'unreachable';
   return 'unhealthy';
+}
+
+/** The member's state as the member line shows it: `in alarm NOSPACE`, `learner 95% caught up`, ... */
+export function memberWords(m: MemberView): string {
+  const word = healthWord(m);
+  if (word === 'unreachable' || word === 'unhealthy') return word;
+  // The member line tags learners itself: here only how far it has caught up.
+  if (m.state === 'learner') {
+    const c = m.catchUp;
+    const pct = c && c.leaderIndex > 0 ? Math.floor((100 * c.appliedIndex) / c.leaderIndex) : 100;
+    return pct < 100 ? `catching up ${pct}%` : 'healthy';
+  }
+  return memberStateWords(m);
 }
 
 const plural = (n: number, one: string, many = `${one}s`): string => `${n} ${n === 1 ? one : many}`;

@@ -30,7 +30,12 @@ export async function waitForHealth(endpoint: string, timeoutMs = 20_000): Promi
   throw new Error(`etcd at ${endpoint} not healthy after ${timeoutMs} ms: ${last}`);
 }
 
-export async function startTestCluster(size = 1): Promise<TestCluster> {
+export interface TestClusterOptions {
+  /** --quota-backend-bytes (etcd's default, 2 GiB, when unset): a tiny one trips NOSPACE fast. */
+  quotaBackendBytes?: number;
+}
+
+export async function startTestCluster(size = 1, opts: TestClusterOptions = {}): Promise<TestCluster> {
   const block = await claimLoopbackBlock();
   const dir = mkdtempSync(join(tmpdir(), 'kube-ha-etcd-'));
   const specs = Array.from({ length: size }, (_, i) => ({
@@ -45,6 +50,7 @@ export async function startTestCluster(size = 1): Promise<TestCluster> {
     // Short timings, asked for by the tests (the lab runs etcd's defaults, as kube-up).
     heartbeatMs: 50,
     electionMs: 250,
+    ...(opts.quotaBackendBytes ? { quotaBackendBytes: opts.quotaBackendBytes } : {}),
   }));
   const initialCluster = specs.map((s) => `${s.name}=http://${s.ip}:${s.peerPort}`).join(',');
   const members = specs.map((s) => startEtcd({ ...s, initialCluster }));

@@ -94,8 +94,9 @@ const freshDir = () => join(dir, `s${n++}`);
 describe('executor: journal writes', () => {
   it('a write failing after the first step stops at once: nothing more changes, exit 1, what was done and what is left', async () => {
     const calls: string[] = [];
-    // 1: the journal, 2: disk running, 3: disk done (fails).
-    const store = new FailingStore(freshDir(), 3);
+    // 1: the journal, 2-3: the snapshot running, skipped (no snapshot dir), 4: disk running,
+    // 5: disk done (fails). (The in-memory Compute keeps no request IDs.)
+    const store = new FailingStore(freshDir(), 5);
     const res = await executePlan(addPlan('op-w1'), deps(store, status(3), calls));
     expect(res.outcome).toBe('failed');
     expect(res.exitCode).toBe(1);
@@ -103,7 +104,7 @@ describe('executor: journal writes', () => {
     expect(calls).toEqual([
       expect.stringMatching(/^disks\.insert zone=us-central1-f name=kubernetes-master-\w+-pd/),
     ]);
-    expect(store.writes).toBe(3);
+    expect(store.writes).toBe(5);
     expect(res.reasons[0]).toMatch(
       /^stopped: cannot write the journal .*op-w1\.json: ENOSPC: no space left on device, write; nothing more was changed/,
     );

@@ -11,6 +11,7 @@ import {
   type RunnerEtcd,
   type Snapshot,
 } from '../../src/ops/etcd-ops.js';
+import type { SavedSnapshot } from '../../src/ops/etcd-snapshot.js';
 import type { FakeCompute, Fault } from './fake-compute.js';
 
 export type EtcdChange = 'addLearner' | 'promote' | 'remove' | 'moveLeader';
@@ -68,6 +69,11 @@ export class FakeEtcd implements RunnerEtcd {
   }
 
   learnHost(): void {}
+
+  /** No file: the executor's unit tests run without a snapshot dir (the step is skipped). */
+  async saveSnapshot(path: string): Promise<SavedSnapshot> {
+    return { path, bytes: 0, revision: '1', sha256: '' };
+  }
 
   async snapshot(): Promise<Snapshot> {
     const up = this.members.filter((m) => this.running(m));

@@ -158,7 +158,7 @@ describe('parseJournal', () => {
       delete j.plan;
       j.steps[0].status = 'done';
     });
-    expect(salvageSteps(text).slice(0, 2)).toEqual(['add.disk: done', 'add.learner.main: pending']);
+    expect(salvageSteps(text).slice(0, 2)).toEqual(['snapshot.main: done', 'add.disk: pending']);
     expect(salvageSteps('{oops')).toEqual([]);
   });
 

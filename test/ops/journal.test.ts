@@ -38,7 +38,7 @@ describe('journal: resume and rollback decisions', () => {
     const j = runTo(journalFor(ADD), 'add.instance', 'running');
     expect(rollbackRecovery(j)).toEqual({
       forward: [],
-      undo: ['add.learner.events', 'add.learner.main', 'add.instance', 'add.disk'],
+      undo: ['add.learner.events', 'add.learner.main', 'add.instance', 'add.disk', 'snapshot.main'],
       note: 'undo every step taken, newest first',
       pastPointOfNoReturn: false,
     });
@@ -47,7 +47,12 @@ describe('journal: resume and rollback decisions', () => {
 
   it('a failed step that verifiably changed nothing is not undone', () => {
     const j = runTo(journalFor(ADD), 'add.instance', 'failed', { applied: false });
-    expect(rollbackRecovery(j).undo).toEqual(['add.learner.events', 'add.learner.main', 'add.disk']);
+    expect(rollbackRecovery(j).undo).toEqual([
+      'add.learner.events',
+      'add.learner.main',
+      'add.disk',
+      'snapshot.main',
+    ]);
     // Without that proof a failure counts as possibly applied.
     const k = runTo(journalFor(ADD), 'add.instance', 'failed');
     expect(rollbackRecovery(k).undo).toEqual([
@@ -55,6 +60,7 @@ describe('journal: resume and rollback decisions', () => {
       'add.learner.main',
       'add.instance',
       'add.disk',
+      'snapshot.main',
     ]);
   });
 
@@ -81,6 +87,7 @@ describe('journal: resume and rollback decisions', () => {
       'lb.forwarding-rule',
       'lb.detach-ip',
       'lb.target-pool',
+      'snapshot.main',
     ]);
   });
 
@@ -88,7 +95,7 @@ describe('journal: resume and rollback decisions', () => {
     const j = runTo(journalFor(REMOVE), 'remove.pool', 'done');
     expect(rollbackRecovery(j)).toMatchObject({
       forward: [],
-      undo: ['remove.pool', 'remove.move-leader.events', 'remove.move-leader.main'],
+      undo: ['remove.pool', 'remove.move-leader.events', 'remove.move-leader.main', 'snapshot.main'],
     });
   });
 
@@ -144,7 +151,7 @@ describe('journal: resume and rollback decisions', () => {
       'add.catch-up.main',
     ]);
     // And a second rollback picks up where the first stopped.
-    expect(rollbackRecovery(j).undo).toEqual(['add.learner.main', 'add.disk']);
+    expect(rollbackRecovery(j).undo).toEqual(['add.learner.main', 'add.disk', 'snapshot.main']);
   });
 
   it('leftovers say what to undo and how, by hand', () => {

@@ -206,7 +206,8 @@ describe('planOperation', () => {
       'etcd main: voters 3 → 4 · healthy 3 → 4 · quorum 2 → 3 · tolerates 1 → 1 failure',
     );
     expect(text).toContain('! the result has 4 voters');
-    expect(text).toMatch(/ 1\. Create disk kubernetes-master-aaa-pd in us-central1-f/);
+    expect(text).toMatch(/ 1\. Save a snapshot of etcd main/);
+    expect(text).toMatch(/ 2\. Create disk kubernetes-master-aaa-pd in us-central1-f/);
     expect(text).toContain('by hand: gcloud compute disks create kubernetes-master-aaa-pd');
   });
 });

@@ -18,6 +18,7 @@ describe('plans', () => {
     expect(p.summary).toBe('add kubernetes-master-aaa in us-central1-f (3 → 4 replicas)');
     expect(p.loadBalancer).toBe('keep');
     expect(ids(p)).toEqual([
+      'snapshot.main',
       'add.disk',
       'add.learner.main',
       'add.learner.events',
@@ -62,7 +63,7 @@ describe('plans', () => {
     const s = ipStyle(3);
     expect(peerStyleOf(s)).toBe('ip');
     const p = plan(s, { kind: 'add', zone: 'us-central1-f', name: null });
-    expect(ids(p).slice(0, 3)).toEqual(['add.internal-ip', 'add.disk', 'add.learner.main']);
+    expect(ids(p).slice(0, 4)).toEqual(['snapshot.main', 'add.internal-ip', 'add.disk', 'add.learner.main']);
     expect(p.steps.find((x) => x.id === 'add.learner.main')).toMatchObject({ args: { host: null } });
     expect(p.steps.find((x) => x.id === 'add.instance')).toMatchObject({
       args: { internalAddress: 'kubernetes-master-aaa-internal-ip' },
@@ -73,6 +74,7 @@ describe('plans', () => {
     const p = plan(hostnameStyle(1), { kind: 'add', zone: 'us-central1-b', name: null });
     expect(p.loadBalancer).toBe('create');
     expect(ids(p)).toEqual([
+      'snapshot.main',
       'lb.target-pool',
       'lb.detach-ip',
       'lb.forwarding-rule',
@@ -92,7 +94,7 @@ describe('plans', () => {
     // As kube-up's create-loadbalancer: no health check (an HTTP check on 443 fails against
     // kube-apiserver's TLS), and readiness is an HTTPS request to the static IP.
     expect(p.steps.some((s) => s.kind === 'lb.create-health-check')).toBe(false);
-    const pool = p.steps[0];
+    const pool = p.steps[1];
     expect(pool).toMatchObject({
       kind: 'lb.create-target-pool',
       args: { name: 'kubernetes-master', healthCheck: null, instances: [{ name: 'kubernetes-master' }] },
@@ -104,7 +106,7 @@ describe('plans', () => {
     expect(p.steps.find((s) => s.id === 'lb.wait-ready')?.manual).toBe(
       'until curl -k -m1 -s -o /dev/null https://<address of kubernetes-master-ip>; do sleep 1; done',
     );
-    expect(p.steps[2]).toMatchObject({
+    expect(p.steps[3]).toMatchObject({
       args: { address: 'kubernetes-master-ip', pool: 'kubernetes-master' },
     });
     expect(p.steps.find((s) => s.id === 'add.pool')).toMatchObject({ args: { pool: 'kubernetes-master' } });
@@ -114,6 +116,7 @@ describe('plans', () => {
     const p = plan(hostnameStyle(3), { kind: 'remove', replica: 'kubernetes-master', zone: null });
     expect(p.summary).toBe('remove kubernetes-master (3 → 2 replicas)');
     expect(ids(p)).toEqual([
+      'snapshot.main',
       'remove.move-leader.main',
       'remove.move-leader.events',
       'remove.pool',
@@ -136,6 +139,7 @@ describe('plans', () => {
     const p = plan(hostnameStyle(2), { kind: 'remove', replica: 'kubernetes-master-x7k', zone: null });
     expect(p.loadBalancer).toBe('teardown');
     expect(ids(p)).toEqual([
+      'snapshot.main',
       'remove.move-leader.main',
       'remove.move-leader.events',
       'remove.pool',
@@ -165,6 +169,7 @@ describe('plans', () => {
     const p = plan(s, { kind: 'replace', replica: 'kubernetes-master-q2p', zone: null, force: false });
     expect(p.summary).toBe('replace kubernetes-master-q2p with kubernetes-master-aaa in us-central1-c');
     expect(ids(p)).toEqual([
+      'snapshot.main',
       'remove.pool',
       'remove.member.main',
       'remove.member.events',

@@ -5,7 +5,7 @@
 // healthy, with the leader etcd itself reports. And etcd's own one-host layout
 // (three members on one address, ports apart) is three members, not one.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -67,12 +67,51 @@ describe('status against etcd started with kube-up flags', () => {
       await expect(ops.members(true)).rejects.toThrow(/no etcd main endpoint answered/);
       for (const [name, ip] of c.hosts) ops.learnHost(name, ip);
       expect(ops.endpoints()).toEqual([...c.hosts.values()].map((ip) => `https://${ip}:2379`));
-      const snap = await ops.snapshot();
+      // Right after the cluster starts, a member may not have a leader yet: asked until it does.
+      const snap = await eventually(async () => {
+        const s = await ops.snapshot(true);
+        expect(s.statuses.size).toBe(3);
+        return s;
+      });
       expect(snap.members).toHaveLength(3);
-      expect(snap.statuses.size).toBe(3);
       expect(snap.leader).not.toBeNull();
     } finally {
       ops.close();
+    }
+  });
+
+  it('saves a snapshot etcdctl reads, verified by its SHA-256; a cancelled one leaves no file', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'kube-ha-snap-'));
+    const ops = new EtcdOps('main', { endpoints: c.endpoints, tls: c.tls }, 3000, () => {});
+    try {
+      const client = await ops.client(c.endpoints[1]!);
+      await client.put('/registry/kube-ha-test').value('x'.repeat(4096));
+      const path = join(dir, 'op-1-main.db');
+      const saved = await ops.saveSnapshot(path, c.endpoints[1]!, { deadlineMs: 30_000, idleMs: 10_000 });
+      expect(saved.bytes).toBe(statSync(path).size);
+      expect(saved.sha256).toMatch(/^[0-9a-f]{64}$/);
+      const status = JSON.parse(
+        execFileSync('etcdctl', ['snapshot', 'status', path, '-w', 'json'], {
+          env: { ...process.env, ETCDCTL_API: '3' },
+          encoding: 'utf8',
+        }),
+      ) as { revision: number; totalKey: number };
+      expect(String(status.revision)).toBe(saved.revision);
+      expect(status.totalKey).toBeGreaterThan(0);
+      expect(statSync(path).mode & 0o777).toBe(0o600);
+      // Cancelled as the stream starts (the status before it is answered first).
+      const cancel = new AbortController();
+      const cancelled = ops.saveSnapshot(join(dir, 'op-2-main.db'), c.endpoints[1]!, {
+        deadlineMs: 30_000,
+        idleMs: 10_000,
+        signal: cancel.signal,
+      });
+      cancel.abort();
+      await expect(cancelled).rejects.toThrow(/cancelled/);
+      expect(readdirSync(dir).sort()).toEqual(['op-1-main.db']);
+    } finally {
+      ops.close();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -39,6 +39,8 @@ export function member(cluster: EtcdClusterName, i: number, over: Partial<Member
     dbSizeBytes: 2_203_648,
     version: '3.4.23',
     error: null,
+    state: 'healthy',
+    alarms: [],
     ...over,
   };
 }
@@ -55,6 +57,7 @@ export function down(m: MemberView, error = 'connection refused'): MemberView {
     dbSizeBytes: null,
     version: null,
     error,
+    state: 'unreachable',
   };
 }
 

@@ -111,6 +111,7 @@ type ArgType =
   | 'peer';
 
 const ARGS: Record<StepKind, Record<string, ArgType>> = {
+  'etcd.snapshot': { cluster: 'cluster' },
   'lb.create-health-check': { name: 'string', port: 'number', path: 'string' },
   'lb.create-target-pool': {
     name: 'string',

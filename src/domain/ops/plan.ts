@@ -30,6 +30,8 @@ export type StepSpec =
    * kept so that an operation journalled with it can still be resumed or rolled back.
    */
   | { kind: 'lb.create-health-check'; args: { name: string; port: number; path: string } }
+  /** A copy of etcd main before anything changes (events hold nothing that outlives an hour). */
+  | { kind: 'etcd.snapshot'; args: { cluster: EtcdClusterName } }
   | {
       kind: 'lb.create-target-pool';
       /** healthCheck: null in every new plan; a name only in operations journalled before. */
@@ -535,6 +537,27 @@ function lbTeardownSteps(b: Builder, survivor: Located): void {
   });
 }
 
+/**
+ * First, a copy of etcd main: a membership change that goes wrong can cost
+ * the data, and etcd's maintainers steer recovery to a snapshot restore. The
+ * events cluster holds events with a one-hour TTL: not worth the wait.
+ */
+function snapshotStep(b: Builder): void {
+  push(b, {
+    id: 'snapshot.main',
+    kind: 'etcd.snapshot',
+    args: { cluster: 'main' },
+    title: 'Save a snapshot of etcd main',
+    changes:
+      "nothing in the cluster: etcd main's data, from a healthy member (a follower when there is one), saved in the state dir and checked against its SHA-256",
+    undo: null,
+    manual: `${ETCD_CLIENT_HINT.main} snapshot save kube-ha-${b.master}-main.db`,
+    manualUndo: null,
+    reversible: true,
+    checkpoint: false,
+  });
+}
+
 function verifyStep(b: Builder, replicas: string[], lb: boolean): void {
   push(b, {
     id: 'verify',
@@ -614,6 +637,7 @@ export function buildPlan(status: ClusterStatus, request: OpRequest, ctx: PlanCo
   const after = [...remaining.map((r) => r.name), ...(add ? [add.name] : [])];
   let loadBalancer: Plan['loadBalancer'] = lbExists ? 'keep' : 'none';
 
+  snapshotStep(b);
   if (removed) {
     removeSteps(b, removed, poolName, ipStyle);
     const survivor = remaining[0];

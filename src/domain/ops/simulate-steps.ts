@@ -214,6 +214,11 @@ function verifyProblems(step: StepOf<'verify'>, s: SimState): string[] {
 /** The step's forward effect; on failure nothing changed. */
 export function runForward(step: PlanStep, s: SimState, facts: Facts): StepResult {
   switch (step.kind) {
+    case 'etcd.snapshot':
+      // A read of the cluster: it needs a leader, and changes nothing.
+      return quorumCount(s, step.args.cluster).held
+        ? ok('saved')
+        : fail(`etcd ${step.args.cluster} has no quorum`);
     case 'lb.create-health-check':
       s.healthCheck = true;
       return ok();

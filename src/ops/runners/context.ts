@@ -40,6 +40,8 @@ export interface RunContext {
   apiserverProbe:
     | ((host: string) => Promise<{ healthy: boolean; answered: boolean; error: string | null }>)
     | null;
+  /** Where the snapshot before a change is saved (the state dir's snapshots/); null: none is taken. */
+  snapshotDir: string | null;
   note(message: string): void;
   progress(current: number | null, target: number | null, message: string): void;
 }

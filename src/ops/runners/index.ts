@@ -11,6 +11,7 @@ import { DISK_RUNNERS } from './disk.js';
 import { ETCD_MEMBER_RUNNERS } from './etcd-members.js';
 import { INSTANCE_RUNNERS } from './instance.js';
 import { LOAD_BALANCER_RUNNERS } from './load-balancer.js';
+import { SNAPSHOT_RUNNERS } from './snapshot.js';
 import { STATIC_IP_RUNNERS } from './static-ip.js';
 import { VERIFY_RUNNERS } from './verify.js';
 
@@ -24,6 +25,7 @@ export {
 export { verifyProblems } from './verify.js';
 
 const RUNNERS: { [K in StepKind]: Runner<K> } = {
+  ...SNAPSHOT_RUNNERS,
   ...LOAD_BALANCER_RUNNERS,
   ...STATIC_IP_RUNNERS,
   ...ADDRESS_RUNNERS,

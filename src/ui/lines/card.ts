@@ -3,7 +3,7 @@
 import type { EtcdClusterName, MemberView, ReplicaView } from '../../domain/types.js';
 import { ETCD_CLUSTERS } from '../../domain/types.js';
 import { apiserverWord, apiserverWords } from '../../store/apiserver-words.js';
-import { formatBytes, healthWord } from '../../store/describe.js';
+import { formatBytes, memberWords } from '../../store/describe.js';
 import { type Line, lineWidth, type Part, pack, type Segment, seg, textWidth } from '../text.js';
 import { apiserverRole, memberRole, type ViewContext, vmRole } from './context.js';
 import { badgeSegs } from './leases.js';
@@ -30,7 +30,7 @@ function healthSegs(
   if (!m) return [{ segs: [label, seg(' no member', { role: 'muted' })] }];
   const parts: Part[] = [{ segs: [label] }];
   if (m.leader) parts.push({ segs: [seg(` ${ctx.theme.glyphs.leader}`, { role: 'leader', bold: true })] });
-  parts.push({ segs: [seg(` ${healthWord(m)}`, { role: memberRole(m), bold: !m.healthy })] });
+  parts.push({ segs: [seg(` ${memberWords(m)}`, { role: memberRole(m), bold: !m.healthy })] });
   if (m.learner) parts.push({ segs: [seg(' learner', { role: 'warn' })] });
   return parts;
 }

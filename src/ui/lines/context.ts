@@ -22,6 +22,8 @@ export interface ViewContext {
 
 export const HEALTH_ROLE: Record<HealthWord, ColorRole> = {
   healthy: 'ok',
+  'in alarm': 'error',
+  slow: 'warn',
   unhealthy: 'error',
   unreachable: 'error',
 };

@@ -2,7 +2,7 @@
 import type { EtcdClusterName, MemberView, ReplicaView } from '../../domain/types.js';
 import { ETCD_CLUSTERS } from '../../domain/types.js';
 import { apiserverWords } from '../../store/apiserver-words.js';
-import { formatBytes, healthWord, hexId } from '../../store/describe.js';
+import { formatBytes, hexId, memberWords } from '../../store/describe.js';
 import { type Line, type Part, pack, type Segment, seg } from '../text.js';
 import { apiserverRole, memberRole, type ViewContext, vmRole } from './context.js';
 
@@ -29,7 +29,7 @@ function memberLines(
   const state: Segment[] = [seg('  ')];
   if (m.leader) state.push(seg(`${g.leader} leader`, { role: 'leader', bold: true }), sep());
   state.push(
-    seg(healthWord(m), { role: memberRole(m), bold: true }),
+    seg(memberWords(m), { role: memberRole(m), bold: true }),
     sep(),
     seg(m.learner ? 'learner' : 'voter', { role: m.learner ? 'warn' : undefined }),
   );

@@ -1,0 +1,55 @@
+// The lab rehearses NOSPACE end to end through the CLI (issue 15): `lab up
+// --quota-backend-bytes` gives every member that quota (kube-env's
+// ETCD_QUOTA_BACKEND_BYTES, as kube-up passes it), `lab fill` writes until
+// etcd raises the alarm, and `status --json` reports every member answering
+// and in alarm, quorum intact, exit 5, with the remedy. One replica keeps it cheap.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ClusterStatus } from '../../src/domain/types.js';
+import { labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
+
+const QUOTA = 2 * 1024 * 1024;
+
+describe('lab fill to NOSPACE, seen by status --json', () => {
+  const dir = tempLabDir();
+  beforeAll(async () => {
+    await labUp(dir, ['--replicas', '1', '--zones', 'us-central1-a', '--quota-backend-bytes', String(QUOTA)]);
+  });
+  afterAll(async () => {
+    await labDown(dir);
+  });
+
+  it('refuses a quota that is not a number of bytes, creating nothing', async () => {
+    const bad = await runCli(['lab', 'up', '--dir', `${dir}-x`, '--quota-backend-bytes', '12abc']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--quota-backend-bytes');
+    expect(existsSync(`${dir}-x`)).toBe(false);
+  });
+
+  it('fills etcd main until NOSPACE: every member in alarm, quorum intact, exit 5 with the remedy', async () => {
+    // Recorded in the lab's options (a resumed lab keeps it) and in each VM's kube-env.
+    expect(JSON.parse(readFileSync(join(dir, 'lab-options.json'), 'utf8')).quotaBackendBytes).toBe(QUOTA);
+    const fill = await runCli(['lab', 'fill', '--dir', dir, '--timeout', '60']);
+    expect(fill.code, fill.stderr).toBe(0);
+    expect(fill.stdout).toMatch(/etcd main raised NOSPACE after \d+ writes/);
+
+    const res = await runCli(['status', '--lab-dir', dir, '--json']);
+    expect(res.code, res.stderr).toBe(5);
+    const s = JSON.parse(res.stdout) as ClusterStatus;
+    const main = s.replicas.map((r) => r.etcd.main!);
+    expect(main).toHaveLength(1);
+    expect(main[0]).toMatchObject({ healthy: true, leader: true, state: 'alarm', alarms: ['NOSPACE'] });
+    expect(main[0]!.capacity).toMatchObject({ quotaBytes: QUOTA, quotaFrom: 'metrics' });
+    // The events cluster has its own quota and was not filled.
+    expect(s.replicas[0]!.etcd.events).toMatchObject({ state: 'healthy', alarms: [] });
+    expect(s.replicas[0]!.etcd.events!.capacity).toMatchObject({ quotaBytes: QUOTA });
+    expect(s.etcd.main).toMatchObject({ healthyVoters: 1, quorum: 1, faultTolerance: 0 });
+    const codes = s.warnings.map((w) => w.code);
+    expect(codes).toContain('ETCD_ALARM');
+    expect(codes).not.toContain('QUORUM_LOST');
+    expect(codes).not.toContain('NO_LEADER');
+    const alarm = s.warnings.find((w) => w.code === 'ETCD_ALARM')!;
+    expect(alarm.message).toContain('etcdctl alarm disarm');
+  });
+});
