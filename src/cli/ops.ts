@@ -147,6 +147,12 @@ export function renderResult(r: OpResult): string {
     for (const l of describeLeftovers(r.leftovers)) lines.push(`  ${l}`);
     lines.push('finish with: kube-ha operation resume (or rollback), with the same target flags');
   }
+  // The copy taken before anything changed: what a restore would start from.
+  const snapshot = r.journal?.facts['snapshot.main'];
+  if (snapshot && r.outcome !== 'refused')
+    lines.push(
+      `etcd main before the change: ${snapshot} (revision ${r.journal?.facts['snapshot.main.revision'] ?? '?'})`,
+    );
   if (r.timings.length && r.outcome !== 'refused') {
     const slow = [...r.timings].sort((a, b) => b.ms - a.ms).slice(0, 5);
     lines.push(

@@ -2,6 +2,7 @@
 // balancer appears holding the static IP, follows every add and remove, and
 // at the end is gone with the IP back on the last replica. As kube-up's, it has
 // no health check, and is ready when an HTTPS request to the static IP answers.
+import { statSync } from 'node:fs';
 import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Journal } from '../../src/domain/ops/journal.js';
@@ -121,6 +122,12 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
 
     const j = journalOf('create');
     expect(j.state).toBe('done');
+    // Before any change, etcd main was saved (verified by its SHA-256) in the state dir.
+    const saved = j.facts['snapshot.main'];
+    expect(saved).toMatch(/snapshots\/op-[\w-]+-main\.db$/);
+    expect(statSync(saved!).size).toBeGreaterThan(4096);
+    expect(res.stderr).toMatch(/saved .*-main\.db \(revision \d+, [\d.]+ MB, sha256 ok/);
+    expect(res.stdout).toContain(`etcd main before the change: ${saved} (revision `);
     expect(j.plan.steps.filter((x) => x.kind === 'lb.create-health-check')).toEqual([]);
     const ctx = readLabContext(lab.dir);
     const poolRes = await fetch(
@@ -147,7 +154,9 @@ describe('kube-ha add/remove: one replica to three and back', { timeout: 120_000
     expect(lost?.hits).toBe(1);
     await labFault(lab, null);
     // The pool step's journal record kept the requestId it sent before sending it.
-    const addJournal = journals(lab).find((j) => j.plan.kind === 'add' && j.plan.add?.zone === 'us-central1-c');
+    const addJournal = journals(lab).find(
+      (j) => j.plan.kind === 'add' && j.plan.add?.zone === 'us-central1-c',
+    );
     const poolStep = addJournal?.steps.find((s) =>
       Object.keys(s.requestIds ?? {}).some((k) => k.includes('targetPools.addInstance')),
     );
