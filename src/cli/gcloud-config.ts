@@ -67,27 +67,32 @@ export function metadataServerOf(
   return product.startsWith('Google') ? METADATA_IP : null;
 }
 
-/**
- * The project ID from the metadata server at `host` (`HOST[:PORT]` or a URL),
- * or why not; bounded by `timeoutMs`. The answer must carry
- * `Metadata-Flavor: Google`, as a real metadata server's does.
- */
-export function fetchMetadataProject(
-  host: string,
-  timeoutMs = METADATA_TIMEOUT_MS,
-): Promise<{ project: string } | { error: string }> {
-  let url: URL;
+/** `HOST[:PORT]` or a URL, as GCE_METADATA_HOST may give it, as a base URL; null if it is neither. */
+function metadataBase(host: string): URL | null {
   try {
-    url = new URL(
-      '/computeMetadata/v1/project/project-id',
-      /^https?:\/\//.test(host) ? host : `http://${host}`,
-    );
+    return new URL(/^https?:\/\//.test(host) ? host : `http://${host}`);
   } catch {
-    return Promise.resolve({ error: `GCE_METADATA_HOST: '${host}' is not HOST[:PORT]` });
+    return null;
   }
+}
+
+/**
+ * One value from the metadata server at `host` (`HOST[:PORT]` or a URL),
+ * e.g. `project/project-id`, or why not; bounded by `timeoutMs`. The answer
+ * must carry `Metadata-Flavor: Google`, as a real metadata server's does.
+ */
+export function fetchMetadataValue(
+  host: string,
+  path: string,
+  timeoutMs = METADATA_TIMEOUT_MS,
+  maxBytes = 1024,
+): Promise<{ value: string } | { error: string; status?: number }> {
+  const base = metadataBase(host);
+  if (!base) return Promise.resolve({ error: `GCE_METADATA_HOST: '${host}' is not HOST[:PORT]` });
+  const url = new URL(`/computeMetadata/v1/${path}`, base);
   return new Promise((resolve) => {
     let done = false;
-    const finish = (r: { project: string } | { error: string }) => {
+    const finish = (r: { value: string } | { error: string; status?: number }) => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -99,15 +104,18 @@ export function fetchMetadataProject(
       res.setEncoding('utf8');
       res.on('data', (chunk: string) => {
         body += chunk;
-        if (body.length > 1024) finish({ error: 'the metadata server answered more than a project ID' });
+        if (body.length > maxBytes)
+          finish({ error: `the metadata server answered more than ${path} can hold` });
       });
       res.on('end', () => {
-        if (res.statusCode !== 200)
-          return finish({ error: `the metadata server answered HTTP ${res.statusCode}` });
         if (res.headers['metadata-flavor'] !== 'Google')
           return finish({ error: `${url.host} is not a GCE metadata server (no Metadata-Flavor: Google)` });
-        const project = body.trim();
-        finish(project ? { project } : { error: 'the metadata server named no project' });
+        if (res.statusCode !== 200)
+          return finish({
+            error: `the metadata server answered HTTP ${res.statusCode} for ${path}`,
+            status: res.statusCode ?? 0,
+          });
+        finish({ value: body.trim() });
       });
       res.on('error', (err) => finish({ error: err.message }));
     });
@@ -118,4 +126,53 @@ export function fetchMetadataProject(
     req.on('error', (err) => finish({ error: `the metadata server at ${url.host}: ${err.message}` }));
     req.end();
   });
+}
+
+/** The project ID from the metadata server at `host`, or why not. */
+export async function fetchMetadataProject(
+  host: string,
+  timeoutMs = METADATA_TIMEOUT_MS,
+): Promise<{ project: string } | { error: string }> {
+  const r = await fetchMetadataValue(host, 'project/project-id', timeoutMs);
+  if ('error' in r) return { error: r.error };
+  return r.value ? { project: r.value } : { error: 'the metadata server named no project' };
+}
+
+/** Who and where this VM is, as its metadata server says. */
+export interface MetadataIdentity {
+  project: { project: string } | { error: string };
+  /** null when the metadata server did not name the instance (then nothing below is known). */
+  instance: {
+    name: string;
+    /** The zone's name (the server says `projects/<number>/zones/<zone>`). */
+    zone: string | null;
+    /** The `cluster-name` attribute kube-up sets on its masters (CLUSTER_NAME, default INSTANCE_PREFIX). */
+    clusterName: string | null;
+  } | null;
+}
+
+/** Project, instance name, zone and cluster-name, asked at once; the whole within `timeoutMs`. */
+export async function fetchMetadataIdentity(
+  host: string,
+  timeoutMs = METADATA_TIMEOUT_MS,
+): Promise<MetadataIdentity> {
+  const [project, name, zone, clusterName] = await Promise.all([
+    fetchMetadataProject(host, timeoutMs),
+    fetchMetadataValue(host, 'instance/name', timeoutMs),
+    fetchMetadataValue(host, 'instance/zone', timeoutMs),
+    fetchMetadataValue(host, 'instance/attributes/cluster-name', timeoutMs),
+  ]);
+  const value = (r: { value: string } | { error: string }) => ('value' in r && r.value ? r.value : null);
+  const instance = value(name);
+  const zonePath = value(zone);
+  return {
+    project,
+    instance: instance
+      ? {
+          name: instance,
+          zone: zonePath ? (zonePath.split('/').pop() ?? null) : null,
+          clusterName: value(clusterName),
+        }
+      : null,
+  };
 }

@@ -1,10 +1,12 @@
 // Target flags shared by status, the console and the operator commands, with
 // etcdctl's and gcloud's environment variables as fallbacks.
-import { existsSync } from 'node:fs';
+import { accessSync, constants, existsSync } from 'node:fs';
+import { join } from 'node:path';
 import type { ParseArgsConfig } from 'node:util';
 import {
   computeEndpointOf,
   type GceLocation,
+  masterNameOfInstance,
   masterNameProblem,
   pickLocation,
   pickMasterName,
@@ -12,11 +14,16 @@ import {
   regionProblem,
   zoneProblem,
 } from '../domain/gce-target.js';
-import { regionOfZone } from '../domain/names.js';
+import { isReplicaName, regionOfZone } from '../domain/names.js';
 import { readLabApiserverPort, readLabContext } from '../lab/context.js';
 import { APISERVER_PORT } from '../net/apiserver.js';
-import type { EtcdTarget, Target, TlsFiles } from '../sources/target.js';
-import { fetchMetadataProject, metadataServerOf, readGcloudConfig } from './gcloud-config.js';
+import type { EtcdTarget, ReplicaVantage, Target, TlsFiles } from '../sources/target.js';
+import {
+  fetchMetadataIdentity,
+  type MetadataIdentity,
+  metadataServerOf,
+  readGcloudConfig,
+} from './gcloud-config.js';
 import { defaultLabDir, stateDir } from './paths.js';
 import { UsageError } from './usage.js';
 
@@ -117,6 +124,94 @@ export interface TargetExtras {
    * start from seeds.
    */
   deriveEtcd?: boolean;
+  /** The instance kube-ha runs on, as the metadata server named it (asked only with deriveEtcd). */
+  instance?: MetadataIdentity['instance'];
+  /** Where kube-up's etcd files are on a replica (default /etc/srv/kubernetes; tests give another). */
+  srvDir?: string;
+}
+
+/** kube-up's /etc/srv/kubernetes: mount-master-pd links it to the master PD. */
+export const KUBE_UP_SRV_DIR = '/etc/srv/kubernetes';
+
+/**
+ * The apiserver's etcd client pair as kube-up writes it on every master
+ * (create-master-etcd-apiserver-auth): `tls` when all three files are there
+ * and readable; `unreadable` names the first that is there but cannot be
+ * read (root-only on a real replica); neither when they are not there
+ * (a cluster without client mTLS: etcd main is then plain http).
+ */
+export function kubeUpEtcdTls(
+  srvDir: string,
+  canRead: (file: string) => boolean = readable,
+): { tls: TlsFiles } | { unreadable: string } | null {
+  const pki = join(srvDir, 'pki');
+  const tls = {
+    caFile: join(pki, 'etcd-apiserver-ca.crt'),
+    certFile: join(pki, 'etcd-apiserver-client.crt'),
+    keyFile: join(pki, 'etcd-apiserver-client.key'),
+  };
+  const files = [tls.caFile, tls.certFile, tls.keyFile];
+  if (!files.every((f) => existsSync(f))) return null;
+  const unreadable = files.find((f) => !canRead(f));
+  return unreadable ? { unreadable } : { tls };
+}
+
+function readable(file: string): boolean {
+  try {
+    accessSync(file, constants.R_OK);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** The local members kube-up configures on every master (configure-helper.sh prepare-etcd-manifest). */
+const LOCAL = {
+  main: (tls: boolean) => `${tls ? 'https' : 'http'}://127.0.0.1:2379`,
+  // etcd main serves /metrics on 2382 (--listen-metrics-urls) only with client mTLS, else on its client URL.
+  mainMetrics: (tls: boolean) => (tls ? 'http://127.0.0.1:2382/metrics' : 'http://127.0.0.1:2379/metrics'),
+  events: 'http://127.0.0.1:4002',
+  eventsMetrics: 'http://127.0.0.1:4002/metrics',
+};
+
+/**
+ * On a replica with no etcd endpoints given: its own members on 127.0.0.1,
+ * with the TLS files given, else kube-up's; etcd main left out (and said)
+ * when kube-up's files cannot be read.
+ */
+function replicaEtcd(
+  instance: NonNullable<MetadataIdentity['instance']>,
+  given: TlsFiles | null,
+  srvDir: string,
+  eventsFlag: string | undefined,
+): { main: EtcdTarget | null; events: EtcdTarget; vantage: ReplicaVantage } {
+  const notes: string[] = [];
+  let tls = given;
+  let main: EtcdTarget | null = null;
+  if (!tls) {
+    const found = kubeUpEtcdTls(srvDir);
+    if (found && 'unreadable' in found) {
+      notes.push(`needs root to read ${found.unreadable} (run with sudo); etcd main is not observed`);
+    } else {
+      tls = found?.tls ?? null;
+      main = { endpoints: [LOCAL.main(tls !== null)], tls };
+    }
+  } else {
+    main = { endpoints: [LOCAL.main(true)], tls };
+  }
+  return {
+    main,
+    events: {
+      endpoints: eventsFlag ? parseEndpoints(eventsFlag, '--events-endpoints') : [LOCAL.events],
+      tls: null,
+    },
+    vantage: {
+      replica: instance.name,
+      zone: instance.zone,
+      metrics: { main: LOCAL.mainMetrics(tls !== null), events: LOCAL.eventsMetrics },
+      notes,
+    },
+  };
 }
 
 /** Flags and gcloud's environment that say "this is a GCE target" by themselves. */
@@ -142,12 +237,18 @@ function check(problem: string | null): void {
   if (problem) throw new UsageError(problem);
 }
 
-function location(values: TargetValues, env: NodeJS.ProcessEnv, extras: TargetExtras): GceLocation {
+function location(
+  values: TargetValues,
+  env: NodeJS.ProcessEnv,
+  extras: TargetExtras,
+  metadataZone: string | null = null,
+): GceLocation {
   return pickLocation({
     flags: { project: str(values.project), region: str(values.region), zone: str(values.zone) },
     env,
     config: readGcloudConfig(env),
     metadataProject: extras.metadataProject ?? null,
+    metadataZone,
   });
 }
 
@@ -178,8 +279,13 @@ function computeEndpoint(values: TargetValues, env: NodeJS.ProcessEnv): string |
   return r.endpoint;
 }
 
-function masterName(values: TargetValues, env: NodeJS.ProcessEnv): string {
-  const m = pickMasterName(str(values['master-name']), env.KUBE_GCE_INSTANCE_PREFIX);
+function masterName(values: TargetValues, env: NodeJS.ProcessEnv, extras: TargetExtras = {}): string {
+  const i = extras.instance;
+  const m = pickMasterName(
+    str(values['master-name']),
+    env.KUBE_GCE_INSTANCE_PREFIX,
+    i ? masterNameOfInstance(i.name, i.clusterName) : null,
+  );
   check(masterNameProblem(m));
   return m.value;
 }
@@ -237,7 +343,10 @@ export function resolveTarget(
     };
   }
 
-  const loc = location(values, env, extras);
+  const master = masterName(values, env, extras);
+  // On one of this cluster's replicas (its metadata server named it): its zone is the cluster's region's.
+  const onReplica = extras.instance && isReplicaName(master, extras.instance.name) ? extras.instance : null;
+  const loc = location(values, env, extras, onReplica?.zone ?? null);
   const project = loc.project?.value ?? null;
   const region = loc.region?.value ?? null;
   const endpointsFlag = str(values['etcd-endpoints']) ?? env.ETCDCTL_ENDPOINTS;
@@ -260,6 +369,7 @@ export function resolveTarget(
   const eventsFlag = str(values['events-endpoints']);
   let main: EtcdTarget | null = null;
   let events: EtcdTarget | null = null;
+  let vantage: ReplicaVantage | null = null;
   if (endpointsFlag) {
     main = { endpoints: parseEndpoints(endpointsFlag, '--etcd-endpoints'), tls };
     events = {
@@ -268,6 +378,9 @@ export function resolveTarget(
         : eventsFromMain(main.endpoints),
       tls: null,
     };
+  } else if (onReplica && extras.deriveEtcd) {
+    // On a replica: its own members at 127.0.0.1, the others seen from them.
+    ({ main, events, vantage } = replicaEtcd(onReplica, tls, extras.srvDir ?? KUBE_UP_SRV_DIR, eventsFlag));
   } else if (wantsGce && tls && extras.deriveEtcd) {
     // From a bastion: each member at its VM's internal IP on kube-up's client
     // ports (main https 2379, events http 4002), learned from Compute.
@@ -285,7 +398,7 @@ export function resolveTarget(
   return {
     project,
     region,
-    masterName: masterName(values, env),
+    masterName: master,
     compute: wantsGce ? { endpoint: compute } : null,
     etcd: { main, events },
     etcdPrefix: prefix,
@@ -293,6 +406,7 @@ export function resolveTarget(
     lab: null,
     stateDir: stateDir(env),
     callTimeoutMs: timeout,
+    ...(vantage ? { vantage } : {}),
   };
 }
 
@@ -311,23 +425,43 @@ function projectOnlyFromMetadata(values: TargetValues, env: NodeJS.ProcessEnv): 
 }
 
 /**
- * resolveTarget, with the project from the GCE metadata server when nothing
- * else names it: only on a GCE VM (or with GCE_METADATA_HOST), within about
- * a second.
+ * resolveTarget, with what the GCE metadata server says, asked only on a GCE
+ * VM (or with GCE_METADATA_HOST), within about a second, when nothing else
+ * names the project or, for status and the console (deriveEtcd), when no etcd
+ * endpoints are given: the project, and who this VM is. On one of the
+ * cluster's replicas its zone gives the region and its name the master name;
+ * status and the console then observe from there (ReplicaVantage), and what
+ * the replica could not give is said on stderr, one line each.
  */
 export async function resolveTargetAsync(
   values: TargetValues,
   env: NodeJS.ProcessEnv = process.env,
-  o: { metadataTimeoutMs?: number; productNameFile?: string; deriveEtcd?: boolean } = {},
+  o: {
+    metadataTimeoutMs?: number;
+    productNameFile?: string;
+    deriveEtcd?: boolean;
+    srvDir?: string;
+    warn?: (line: string) => void;
+  } = {},
 ): Promise<Target> {
-  const extras: TargetExtras = { deriveEtcd: o.deriveEtcd ?? false };
-  if (projectOnlyFromMetadata(values, env)) {
+  const extras: TargetExtras = {
+    deriveEtcd: o.deriveEtcd ?? false,
+    ...(o.srvDir ? { srvDir: o.srvDir } : {}),
+  };
+  const needProject = projectOnlyFromMetadata(values, env);
+  const wantIdentity = Boolean(o.deriveEtcd) && !isLabTarget(values) && !etcdEndpointsGiven(values, env);
+  if (needProject || wantIdentity) {
     const server = metadataServerOf(env, o.productNameFile);
     if (server) {
-      const r = await fetchMetadataProject(server, o.metadataTimeoutMs);
-      if ('project' in r) extras.metadataProject = r.project;
-      else extras.metadataError = r.error;
+      // One round: the project, and who this VM is (a replica's zone and master name serve the operations too).
+      const id = await fetchMetadataIdentity(server, o.metadataTimeoutMs);
+      extras.instance = id.instance;
+      if ('project' in id.project) extras.metadataProject = id.project.project;
+      else extras.metadataError = id.project.error;
     }
   }
-  return resolveTarget(values, env, extras);
+  const target = resolveTarget(values, env, extras);
+  const warn = o.warn ?? ((line: string) => process.stderr.write(`kube-ha: ${line}\n`));
+  for (const note of target.vantage?.notes ?? []) warn(note);
+  return target;
 }

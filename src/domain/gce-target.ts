@@ -17,6 +17,8 @@ export interface LocationSources {
   config: { name: string; props: GcloudProperties } | null;
   /** The project the GCE metadata server named (asked only when nothing else names one). */
   metadataProject?: string | null;
+  /** The zone of the replica kube-ha runs on, from the metadata server (only on a replica). */
+  metadataZone?: string | null;
 }
 
 export interface GceLocation {
@@ -56,6 +58,7 @@ export function pickLocation(s: LocationSources): GceLocation {
     [env.KUBE_GCE_ZONE, 'KUBE_GCE_ZONE'],
     [env.CLOUDSDK_COMPUTE_ZONE, 'CLOUDSDK_COMPUTE_ZONE'],
     [config?.props.zone, cfg('compute/zone')],
+    [s.metadataZone, "the GCE metadata server (this replica's zone)"],
   ];
   const fromZone = ([z, from]: Candidate): Candidate => [z?.trim() ? regionOfZone(z.trim()) : null, from];
   const region = first(
@@ -66,6 +69,7 @@ export function pickLocation(s: LocationSources): GceLocation {
     fromZone(zones[2]!),
     [config?.props.region, cfg('compute/region')],
     fromZone(zones[3]!),
+    fromZone(zones[4]!),
   );
   return { project, region, zone: first(...zones) };
 }
@@ -118,11 +122,39 @@ export function masterNameProblem(m: Sourced): string | null {
  * (kubernetes/kubernetes cluster/gce/config-default.sh: INSTANCE_PREFIX
  * defaults to `kubernetes`, MASTER_NAME="${INSTANCE_PREFIX}-master").
  */
-export function pickMasterName(flag: string | undefined, prefix: string | undefined): Sourced {
+export function pickMasterName(
+  flag: string | undefined,
+  prefix: string | undefined,
+  /** The master this VM is a replica of (masterNameOfInstance), when the metadata server said. */
+  fromInstance?: Sourced | null,
+): Sourced {
   if (flag) return { value: flag, from: '--master-name' };
   const p = prefix?.trim();
   if (p) return { value: `${p}-master`, from: `KUBE_GCE_INSTANCE_PREFIX '${p}' (master name ${p}-master)` };
+  if (fromInstance) return fromInstance;
   return { value: 'kubernetes-master', from: "kube-up's default master name" };
+}
+
+/**
+ * The master name of the replica kube-ha runs on, from what its metadata
+ * server says: kube-up names replicas `<master>` or `<master>-xxx` (three
+ * characters, set-replica-name) and sets the `cluster-name` attribute to
+ * CLUSTER_NAME, which defaults to INSTANCE_PREFIX (master `<prefix>-master`).
+ * So `<cluster-name>-master` when the instance is named after it, else the
+ * instance name itself when it ends in `-master`, or without its `-xxx`
+ * suffix when that leaves one. null: the VM does not look like a kube-up
+ * master (a bastion, say), and nothing is guessed.
+ */
+export function masterNameOfInstance(instance: string, clusterName: string | null): Sourced | null {
+  const from = `the GCE metadata server (instance ${instance})`;
+  const byCluster = clusterName ? `${clusterName}-master` : null;
+  const suffixOf = (master: string) =>
+    instance.startsWith(`${master}-`) && /^[a-z0-9]{3}$/.test(instance.slice(master.length + 1));
+  if (byCluster && (instance === byCluster || suffixOf(byCluster)))
+    return { value: byCluster, from: `${from}, cluster-name ${clusterName}` };
+  if (instance.endsWith('-master')) return { value: instance, from };
+  const m = /^(.+-master)-[a-z0-9]{3}$/.exec(instance);
+  return m ? { value: m[1]!, from } : null;
 }
 
 /** The hosts of Compute's own endpoint: an override naming them is no override. */

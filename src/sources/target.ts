@@ -1,6 +1,7 @@
 // What the tool talks to: resolved from flags, the environment, or a lab's
 // context file (src/cli/target-flags.ts builds it).
 
+import type { EtcdClusterName } from '../domain/types.js';
 import type { TlsFiles } from '../net/etcd-client.js';
 
 export type { TlsFiles };
@@ -20,6 +21,22 @@ export interface ComputeTarget {
   endpoint: string | null;
 }
 
+/**
+ * kube-ha runs on one of the replicas (its metadata server said so): the
+ * seeds are its own members on 127.0.0.1, as kube-up's etcd listens on
+ * loopback only, and the members that cannot be asked directly are seen
+ * through the local member's status and peer metrics.
+ */
+export interface ReplicaVantage {
+  /** The instance kube-ha runs on. */
+  replica: string;
+  zone: string | null;
+  /** The local members' /metrics: main on 2382 (kube-up, with client mTLS), events on its client URL. */
+  metrics: Record<EtcdClusterName, string>;
+  /** What this replica could not give (one line each, e.g. a file that needs root). */
+  notes: string[];
+}
+
 export interface Target {
   project: string | null;
   region: string | null;
@@ -36,4 +53,6 @@ export interface Target {
   stateDir: string;
   /** Deadline for one network call. */
   callTimeoutMs: number;
+  /** Set when kube-ha runs on a replica and no etcd endpoints were given. */
+  vantage?: ReplicaVantage | null;
 }

@@ -195,7 +195,8 @@ describe('the metadata server, only when nothing else names the project', () => 
 
   beforeAll(async () => {
     server = createServer((req, res) => {
-      hits++;
+      // The project is asked once; the instance's name, zone and cluster-name beside it (404 here).
+      if (req.url === '/computeMetadata/v1/project/project-id') hits++;
       const ok =
         req.url === '/computeMetadata/v1/project/project-id' && req.headers['metadata-flavor'] === 'Google';
       const send = () => {
