@@ -10,7 +10,30 @@
 // build on every redraw; a user of the tool is not developing React.
 process.env.NODE_ENV ??= 'production';
 
-const { main } = await import('../dist/cli/main.js');
+import { statSync } from 'node:fs';
+
+/**
+ * dist/bundle/main.js (scripts/bundle.mjs: every command path in a few files,
+ * where its ~100-800 modules cost most of a command's startup), or
+ * dist/cli/main.js and its modules when there is no bundle or it predates the
+ * last compile (after a bare `tsc`).
+ */
+function entry() {
+  const mtime = (rel) => {
+    try {
+      return statSync(new URL(rel, import.meta.url)).mtimeMs;
+    } catch {
+      return null;
+    }
+  };
+  const bundle = mtime('../dist/bundle/main.js');
+  const compiled = mtime('../dist/.tsbuildinfo');
+  return bundle !== null && (compiled === null || bundle >= compiled)
+    ? '../dist/bundle/main.js'
+    : '../dist/cli/main.js';
+}
+
+const { main } = await import(entry());
 
 // Exit as soon as the command is done: a channel to a frozen etcd member can
 // keep the event loop alive long after its call hit its deadline. (stdout and

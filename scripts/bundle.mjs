@@ -1,36 +1,67 @@
-// Bundles the console (dist/cli/console.js and everything it imports from this
-// project, Ink, React and zustand) into dist/cli/console.bundle.js, which the
-// launcher loads for `kube-ha`, `kube-ha ui` and `kube-ha demo`.
+// Bundles every command path of the CLI into dist/bundle/: main.js (the entry
+// bin/kube-ha.js loads) with a chunk per command (status, add/remove/replace/
+// operation, the console) and the chunks they share, and gce-worker.js (the
+// console's GCE worker thread, which starts itself from its own URL). Also
+// writes the Compute clients' trimmed API definition (trim-compute-protos.mjs).
 //
-// Why: Node 20 resolves and reads ~400 ESM files one by one to load Ink and the
-// console, ~0.4 s of main-thread time on an idle machine and ~0.9 s while the
-// pollers and the GCE worker start beside it. That was most of the time before
-// the etcd part reached the screen (issue 3). One file loads in ~0.1 s.
+// Why: Node 20 resolves and reads ESM files one by one: loading Ink and the
+// console as ~400 modules cost most of the console's first second (issue 3),
+// and status as ~70 modules plus its libraries ~0.2 s more (issue 12). One file
+// per command loads in a fraction of that.
 //
-// Kept out of the bundle, loaded from node_modules as usual:
-// - etcd3, google-gax, @google-cloud/compute: they read .proto/.json files
-//   relative to their own directory;
-// - dist/sources/gce-worker.js: it starts a worker thread on its own URL;
-// - dist/cli/lab.js and the lab behind it (~100 KB): only `kube-ha demo`
-//   starts a lab (the console itself reads a lab's context.json and no more).
+// process.env.NODE_ENV is defined as "production": React and its reconciler
+// then ship only their production builds (the development reconciler is
+// several times slower on every redraw, and 1.5 MB to parse).
+//
+// Kept out of the bundles, loaded from their own files as usual:
+// - etcd3, google-gax, @google-cloud/compute, @grpc/grpc-js: they read .proto
+//   and .json files relative to their own directory;
+// - dist/cli/lab.js and the lab behind it (~300 KB): only `kube-ha lab` and
+//   `kube-ha demo` start a lab (the other commands read a lab's context.json,
+//   dist/lab/context.js, and no more);
+// - dist/cli/usage.js, which the lab modules import too: its UsageError must
+//   be one class for both.
+//
+// bin/kube-ha.js runs the bundle when it is at least as new as the last
+// compile (dist/.tsbuildinfo), else dist/cli/main.js and its modules.
+import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { writeTrimmed } from './trim-compute-protos.mjs';
 
+const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
+const OUT = join(ROOT, 'dist', 'bundle');
+
 // The Compute clients' trimmed API definition (see trim-compute-protos.mjs).
-writeTrimmed(join(dirname(fileURLToPath(import.meta.url)), '..', 'dist'));
+writeTrimmed(join(ROOT, 'dist'));
 
-const external = ['etcd3', 'google-gax', '@google-cloud/compute', '@grpc/grpc-js'];
+/** Packages that stay imports (from node_modules). */
+export const EXTERNAL_PACKAGES = ['etcd3', 'google-gax', '@google-cloud/compute', '@grpc/grpc-js'];
 
-/** Package imports stay imports; relative ones to the worker module and the lab command too. */
+/**
+ * Relative imports that stay imports, by the file they name: the lab command,
+ * and the worker module (the worker bundle beside main.js, which a worker
+ * thread starts from its own URL).
+ */
 const keepOut = {
   name: 'keep-out',
   setup(b) {
-    b.onResolve({ filter: /\/gce-worker\.js$/ }, (args) => ({ path: args.path, external: true }));
-    // The bundle sits in dist/cli/, beside lab.js: the relative import still resolves.
+    // Every output file sits in dist/bundle/: the lab is one directory over.
     b.onResolve({ filter: /^\.\/lab\.js$/ }, (args) =>
-      args.importer.endsWith('/dist/cli/console.js') ? { path: args.path, external: true } : undefined,
+      args.importer.startsWith(join(ROOT, 'dist', 'cli'))
+        ? { path: '../cli/lab.js', external: true }
+        : undefined,
+    );
+    // One UsageError class for the bundle and the lab modules (main tells a
+    // usage error, exit 2, by instanceof): usage.js stays a module of its own.
+    b.onResolve({ filter: /^\.\/usage\.js$/ }, (args) =>
+      args.importer.startsWith(join(ROOT, 'dist', 'cli'))
+        ? { path: '../cli/usage.js', external: true }
+        : undefined,
+    );
+    b.onResolve({ filter: /\/gce-worker\.js$/ }, (args) =>
+      args.kind === 'entry-point' ? undefined : { path: './gce-worker.js', external: true },
     );
     // Ink imports React devtools only when DEV=true; they are not installed.
     b.onResolve({ filter: /^react-devtools-core$/ }, () => ({
@@ -44,19 +75,31 @@ const keepOut = {
   },
 };
 
-await build({
-  entryPoints: ['dist/cli/console.js'],
-  outfile: 'dist/cli/console.bundle.js',
+// Old chunks (their names carry a hash) would pile up.
+rmSync(OUT, { recursive: true, force: true });
+// The console bundle of earlier builds: nothing loads it any more.
+rmSync(join(ROOT, 'dist', 'cli', 'console.bundle.js'), { force: true });
+
+const { metafile } = await build({
+  absWorkingDir: ROOT,
+  entryPoints: { main: 'dist/cli/main.js', 'gce-worker': 'dist/sources/gce-worker.js' },
+  outdir: OUT,
   bundle: true,
+  splitting: true,
+  chunkNames: '[name]-[hash]',
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: external.flatMap((p) => [p, `${p}/*`]),
+  external: EXTERNAL_PACKAGES.flatMap((p) => [p, `${p}/*`]),
   plugins: [keepOut],
+  define: { 'process.env.NODE_ENV': '"production"' },
   // CommonJS packages inside the bundle (React) call require() for Node modules.
   banner: {
     js: "import { createRequire as __kubeHaRequire } from 'node:module';\nconst require = __kubeHaRequire(import.meta.url);",
   },
+  metafile: true,
   logLevel: 'warning',
   legalComments: 'none',
 });
+// What went in, for test/build/bundle.test.ts and for anyone asking why a bundle is big.
+writeFileSync(join(OUT, 'meta.json'), JSON.stringify(metafile));

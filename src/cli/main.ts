@@ -1,7 +1,8 @@
 // Entry point: dispatches the subcommand. Heavy modules (the Compute client,
-// Ink) are imported by the commands that need them, not here.
+// Ink) are imported by the commands that need them, not here; in the bundle
+// (scripts/bundle.mjs) each of those imports is a chunk of its own.
 import './quiet-warnings.js';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { mark } from '../trace.js';
 import { EXIT, HELP, UsageError } from './usage.js';
 
@@ -12,23 +13,8 @@ function version(): string {
   return pkg.version;
 }
 
-type ConsoleModule = typeof import('./console.js');
-
-/**
- * The console from its one-file bundle (scripts/bundle.mjs: loading Ink and the
- * console as ~400 separate modules cost most of the first second), or from its
- * modules when there is no bundle or it predates the last compile (running on
- * sources, or after a bare `tsc`).
- */
-async function loadConsole(): Promise<ConsoleModule> {
-  const bundle = new URL('./console.bundle.js', import.meta.url);
-  const compiled = new URL('../.tsbuildinfo', import.meta.url);
-  if (
-    existsSync(bundle) &&
-    (!existsSync(compiled) || statSync(bundle).mtimeMs >= statSync(compiled).mtimeMs)
-  ) {
-    return (await import(bundle.href)) as ConsoleModule;
-  }
+/** The console and `demo`; the launcher runs this module from its bundle when there is a fresh one. */
+function loadConsole(): Promise<typeof import('./console.js')> {
   return import('./console.js');
 }
 
