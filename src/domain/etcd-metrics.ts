@@ -88,7 +88,7 @@ export function histogramQuantile(q: number, h: Histogram): number | null {
 }
 
 /** Fewer samples than this say nothing about a p99. */
-export const MIN_P99_SAMPLES = 20;
+export const MIN_P99_SAMPLES = 100;
 
 /** p99 in ms over `h`, or null with too few samples. */
 export function p99Ms(h: Histogram | null): number | null {
