@@ -14,6 +14,9 @@ import { labQuotaBackendBytes, labRunning } from './lab.js';
 import { defaultLabDir } from './paths.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
 
+/** Above this quota, `lab fill` asks for --bytes rather than writing twice the quota. */
+const MAX_FILL_QUOTA = 256 * 1024 ** 2;
+
 function positiveInt(v: string | undefined, flag: string, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
@@ -36,6 +39,12 @@ export async function labFillCommand(argv: string[]): Promise<number> {
   const dir = resolve(values.dir ?? defaultLabDir());
   if (!labRunning(dir)) throw new UsageError(`no lab running in ${dir} (kube-ha lab up --dir ${dir})`);
   const quota = labQuotaBackendBytes(dir);
+  if (values.bytes === undefined && (quota === null || quota > MAX_FILL_QUOTA)) {
+    throw new UsageError(
+      `lab fill: the lab's etcd quota is ${formatBytes(quota ?? KUBE_UP_QUOTA_BACKEND_BYTES)}${quota === null ? " (kube-up's default)" : ''}: filling it would write that much to this machine's disk. ` +
+        'Start a lab with a small one (kube-ha lab up --quota-backend-bytes 8388608), or say how much with --bytes',
+    );
+  }
   // The quota's worth twice over: its history is what fills it, and bbolt's pages add some.
   const maxBytes =
     positiveInt(values.bytes, '--bytes', 64 * 1024 ** 3) ?? 2 * (quota ?? KUBE_UP_QUOTA_BACKEND_BYTES);

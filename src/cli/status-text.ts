@@ -50,7 +50,7 @@ function quotaNote(s: ClusterStatus): string[] {
     ...new Set(
       caps.map(
         (c) =>
-          `${formatBytes(c.quotaBytes)} (${c.quotaFrom === 'metrics' ? "the members' metrics" : "kube-up's default; no metrics endpoint answered"})`,
+          `${formatBytes(c.quotaBytes)} (${c.quotaFrom === 'metrics' ? "the members' metrics" : "kube-up's default: no member's /metrics answered in time"})`,
       ),
     ),
   ];

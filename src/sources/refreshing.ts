@@ -36,11 +36,16 @@ export class Refreshing<T> {
     );
   }
 
-  /** The latest value, after waiting at most `waitMs` for a load in flight; undefined before the first. */
+  /**
+   * The latest value, after waiting at most `waitMs` for a load in flight;
+   * undefined before the first. Once a load has come back null (nothing
+   * answered), later ones are not waited for: a firewalled port would
+   * otherwise cost every look the whole wait.
+   */
   async get(key: string, waitMs: number): Promise<T | undefined> {
     this.refresh(key);
     const e = this.entries.get(key)!;
-    if (e.inflight && waitMs > 0) {
+    if (e.inflight && waitMs > 0 && !(e.loaded && e.value === null)) {
       let timer: NodeJS.Timeout | undefined;
       const grace = new Promise<void>((r) => {
         timer = setTimeout(r, waitMs);
