@@ -1,5 +1,6 @@
 // The pure model: observations in, one ClusterStatus out.
 import { clusterLeader, joinReplicas } from './join.js';
+import { holderHealth, leaseExpiresAt } from './leases/holder-health.js';
 import { buildLeaseViews } from './leases/view.js';
 import { alarmsOf, type EtcdAlarm } from './member-health.js';
 import { regionOfZone, urlHost } from './names.js';
@@ -109,8 +110,20 @@ function leaseStatus(
   const knownReplicas = replicas.map((r) => r.name);
   const built = buildLeaseViews(obs.components, { knownReplicas, now: obs.readAt ?? now.getTime() });
   const watched = obs.components.some((c) => c.lease?.watch || c.endpoints?.watch || c.configmap?.watch);
+  const byName = new Map(replicas.map((r) => [r.name, r]));
   return {
-    leases: built.leases.map((v) => ({ ...v, judgedBy: watched ? 'watch' : 'clock' })),
+    leases: built.leases.map((v): LeaseStatus => {
+      const holding = v.state === 'held' || v.state === 'stale';
+      const h = holding ? holderHealth(v.holderReplica === null ? null : byName.get(v.holderReplica)) : null;
+      const l: LeaseStatus = {
+        ...v,
+        judgedBy: watched ? 'watch' : 'clock',
+        holderHealthy: h?.holderHealthy ?? null,
+        expiresAt: holding ? leaseExpiresAt(v.renewTime, v.leaseDurationSeconds) : null,
+      };
+      if (h?.down) l.holderDown = h.down;
+      return l;
+    }),
     warnings: built.warnings,
   };
 }

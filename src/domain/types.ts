@@ -268,6 +268,16 @@ export interface LeaseObservation {
 export interface LeaseStatus extends LeaseView {
   /** 'clock': renewTime against this tool's clock (one-shot); 'watch': the record was watched. */
   judgedBy: 'clock' | 'watch';
+  /**
+   * Whether the holder's replica is up: false when its VM is not RUNNING, its
+   * apiserver does not answer or its etcd members are unreachable; null when
+   * unknown (no holder replica, or nothing observed of it).
+   */
+  holderHealthy: boolean | null;
+  /** Why the holder is down, when holderHealthy is false. */
+  holderDown?: string;
+  /** renewTime + leaseDurationSeconds (RFC 3339, the holder's clock); null without a holder or those fields. */
+  expiresAt: string | null;
 }
 
 export interface ClusterHealth {

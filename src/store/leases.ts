@@ -31,6 +31,13 @@ export interface LeaseItem {
   renew: RenewAge | null;
   /** Why the state is what it is (stale, unreadable, missing). */
   reason: string | null;
+  /**
+   * When the record last changed, on this tool's clock: set only once it
+   * stops moving (a late or stale leader's last renewal, or the release), so
+   * that a leader renewing on time changes nothing here. What a lease move
+   * measures the time without a leader from.
+   */
+  lastRenewAt?: number;
 }
 
 export interface LeasesSlot {
@@ -79,7 +86,10 @@ export function buildLeasesSlot(input: LeasesInput, knownReplicas: readonly stri
     const c = input.records?.[i] as ComponentLeaderRecords;
     const watched = chooseRecord(c)?.watch !== undefined;
     const holding = v.state === 'held' || v.state === 'stale';
-    return {
+    const renew = holding ? renewAge(c, v.leaseDurationSeconds, input.now) : null;
+    const watch = chooseRecord(c)?.watch;
+    const settled = (holding && renew !== null && !renew.fresh) || v.state === 'released';
+    const item: LeaseItem = {
       name: v.name,
       state: v.state,
       holderIdentity: v.holderIdentity,
@@ -88,10 +98,12 @@ export function buildLeasesSlot(input: LeasesInput, knownReplicas: readonly stri
       leaseDurationSeconds: v.leaseDurationSeconds,
       leaseTransitions: v.leaseTransitions,
       judgedBy: watched && v.staleBy !== 'clock' ? 'watch' : 'clock',
-      renew: holding ? renewAge(c, v.leaseDurationSeconds, input.now) : null,
+      renew,
       // A held lease's reason only explains why nothing could be judged; it changes with the clock.
       reason: v.state === 'held' ? null : (v.reason ?? null),
     };
+    if (settled && watch) item.lastRenewAt = watch.lastChangeAt;
+    return item;
   });
   return { items, watching: input.watching, error: input.error };
 }
@@ -141,7 +153,8 @@ function itemEvents(p: LeaseItem, n: LeaseItem, at: number): TimelineDraft[] {
     return [
       ev(
         from ? 'warning' : 'info',
-        from ? `leader moved ${from} -> ${to}${transitions}` : `leader is ${to}${transitions}`,
+        (from ? `leader moved ${from} -> ${to}${transitions}` : `leader is ${to}${transitions}`) +
+          leaderless(p, at),
         n.holderReplica,
       ),
     ];
@@ -166,6 +179,22 @@ function itemEvents(p: LeaseItem, n: LeaseItem, at: number): TimelineDraft[] {
     default:
       return [ev('warning', `record ${n.state}${n.reason ? `: ${n.reason}` : ''}`, null)];
   }
+}
+
+/**
+ * How long the component had no working leader before this acquire: from the
+ * old holder's last renewal (or its release) to now, on this tool's clock,
+ * and how much of that was after its lease expired. '' when the old holder
+ * was still renewing on time (nothing to measure).
+ */
+function leaderless(p: LeaseItem, at: number): string {
+  if (p.lastRenewAt === undefined) return '';
+  const gapS = Math.max(0, Math.round((at - p.lastRenewAt) / 1000));
+  if (p.state === 'released') return `; leaderless ${gapS} s since it was released`;
+  const who = holderLabel(p);
+  const d = p.leaseDurationSeconds;
+  const expired = d === null ? '' : `, ${Math.max(0, gapS - d)} s after its lease expired`;
+  return `; leaderless ${gapS} s (${who}'s last renewal ${gapS} s before${expired})`;
 }
 
 /** Timeline entries for a change of the slot. */

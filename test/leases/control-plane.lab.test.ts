@@ -8,12 +8,18 @@ import { request } from 'node:https';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { feedLeases } from '../../src/cli/console.js';
 import { resolveTarget } from '../../src/cli/target-flags.js';
+import { holderHealth, leaseExpiresAt } from '../../src/domain/leases/holder-health.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { FAST_LEASE_TIMINGS } from '../../src/lab/components/control-plane.js';
 import { readLabApiserverPort, readLabContext } from '../../src/lab/context.js';
 import { processAlive } from '../../src/lab/processes.js';
+import { probeApiservers } from '../../src/net/apiserver.js';
+import { type Pollers, startPollers } from '../../src/pollers/index.js';
+import { createGceSource } from '../../src/sources/gce-source.js';
+import { Observer } from '../../src/sources/observe.js';
 import { asLeasesSlot, createConsoleStore, type LeaseItem } from '../../src/store/index.js';
 import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
+import { renderApp } from '../ui/harness.js';
 
 const dir = tempLabDir();
 const LEASE_MS = FAST_LEASE_TIMINGS.leaseDurationSeconds * 1000;
@@ -46,6 +52,7 @@ function healthz(ip: string, port: number): Promise<string> {
 
 const store = createConsoleStore();
 let feed: { close(): Promise<void> } | null = null;
+let console_: { pollers: Pollers; observer: Observer } | null = null;
 const item = (name: string): LeaseItem | undefined =>
   asLeasesSlot(store.getState().leases)?.items.find((i) => i.name === name);
 
@@ -55,6 +62,8 @@ describe('the lab runs a control plane: apiservers, leases, a health-checked loa
   });
 
   afterAll(async () => {
+    console_?.pollers.stop();
+    await console_?.observer.close();
     await feed?.close();
     const ctx = readLabContext(dir);
     await labDown(dir);
@@ -89,9 +98,26 @@ describe('the lab runs a control plane: apiservers, leases, a health-checked loa
     expect(s.apiserverIP?.attachedTo).toBe('load-balancer');
     await eventually(async () => (await healthz(ip, port)) === '200 ok', 10_000);
 
-    // The console's feed: a watch on etcd main, fed into the store.
+    // The console, in process: its pollers (Compute, etcd, the apiservers) and its lease feed (a watch on etcd main).
+    const target = resolveTarget({ 'lab-dir': dir });
+    const observer = new Observer(target, createGceSource(target));
+    const pollers = startPollers(
+      store,
+      {
+        observeGce: () => observer.gce!.observe(),
+        observeEtcd: (c) => observer.etcd[c]!.observe(),
+        probeApiservers: (hosts) =>
+          probeApiservers(hosts, target.apiserverPort, { timeoutMs: target.callTimeoutMs }),
+      },
+      { apiserverIntervalMs: 1000 },
+    );
+    console_ = { pollers, observer };
     store.getState().applyStatus(s);
-    feed = feedLeases(resolveTarget({ 'lab-dir': dir }), store);
+    feed = feedLeases(target, store);
+    await eventually(async () => {
+      const st = store.getState().status;
+      return st?.replicas.every((r) => r.apiserver?.state === 'ready') && st.loadBalancer?.apiserver?.state;
+    }, 15_000);
     await eventually(async () => {
       const slot = asLeasesSlot(store.getState().leases);
       return slot?.watching && slot.items.every((i) => i.state === 'held' && i.renew?.fresh);
@@ -109,12 +135,30 @@ describe('the lab runs a control plane: apiservers, leases, a health-checked loa
     const victimIP = before.replicas.find((r) => r.name === holder)?.vm.internalIP as string;
     const ip = before.apiserverIP?.address as string;
 
+    // The console sees the holder down while the lease still names it (until it expires).
+    let seenDown: string | null = null;
+    const unsubscribe = store.subscribe((st) => {
+      const i = asLeasesSlot(st.leases)?.items.find((x) => x.name === 'kube-controller-manager');
+      const r = st.status?.replicas.find((x) => x.name === holder);
+      if (!seenDown && i?.holderReplica === holder && holderHealth(r).holderHealthy === false)
+        seenDown = holderHealth(r).down;
+    });
+
     // The crash happens between the command's start and its answer: each bound uses the safe end.
     const crashStarted = Date.now();
     expect((await lab('crash', holder)).code).toBe(0);
     const crashedBy = Date.now();
     let restarted = false;
     try {
+      // status --json at once: the lease still names the crashed holder, which it reports down, with the expiry.
+      const during = await status();
+      const kcm = during.json.leases?.find((l) => l.name === 'kube-controller-manager');
+      expect(kcm).toMatchObject({ holderReplica: holder, holderHealthy: false });
+      expect(kcm?.expiresAt).toBe(leaseExpiresAt(kcm?.renewTime ?? null, 5));
+      expect(Date.parse(kcm?.expiresAt ?? '')).toBeLessThan(crashedBy + LEASE_MS + 1000);
+      expect(kcm?.holderDown).toMatch(/its apiserver is not answering/);
+      expect(during.json.replicas.find((r) => r.name === holder)?.apiserver?.state).toBe('not-answering');
+
       const moved = await eventually(async () => {
         const i = item('kube-controller-manager');
         return i && i.state === 'held' && i.holderReplica !== null && i.holderReplica !== holder ? i : null;
@@ -130,13 +174,31 @@ describe('the lab runs a control plane: apiservers, leases, a health-checked loa
       expect(movedAt - crashedBy).toBeLessThan(LEASE_MS + 2 * 2.2 * retry + 2000);
 
       const events = store.getState().timeline.filter((e) => e.kind === 'lease' && e.at >= crashStarted);
-      expect(events.map((e) => e.message)).toContainEqual(
-        expect.stringMatching(
-          new RegExp(
-            `^kube-controller-manager: leader moved ${holder} -> ${moved.holderReplica} \\(transitions \\d+\\)$`,
-          ),
-        ),
+      // With how long it had no leader: from the last renewal the watch saw to the new acquire.
+      const move = events
+        .map((e) => e.message)
+        .find((m) =>
+          m.startsWith(`kube-controller-manager: leader moved ${holder} -> ${moved.holderReplica}`),
+        );
+      const m =
+        /\(transitions \d+\); leaderless (\d+) s \(.*'s last renewal \d+ s before, (\d+) s after its lease expired\)$/.exec(
+          move ?? '',
+        );
+      expect(m, move).not.toBeNull();
+      expect(Number(m?.[1])).toBeGreaterThanOrEqual(LEASE_MS / 1000 - 1);
+      expect(Number(m?.[1])).toBeLessThanOrEqual(LEASE_MS / 1000 + 6);
+      // The console had the holder down while the lease still named it, and its apiserver not answering.
+      unsubscribe();
+      expect(seenDown).toMatch(/unreachable|not answering/);
+      await eventually(
+        async () =>
+          store.getState().status?.replicas.find((r) => r.name === holder)?.apiserver?.state ===
+          'not-answering',
+        5000,
       );
+      const screen = renderApp(store);
+      expect(screen.text()).toMatch(/api(server)? not answering/);
+      screen.unmount();
       // Every lease the crashed replica held moved off it.
       await eventually(async () => {
         const slot = asLeasesSlot(store.getState().leases);

@@ -5,7 +5,7 @@ import { renderStatusText } from '../../src/cli/status-text.js';
 import type { ComponentLeaderRecords, LeaseSpec } from '../../src/domain/leases/types.js';
 import { apiserverHostOf, buildStatus, statusExitCode } from '../../src/domain/status.js';
 import type { ApiserverProbe, Warning } from '../../src/domain/types.js';
-import { healthy, instance, NAMES } from '../helpers/observations.js';
+import { crash, healthy, instance, NAMES } from '../helpers/observations.js';
 
 const NOW = Date.UTC(2026, 10, 28, 12, 0, 0);
 const UUID = '0b1c7f6e-3c1d-4a52-9d8e-0f6a2b7c9d11';
@@ -208,6 +208,38 @@ describe('status with leases and apiserver health', () => {
     expect(codes(s.warnings)).toEqual(['error:APISERVER_UNHEALTHY', 'warning:APISERVER_UNHEALTHY']);
     expect(s.warnings.find((w) => w.severity === 'warning')?.message).toMatch(
       /not answering: connection refused/,
+    );
+  });
+
+  it('a lease held by a crashed replica: holderHealthy false with why, expiresAt; the text says when it expires', () => {
+    const obs = healthy();
+    obs.etcd.main = crash(obs.etcd.main!, 1);
+    obs.etcd.events = crash(obs.etcd.events!, 1);
+    const s = buildStatus({
+      ...obs,
+      now: new Date(NOW + 500),
+      leases: {
+        components: [
+          leaseAt('kube-controller-manager', `${NAMES[1]}_${UUID}`, NOW - 2000, 15),
+          leaseAt('kube-scheduler', `${NAMES[0]}_${UUID}`, NOW - 500),
+          leaseAt('cluster-autoscaler', 'somewhere-else', NOW - 500),
+        ],
+        error: null,
+        readAt: NOW,
+      },
+      apiservers: [probe('127.20.1.1', true), probe('127.20.1.2', false, false, 'connection refused')],
+    });
+    expect(s.leases?.map((l) => [l.name, l.holderHealthy, l.expiresAt])).toEqual([
+      ['kube-controller-manager', false, new Date(NOW + 13_000).toISOString().replace('Z', '000Z')],
+      ['kube-scheduler', true, new Date(NOW + 4500).toISOString().replace('Z', '000Z')],
+      ['cluster-autoscaler', null, new Date(NOW + 4500).toISOString().replace('Z', '000Z')],
+    ]);
+    expect(s.leases?.[0]?.holderDown).toBe(
+      'its apiserver is not answering, its etcd members are unreachable',
+    );
+    expect(JSON.parse(JSON.stringify(s)).leases[0]).toMatchObject({ holderHealthy: false });
+    expect(renderStatusText(s)).toContain(
+      `  kube-controller-manager: held by ${NAMES[1]}, which is down (its apiserver is not answering, its etcd members are unreachable) — expires in 13 s, then another replica takes it`,
     );
   });
 

@@ -9,7 +9,7 @@ import type {
   WatchInfo,
 } from '../../src/domain/leases/types.js';
 import { buildLeasesSlot, diffLeases, type LeasesSlot } from '../../src/store/leases.js';
-import { healthy3, NAMES, T0 } from './fixtures.js';
+import { degraded, healthy3, NAMES, T0 } from './fixtures.js';
 import { app, renderApp, renderSized, storeWith, width } from './harness.js';
 
 afterEach(() => cleanup());
@@ -157,8 +157,22 @@ describe('lease timeline', () => {
         kind: 'lease',
         severity: 'warning',
         replica: NAMES.a,
-        message: `${KCM}: leader moved ${NAMES.b} -> ${NAMES.a} (transitions 3)`,
+        // From the last renewal the watch saw (T0 + 4 s) to the new holder's acquire.
+        message: `${KCM}: leader moved ${NAMES.b} -> ${NAMES.a} (transitions 3); leaderless 17 s (${NAMES.b}'s last renewal 17 s before, 2 s after its lease expired)`,
       },
+    ]);
+  });
+
+  it('a lease taken after a release says how long it was released', () => {
+    const released = slotAt(T0 + 5000, [
+      lease(KCM, spec('', { leaseTransitions: 2 }), watched(T0 + 5000, 3000)),
+    ]);
+    expect(released.items[0]).toMatchObject({ state: 'released', lastRenewAt: T0 + 2000 });
+    const taken = slotAt(T0 + 6000, [
+      lease(KCM, spec(`${NAMES.a}_${UUID1}`, { leaseTransitions: 3 }), watched(T0 + 6000, 10)),
+    ]);
+    expect(diffLeases(released, taken, T0 + 6000).map((e) => e.message)).toEqual([
+      `${KCM}: leader is ${NAMES.a} (transitions 3); leaderless 4 s since it was released`,
     ]);
   });
 
@@ -244,6 +258,36 @@ describe('lease panel and badges', () => {
     expect(text).toMatch(new RegExp(`${KCM} +★ ${NAMES.b} +STALE not renewed for 16s`));
     expect(text).toMatch(new RegExp(`${CA} +- +MISSING: no Lease, Endpoints or ConfigMap record`));
     expect(text).toMatch(/leads kcm▲ sched/);
+  });
+
+  it('a lease held by a replica that is down says so, and when it expires, then who takes it', () => {
+    // degraded(): NAMES.a's etcd members are unreachable while its VM runs.
+    const store = storeWith(degraded());
+    const now = T0 + 6000;
+    store
+      .getState()
+      .applyLeases(
+        slotAt(now, [
+          lease(KCM, spec(`${NAMES.a}_${UUID1}`), watched(now, 6000)),
+          lease(SCHED, spec(`${NAMES.b}_${UUID2}`), watched(now, 1000)),
+          lease(CA, spec(NAMES.a), watched(now, 1000)),
+        ]),
+        now,
+      );
+    // Short of rows the panel folds to one line, which still says it.
+    expect(renderApp(store).text()).toMatch(
+      new RegExp(`^Leases kcm ${NAMES.a} DOWN 9s · sched ${NAMES.b} · ca ${NAMES.a} DOWN <15s$`, 'm'),
+    );
+    const r = renderSized(app(store), 160, 50);
+    const text = r.text();
+    r.unmount();
+    expect(text).toContain(
+      `${KCM} × held by ${NAMES.a}, which is down (its etcd members are unreachable) — expires in 9 s, then another replica takes it`,
+    );
+    // Renewed moments ago as far as the watch knows: the expiry is at most the lease duration.
+    expect(text).toMatch(new RegExp(`${CA} +× held by ${NAMES.a}, which is down .* expires in ≤15 s`));
+    // A holder that is up reads as before.
+    expect(text).toMatch(new RegExp(`${SCHED} +★ ${NAMES.b} +held renewed <5s ago`));
   });
 
   it('on a short terminal the panel takes what is left after the warnings, and nothing overflows', async () => {

@@ -1,6 +1,8 @@
 // The leader-leases panel (who runs kube-controller-manager, kube-scheduler and
 // cluster-autoscaler, and is that leader alive) and the badges on the cards of
 // the replicas holding them.
+
+import { downHolderText, holderHealth, othersUp } from '../../domain/leases/holder-health.js';
 import type { LeaseItem, LeasesSlot } from '../../store/leases.js';
 import { holderLabel } from '../../store/leases.js';
 import { type Line, type Part, pack, type Segment, seg, textWidth } from '../text.js';
@@ -52,6 +54,34 @@ export function badgeSegs(ctx: ViewContext, replica: string): Segment[] {
   return out;
 }
 
+/** The holder's replica as the model sees it now; null when it is not down (or not known to be). */
+function downHolder(i: LeaseItem, ctx: ViewContext): { why: string | null } | null {
+  if ((i.state !== 'held' && i.state !== 'stale') || i.holderReplica === null) return null;
+  const r = ctx.status?.replicas.find((x) => x.name === i.holderReplica);
+  const h = holderHealth(r);
+  return h.holderHealthy === false ? { why: h.down } : null;
+}
+
+/** Seconds until the lease expires on this tool's clock, from its last renewal seen (an upper bound while it looks fresh). */
+function expiresIn(i: LeaseItem): { s: number; atMost: boolean } | null {
+  const d = i.leaseDurationSeconds;
+  if (!i.renew || d === null) return null;
+  return i.renew.fresh ? { s: d, atMost: true } : { s: d - i.renew.ageS, atMost: false };
+}
+
+function downText(i: LeaseItem, ctx: ViewContext, why: string | null): string {
+  const e = expiresIn(i);
+  const holder = holderLabel(i);
+  return downHolderText({
+    holder,
+    why,
+    expiresInS: e?.s ?? null,
+    atMost: e?.atMost ?? false,
+    othersUp: ctx.status ? othersUp(ctx.status.replicas, holder) : null,
+    ascii: ctx.theme.ascii,
+  });
+}
+
 function renewText(i: LeaseItem): string | null {
   if (!i.renew) return null;
   return i.renew.fresh ? `renewed <${i.renew.withinS}s ago` : `not renewed for ${i.renew.ageS}s`;
@@ -59,6 +89,21 @@ function renewText(i: LeaseItem): string | null {
 
 function itemLine(i: LeaseItem, ctx: ViewContext, width: number, nameW: number, holderW: number): Line {
   const { glyphs: g } = ctx.theme;
+  const down = downHolder(i, ctx);
+  if (down) {
+    // Until it expires the component has no working leader: that, and when it ends, is the whole line.
+    return pack(
+      [
+        { segs: [seg(`  ${i.name.padEnd(nameW)} `), seg(`${g.error} `, { role: 'error' })] },
+        {
+          segs: [seg(downText(i, ctx, down.why), { role: 'error', bold: true })],
+          short: [seg(downText(i, ctx, null), { role: 'error', bold: true })],
+        },
+      ],
+      width,
+      g.ellipsis,
+    );
+  }
   const holding = i.state === 'held' || i.state === 'stale';
   const holder = holding ? holderLabel(i) : '-';
   const renew = renewText(i);
@@ -107,8 +152,12 @@ function summaryLine(slot: LeasesSlot, ctx: ViewContext, width: number): Line {
   const master = ctx.status?.masterName;
   for (const i of slot.items) {
     const holding = i.state === 'held' || i.state === 'stale';
-    const word = (label: string) => (holding ? label : i.state) + (i.state === 'stale' ? ' STALE' : '');
-    const role = i.state === 'held' ? undefined : STATE_ROLE[i.state];
+    const down = downHolder(i, ctx);
+    const e = down ? expiresIn(i) : null;
+    const downWord = down ? ` DOWN${e ? ` ${e.atMost ? '<' : ''}${Math.max(0, e.s)}s` : ''}` : '';
+    const word = (label: string) =>
+      (holding ? label : i.state) + (i.state === 'stale' ? ' STALE' : '') + downWord;
+    const role = down ? 'error' : i.state === 'held' ? undefined : STATE_ROLE[i.state];
     const head = seg(`${parts.length > 1 ? g.sep.trimEnd() : ''} ${LEASE_BADGE[i.name] ?? i.name} `, {
       role: 'muted',
     });
