@@ -17,6 +17,12 @@ export const SLOW_STATUS_MS = 1000;
 /** etcd's hardware guidance: WAL fsync p99 under 10 ms, backend commit p99 under 25 ms. */
 export const SLOW_WAL_FSYNC_P99_MS = 10;
 export const SLOW_BACKEND_COMMIT_P99_MS = 25;
+/**
+ * Committed entries not yet applied: etcd refuses new proposals past 5000
+ * (maxGapBetweenApplyAndCommitIndex); a fifth of that is already a member
+ * whose backend does not keep up.
+ */
+export const SLOW_APPLY_LAG = 1000;
 /** kube-up's --quota-backend-bytes when ETCD_QUOTA_BACKEND_BYTES is unset (kube-up-reference.md §3.2). */
 export const KUBE_UP_QUOTA_BACKEND_BYTES = 4 * 1024 ** 3;
 
@@ -58,8 +64,12 @@ const ms = (n: number) => (n >= 1000 ? `${(n / 1000).toFixed(1)} s` : `${Math.ro
 export function slowReasons(
   latencyMs: number | null | undefined,
   disk: MemberDisk | null | undefined,
+  applyLag: number | null = null,
 ): string[] {
   const out: string[] = [];
+  if (applyLag !== null && applyLag >= SLOW_APPLY_LAG) {
+    out.push(`applies ${applyLag} entries behind its commit index (etcd refuses proposals past 5000)`);
+  }
   if (latencyMs !== null && latencyMs !== undefined && latencyMs >= SLOW_STATUS_MS) {
     out.push(`status answered in ${ms(latencyMs)} (slow from ${ms(SLOW_STATUS_MS)})`);
   }
@@ -117,7 +127,13 @@ export function judgeMember(input: {
   if (!st) return none('unreachable', 'no status');
   if (!st.ok) return none('unreachable', st.error ?? 'unreachable');
   const alarms = alarmNames(st.errors);
-  const slow = slowReasons(st.firstCall ? null : st.latencyMs, st.metrics);
+  // raftAppliedIndex is 0 from an etcd that does not report it (before 3.4): no lag to judge.
+  // A learner's lag is its catch-up, shown as such.
+  const lag =
+    !input.learner && st.raftAppliedIndex && st.raftIndex !== undefined
+      ? st.raftIndex - st.raftAppliedIndex
+      : null;
+  const slow = slowReasons(st.firstCall ? null : st.latencyMs, st.metrics, lag);
   if (st.leaderId === '0')
     return { ...none('unhealthy', 'no leader visible from this member'), alarms, slow };
   // Status errors that are not alarms: reported as before, the member unhealthy.

@@ -118,6 +118,21 @@ describe('slow, learner, unhealthy, unreachable', () => {
     expect(statusExitCode(s)).toBe(0);
   });
 
+  it('a member applying far behind its commit index is slow; an etcd that reports no applied index is not judged', () => {
+    const main = withStatuses(etcd('main', 3), (_, i) =>
+      i === 0
+        ? { raftIndex: 5000, raftAppliedIndex: 3500 }
+        : i === 1
+          ? { raftIndex: 5000, raftAppliedIndex: 0 }
+          : {},
+    );
+    const s = statusWithMain(main);
+    expect(s.replicas.map((r) => r.etcd.main!.state)).toEqual(['slow', 'healthy', 'healthy']);
+    expect(s.replicas[0]!.etcd.main!.slow).toEqual([
+      'applies 1500 entries behind its commit index (etcd refuses proposals past 5000)',
+    ]);
+  });
+
   it("a first call's time (it also connected) is not judged", () => {
     const main = withStatuses(etcd('main', 3), () => ({ latencyMs: 5000, firstCall: true }));
     const s = statusWithMain(main);
