@@ -32,7 +32,22 @@ function memberCell(m: MemberView | null): string {
   const marks = [word, m.leader ? 'leader' : '', m.learner && !word.startsWith('learner') ? 'learner' : '']
     .filter(Boolean)
     .join(' ');
-  return `${marks} ${m.memberId}`;
+  return `${marks} ${m.memberId}${m.seenFrom ? ' (seen)' : ''}`;
+}
+
+/** On a replica: which members were not asked but seen from its own member, under the table. */
+function seenNote(s: ClusterStatus): string[] {
+  const from = new Set(
+    s.replicas.flatMap((r) =>
+      [r.etcd.main?.seenFrom, r.etcd.events?.seenFrom].filter((x): x is string => Boolean(x)),
+    ),
+  );
+  if (!from.size) return [];
+  return [
+    '',
+    `(seen): not asked (their client ports listen on their own loopback); seen from ${[...from].join(', ')}'s member: ` +
+      'its leader and term, and whether it is connected to them (etcd_network_active_peers)',
+  ];
 }
 
 /** DB size and its share of the quota: `1.1 MB 27%`. */
@@ -144,6 +159,7 @@ export function renderStatusText(s: ClusterStatus): string {
     ]);
   }
   lines.push(...table(rows));
+  lines.push(...seenNote(s));
   lines.push(...quotaNote(s));
   if (s.loadBalancer) {
     lines.push('');

@@ -3,6 +3,7 @@
 import type { ComponentLeaderRecords } from './leases/types.js';
 import type { LeaseView } from './leases/view.js';
 import type { EtcdAlarm, MemberState } from './member-health.js';
+import type { PeerObservation } from './peer-view.js';
 
 export type EtcdClusterName = 'main' | 'events';
 export const ETCD_CLUSTERS: readonly EtcdClusterName[] = ['main', 'events'];
@@ -172,6 +173,8 @@ export interface EtcdObservation {
   statuses: EtcdEndpointStatus[];
   /** Members no endpoint is known for (ID -> why): kube-up advertises 127.0.0.1, which says nothing. */
   unreachable?: Record<string, string>;
+  /** On a replica: the local member's view of its peers (src/domain/peer-view.ts); absent elsewhere. */
+  peers?: PeerObservation | null;
   fetchedAt: number;
 }
 
@@ -207,6 +210,11 @@ export interface MemberView {
   /** A learner's progress: its applied index against the leader's index. */
   catchUp?: { appliedIndex: number; leaderIndex: number } | null;
   cert?: ServingCert | null;
+  /**
+   * On a replica (a peer view was read): null when the member was asked
+   * itself ("observed"), else the replica whose member saw it. Absent elsewhere.
+   */
+  seenFrom?: string | null;
 }
 
 export interface ReplicaView {

@@ -282,10 +282,10 @@ describe('lease panel and badges', () => {
     const text = r.text();
     r.unmount();
     expect(text).toContain(
-      `${KCM} × held by ${NAMES.a}, which is down (its etcd members are unreachable) — expires in 9 s, then another replica takes it`,
+      `${KCM} ✖ held by ${NAMES.a}, which is down (its etcd members are unreachable) — expires in 9 s, then another replica takes it`,
     );
     // Renewed moments ago as far as the watch knows: the expiry is at most the lease duration.
-    expect(text).toMatch(new RegExp(`${CA} +× held by ${NAMES.a}, which is down .* expires in ≤15 s`));
+    expect(text).toMatch(new RegExp(`${CA} +✖ held by ${NAMES.a}, which is down .* expires in ≤15 s`));
     // A holder that is up reads as before.
     expect(text).toMatch(new RegExp(`${SCHED} +★ ${NAMES.b} +held renewed <5s ago`));
   });
