@@ -7,6 +7,7 @@
 import { isIPAddress, isLoopbackHost } from './member-endpoints.js';
 import { capacityOf, judgeMember } from './member-health.js';
 import { isReplicaName, urlHost } from './names.js';
+import { withPeerView } from './peer-view.js';
 import type {
   EtcdClusterName,
   EtcdEndpointStatus,
@@ -166,7 +167,8 @@ export function joinReplicas(input: JoinInput): ReplicaView[] {
     const obs = input.etcd[cluster];
     if (!obs?.members) continue;
     for (const m of obs.members) {
-      const view = memberView(m, obs, input.leaders[cluster]);
+      // On a replica, members it cannot ask are seen from its own member (peer-view.ts).
+      const view = withPeerView(memberView(m, obs, input.leaders[cluster]), m, obs);
       const inst = instances.find((i) => memberMatchesInstance(m, i));
       let replica = inst ? byInstance.get(inst.name) : undefined;
       if (!replica) {

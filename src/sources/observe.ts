@@ -15,6 +15,7 @@ import { apiserverURL, probeApiserver } from '../net/apiserver.js';
 import { EtcdClusterSource } from './etcd.js';
 import { errorMessage } from './etcd-client.js';
 import { readLeasesOnce } from './leases-observe.js';
+import { VantageEtcdSource } from './replica-vantage.js';
 import type { Target } from './target.js';
 
 export interface ObserveAllOptions {
@@ -49,10 +50,15 @@ export class Observer {
     this.hostsKnown = new Promise((resolve) => {
       this.hostsLearned = resolve;
     });
+    const v = target.vantage;
     for (const c of ETCD_CLUSTERS) {
       const t = target.etcd[c];
-      if (t)
-        this.etcd[c] = new EtcdClusterSource(c, t, target.callTimeoutMs, { masterName: target.masterName });
+      if (!t) continue;
+      const args = [c, t, target.callTimeoutMs, { masterName: target.masterName }] as const;
+      // On a replica the members it cannot ask are seen through its own member's peer metrics.
+      this.etcd[c] = v
+        ? new VantageEtcdSource({ replica: v.replica, metricsURL: v.metrics[c] }, ...args)
+        : new EtcdClusterSource(...args);
     }
   }
 
