@@ -1,5 +1,6 @@
 // `kube-ha status` as text: a compact per-zone table a person reads at a glance.
 import { formatBytes, leaderReplica, memberHealthWord, quorumSummary } from '../domain/format.js';
+import { downHolderText, othersUp } from '../domain/leases/holder-health.js';
 import { rfc3339ToMs } from '../domain/leases/time.js';
 import type {
   ClusterStatus,
@@ -117,7 +118,23 @@ function leaseLines(s: ClusterStatus): string[] {
       l.holderIdentity || '-',
     ]);
   }
-  return [...lines, ...table(rows)];
+  return [...lines, ...table(rows), ...downHolderLines(s)];
+}
+
+/** A lease held by a replica that is down: until it expires the component has no working leader. */
+function downHolderLines(s: ClusterStatus): string[] {
+  const readAt = Date.parse(s.leasesReadAt ?? s.observedAt);
+  return (s.leases ?? []).flatMap((l) => {
+    if (l.holderHealthy !== false || l.holderReplica === null) return [];
+    const expires = l.expiresAt === null ? null : rfc3339ToMs(l.expiresAt);
+    const text = downHolderText({
+      holder: l.holderReplica,
+      why: l.holderDown ?? null,
+      expiresInS: expires === null || Number.isNaN(readAt) ? null : (expires - readAt) / 1000,
+      othersUp: othersUp(s.replicas, l.holderReplica),
+    });
+    return [`  ${l.name}: ${text}`];
+  });
 }
 
 export function renderStatusText(s: ClusterStatus): string {
