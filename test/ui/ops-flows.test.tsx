@@ -92,22 +92,22 @@ describe('a: add a replica', () => {
     const at = Date.now();
     const on = ex.opts.onEvent!;
     on({ type: 'operation-start', operationId: 'op-test', summary: ex.plan.summary, mode: 'run', at });
-    on({ type: 'step-start', step: step(backend, 0), index: 0, mode: 'forward', at });
+    on({ type: 'step-start', step: step(backend, 1), index: 1, mode: 'forward', at });
     on({ type: 'call', line: 'gcloud compute disks create kubernetes-master-aaa-pd', at });
     on({
       type: 'step-end',
-      step: step(backend, 0),
-      index: 0,
+      step: step(backend, 1),
+      index: 1,
       mode: 'forward',
       status: 'done',
       elapsedMs: 420,
       at,
     });
-    on({ type: 'step-start', step: step(backend, 4), index: 4, mode: 'forward', at });
+    on({ type: 'step-start', step: step(backend, 5), index: 5, mode: 'forward', at });
     on({ type: 'call', line: 'etcdctl endpoint status --endpoints https://127.20.1.5:2379', at });
     on({
       type: 'progress',
-      stepId: step(backend, 4).id,
+      stepId: step(backend, 5).id,
       current: 500,
       target: 1000,
       message: 'catching up',
@@ -115,9 +115,9 @@ describe('a: add a replica', () => {
     });
     await see('applied 500 / leader 1000');
     const running = ui.text();
-    expect(running).toMatch(/✔\s+1\. Create disk kubernetes-master-aaa-pd in us-central1-f\s+done 0\.4 s/);
-    expect(running).toMatch(/▶\s+5\. Wait for kubernetes-master-aaa to catch up in etcd main\s+running/);
-    expect(running).toMatch(/·\s+6\. Wait for kubernetes-master-aaa to catch up in etcd events\s+pending/);
+    expect(running).toMatch(/✔\s+2\. Create disk kubernetes-master-aaa-pd in us-central1-f\s+done 0\.4 s/);
+    expect(running).toMatch(/▶\s+6\. Wait for kubernetes-master-aaa to catch up in etcd main\s+running/);
+    expect(running).toMatch(/·\s+7\. Wait for kubernetes-master-aaa to catch up in etcd events\s+pending/);
     // Half caught up: half the bar.
     expect(running).toMatch(/\[(█+)(░+)\] applied 500/);
     const [, on_, off] = /\[(█+)(░+)\]/.exec(running)!;
@@ -136,8 +136,8 @@ describe('a: add a replica', () => {
 
     on({
       type: 'step-end',
-      step: step(backend, 4),
-      index: 4,
+      step: step(backend, 5),
+      index: 5,
       mode: 'forward',
       status: 'done',
       elapsedMs: 3100,
@@ -201,17 +201,17 @@ describe('a: add a replica', () => {
     await tick(50);
     expect(ui.text()).not.toContain('y/N');
     const at = Date.now();
-    ex.opts.onEvent!({ type: 'step-start', step: step(backend, 0), index: 0, mode: 'undo', at });
+    ex.opts.onEvent!({ type: 'step-start', step: step(backend, 1), index: 1, mode: 'undo', at });
     ex.opts.onEvent!({
       type: 'step-end',
-      step: step(backend, 0),
-      index: 0,
+      step: step(backend, 1),
+      index: 1,
       mode: 'undo',
       status: 'undone',
       elapsedMs: 200,
       at,
     });
-    await see(/↶\s+1\. Create disk \S+ in \S+\s+undone 0\.2 s/);
+    await see(/↶\s+2\. Create disk \S+ in \S+\s+undone 0\.2 s/);
     ex.finish({
       outcome: 'rolled-back',
       exitCode: 4,
@@ -346,8 +346,9 @@ describe('an unfinished operation at start', () => {
     const j = unfinishedAdd();
     controller.offerUnfinished(j);
     await see('An operation did not finish: add kubernetes-master-aaa');
-    expect(ui.text()).toMatch(/✔\s+1\. Create disk kubernetes-master-aaa-pd/);
-    expect(ui.text()).toMatch(/✔\s+2\. Add kubernetes-master-aaa to etcd main as a learner/);
+    expect(ui.text()).toMatch(/✔\s+1\. Save a snapshot of etcd main/);
+    expect(ui.text()).toMatch(/✔\s+2\. Create disk kubernetes-master-aaa-pd/);
+    expect(ui.text()).toMatch(/·\s+3\. Add kubernetes-master-aaa to etcd main as a learner/);
     expect(ui.text()).toContain('U resume (then type the op id): resume: ');
     expect(ui.text()).toContain('B roll back (then type the op id): undo every step taken');
     // r is the dashboard's refresh and b is not B: neither does anything here.
@@ -390,7 +391,7 @@ describe('an unfinished operation at start', () => {
     await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['rollback']));
     await see('Rolling back: add kubernetes-master-aaa');
     // Steps start as the journal recorded them.
-    expect(ui.text()).toMatch(/✔\s+1\. Create disk/);
+    expect(ui.text()).toMatch(/✔\s+2\. Create disk/);
   });
 
   it('with --write: U shows the steps left and resumes only on the typed operation id; r never resumes', async () => {
