@@ -4,17 +4,21 @@
 // header says the console's offset so the two can be matched).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { holderHealth } from '../domain/leases/holder-health.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
+import { apiserverWords } from './apiserver-words.js';
 import {
   apiserverAttachment,
   formatBytes,
   healthWord,
   hexId,
   leaderName,
+  memberWords,
   quorumSummary,
   sortWarnings,
 } from './describe.js';
+import { asLeasesSlot, type LeaseItem } from './leases.js';
 import type { SessionLog } from './sessionLog.js';
 import type { ConsoleData, SourceKey, TimelineEvent } from './types.js';
 import { SOURCE_KEYS } from './types.js';
@@ -29,7 +33,8 @@ export interface IncidentFiles {
   jsonPath: string;
 }
 
-type IncidentInput = Pick<ConsoleData, 'status' | 'sources' | 'timeline' | 'paused' | 'mode'>;
+type IncidentInput = Pick<ConsoleData, 'status' | 'sources' | 'timeline' | 'paused' | 'mode'> &
+  Partial<Pick<ConsoleData, 'leases'>>;
 
 const iso = (at: number | null): string | null => (at === null ? null : new Date(at).toISOString());
 
@@ -62,7 +67,7 @@ const cell = (s: string): string => s.replace(/\|/g, '\\|').replace(/\s*\n\s*/g,
 function memberCell(status: ClusterStatus, name: string, cluster: EtcdClusterName): string {
   const m = status.replicas.find((r) => r.name === name)?.etcd[cluster];
   if (!m) return 'no member';
-  const parts: string[] = [healthWord(m)];
+  const parts: string[] = [memberWords(m)];
   if (m.leader) parts.push('leader');
   if (m.learner) parts.push('learner');
   parts.push(`id ${hexId(m.memberId)}`);
@@ -74,11 +79,88 @@ function memberCell(status: ClusterStatus, name: string, cluster: EtcdClusterNam
   return cell(parts.join(', '));
 }
 
+/** A lease as the export carries it: who holds it, is that replica up, and when it expires. */
+export interface IncidentLease {
+  name: string;
+  state: LeaseItem['state'];
+  holderIdentity: string | null;
+  holderReplica: string | null;
+  holderHealthy: boolean | null;
+  holderDown: string | null;
+  /** Renewed within this many seconds (the leader on time), or not renewed for `notRenewedForS`. */
+  renewedWithinS: number | null;
+  notRenewedForS: number | null;
+  /** When it expires (UTC, on this machine's clock, from the last renewal the watch saw); null while renewed on time. */
+  expiresAt: string | null;
+  leaseTransitions: number | null;
+  source: LeaseItem['source'];
+  judgedBy: LeaseItem['judgedBy'];
+  reason: string | null;
+}
+
+export function incidentLeases(data: IncidentInput): IncidentLease[] {
+  const slot = asLeasesSlot(data.leases);
+  if (!slot) return [];
+  return slot.items.map((i) => {
+    const holding = i.state === 'held' || i.state === 'stale';
+    const r =
+      holding && i.holderReplica ? data.status?.replicas.find((x) => x.name === i.holderReplica) : null;
+    const h = holding ? holderHealth(r) : { holderHealthy: null, down: null };
+    const d = i.leaseDurationSeconds;
+    return {
+      name: i.name,
+      state: i.state,
+      holderIdentity: i.holderIdentity,
+      holderReplica: i.holderReplica,
+      holderHealthy: h.holderHealthy,
+      holderDown: h.down,
+      renewedWithinS: i.renew?.fresh ? i.renew.withinS : null,
+      notRenewedForS: i.renew && !i.renew.fresh ? i.renew.ageS : null,
+      expiresAt: holding && i.lastRenewAt !== undefined && d !== null ? iso(i.lastRenewAt + d * 1000) : null,
+      leaseTransitions: i.leaseTransitions,
+      source: i.source,
+      judgedBy: i.judgedBy,
+      reason: i.reason,
+    };
+  });
+}
+
+function leaseRow(l: IncidentLease): string {
+  const holder = l.holderReplica ?? (l.holderIdentity || '-');
+  const health =
+    l.holderHealthy === null ? 'unknown' : l.holderHealthy ? 'up' : `DOWN: ${l.holderDown ?? ''}`;
+  const renew =
+    l.renewedWithinS !== null
+      ? `within ${l.renewedWithinS}s`
+      : l.notRenewedForS !== null
+        ? `not for ${l.notRenewedForS}s`
+        : '-';
+  return `| ${cell(l.name)} | ${l.state} | ${cell(holder)} | ${cell(health)} | ${renew} | ${l.expiresAt ?? '-'} | ${l.leaseTransitions ?? '-'} |`;
+}
+
+/** Every member's health state, alarms and error, for the Markdown. */
+function memberRows(st: ClusterStatus): string[] {
+  const rows: string[] = [];
+  for (const c of ETCD_CLUSTERS) {
+    for (const r of st.replicas) {
+      const m = r.etcd[c];
+      if (!m) continue;
+      const alarms = m.alarms?.length ? m.alarms.join(', ') : '-';
+      rows.push(
+        `| ${c} | ${cell(r.name)} | ${hexId(m.memberId)} | ${cell(m.state ?? healthWord(m))}${m.leader ? ', leader' : ''}${m.learner ? ', learner' : ''} | ${cell(alarms)} | ${cell(m.error ?? '-')} |`,
+      );
+    }
+  }
+  return rows;
+}
+
 function sourceLine(key: SourceKey, data: IncidentInput, at: number): string | null {
   const s = data.sources[key];
   if (!s.error && !s.stale) return null;
   const age =
-    s.lastOkAt !== null ? `${Math.round((at - s.lastOkAt) / 1000)}s since the last answer` : 'never answered';
+    s.lastOkAt !== null
+      ? `${Math.round((at - s.lastOkAt) / 1000)}s since the last answer, at ${iso(s.lastOkAt)}`
+      : 'never answered';
   return `- ${key}: ${s.stale ? 'stale' : 'failing'} (${age})${s.error ? `: ${s.error}` : ''}`;
 }
 
@@ -100,7 +182,7 @@ export function buildIncidentLog(
       `- project: ${st.project ?? '?'}`,
       `- region: ${st.region ?? '?'}`,
       `- master: ${st.masterName ?? '?'}`,
-      `- ${apiserverAttachment(st)}`,
+      `- ${apiserverAttachment(st)}${st.loadBalancer?.apiserver !== undefined ? `; through it: ${apiserverWords(st.loadBalancer.apiserver)}` : ''}`,
       `- status observed at: ${st.observedAt}`,
     );
     for (const c of ETCD_CLUSTERS) {
@@ -118,19 +200,41 @@ export function buildIncidentLog(
       '',
       '## Replicas',
       '',
-      '| replica | zone | VM | IPs | pool | main | events |',
-      '|---|---|---|---|---|---|---|',
+      '| replica | zone | VM | IPs | pool | apiserver | main | events |',
+      '|---|---|---|---|---|---|---|---|',
     );
     for (const r of st.replicas) {
       const ips = [r.vm.internalIP, r.vm.externalIP].filter(Boolean).join(', ') || '-';
       md.push(
-        `| ${cell(r.name)} | ${r.zone ?? '-'} | ${r.vm.status} | ${ips} | ${r.inTargetPool ? 'yes' : 'no'} | ${memberCell(st, r.name, 'main')} | ${memberCell(st, r.name, 'events')} |`,
+        `| ${cell(r.name)} | ${r.zone ?? '-'} | ${r.vm.status} | ${ips} | ${r.inTargetPool ? 'yes' : 'no'} | ${cell(apiserverWords(r.apiserver))} | ${memberCell(st, r.name, 'main')} | ${memberCell(st, r.name, 'events')} |`,
       );
     }
+    md.push(
+      '',
+      '## etcd members',
+      '',
+      '| cluster | replica | member | state | alarms | error |',
+      '|---|---|---|---|---|---|',
+      ...memberRows(st),
+    );
     md.push('', '## Warnings', '');
     const warnings = sortWarnings(st.warnings);
     if (warnings.length === 0) md.push('none');
     for (const w of warnings) md.push(`- **${w.severity}** ${w.code}: ${w.message}`);
+  }
+
+  const leases = incidentLeases(data);
+  if (data.leases !== undefined) {
+    md.push('', '## Leader leases', '');
+    const slot = asLeasesSlot(data.leases);
+    if (slot?.error) md.push(`- leases: ${slot.error}`, '');
+    if (leases.length === 0) md.push('not read');
+    else
+      md.push(
+        '| component | state | holder | holder replica | renewed | expires (UTC) | transitions |',
+        '|---|---|---|---|---|---|---|',
+        ...leases.map(leaseRow),
+      );
   }
 
   md.push('', '## Timeline', '');
@@ -161,6 +265,28 @@ export function buildIncidentLog(
       ]),
     ),
     status: st,
+    members: st
+      ? ETCD_CLUSTERS.flatMap((c) =>
+          st.replicas.flatMap((r) => {
+            const m = r.etcd[c];
+            return m
+              ? [
+                  {
+                    cluster: c,
+                    replica: r.name,
+                    memberId: m.memberId,
+                    state: m.state ?? healthWord(m),
+                    alarms: m.alarms ?? [],
+                    leader: m.leader,
+                    learner: m.learner,
+                    error: m.error,
+                  },
+                ]
+              : [];
+          }),
+        )
+      : [],
+    leases,
     sessionLog: timeline.sessionLog,
     sessionLogError: timeline.sessionLogError ?? null,
     timelineOmitted: timeline.omitted,

@@ -116,24 +116,23 @@ export function planDashboard(
   const reserve = Math.min(wanted, 4);
   const zones = planZones(input.groups, ctx, width, budget, reserve);
   const rest = Math.max(0, budget - zones.height);
-  // Warnings first, then the leases, then the timeline with what is left.
+  // Each panel gets a line first (warnings, the newest event, the leases folded),
+  // then the warnings all they want, the leases theirs, the timeline what is left:
+  // in an incident on a small terminal the newest event stays on screen.
   const leasesRows = leasesWanted(input.leases);
-  let warningRows: number;
-  let leaseRows = 0;
-  let timelineRows: number;
-  if (rest >= wanted + leasesRows + 2) {
-    warningRows = wanted;
-    leaseRows = leasesRows;
-    timelineRows = rest - wanted - leasesRows;
-  } else if (leasesRows > 0 && rest > wanted) {
-    // Short of room the panel folds into one line rather than hide a lease.
-    warningRows = wanted;
-    leaseRows = rest - wanted >= leasesRows ? leasesRows : 1;
-    timelineRows = rest - wanted - leaseRows;
-  } else {
-    warningRows = rest;
-    timelineRows = 0;
-  }
+  let left = rest;
+  const take = (want: number) => {
+    const n = Math.max(0, Math.min(want, left));
+    left -= n;
+    return n;
+  };
+  let warningRows = take(1);
+  let timelineRows = take(1);
+  let leaseRows = take(leasesRows > 0 ? 1 : 0);
+  warningRows += take(wanted - warningRows);
+  // Short of room the lease panel folds into one line rather than hide a lease.
+  if (leaseRows > 0 && left >= leasesRows - leaseRows) leaseRows += take(leasesRows - leaseRows);
+  timelineRows += take(left);
   return {
     kind: 'dashboard',
     zones,

@@ -155,5 +155,13 @@ describe.skipIf(!root)(`kube-ha lab ssh on a 3-replica lab${root ? '' : ` (skipp
       expect(s.etcd[c]).toMatchObject({ healthyVoters: 2, votingMembers: 3, faultTolerance: 0 });
     }
     expect(s.warnings.map((w) => [w.code, w.replica])).toContainEqual(['UNHEALTHY_MEMBER', other]);
+    // A hung VM takes no ssh session, and a name the lab does not have is refused with the names it has.
+    const refused = await ssh(['true'], other);
+    expect([refused.code, refused.stderr]).toEqual([2, expect.stringContaining(`${other} is crashed`)]);
+    const unknown = await ssh(['true'], 'no-such-vm');
+    expect([unknown.code, unknown.stderr]).toEqual([
+      2,
+      expect.stringContaining(`the lab's VMs: ${names.join(', ')}`),
+    ]);
   });
 });

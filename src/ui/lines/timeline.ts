@@ -8,9 +8,34 @@ import type { ViewContext } from './context.js';
 
 const ROLE: Record<TimelineEvent['severity'], ColorRole> = { info: 'info', warning: 'warn', error: 'error' };
 
+/** One line for a small terminal: the newest event, after how many there are. */
+function compactLine(ctx: ViewContext, events: Timeline, width: number): Line {
+  const { glyphs: g } = ctx.theme;
+  const e = events.latest(1)[0];
+  const label = { segs: [seg('Events', { bold: true })] };
+  if (!e) return pack([label, { segs: [seg(' nothing yet', { role: 'muted' })] }], width, g.ellipsis);
+  const mark = e.severity === 'error' ? g.error : e.severity === 'warning' ? g.warn : g.info;
+  return pack(
+    [
+      label,
+      { segs: [seg(` (${events.total})`, { role: 'muted' })], drop: 1 },
+      {
+        segs: [
+          seg(` ${clockTime(e.at)} `, { role: 'muted' }),
+          seg(`${mark} `, { role: ROLE[e.severity] }),
+          seg(e.message, { role: e.severity === 'info' ? undefined : ROLE[e.severity] }),
+        ],
+      },
+    ],
+    width,
+    g.ellipsis,
+  );
+}
+
 export function timelineLines(ctx: ViewContext, events: Timeline, width: number, maxRows: number): Line[] {
   const { glyphs: g } = ctx.theme;
-  if (maxRows < 2) return [];
+  if (maxRows <= 0) return [];
+  if (maxRows === 1) return [compactLine(ctx, events, width)];
   const title = pack(
     [
       { segs: [seg('Events', { bold: true })] },
