@@ -64,8 +64,11 @@ export function peerObservationOf(text: string, from: string, url: string): Peer
     const to = hexId(c.labels.To);
     const sum = sums.find((s) => s.labels.To === c.labels.To)?.value;
     if (!to || sum === undefined || !(c.value > 0)) continue;
-    const p = (peers[to] ??= { connected: false, latencyMs: null });
-    p.latencyMs = Math.round((sum / c.value) * 1e5) / 100;
+    // Rounded to 10 µs, in ms; a peer with round trips but no active_peers series was never connected.
+    peers[to] = {
+      connected: peers[to]?.connected ?? false,
+      latencyMs: Math.round((sum / c.value) * 1e5) / 100,
+    };
   }
   const hasLeader = single(m, 'etcd_server_has_leader');
   return {

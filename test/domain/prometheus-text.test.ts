@@ -36,7 +36,7 @@ describe('the Prometheus text format', () => {
       },
     ]);
     expect(samplesNamed(m, 'etcd_network_peer_round_trip_time_seconds_bucket')[1]?.labels.le).toBe('+Inf');
-    expect(samplesNamed(m, 'go_memstats_gc_cpu_fraction')[0]?.value).toBeCloseTo(4.2383939582906825e-5, 12);
+    expect(samplesNamed(m, 'go_memstats_gc_cpu_fraction')[0]?.value).toBeCloseTo(4.23839395829e-5, 12);
     expect(samplesNamed(m, 'process_start_time_seconds')[0]?.value).toBe(1796033671960 / 1000);
   });
 
