@@ -13,9 +13,18 @@
 // then ship only their production builds (the development reconciler is
 // several times slower on every redraw, and 1.5 MB to parse).
 //
+// The libraries are bundled too (etcd3 and @grpc/grpc-js, google-gax and the
+// Compute clients): as modules they were another ~300 files to resolve and
+// read. Where they read their own files at run time:
+// - etcd3 parses proto/rpc.proto when imported: etcd-protos.mjs puts a
+//   precompiled definition in its place;
+// - the Compute clients require build/protos/protos.json: that import stays
+//   one (from node_modules), so that src/gce/clients.ts's trimmed definition,
+//   put in the require cache in its place, is what they get;
+// - google-gax and grpc-js name __dirname-relative .proto files only for gRPC
+//   transport and servers, which kube-ha does not use (Compute is REST).
+//
 // Kept out of the bundles, loaded from their own files as usual:
-// - etcd3, google-gax, @google-cloud/compute, @grpc/grpc-js: they read .proto
-//   and .json files relative to their own directory;
 // - dist/cli/lab.js and the lab behind it (~300 KB): only `kube-ha lab` and
 //   `kube-ha demo` start a lab (the other commands read a lab's context.json,
 //   dist/lab/context.js, and no more);
@@ -28,6 +37,7 @@ import { rmSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { etcdProtosPlugin } from './etcd-protos.mjs';
 import { writeTrimmed } from './trim-compute-protos.mjs';
 
 const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..');
@@ -36,8 +46,8 @@ const OUT = join(ROOT, 'dist', 'bundle');
 // The Compute clients' trimmed API definition (see trim-compute-protos.mjs).
 writeTrimmed(join(ROOT, 'dist'));
 
-/** Packages that stay imports (from node_modules). */
-export const EXTERNAL_PACKAGES = ['etcd3', 'google-gax', '@google-cloud/compute', '@grpc/grpc-js'];
+/** Files of packages that stay imports, from node_modules. */
+export const EXTERNAL_FILES = ['@google-cloud/compute/build/protos/protos.json'];
 
 /**
  * Relative imports that stay imports, by the file they name: the lab command,
@@ -62,6 +72,11 @@ const keepOut = {
     );
     b.onResolve({ filter: /\/gce-worker\.js$/ }, (args) =>
       args.kind === 'entry-point' ? undefined : { path: './gce-worker.js', external: true },
+    );
+    b.onResolve({ filter: /\/protos\/protos\.json$/ }, (args) =>
+      /[\\/]@google-cloud[\\/]compute[\\/]build[\\/]src[\\/]v1[\\/]/.test(args.importer)
+        ? { path: EXTERNAL_FILES[0], external: true }
+        : undefined,
     );
     // Ink imports React devtools only when DEV=true; they are not installed.
     b.onResolve({ filter: /^react-devtools-core$/ }, () => ({
@@ -90,12 +105,19 @@ const { metafile } = await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
-  external: EXTERNAL_PACKAGES.flatMap((p) => [p, `${p}/*`]),
-  plugins: [keepOut],
+  plugins: [keepOut, etcdProtosPlugin()],
   define: { 'process.env.NODE_ENV': '"production"' },
-  // CommonJS packages inside the bundle (React) call require() for Node modules.
+  // CommonJS packages inside the bundle (React, the libraries) call require()
+  // for Node modules and the external files, and some name __dirname.
   banner: {
-    js: "import { createRequire as __kubeHaRequire } from 'node:module';\nconst require = __kubeHaRequire(import.meta.url);",
+    js: [
+      "import { createRequire as __kubeHaRequire } from 'node:module';",
+      "import { dirname as __kubeHaDirname } from 'node:path';",
+      "import { fileURLToPath as __kubeHaPath } from 'node:url';",
+      'const require = __kubeHaRequire(import.meta.url);',
+      'const __filename = __kubeHaPath(import.meta.url);',
+      'const __dirname = __kubeHaDirname(__filename);',
+    ].join('\n'),
   },
   metafile: true,
   logLevel: 'warning',

@@ -241,22 +241,31 @@ export function useTrimmedComputeDefinition(): string | null {
 }
 let trimmedInUse: string | null | undefined;
 
+/**
+ * module.exports of a CommonJS module from import(): Node's namespace has it
+ * as `default` beside the named exports it detects; the bundle's
+ * (scripts/bundle.mjs) has only `default`.
+ */
+function commonJs<T>(ns: T): T {
+  return (ns as { default?: T }).default ?? ns;
+}
+
 export async function createComputeClients(o: ComputeClientOptions): Promise<ComputeClients> {
   if (!(o.timeoutMs > 0)) throw new Error('createComputeClients: timeoutMs must be positive');
   useTrimmedComputeDefinition();
   const [gax, inst, disk, addr, tp, fr, zone, region, zop, rop, gop, img] = await Promise.all([
-    import('google-gax'),
-    import('@google-cloud/compute/build/src/v1/instances_client.js'),
-    import('@google-cloud/compute/build/src/v1/disks_client.js'),
-    import('@google-cloud/compute/build/src/v1/addresses_client.js'),
-    import('@google-cloud/compute/build/src/v1/target_pools_client.js'),
-    import('@google-cloud/compute/build/src/v1/forwarding_rules_client.js'),
-    import('@google-cloud/compute/build/src/v1/zones_client.js'),
-    import('@google-cloud/compute/build/src/v1/regions_client.js'),
-    import('@google-cloud/compute/build/src/v1/zone_operations_client.js'),
-    import('@google-cloud/compute/build/src/v1/region_operations_client.js'),
-    import('@google-cloud/compute/build/src/v1/global_operations_client.js'),
-    import('@google-cloud/compute/build/src/v1/images_client.js'),
+    import('google-gax').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/instances_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/disks_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/addresses_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/target_pools_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/forwarding_rules_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/zones_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/regions_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/zone_operations_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/region_operations_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/global_operations_client.js').then(commonJs),
+    import('@google-cloud/compute/build/src/v1/images_client.js').then(commonJs),
   ]);
   const transporterOptions = { timeout: o.timeoutMs };
   const tokenFile =

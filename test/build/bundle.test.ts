@@ -1,12 +1,16 @@
 // The CLI bundles (scripts/bundle.mjs, dist/bundle/): React's production
 // builds only, no lab beyond the context reader, and every command's chunk
 // loads and runs from the bundle (a usage error is the cheapest run that
-// loads it), the lab command from its own modules beside it.
+// loads it), the lab command from its own modules beside it; and the bundled
+// libraries (etcd3 on its precompiled definition, the Compute clients on the
+// trimmed one) answer a status against a real etcd and the lab's Compute service.
 import { execFile } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
+import { startService } from '../lab/compute/harness.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const BUNDLE = join(ROOT, 'dist/bundle');
@@ -19,10 +23,16 @@ interface Meta {
   >;
 }
 let meta: Meta;
+let etcd: TestCluster | undefined;
+let compute: Awaited<ReturnType<typeof startService>> | undefined;
 
-beforeAll(() => {
+beforeAll(async () => {
   if (!existsSync(join(BUNDLE, 'meta.json'))) throw new Error('no dist/bundle: run `npm run build`');
   meta = JSON.parse(readFileSync(join(BUNDLE, 'meta.json'), 'utf8')) as Meta;
+  [etcd, compute] = await Promise.all([startTestCluster(1), startService()]);
+}, 60_000);
+afterAll(async () => {
+  await Promise.all([etcd?.stop(), compute?.close()]);
 });
 
 /** Runs main() of the bundled entry, as bin/kube-ha.js does, in a fresh node. */
@@ -81,5 +91,32 @@ describe('the CLI bundles', () => {
       expect(r.code, `${name}: ${r.stderr}`).toBe(2);
       expect(r.stderr, name).toMatch(/^kube-ha: /);
     }
+  }, 60_000);
+
+  it('run the libraries: status from the bundle against a real etcd and the lab Compute service', async () => {
+    const r = await runBundled([
+      'status',
+      '--json',
+      '--project',
+      'kube-ha-test',
+      '--region',
+      'us-central1',
+      '--compute-endpoint',
+      compute!.endpoint,
+      '--etcd-endpoints',
+      etcd!.endpoints[0]!,
+      '--events-endpoints',
+      etcd!.endpoints[0]!,
+    ]);
+    const out = JSON.parse(r.stdout) as {
+      sources: { gce: boolean; etcd: boolean };
+      etcd: { main: { healthyMembers: number; leaderId: string | null } };
+      warnings: { code: string; message: string }[];
+    };
+    expect(r.stderr).not.toMatch(/Error|at /);
+    expect(out.sources).toEqual({ gce: true, etcd: true });
+    expect(out.etcd.main.healthyMembers).toBe(1);
+    expect(out.etcd.main.leaderId).toMatch(/^[0-9a-f]+$/);
+    expect(out.warnings.filter((w) => /compute|gce/i.test(`${w.code} ${w.message}`))).toEqual([]);
   }, 60_000);
 });
