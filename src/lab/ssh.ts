@@ -135,9 +135,9 @@ async function loadBalancerEndpoints(computeEndpoint: string, project: string, r
 }
 
 /**
- * What the session reaches, inside -> outside: its own members on
- * 127.0.0.1, the metadata server, the Compute endpoint, and every replica's
- * apiserver (and the load balancer's) on the apiserver port.
+ * What the session reaches, inside -> outside: its own members and
+ * apiserver on 127.0.0.1, the metadata server, the Compute endpoint, and
+ * every replica's apiserver (and the load balancer's) on the apiserver port.
  */
 export function sessionEndpoints(o: {
   vm: LabVmInfo;
@@ -162,6 +162,8 @@ export function sessionEndpoints(o: {
       inside: { host: '127.0.0.1', port: ETCD_METRICS_PORT },
       outside: { host: ip, port: ETCD_METRICS_PORT },
     },
+    // kube-apiserver listens on every address by default (--bind-address 0.0.0.0), loopback too.
+    { inside: { host: '127.0.0.1', port: o.apiserverPort }, outside: { host: ip, port: o.apiserverPort } },
     { inside: { host: METADATA_SERVER_IP, port: 80 }, outside: o.metadata },
     same(o.compute),
     ...o.vms.map((v) => same({ host: v.internalIP, port: o.apiserverPort })),
