@@ -409,9 +409,42 @@ async function labSshCommand(argv: string[]): Promise<number> {
   }
 }
 
+/**
+ * `lab apiserver NAME --not-ready|--ready [--dir D]`: that VM's kube-apiserver
+ * alive but not ready (its /readyz fails, /livez answers ok), or ready again.
+ */
+async function labApiserverCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    dir: { type: 'string' },
+    'not-ready': { type: 'boolean' },
+    ready: { type: 'boolean' },
+  });
+  const name = positionals[0];
+  if (!name || positionals.length > 1 || Boolean(values['not-ready']) === Boolean(values.ready))
+    throw new UsageError('usage: kube-ha lab apiserver NAME --not-ready|--ready [--dir DIR]');
+  const dir = resolve(values.dir ?? defaultLabDir());
+  const info = labRunning(dir);
+  if (!info) throw new UsageError(`no lab running in ${dir} (kube-ha lab up --dir ${dir})`);
+  const res = await fetch(`${info.controlURL}/vms/${encodeURIComponent(name)}/apiserver`, {
+    method: 'POST',
+    body: JSON.stringify({ ready: Boolean(values.ready) }),
+    signal: AbortSignal.timeout(5000),
+  });
+  const body = (await res.json()) as { error?: string; apiserver?: string; ready?: boolean };
+  if (!res.ok) {
+    process.stderr.write(`kube-ha: lab apiserver ${name}: ${body.error ?? res.status}\n`);
+    return EXIT.failure;
+  }
+  process.stdout.write(
+    `${name}: kube-apiserver ${body.apiserver} ${body.ready ? 'ready' : 'not ready (/readyz fails its shutdown check, /livez ok)'}\n`,
+  );
+  return EXIT.ok;
+}
+
 export async function labCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
   if (sub === 'fill') return (await import('./lab-fill.js')).labFillCommand(rest);
+  if (sub === 'apiserver') return labApiserverCommand(rest);
   if (sub === 'ssh') return labSshCommand(rest);
   const { values, positionals } = parseFlags(rest, {
     dir: { type: 'string' },
@@ -533,7 +566,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(
-        `usage: kube-ha lab up|down|status|crash|restart|freeze|thaw|ssh (got '${sub ?? ''}')`,
+        `usage: kube-ha lab up|down|status|crash|restart|freeze|thaw|ssh|apiserver (got '${sub ?? ''}')`,
       );
   }
 }

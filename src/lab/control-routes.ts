@@ -1,10 +1,12 @@
 // The lab's own control API, beside the Compute API on the same server:
-// incident rehearsal (crash, freeze, restart a VM), fault injection, shutdown.
+// incident rehearsal (crash, freeze, restart a VM; an apiserver alive but not
+// ready), fault injection, shutdown.
 // `POST /lab/v1/images/delete {"project": "cos-cloud", "image": "NAME"}`
 // removes a public image from the catalog (a source VM's image that no longer
 // exists, as GCE deletes old images): the Compute service, which owns the
 // catalog, answers it before handing the rest of /lab/v1 to this handler.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listeningApiserver } from './components/apiserver.js';
 import type { Fleet } from './fleet.js';
 
 export interface ControlDeps {
@@ -28,6 +30,28 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
   return text ? JSON.parse(text) : {};
 }
 
+/**
+ * `POST /lab/v1/vms/NAME/apiserver {"ready": false}`: the VM's kube-apiserver
+ * alive but not ready (its /readyz fails `shutdown`, as in a graceful
+ * termination), or ready again. Refused, changing nothing, for a VM without a
+ * listening apiserver or a body without a boolean `ready`.
+ */
+function setApiserverReady(
+  fleet: Fleet,
+  name: string,
+  body: unknown,
+): { vm: string; apiserver: string; ready: boolean } {
+  const ready = (body as { ready?: unknown } | null)?.ready;
+  if (typeof ready !== 'boolean') throw new Error('body must be {"ready": true|false}');
+  const vm = fleet.describe().find((v) => v.name === name);
+  if (!vm) throw new Error(`no running lab VM named ${name}`);
+  const url = vm.controlPlane?.apiserver;
+  const api = url ? listeningApiserver(url) : undefined;
+  if (!url || !api) throw new Error(`${name} has no kube-apiserver listening (VM ${vm.state})`);
+  api.setReady(ready);
+  return { vm: name, apiserver: url, ready: api.ready };
+}
+
 export function controlHandler(deps: ControlDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://lab');
@@ -36,6 +60,13 @@ export function controlHandler(deps: ControlDeps) {
     try {
       if (req.method === 'GET' && parts[2] === 'vms' && parts.length === 3) {
         return send(res, 200, { vms: deps.fleet.describe(), supervisorPid: process.pid });
+      }
+      if (req.method === 'POST' && parts[2] === 'vms' && parts.length === 5 && parts[4] === 'apiserver') {
+        return send(
+          res,
+          200,
+          setApiserverReady(deps.fleet, decodeURIComponent(parts[3] ?? ''), await readJson(req)),
+        );
       }
       if (req.method === 'POST' && parts[2] === 'vms' && parts.length === 5) {
         const name = decodeURIComponent(parts[3] ?? '');

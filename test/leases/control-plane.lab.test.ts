@@ -265,6 +265,53 @@ describe('the lab runs a control plane: apiservers, leases, a health-checked loa
     await eventually(async () => (await healthz(victimIP, port)) === '200 ok', 10_000);
   }, 40_000);
 
+  it('an apiserver alive but not ready (lab apiserver --not-ready): /readyz fails its shutdown check, /livez answers; status and the console say so', async () => {
+    const port = readLabApiserverPort(dir);
+    const victim = store.getState().status!.replicas[1]!;
+    const ip = victim.vm.internalIP as string;
+    const [usage, unknown] = await Promise.all([
+      lab('apiserver', victim.name),
+      lab('apiserver', 'no-such-vm', '--not-ready'),
+    ]);
+    expect(usage.code).toBe(2);
+    expect(unknown).toMatchObject({ code: 1 });
+    expect(unknown.stderr).toContain('no running lab VM named no-such-vm');
+    expect((await lab('apiserver', victim.name, '--not-ready')).code).toBe(0);
+    try {
+      expect(await healthz(ip, port)).toBe('200 ok');
+      const s = await status();
+      expect(s.code).toBe(5);
+      const r = s.json.replicas.find((x) => x.name === victim.name);
+      expect(r?.apiserver).toMatchObject({ state: 'not-ready', failedChecks: ['shutdown'] });
+      expect(s.json.warnings).toContainEqual(
+        expect.objectContaining({
+          code: 'APISERVER_UNHEALTHY',
+          severity: 'error',
+          replica: victim.name,
+          message: expect.stringMatching(
+            /apiserver not ready while its VM is RUNNING: HTTP 500: shutdown failed/,
+          ),
+        }),
+      );
+      // Alive but not ready is not down: the leases it holds stay with a healthy holder.
+      for (const l of s.json.leases ?? [])
+        if (l.holderReplica === victim.name) expect(l.holderHealthy).toBe(true);
+      await eventually(
+        async () =>
+          store.getState().status?.replicas.find((x) => x.name === victim.name)?.apiserver?.state ===
+          'not-ready',
+        10_000,
+      );
+    } finally {
+      await lab('apiserver', victim.name, '--ready');
+    }
+    await eventually(
+      async () =>
+        store.getState().status?.replicas.find((x) => x.name === victim.name)?.apiserver?.state === 'ready',
+      10_000,
+    );
+  }, 60_000);
+
   it('the components are part of the supervisor: no process of their own to leave behind', async () => {
     const ctx = readLabContext(dir);
     const out = execFileSync('pgrep', ['-f', '--', `--data-dir=${dir}/`])
