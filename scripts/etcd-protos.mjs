@@ -16,8 +16,8 @@ const require = createRequire(import.meta.url);
 const etcd3 = createRequire(require.resolve('etcd3'));
 
 /** The call etcd3/lib/connection-pool.js makes, verbatim (the package is pinned). */
-// biome-ignore lint/suspicious/noTemplateCurlyInString: etcd3's source text, template literal included
 export const ETCD3_LOAD_CALL =
+  // biome-ignore lint/suspicious/noTemplateCurlyInString: etcd3's source text, template literal included
   '(0, proto_loader_1.loadSync)(`${__dirname}/../proto/rpc.proto`, {\n' +
   '    keepCase: true,\n' +
   '    longs: String,\n' +

@@ -1,16 +1,20 @@
 // The Compute API definition kube-ha loads: from the pinned @google-cloud/compute
 // package's build/protos/protos.json (11.7 MB, every Compute service of v1,
-// v1beta and v1small), only the services kube-ha makes clients for, whole,
-// and the message and enum types reachable from their methods (~0.3 MB).
+// v1beta and v1small), only the methods kube-ha calls (METHODS below) of the
+// services it makes clients for, and the message and enum types they reach
+// (~0.15 MB).
 //
 // Why: each generated client hashes and parses the whole definition when it is
 // made (and parses it again on every failed call), ~1 s of CPU and ~75 MB on
 // the first client. src/gce/clients.ts puts this file in the place of
 // protos.json in Node's require cache before it loads a client.
 //
-// Whole services rather than only the methods called: a method missing from
-// the definition would fail only when called, with a TypeError inside the
-// library; whole services cost ~0.15 MB more and every method of a client works.
+// Only the methods called, not whole services: parsing the definition of the
+// 11 whole services (0.32 MB) took 280 ms of CPU in each process that makes a
+// client, these methods' 110 ms (issue 12). A method missing here would fail
+// only when called, with a TypeError inside the library: test/build/
+// compute-protos.test.ts finds every Compute call in src/ and fails, naming
+// it, when one is not in METHODS.
 //
 // `node scripts/trim-compute-protos.mjs` writes dist/gce/compute-protos-<version>.json
 // (scripts/bundle.mjs runs it); the version in the name keeps a file made from
@@ -20,20 +24,26 @@ import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-/** The Compute v1 services src/gce/clients.ts makes clients for (HttpHealthChecks is hand-made REST). */
-export const SERVICES = [
-  'Instances',
-  'Disks',
-  'Addresses',
-  'TargetPools',
-  'ForwardingRules',
-  'Zones',
-  'Regions',
-  'ZoneOperations',
-  'RegionOperations',
-  'GlobalOperations',
-  'Images',
-];
+/**
+ * The methods kube-ha calls, by the Compute v1 service of each client
+ * src/gce/clients.ts makes (HttpHealthChecks is hand-made REST). The
+ * operations' Get beside Wait, and Images.GetFromFamily (a clone's image
+ * family), cost no type more.
+ */
+export const METHODS = {
+  Instances: ['AggregatedList', 'Get', 'Insert', 'Delete', 'AddAccessConfig', 'DeleteAccessConfig'],
+  Disks: ['Get', 'Insert', 'Delete'],
+  Addresses: ['Get', 'Insert', 'Delete'],
+  TargetPools: ['Get', 'Insert', 'Delete', 'AddInstance', 'RemoveInstance'],
+  ForwardingRules: ['Get', 'Insert', 'Delete'],
+  Zones: ['Get'],
+  Regions: ['Get'],
+  ZoneOperations: ['Get', 'Wait'],
+  RegionOperations: ['Get', 'Wait'],
+  GlobalOperations: ['Get', 'Wait'],
+  Images: ['Get', 'GetFromFamily'],
+};
+export const SERVICES = Object.keys(METHODS);
 
 const PACKAGE = 'google.cloud.compute.v1';
 const require = createRequire(import.meta.url);
@@ -48,7 +58,7 @@ export function fullDefinition() {
 }
 
 /** The trimmed definition (a protobufjs JSON root) made from the full one. */
-export function trimComputeProtos(full, services = SERVICES) {
+export function trimComputeProtos(full, methods = METHODS) {
   const root = protobuf.Root.fromJSON(full);
   const keep = new Set();
   const visit = (t) => {
@@ -62,9 +72,11 @@ export function trimComputeProtos(full, services = SERVICES) {
       for (const n of t.nestedArray) visit(n);
     }
   };
-  for (const s of services) {
+  for (const [s, names] of Object.entries(methods)) {
     const svc = root.lookupService(`${PACKAGE}.${s}`);
-    for (const m of svc.methodsArray) {
+    for (const name of names) {
+      const m = svc.methods[name];
+      if (!m) throw new Error(`no method ${s}.${name} in ${PACKAGE}`);
       m.resolve();
       visit(m.resolvedRequestType);
       visit(m.resolvedResponseType);
@@ -80,7 +92,10 @@ export function trimComputeProtos(full, services = SERVICES) {
     const top = name.slice(PACKAGE.length + 2).split('.')[0];
     nested[top] = v1.nested[top];
   }
-  for (const s of services) nested[s] = v1.nested[s];
+  for (const [s, names] of Object.entries(methods)) {
+    const svc = v1.nested[s];
+    nested[s] = { ...svc, methods: Object.fromEntries(names.map((n) => [n, svc.methods[n]])) };
+  }
   const google = full.nested.google;
   const cloud = google.nested.cloud;
   // google.api, google.protobuf and google.cloud's option extensions stay whole (~25 KB).

@@ -216,13 +216,16 @@ export interface ComputeClients {
 
 /**
  * Puts the build's trimmed Compute definition (dist/gce/compute-protos-<version>.json,
- * made by scripts/trim-compute-protos.mjs from this very package version) in
- * Node's require cache in the place of the package's protos.json, which every
- * generated client requires: parsing and hashing the full 11.7 MB one cost
- * ~1 s of CPU and ~75 MB per process. Without a build (running on sources)
- * the clients load the full one. Returns the file used, or null.
+ * made by scripts/trim-compute-protos.mjs from this very package version: the
+ * methods kube-ha calls) in Node's require cache in the place of the
+ * package's protos.json, which every generated client requires: parsing and
+ * hashing the full 11.7 MB one cost ~1 s of CPU and ~75 MB per process.
+ * Returns the file used, or null (no build, or protos.json already loaded).
+ * The commands, run from the build, call it; code run from the sources (the
+ * tests, whose lab conformance checks call methods kube-ha does not) gets the
+ * full definition unless it calls it first.
  */
-export function useTrimmedComputeDefinition(): string | null {
+export function loadTrimmedComputeDefinition(): string | null {
   if (trimmedInUse !== undefined) return trimmedInUse;
   const require = createRequire(import.meta.url);
   const full = require.resolve('@google-cloud/compute/build/protos/protos.json');
@@ -240,6 +243,8 @@ export function useTrimmedComputeDefinition(): string | null {
   return trimmedInUse;
 }
 let trimmedInUse: string | null | undefined;
+/** dist/ (the modules tsc writes, and the bundles in dist/bundle/), not src/. */
+const RUNNING_FROM_BUILD = /\/dist\/[^/]+\/[^/]+\.js$/.test(import.meta.url);
 
 /**
  * module.exports of a CommonJS module from import(): Node's namespace has it
@@ -252,7 +257,7 @@ function commonJs<T>(ns: T): T {
 
 export async function createComputeClients(o: ComputeClientOptions): Promise<ComputeClients> {
   if (!(o.timeoutMs > 0)) throw new Error('createComputeClients: timeoutMs must be positive');
-  useTrimmedComputeDefinition();
+  if (RUNNING_FROM_BUILD) loadTrimmedComputeDefinition();
   const [gax, inst, disk, addr, tp, fr, zone, region, zop, rop, gop, img] = await Promise.all([
     import('google-gax').then(commonJs),
     import('@google-cloud/compute/build/src/v1/instances_client.js').then(commonJs),

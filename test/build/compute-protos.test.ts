@@ -1,16 +1,17 @@
 // The trimmed Compute definition (scripts/trim-compute-protos.mjs, made by the
 // build) is what the clients load, and it holds every service kube-ha makes a
 // client for and every method kube-ha calls: checked statically against the
-// calls found in src/, then through the real client against the lab's Compute
-// service (operations in all three scopes, an error answer, a paged list).
+// calls found in src/ (`<collection>.<method>(`, as the code writes them), then
+// through the real client against the lab's Compute service (operations in all
+// three scopes, an error answer, a paged list).
 import { readdirSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 // @ts-expect-error: a build script in plain JavaScript, without types
-import { SERVICES, trimmedFile } from '../../scripts/trim-compute-protos.mjs';
-import { useTrimmedComputeDefinition } from '../../src/gce/clients.js';
+import { METHODS, trimmedFile } from '../../scripts/trim-compute-protos.mjs';
+import { loadTrimmedComputeDefinition } from '../../src/gce/clients.js';
 import { toGceApiError, waitForOperation } from '../../src/gce/operations.js';
 import { type Lab, PROJECT, startLab } from '../lab/compute/harness.js';
 
@@ -46,7 +47,7 @@ let full: Record<string, RawNamespace & Partial<RawService>>;
 
 beforeAll(async () => {
   // First, as a command does: the definition goes into the require cache before any client loads.
-  inUse = useTrimmedComputeDefinition();
+  inUse = loadTrimmedComputeDefinition();
   lab = await startLab();
   trimmed = require(FULL) as RawNamespace;
   full = v1Of(JSON.parse(readFileSync(FULL, 'utf8')) as RawNamespace);
@@ -67,17 +68,18 @@ describe('the trimmed Compute definition', () => {
     expect(Object.keys(v1Of(cached)).length).toBeLessThan(500);
   });
 
-  it('holds, whole, every service src/gce/clients.ts makes a client for', () => {
+  it('holds every service src/gce/clients.ts makes a client for, with the methods listed', () => {
     const clients = readFileSync(join(ROOT, 'src/gce/clients.ts'), 'utf8');
     const made = [...clients.matchAll(/build\/src\/v1\/(\w+)_client\.js/g)].map((m) => pascal(m[1]!));
     expect(made.length).toBeGreaterThan(5);
-    expect([...made].sort()).toEqual([...(SERVICES as string[])].sort());
+    const listed = METHODS as Record<string, string[]>;
+    expect([...made].sort()).toEqual(Object.keys(listed).sort());
     const root = protobuf.Root.fromJSON(trimmed as protobuf.INamespace);
     for (const name of made) {
       const svc = root.lookupService(`google.cloud.compute.v1.${name}`);
       // Every request and response type, and every type they reach, resolves.
       expect(() => svc.resolveAll(), name).not.toThrow();
-      expect(Object.keys(svc.methods).sort(), name).toEqual(Object.keys(full[name]?.methods ?? {}).sort());
+      expect(Object.keys(svc.methods).sort(), name).toEqual([...listed[name]!].sort());
     }
   });
 
@@ -115,6 +117,13 @@ describe('the trimmed Compute definition', () => {
       'TargetPools.AddInstance',
     ])
       expect(called).toContain(known);
+    const listed = Object.entries(METHODS as Record<string, string[]>).flatMap(([s, ms]) =>
+      ms.map((m) => `${s}.${m}`),
+    );
+    expect(
+      [...called].filter((c) => !listed.includes(c)),
+      'called in src/ but not in METHODS of scripts/trim-compute-protos.mjs',
+    ).toEqual([]);
     const root = protobuf.Root.fromJSON(trimmed as protobuf.INamespace);
     for (const c of called) {
       const [service, method] = c.split('.') as [string, string];
