@@ -2,16 +2,9 @@
 // Ink) are imported by the commands that need them, not here; in the bundle
 // (scripts/bundle.mjs) each of those imports is a chunk of its own.
 import './quiet-warnings.js';
-import { readFileSync } from 'node:fs';
 import { mark } from '../trace.js';
 import { EXIT, HELP, UsageError } from './usage.js';
-
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as {
-    version: string;
-  };
-  return pkg.version;
-}
+import { versionText } from './version.js';
 
 /** The console and `demo`; the launcher runs this module from its bundle when there is a fresh one. */
 function loadConsole(): Promise<typeof import('./console.js')> {
@@ -34,7 +27,7 @@ export async function main(argv: string[]): Promise<number> {
         process.stdout.write(HELP);
         return EXIT.ok;
       case '--version':
-        process.stdout.write(`${version()}\n`);
+        process.stdout.write(`${versionText()}\n`);
         return EXIT.ok;
       case 'status':
         return await (await import('./status.js')).statusCommand(rest);
