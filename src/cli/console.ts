@@ -112,6 +112,7 @@ export async function consoleCommand(argv: string[]): Promise<number> {
         observer.etcd[c]!.observe({ membersMaxAgeMs: fresh ? 0 : CONSOLE_MEMBERS_MAX_AGE_MS }),
       probeApiservers: (hosts) =>
         probeApiservers(hosts, target.apiserverPort, { timeoutMs: target.callTimeoutMs }),
+      ...(observer.poolHealth ? { poolHealth: (pool) => observer.poolHealth!.ask(pool) } : {}),
     },
     {
       ...(refresh !== undefined ? { refreshSeconds: refresh } : {}),

@@ -35,6 +35,8 @@ export interface Observations {
   leases?: LeaseObservation | null;
   /** kube-apiserver /readyz probes, by host: the replicas' and the load balancer's IP (absent: not probed). */
   apiservers?: ApiserverProbe[] | null;
+  /** targetPools.getHealth by instance name, for a pool with a health check (absent: not asked). */
+  poolHealth?: Record<string, string> | null;
   now?: Date;
 }
 
@@ -211,6 +213,7 @@ export function buildStatus(obs: Observations): ClusterStatus {
       r.apiserver = p ? apiserverHealth(p) : null;
     }
   }
+  if (obs.poolHealth) for (const r of replicas) r.poolHealth = r.inTargetPool ? (obs.poolHealth[r.name] ?? null) : null;
   const etcd = {
     main: clusterHealth('main', obs.etcd.main, replicas, leaders.main),
     events: clusterHealth('events', obs.etcd.events, replicas, leaders.events),

@@ -229,6 +229,11 @@ export interface ReplicaView {
   /** In the load balancer's target pool. */
   inTargetPool: boolean;
   /**
+   * GCE's health state of it in a pool with a health check (targetPools.getHealth:
+   * HEALTHY gets connections); absent when not asked (no check), null when not in the pool.
+   */
+  poolHealth?: string | null;
+  /**
    * kube-apiserver's /healthz on this replica, when it was probed (absent when
    * not probed, null when there is no address to probe).
    */

@@ -1,7 +1,13 @@
 // Feeds the console store: GCE every --refresh seconds, each etcd cluster every
 // second, each on its own timer. Nothing here renders, and nothing the UI does
 // waits for a poll.
-import type { ApiserverProbe, EtcdClusterName, EtcdObservation, GceObservation } from '../domain/types.js';
+import type {
+  ApiserverProbe,
+  EtcdClusterName,
+  EtcdObservation,
+  GceObservation,
+  GceTargetPool,
+} from '../domain/types.js';
 import type { ConsoleStore } from '../store/consoleStore.js';
 import type { SourceKey } from '../store/types.js';
 import { SOURCE_KEYS } from '../store/types.js';
@@ -21,6 +27,8 @@ export interface ObservationSources {
    * (absent: the console does not probe). Never rejects: a probe says why it failed.
    */
   probeApiservers?(hosts: string[]): Promise<ApiserverProbe[]>;
+  /** targetPools.getHealth of each member, asked in the same round when the pool has a health check. */
+  poolHealth?(pool: GceTargetPool): Promise<Record<string, string>>;
 }
 
 export interface PollerOptions {
@@ -146,7 +154,17 @@ export function startPollers(
         timeoutMs: opts.apiserverTimeoutMs ?? 5000,
         poll: async () => {
           const hosts = apiserverHostsToProbe(store.getState());
-          return hosts.length ? probe(hosts) : null;
+          const pool = store.getState().observations.gce?.targetPool;
+          // Beside the probes, in the same round (so never two at once): the pool's view of its members.
+          const health =
+            pool?.healthChecks.length && sources.poolHealth
+              ? sources
+                  .poolHealth(pool)
+                  .then((h) => store.getState().applyPoolHealth(h, now()))
+                  .catch(() => {})
+              : null;
+          const [probes] = await Promise.all([hosts.length ? probe(hosts) : null, health]);
+          return probes;
         },
         onResult: (probes, at) => {
           if (probes) store.getState().applyApiservers(probes, at);

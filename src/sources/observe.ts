@@ -15,6 +15,7 @@ import { apiserverURL, probeApiserver } from '../net/apiserver.js';
 import { EtcdClusterSource } from './etcd.js';
 import { errorMessage } from './etcd-client.js';
 import { readLeasesOnce } from './leases-observe.js';
+import { createPoolHealthSource, type PoolHealthSource } from './pool-health.js';
 import { VantageEtcdSource } from './replica-vantage.js';
 import type { Target } from './target.js';
 
@@ -39,6 +40,8 @@ function hostsOf(gce: GceObservation): Map<string, string> {
 
 export class Observer {
   readonly etcd: Partial<Record<EtcdClusterName, EtcdClusterSource>> = {};
+  /** targetPools.getHealth, for a pool with a health check (its clients load on first use). */
+  readonly poolHealth: PoolHealthSource | null;
   /** Resolves when the VMs' addresses are first known (seeds derived from them can be asked). */
   readonly hostsKnown: Promise<void>;
   private hostsLearned: () => void = () => {};
@@ -47,6 +50,7 @@ export class Observer {
     readonly target: Target,
     readonly gce: GceSourceLike | null,
   ) {
+    this.poolHealth = createPoolHealthSource(target);
     this.hostsKnown = new Promise((resolve) => {
       this.hostsLearned = resolve;
     });
@@ -153,6 +157,10 @@ export class Observer {
     if (opts.apiservers) {
       const hosts = this.apiserverHosts(obs);
       probe(hosts);
+      // A pool with a health check: which members GCE sends connections to.
+      const pool = obs.gce?.targetPool;
+      const poolHealth = pool?.healthChecks.length ? this.poolHealth?.ask(pool) : undefined;
+      if (poolHealth) obs.poolHealth = await poolHealth;
       // Every probe started is awaited (each is bounded by the timeout), so none outlives the call.
       const done = await Promise.all(probes.values());
       obs.apiservers = done.filter((p) => hosts.includes(p.host));
@@ -163,5 +171,6 @@ export class Observer {
   async close(): Promise<void> {
     for (const s of Object.values(this.etcd)) s?.close();
     await this.gce?.close();
+    await this.poolHealth?.close();
   }
 }

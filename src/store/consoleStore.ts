@@ -43,6 +43,8 @@ export interface StatusInput {
   etcd: Record<EtcdClusterName, EtcdObservation | null>;
   /** kube-apiserver probes (absent or null: not probed yet). */
   apiservers?: ApiserverProbe[] | null;
+  /** targetPools.getHealth by instance (absent or null: not asked). */
+  poolHealth?: Record<string, string> | null;
   now: Date;
 }
 
@@ -89,6 +91,7 @@ export function defaultDeriveStatus(target: ConsoleTarget | undefined): DeriveSt
       gceError: input.gceError,
       etcd: input.etcd,
       ...(input.apiservers ? { apiservers: input.apiservers } : {}),
+      ...(input.poolHealth ? { poolHealth: input.poolHealth } : {}),
       now: input.now,
     });
 }
@@ -174,6 +177,7 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         gceError,
         etcd: { main: o.main, events: o.events },
         apiservers: o.apiservers ?? null,
+        poolHealth: o.poolHealth ?? null,
         now: new Date(at),
       });
       const extra = pollWarnings(sources);
@@ -243,6 +247,12 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         const s = get();
         if (s.paused || structurallyEqual(s.observations.apiservers ?? null, probes)) return;
         commit({ observations: { ...s.observations, apiservers: probes } }, at, []);
+      },
+
+      applyPoolHealth: (health, at = now()) => {
+        const s = get();
+        if (s.paused || structurallyEqual(s.observations.poolHealth ?? null, health)) return;
+        commit({ observations: { ...s.observations, poolHealth: health } }, at, []);
       },
 
       sourceFailed: (key, error, at = now()) => {

@@ -79,6 +79,8 @@ export interface Observed {
   events: EtcdObservation | null;
   /** The latest kube-apiserver /readyz probes (replicas and load balancer); null until probed. */
   apiservers?: ApiserverProbe[] | null;
+  /** targetPools.getHealth by instance, for a pool with a health check; null until asked. */
+  poolHealth?: Record<string, string> | null;
 }
 
 export interface ConsoleData {
@@ -120,6 +122,8 @@ export interface ConsoleActions {
    * Identical results change nothing; probes never fail, they say why.
    */
   applyApiservers(probes: ApiserverProbe[], at?: number): void;
+  /** GCE's health state of each member of a pool with a health check (identical answers change nothing). */
+  applyPoolHealth(health: Record<string, string>, at?: number): void;
   /** A poll failed or timed out; the last data stays, marked with the error. */
   sourceFailed(source: SourceKey, error: string, at?: number): void;
   /**

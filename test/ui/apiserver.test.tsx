@@ -125,6 +125,40 @@ describe('the console probes the apiservers', () => {
     );
   });
 
+  it('a pool with a health check: the same round asks GCE which members it counts healthy, shown on their cards', async () => {
+    vi.useFakeTimers();
+    try {
+      const store = createConsoleStore({
+        target: { project: 'kube-ha-lab', region: 'us-central1', masterName: 'kubernetes-master' },
+      });
+      const g = gce(3);
+      g.targetPool!.healthChecks = ['projects/p/global/httpHealthChecks/hc'];
+      const asked: string[] = [];
+      const pollers = startPollers(store, {
+        observeGce: async () => g,
+        observeEtcd: async (c) => etcd(c),
+        probeApiservers: async (hosts) => hosts.map(ready),
+        poolHealth: async (pool) => {
+          asked.push(pool.name);
+          return Object.fromEntries(pool.instances.map((n) => [n, n === NAMES[1] ? 'UNHEALTHY' : 'HEALTHY']));
+        },
+      });
+      await vi.advanceTimersByTimeAsync(100);
+      await vi.advanceTimersByTimeAsync(3000);
+      pollers.stop();
+      expect(asked[0]).toBe('kubernetes-master');
+      expect(store.getState().status?.replicas.map((r) => r.poolHealth)).toEqual([
+        'HEALTHY',
+        'UNHEALTHY',
+        'HEALTHY',
+      ]);
+      const ui = renderApp(store);
+      expect(ui.text()).toContain('VM RUNNING · in pool UNHEALTHY');
+    } finally {
+      vi.useRealTimers();
+    }
+  });
+
   it('at 80x24 a down apiserver still shows on its card and in the warnings', () => {
     const store = observedStore();
     store.getState().applyApiservers([ready('127.20.1.1'), refused('127.20.1.2'), ready('127.20.1.3')], T0);

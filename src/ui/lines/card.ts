@@ -65,7 +65,11 @@ function fullLines(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
   const lines: Line[] = [pack([{ segs: nameSegs(r, ctx) }], width, e)];
   const badge = badgeSegs(ctx, r.name);
   if (badge.length) lines.push(pack([{ segs: badge }], width, e));
-  const pool = ctx.status?.loadBalancer ? (r.inTargetPool ? 'in pool' : 'not in pool') : null;
+  const pool = ctx.status?.loadBalancer
+    ? r.inTargetPool
+      ? `in pool${r.poolHealth ? ` ${r.poolHealth}` : ''}`
+      : 'not in pool'
+    : null;
   lines.push(
     pack(
       [
