@@ -2,8 +2,11 @@
 import { benchConsole } from './console-bench.js';
 import { benchLeases } from './leases-bench.js';
 import { benchStatus } from './status-bench.js';
+import { benchTable } from './table-bench.js';
 
-const benches: [string, () => Promise<string[]>][] = [
+/** Name, bench, and whether its lines print as they are (a table) or as a list. */
+const benches: [string, () => Promise<string[]>, ('raw' | 'list')?][] = [
+  ['table', () => benchTable(), 'raw'],
   ['status', () => benchStatus()],
   ['console', () => benchConsole()],
   ['leases', () => benchLeases()],
@@ -11,10 +14,10 @@ const benches: [string, () => Promise<string[]>][] = [
 
 async function run(): Promise<void> {
   const only = process.argv.slice(2);
-  for (const [name, bench] of benches) {
+  for (const [name, bench, style] of benches) {
     if (only.length && !only.includes(name)) continue;
     process.stdout.write(`## ${name}\n`);
-    for (const line of await bench()) process.stdout.write(`- ${line}\n`);
+    for (const line of await bench()) process.stdout.write(style === 'raw' ? `${line}\n` : `- ${line}\n`);
   }
 }
 
