@@ -171,7 +171,11 @@ export function renderStatusText(s: ClusterStatus): string {
       m?.raftTerm?.toString() ?? '-',
       m?.raftIndex?.toString() ?? '-',
       dbCell(m),
-      s.loadBalancer ? (r.inTargetPool ? `in pool${r.poolHealth ? `, ${r.poolHealth}` : ''}` : 'not in pool') : '-',
+      s.loadBalancer
+        ? r.inTargetPool
+          ? `in pool${r.poolHealth ? `, ${r.poolHealth}` : ''}`
+          : 'not in pool'
+        : '-',
       ...(probed ? [apiserverCell(r)] : []),
     ]);
   }

@@ -213,7 +213,8 @@ export function buildStatus(obs: Observations): ClusterStatus {
       r.apiserver = p ? apiserverHealth(p) : null;
     }
   }
-  if (obs.poolHealth) for (const r of replicas) r.poolHealth = r.inTargetPool ? (obs.poolHealth[r.name] ?? null) : null;
+  if (obs.poolHealth)
+    for (const r of replicas) r.poolHealth = r.inTargetPool ? (obs.poolHealth[r.name] ?? null) : null;
   const etcd = {
     main: clusterHealth('main', obs.etcd.main, replicas, leaders.main),
     events: clusterHealth('events', obs.etcd.events, replicas, leaders.events),

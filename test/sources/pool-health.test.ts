@@ -74,7 +74,8 @@ describe('targetPools.getHealth for a pool with a health check', () => {
       healthChecks: [`${P}/global/httpHealthChecks/hc`],
     };
     const health = await askPoolHealth(lab.clients, { project: PROJECT, region: REGION }, pool);
-    expect(health).toEqual({ [NAMES[0]]: 'HEALTHY', [NAMES[1]]: 'UNHEALTHY', [NAMES[2]]: 'HEALTHY' });
+    const [a, b, c] = NAMES as [string, string, string];
+    expect(health).toEqual({ [a]: 'HEALTHY', [b]: 'UNHEALTHY', [c]: 'HEALTHY' });
     // A member that is not in the pool is said, not thrown.
     const stranger = await askPoolHealth(
       lab.clients,
