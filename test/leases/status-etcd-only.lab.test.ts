@@ -56,6 +56,9 @@ describe('status in etcd-only mode reads the leases', () => {
       staleBy: 'clock',
       judgedBy: 'clock',
       reason: expect.stringMatching(/^renewTime is \d+ s old by the local clock/),
+      // Its holder is none of the replicas: whether it is up is unknown.
+      holderHealthy: null,
+      expiresAt: '2004-01-01T01:01:03.000004Z',
     });
     expect(s.leases?.map((l) => [l.name, l.state])).toEqual([
       ['kube-controller-manager', 'missing'],
