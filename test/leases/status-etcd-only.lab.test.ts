@@ -71,7 +71,11 @@ describe('status in etcd-only mode reads the leases', () => {
     // Nothing listens at the member's host on 443: looked for there, reported, but only as a warning.
     expect(s.replicas).toHaveLength(1);
     const host = new URL(cluster.endpoints[0]!).hostname;
-    expect(s.replicas[0]?.apiserver).toMatchObject({ healthy: false, url: `https://${host}:443/healthz` });
+    expect(s.replicas[0]?.apiserver).toMatchObject({
+      healthy: false,
+      state: 'not-answering',
+      url: `https://${host}:443/readyz`,
+    });
     expect(s.warnings.find((w) => w.code === 'APISERVER_UNHEALTHY')?.severity).toBe('warning');
     expect(code).toBe(5);
   });
