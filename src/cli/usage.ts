@@ -24,6 +24,8 @@ Usage:
   kube-ha lab crash|restart|freeze|thaw NAME [--dir DIR]
   kube-ha lab up ... --quota-backend-bytes N           etcd's quota on every member (kube-up: 4 GiB)
   kube-ha lab fill [--cluster main|events] [--bytes N] [--timeout S]   write junk until etcd raises NOSPACE
+  kube-ha lab ssh NAME [--dir DIR] [-- COMMAND...]     a shell or command as if on that replica
+  kube-ha lab apiserver NAME --not-ready|--ready        its kube-apiserver alive but not ready, or ready again
 
 Target (one of):
   --lab                      the lab in the default state dir
