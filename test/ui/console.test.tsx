@@ -18,6 +18,15 @@ afterEach(() => cleanup());
 const view = (status: ClusterStatus) => renderApp(storeWith(status)).text();
 
 describe('console screen from store states', () => {
+  it('on a replica: members seen through its own member are marked so', () => {
+    const s = healthy3();
+    const seen = s.replicas[1]!;
+    seen.etcd.main = { ...seen.etcd.main!, seenFrom: NAMES.a };
+    const text = view(s);
+    expect(text).toMatch(/main +healthy \(seen\)/);
+    expect(text.match(/\(seen\)/g)).toHaveLength(1);
+  });
+
   it('healthy 3-zone: header, zones as columns, every card field in words', () => {
     const text = view(healthy3());
     const lines = text.split('\n');

@@ -32,6 +32,8 @@ function healthSegs(
   if (m.leader) parts.push({ segs: [seg(` ${ctx.theme.glyphs.leader}`, { role: 'leader', bold: true })] });
   parts.push({ segs: [seg(` ${memberWords(m)}`, { role: memberRole(m), bold: !m.healthy })] });
   if (m.learner) parts.push({ segs: [seg(' learner', { role: 'warn' })] });
+  // On a replica: not asked, but seen through its own member's peer connections.
+  if (m.seenFrom) parts.push({ segs: [seg(' (seen)', { role: 'muted' })] });
   return parts;
 }
 

@@ -33,6 +33,11 @@ function memberLines(
     sep(),
     seg(m.learner ? 'learner' : 'voter', { role: m.learner ? 'warn' : undefined }),
   );
+  if (m.seenFrom)
+    state.push(
+      sep(),
+      seg(`not asked: seen from ${m.seenFrom}'s member (its peer connections)`, { role: 'muted' }),
+    );
   const lines: Line[] = [pack([{ segs: head }], width, e), pack([{ segs: state }], width, e)];
   const urls = (title: string, list: string[]) => {
     const values = list.length ? list : ['none'];
