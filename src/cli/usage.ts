@@ -23,7 +23,9 @@ Usage:
   kube-ha lab down|status [--dir DIR]
   kube-ha lab crash|restart|freeze|thaw NAME [--dir DIR]
   kube-ha lab up ... --quota-backend-bytes N           etcd's quota on every member (kube-up: 4 GiB)
+  kube-ha lab up ... --cert-days N                     the replicas' etcd certificates valid N days (kube-up: 5 years)
   kube-ha lab fill [--cluster main|events] [--bytes N] [--timeout S]   write junk until etcd raises NOSPACE
+  kube-ha --version                                    the version (the single executable: and its Node.js)
   kube-ha lab ssh NAME [--dir DIR] [-- COMMAND...]     a shell or command as if on that replica
   kube-ha lab apiserver NAME --not-ready|--ready        its kube-apiserver alive but not ready, or ready again
 
