@@ -31,7 +31,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
-import { createRequire } from 'node:module';
+import { builtinModules, createRequire } from 'node:module';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
@@ -127,7 +127,21 @@ const { metafile } = await build({
   logLevel: 'warning',
   legalComments: 'none',
 });
-// What went in, for test/distribution/executable.lab.test.ts and for anyone asking why it is big.
+// Nothing may be left to load from disk but Node's own modules and the
+// program's files: there is no node_modules beside the executable. (ws and
+// debug require these optional packages inside try/catch, and do without.)
+const OPTIONAL = ['bufferutil', 'utf-8-validate', 'supports-color'];
+const outside = Object.values(metafile.outputs)
+  .flatMap((o) => o.imports.filter((i) => i.external).map((i) => i.path))
+  .filter(
+    (p) =>
+      p !== './gce-worker.js' && !OPTIONAL.includes(p) && !builtinModules.includes(p.replace(/^node:/, '')),
+  );
+if (outside.length > 0)
+  throw new Error(
+    `the executable's program imports from outside itself: ${[...new Set(outside)].join(', ')}`,
+  );
+// What went in, for anyone asking why it is big.
 writeFileSync(join(OUT, 'meta.json'), JSON.stringify(metafile));
 const files = readdirSync(PROGRAM).sort();
 const hash = createHash('sha256');
