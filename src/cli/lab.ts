@@ -163,6 +163,8 @@ export interface LabUpOptions {
   electionMs?: number | undefined;
   /** etcd's --quota-backend-bytes on every member, as ETCD_QUOTA_BACKEND_BYTES in kube-env (unset: kube-up's 4 GiB). */
   quotaBackendBytes?: number | undefined;
+  /** The replicas' etcd certificates valid this many days (kube-up: 5 years), to rehearse their expiry. */
+  certDays?: number | undefined;
   bootMs: number;
   /** The lab components' leader election; default Kubernetes' 15 s / 10 s / 2 s. */
   leaseTimings?: LeaseTimings;
@@ -301,6 +303,7 @@ export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds
         ...(o.quotaBackendBytes
           ? { kubeEnv: { ETCD_QUOTA_BACKEND_BYTES: String(o.quotaBackendBytes) } }
           : {}),
+        ...(o.certDays ? { certDays: o.certDays } : {}),
       });
     } finally {
       await clients.close();
@@ -456,6 +459,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     heartbeat: { type: 'string' },
     election: { type: 'string' },
     'quota-backend-bytes': { type: 'string' },
+    'cert-days': { type: 'string' },
     'boot-ms': { type: 'string' },
     'leader-elect-lease-duration': { type: 'string' },
     'leader-elect-renew-deadline': { type: 'string' },
@@ -469,7 +473,7 @@ export async function labCommand(argv: string[]): Promise<number> {
         throw new UsageError(`lab up takes no arguments (got ${positionals.join(' ')})`);
       if (!labRunning(dir) && existsSync(contextPath(dir)) && existsSync(optionsPath(dir))) {
         const shaping = (
-          ['zones', 'replicas', 'project', 'master-name', 'quota-backend-bytes'] as const
+          ['zones', 'replicas', 'project', 'master-name', 'quota-backend-bytes', 'cert-days'] as const
         ).filter((f) => values[f] !== undefined);
         if (shaping.length) {
           throw new UsageError(
@@ -504,6 +508,10 @@ export async function labCommand(argv: string[]): Promise<number> {
       );
       if (quotaBackendBytes !== undefined && !Number.isInteger(quotaBackendBytes))
         throw new UsageError('--quota-backend-bytes must be a whole number of bytes');
+      // kube-up signs for 5 years; a few days rehearses the expiry warnings (30 days, 7 days).
+      const certDays = number(values['cert-days'], '--cert-days', 1, 3650);
+      if (certDays !== undefined && !Number.isInteger(certDays))
+        throw new UsageError('--cert-days must be a whole number of days');
       const leaseTimings = leaseTimingFlags(values);
       const { names, seconds } = await labUp({
         dir,
@@ -515,6 +523,7 @@ export async function labCommand(argv: string[]): Promise<number> {
         heartbeatMs,
         electionMs,
         ...(quotaBackendBytes ? { quotaBackendBytes } : {}),
+        ...(certDays ? { certDays } : {}),
         bootMs: number(values['boot-ms'], '--boot-ms', 0, 60000) ?? 1000,
         ...(leaseTimings ? { leaseTimings } : {}),
         ...(ttl ? { ttlSeconds: ttl } : {}),

@@ -35,6 +35,8 @@ export interface TopologyOptions {
   etcdCA: Pem;
   /** More kube-env keys for every replica (e.g. ETCD_QUOTA_BACKEND_BYTES, as kube-up passes it through). */
   kubeEnv?: Record<string, string>;
+  /** The replicas' etcd certificates valid this many days (kube-up: 5 years); to rehearse an expiry. */
+  certDays?: number;
 }
 
 type Op = Parameters<typeof waitForOperation>[1];
@@ -141,11 +143,12 @@ export function replicaOtherMetadata(masterName: string, zone: string): Record<s
 export async function replicaEtcdMetadata(
   ca: Pem,
   name: string,
+  days?: number,
 ): Promise<{ env: Record<string, string>; masterCerts: string }> {
   const [peer, server, client] = await Promise.all([
-    issueWithCA(ca, peerCertRequest(name)),
-    issueWithCA(ca, serverCertRequest(name)),
-    issueWithCA(ca, clientCertRequest()),
+    issueWithCA(ca, peerCertRequest(name), days),
+    issueWithCA(ca, serverCertRequest(name), days),
+    issueWithCA(ca, clientCertRequest(), days),
   ]);
   return {
     env: peerKubeEnvEntries(ca, peer),
@@ -173,7 +176,7 @@ export async function buildTopology(c: ComputeClients, o: TopologyOptions): Prom
   const zoneOf = (i: number) => o.zones[i % o.zones.length]!;
 
   const [etcdMetadata] = await Promise.all([
-    Promise.all(names.map((name) => replicaEtcdMetadata(o.etcdCA, name))),
+    Promise.all(names.map((name) => replicaEtcdMetadata(o.etcdCA, name, o.certDays))),
     ...names.map(async (name, i) =>
       done(
         await c.disks.insert({

@@ -85,6 +85,8 @@ export interface IssueOptions {
   serverOnly?: boolean;
   /** Subject CN (default: the file name). */
   cn?: string;
+  /** Validity (default 3650 days; `lab up --cert-days` rehearses a certificate about to expire). */
+  days?: number;
 }
 
 export function issueCert(pkiDir: string, name: string, opts: IssueOptions): Promise<CertPaths> {
@@ -123,7 +125,7 @@ async function makeCert(pkiDir: string, name: string, opts: IssueOptions): Promi
       '-set_serial',
       `0x${randomBytes(12).toString('hex')}`,
       '-days',
-      '3650',
+      String(opts.days ?? 3650),
       '-sha256',
     ].concat(['-extfile', ext, '-out', certFile]),
     pkiDir,
@@ -137,7 +139,7 @@ async function makeCert(pkiDir: string, name: string, opts: IssueOptions): Promi
  * server and client auth; server; client). The CA key only ever touches a
  * private temporary directory.
  */
-export async function issueWithCA(ca: Pem, req: CertRequest): Promise<Pem> {
+export async function issueWithCA(ca: Pem, req: CertRequest, days?: number): Promise<Pem> {
   const dir = mkdtempSync(join(tmpdir(), 'kube-ha-pki-'));
   try {
     writeFileSync(join(dir, 'ca.crt'), ca.certPem, { mode: 0o600 });
@@ -148,6 +150,7 @@ export async function issueWithCA(ca: Pem, req: CertRequest): Promise<Pem> {
       ips: req.ips,
       clientOnly: req.usage === 'client',
       serverOnly: req.usage === 'server',
+      ...(days !== undefined ? { days } : {}),
     });
     return { certPem: readFileSync(paths.certFile, 'utf8'), keyPem: readFileSync(paths.keyFile, 'utf8') };
   } finally {

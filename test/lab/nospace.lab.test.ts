@@ -14,7 +14,17 @@ const QUOTA = 2 * 1024 * 1024;
 describe('lab fill to NOSPACE, seen by status --json', () => {
   const dir = tempLabDir();
   beforeAll(async () => {
-    await labUp(dir, ['--replicas', '1', '--zones', 'us-central1-a', '--quota-backend-bytes', String(QUOTA)]);
+    // Its etcd certificates also expire in 20 days: the expiry warning is rehearsed on the same lab.
+    await labUp(dir, [
+      '--replicas',
+      '1',
+      '--zones',
+      'us-central1-a',
+      '--quota-backend-bytes',
+      String(QUOTA),
+      '--cert-days',
+      '20',
+    ]);
   });
   afterAll(async () => {
     await labDown(dir);
@@ -25,6 +35,22 @@ describe('lab fill to NOSPACE, seen by status --json', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('--quota-backend-bytes');
     expect(existsSync(`${dir}-x`)).toBe(false);
+  });
+
+  it('certificates that expire in 20 days are warned of (30 days: warning), naming the member', async () => {
+    // The serving certificate is read beside Status within a short grace: asked again if it was late.
+    let s: ClusterStatus | null = null;
+    for (let i = 0; i < 3 && !s?.warnings.some((w) => w.code === 'ETCD_CERT_EXPIRY'); i++) {
+      const res = await runCli(['status', '--lab-dir', dir, '--json']);
+      s = JSON.parse(res.stdout) as ClusterStatus;
+    }
+    const expiry = s!.warnings.filter((w) => w.code === 'ETCD_CERT_EXPIRY');
+    expect(expiry.map((w) => [w.severity, w.cluster])).toEqual([['warning', 'main']]);
+    expect(expiry[0]!.message).toMatch(
+      /kubernetes-master: etcd main serving certificate .* \(in (19|20) days\)/,
+    );
+    // Not an error: the status exit stays what the rest says.
+    expect(s!.warnings.filter((w) => w.severity === 'error')).toEqual([]);
   });
 
   it('fills etcd main until NOSPACE: every member in alarm, quorum intact, exit 5 with the remedy', async () => {
