@@ -3,6 +3,7 @@
 // Every action drops updates that change nothing, so that an unchanged poll
 // notifies no subscriber and redraws nothing.
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { addSample, largestMember, type SizeSample, spaceGrowthWarnings } from '../domain/space-growth.js';
 import { buildStatus } from '../domain/status.js';
 import type {
   ApiserverProbe,
@@ -128,6 +129,8 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
   const watchedSince: Partial<Record<SourceKey, number>> = {};
   let resumedAt = 0;
   let nextId = 1;
+  // The largest member's database size per cluster over the last hour (space-growth.ts).
+  const sizeHistory: Partial<Record<'main' | 'events', SizeSample[]>> = {};
   const ring = new TimelineRing(opts.timelineLimit ?? TIMELINE_LIMIT);
 
   const initial: ConsoleData = {
@@ -180,7 +183,12 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         poolHealth: o.poolHealth ?? null,
         now: new Date(at),
       });
-      const extra = pollWarnings(sources);
+      // The database's growth toward its quota, from the sizes seen in this session.
+      for (const c of ['main', 'events'] as const) {
+        const big = largestMember(derived, c);
+        if (big) sizeHistory[c] = addSample(sizeHistory[c] ?? [], { at, bytes: big.bytes });
+      }
+      const extra = [...pollWarnings(sources), ...spaceGrowthWarnings(derived, sizeHistory)];
       const next = extra.length ? { ...derived, warnings: [...derived.warnings, ...extra] } : derived;
       return prev && structurallyEqual(prev, next, VOLATILE_STATUS_KEYS) ? prev : next;
     };
