@@ -34,7 +34,7 @@ export const METHODS = {
   Instances: ['AggregatedList', 'Get', 'Insert', 'Delete', 'AddAccessConfig', 'DeleteAccessConfig'],
   Disks: ['Get', 'Insert', 'Delete'],
   Addresses: ['Get', 'Insert', 'Delete'],
-  TargetPools: ['Get', 'Insert', 'Delete', 'AddInstance', 'RemoveInstance'],
+  TargetPools: ['Get', 'GetHealth', 'Insert', 'Delete', 'AddInstance', 'RemoveInstance'],
   ForwardingRules: ['Get', 'Insert', 'Delete'],
   Zones: ['Get'],
   Regions: ['Get'],
