@@ -444,8 +444,50 @@ async function labApiserverCommand(argv: string[]): Promise<number> {
   return EXIT.ok;
 }
 
+/**
+ * `lab slow-disk NAME [--cluster main|events] --delay-ms N | --off [--dir D]`:
+ * every fsync of that member delayed by N ms (strace's fault injection), or
+ * back to normal; etcd's own disk metrics then show it.
+ */
+async function labSlowDiskCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseFlags(argv, {
+    dir: { type: 'string' },
+    cluster: { type: 'string' },
+    'delay-ms': { type: 'string' },
+    off: { type: 'boolean' },
+  });
+  const usage = 'usage: kube-ha lab slow-disk NAME [--cluster main|events] --delay-ms N | --off [--dir DIR]';
+  const name = positionals[0];
+  if (!name || positionals.length > 1 || (values['delay-ms'] === undefined) === !values.off)
+    throw new UsageError(usage);
+  const cluster = values.cluster ?? 'main';
+  if (cluster !== 'main' && cluster !== 'events')
+    throw new UsageError(`--cluster: main or events (got ${cluster})`);
+  const delayMs = values.off ? 0 : number(values['delay-ms'], '--delay-ms', 1, 10_000)!;
+  const dir = resolve(values.dir ?? defaultLabDir());
+  const info = labRunning(dir);
+  if (!info) throw new UsageError(`no lab running in ${dir} (kube-ha lab up --dir ${dir})`);
+  const res = await fetch(`${info.controlURL}/vms/${encodeURIComponent(name)}/slow-disk`, {
+    method: 'POST',
+    body: JSON.stringify({ cluster, delayMs }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await res.json()) as { error?: string };
+  if (!res.ok) {
+    process.stderr.write(`kube-ha: lab slow-disk ${name}: ${body.error ?? res.status}\n`);
+    return EXIT.failure;
+  }
+  process.stdout.write(
+    delayMs
+      ? `${name}: etcd ${cluster}'s fsyncs delayed ${delayMs} ms each (etcd's guidance: WAL fsync p99 under 10 ms)\n`
+      : `${name}: etcd ${cluster}'s disk back to normal\n`,
+  );
+  return EXIT.ok;
+}
+
 export async function labCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === 'slow-disk') return labSlowDiskCommand(rest);
   if (sub === 'fill') return (await import('./lab-fill.js')).labFillCommand(rest);
   if (sub === 'apiserver') return labApiserverCommand(rest);
   if (sub === 'ssh') return labSshCommand(rest);
@@ -575,7 +617,7 @@ export async function labCommand(argv: string[]): Promise<number> {
     }
     default:
       throw new UsageError(
-        `usage: kube-ha lab up|down|status|crash|restart|freeze|thaw|ssh|apiserver (got '${sub ?? ''}')`,
+        `usage: kube-ha lab up|down|status|crash|restart|freeze|thaw|ssh|apiserver|slow-disk|fill (got '${sub ?? ''}')`,
       );
   }
 }

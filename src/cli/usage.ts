@@ -28,6 +28,7 @@ Usage:
   kube-ha --version                                    the version (the single executable: and its Node.js)
   kube-ha lab ssh NAME [--dir DIR] [-- COMMAND...]     a shell or command as if on that replica
   kube-ha lab apiserver NAME --not-ready|--ready        its kube-apiserver alive but not ready, or ready again
+  kube-ha lab slow-disk NAME [--cluster C] --delay-ms N|--off   every fsync of that etcd member N ms slower
 
 Target (one of):
   --lab                      the lab in the default state dir

@@ -52,6 +52,26 @@ function setApiserverReady(
   return { vm: name, apiserver: url, ready: api.ready };
 }
 
+/**
+ * `POST /lab/v1/vms/NAME/slow-disk {"cluster": "main", "delayMs": 20}`: every
+ * fsync of that member delayed (slow-disk.ts); `delayMs` 0 ends it. Refused,
+ * changing nothing, for a bad body or a member that is not running.
+ */
+async function setSlowDisk(
+  fleet: Fleet,
+  name: string,
+  body: unknown,
+): Promise<{ vm: string; cluster: string; delayMs: number; slowed: string[] }> {
+  const b = (body ?? {}) as { cluster?: unknown; delayMs?: unknown };
+  const cluster = b.cluster ?? 'main';
+  if (cluster !== 'main' && cluster !== 'events') throw new Error('cluster must be "main" or "events"');
+  const delayMs = b.delayMs;
+  if (typeof delayMs !== 'number' || !Number.isFinite(delayMs) || delayMs < 0 || delayMs > 10_000)
+    throw new Error('delayMs must be a number of milliseconds from 0 (off) to 10000');
+  await fleet.slowDisk(name, cluster, delayMs);
+  return { vm: name, cluster, delayMs, slowed: fleet.slowedDisks() };
+}
+
 export function controlHandler(deps: ControlDeps) {
   return async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     const url = new URL(req.url ?? '/', 'http://lab');
@@ -66,6 +86,13 @@ export function controlHandler(deps: ControlDeps) {
           res,
           200,
           setApiserverReady(deps.fleet, decodeURIComponent(parts[3] ?? ''), await readJson(req)),
+        );
+      }
+      if (req.method === 'POST' && parts[2] === 'vms' && parts.length === 5 && parts[4] === 'slow-disk') {
+        return send(
+          res,
+          200,
+          await setSlowDisk(deps.fleet, decodeURIComponent(parts[3] ?? ''), await readJson(req)),
         );
       }
       if (req.method === 'POST' && parts[2] === 'vms' && parts.length === 5) {

@@ -5,8 +5,10 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initialEtcdCluster, parseKubeEnv } from '../domain/kube-env.js';
 import { lastSegment } from '../domain/names.js';
+import type { EtcdClusterName } from '../domain/types.js';
 import type { ControlPlaneInfo, ControlPlaneOptions } from './components/control-plane.js';
 import { processAlive } from './processes.js';
+import { SlowDisks } from './slow-disk.js';
 import { LabVm, type VmState } from './vm.js';
 
 /** The fields of a Compute instance resource (REST JSON) that a VM boots from. */
@@ -47,6 +49,7 @@ export interface VmDescription {
 
 export class Fleet {
   private readonly vms = new Map<string, LabVm>();
+  private readonly slowDisks = new SlowDisks();
   private readonly hosts = new Map<string, string>();
 
   constructor(private readonly opts: FleetOptions) {}
@@ -121,6 +124,7 @@ export class Fleet {
   }
 
   async halt(name: string): Promise<void> {
+    this.slowDisks.clear(name);
     const vm = this.vms.get(name);
     this.vms.delete(name);
     await vm?.stop();
@@ -135,12 +139,28 @@ export class Fleet {
     return vm;
   }
 
+  /** etcd's syncs on one member delayed by `delayMs` (0 ends it): see slow-disk.ts. */
+  async slowDisk(name: string, cluster: EtcdClusterName, delayMs: number): Promise<void> {
+    const vm = this.get(name);
+    const pid = vm.pids()[`etcd-${cluster}`];
+    if (delayMs > 0 && (vm.state !== 'running' || !pid))
+      throw new Error(`${name}'s etcd ${cluster} is not running (VM ${vm.state})`);
+    await this.slowDisks.set(name, cluster, pid ?? 0, delayMs);
+  }
+
+  /** Members whose disk is slowed now (`vm/cluster`). */
+  slowedDisks(): string[] {
+    return this.slowDisks.active();
+  }
+
   async crash(name: string): Promise<void> {
+    this.slowDisks.clear(name);
     await this.get(name).crash();
     this.savePids();
   }
 
   async restart(name: string): Promise<void> {
+    this.slowDisks.clear(name);
     const vm = this.get(name);
     if (vm.state === 'frozen') vm.thaw();
     if (vm.state === 'running') await vm.crash();
@@ -173,6 +193,7 @@ export class Fleet {
 
   /** Ends every VM at once (SIGKILL): etcd's WAL is durable, and a lab shutdown waits on nobody. */
   async stopAll(): Promise<void> {
+    this.slowDisks.clearAll();
     await Promise.all([...this.vms.values()].map((vm) => vm.crash()));
     this.vms.clear();
     this.savePids();

@@ -3,10 +3,12 @@
 // ETCD_QUOTA_BACKEND_BYTES, as kube-up passes it), `lab fill` writes until
 // etcd raises the alarm, and `status --json` reports every member answering
 // and in alarm, quorum intact, exit 5, with the remedy. One replica keeps it cheap.
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
+import { readLabContext } from '../../src/lab/context.js';
 import { labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
 
 const QUOTA = 2 * 1024 * 1024;
@@ -51,6 +53,64 @@ describe('lab fill to NOSPACE, seen by status --json', () => {
     );
     // Not an error: the status exit stays what the rest says.
     expect(s!.warnings.filter((w) => w.severity === 'error')).toEqual([]);
+  });
+
+  it('lab slow-disk delays every fsync of the member, as etcd itself measures; --off ends it', async () => {
+    const ctx = readLabContext(dir);
+    const ip = new URL(ctx.etcd.main.endpoints[0]!).hostname;
+    /** etcd's own WAL fsync histogram: count and sum (seconds). */
+    const fsyncs = async () => {
+      const text = await (
+        await fetch(`http://${ip}:2382/metrics`, { signal: AbortSignal.timeout(5000) })
+      ).text();
+      const num = (name: string) => Number(new RegExp(`^${name} (\\S+)$`, 'm').exec(text)?.[1] ?? Number.NaN);
+      return {
+        count: num('etcd_disk_wal_fsync_duration_seconds_count'),
+        sum: num('etcd_disk_wal_fsync_duration_seconds_sum'),
+      };
+    };
+    const puts = (n: number) => {
+      for (let i = 0; i < n; i++)
+        execFileSync(
+          'etcdctl',
+          [
+            '--endpoints',
+            ctx.etcd.main.endpoints[0]!,
+            '--cacert',
+            ctx.etcd.main.caFile,
+            '--cert',
+            ctx.etcd.main.certFile,
+            '--key',
+            ctx.etcd.main.keyFile,
+            '--insecure-skip-tls-verify',
+            'put',
+            `/lab-slow/${i}`,
+            'x',
+          ],
+          { env: { ...process.env, ETCDCTL_API: '3' }, stdio: 'ignore' },
+        );
+    };
+    /** Mean seconds per WAL fsync over `n` writes. */
+    const meanOver = async (n: number) => {
+      const a = await fsyncs();
+      puts(n);
+      const b = await fsyncs();
+      expect(b.count - a.count).toBeGreaterThanOrEqual(n);
+      return (b.sum - a.sum) / (b.count - a.count);
+    };
+    const bad = await runCli(['lab', 'slow-disk', 'kubernetes-master', '--dir', dir]);
+    expect(bad.code).toBe(2);
+    const unknown = await runCli(['lab', 'slow-disk', 'no-such-vm', '--delay-ms', '40', '--dir', dir]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderr).toContain('no running lab VM named no-such-vm');
+
+    const on = await runCli(['lab', 'slow-disk', 'kubernetes-master', '--delay-ms', '40', '--dir', dir]);
+    expect(on.code, on.stderr).toBe(0);
+    const slowed = await meanOver(8);
+    expect(slowed).toBeGreaterThanOrEqual(0.04);
+    const off = await runCli(['lab', 'slow-disk', 'kubernetes-master', '--off', '--dir', dir]);
+    expect(off.code, off.stderr).toBe(0);
+    expect(await meanOver(8)).toBeLessThan(slowed);
   });
 
   it('fills etcd main until NOSPACE: every member in alarm, quorum intact, exit 5 with the remedy', async () => {
