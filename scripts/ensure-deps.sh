@@ -11,7 +11,11 @@ missing=()
 command -v etcd >/dev/null 2>&1 || missing+=(etcd-server)
 command -v etcdctl >/dev/null 2>&1 || missing+=(etcd-client)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
-if [ "${KUBE_HA_NEED_TMUX:-}" = 1 ]; then command -v tmux >/dev/null 2>&1 || missing+=(tmux); fi
+if [ "${KUBE_HA_NEED_TMUX:-}" = 1 ]; then
+  command -v tmux >/dev/null 2>&1 || missing+=(tmux)
+  # lab slow-disk's test attaches strace to an etcd member.
+  command -v strace >/dev/null 2>&1 || missing+=(strace)
+fi
 
 if [ ${#missing[@]} -gt 0 ]; then
   if command -v apt-get >/dev/null 2>&1; then
