@@ -165,7 +165,8 @@ describe('kube-ha ui --write and the CLI on a terminal: add, remove, replace', (
     );
     await select(pane, dead.name);
     await pane.tmux('send-keys', 'R');
-    const plan = await pane.waitFor((s) => s.includes(`type ${dead.name} to confirm`), 20_000);
+    // The first plan of a console builds its operations session (Compute clients, a fresh look): room for a loaded machine.
+    const plan = await pane.waitFor((s) => s.includes(`type ${dead.name} to confirm`), 45_000);
     const fresh = new RegExp(
       `Plan: replace ${dead.name} with (kubernetes-master-[a-z0-9]{3}) in ${dead.zone}`,
     ).exec(plan)?.[1];
