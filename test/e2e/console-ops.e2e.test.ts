@@ -39,13 +39,20 @@ async function typeThenEnter(pane: Pane, text: string, echoed: (typed: string) =
   await pane.tmux('send-keys', 'Enter');
 }
 
-/** Moves the console's selection (l: the zone to the right) until `name` is selected. */
+/** The replica the console has selected (▸), as drawn. */
+const selectedOn = (screen: string) => /▸ (\S+)/.exec(screen)?.[1] ?? null;
+
+/**
+ * Moves the console's selection (l: the zone to the right) until `name` is
+ * selected, one key at a time: each press waits for the selection to move, so
+ * that a slow redraw never leaves a second press in flight past `name`.
+ */
 async function select(pane: Pane, name: string): Promise<string> {
   let screen = await pane.capture();
-  for (let i = 0; i < 8 && !screen.includes(`▸ ${name}`); i++) {
+  for (let i = 0; i < 8 && selectedOn(screen) !== name; i++) {
+    const from = selectedOn(screen);
     await pane.tmux('send-keys', 'l');
-    await new Promise((r) => setTimeout(r, 300));
-    screen = await pane.capture();
+    screen = await pane.waitFor((s) => selectedOn(s) !== from, 10_000);
   }
   expect(screen, screen).toContain(`▸ ${name}`);
   return screen;
