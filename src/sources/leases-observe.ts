@@ -177,6 +177,8 @@ export function startLeaseFeed(clients: readonly Etcd3[], opts: LeaseFeedOptions
       prefix: opts.prefix,
       timeoutMs,
       now,
+      // A move to another member keeps what the watch so far saw of each record.
+      ...(watcher ? { history: watcher.history() } : {}),
       onChange: () => {
         if (watcher === w) emit();
       },

@@ -140,6 +140,20 @@ export interface LeaseWatcherOptions {
   timeoutMs?: number;
   /** Pause before re-reading a key whose watch etcd cancelled (e.g. compaction). */
   resyncDelayMs?: number;
+  /**
+   * What a previous watcher saw (history()), when this one replaces it on
+   * another member: a key whose record has not changed keeps when its watch
+   * began and when it last changed, so the age of the last renewal survives
+   * the move (the member just lost is often the crashed leader's).
+   */
+  history?: ReadonlyMap<string, WatchHistory>;
+}
+
+/** One key's watch bookkeeping, carried from a watcher to its successor. */
+export interface WatchHistory {
+  modRevision: string | null;
+  since: number;
+  lastChangeAt: number;
 }
 
 interface Entry {
@@ -198,14 +212,19 @@ export class LeaseWatcher {
     for (const c of read.components) {
       for (const place of PLACES) {
         const obs = c[place];
+        const key = leaderRecordKeys(this.prefix, c.component)[place];
+        const before = this.opts.history?.get(key);
+        const same = before !== undefined && before.modRevision === (obs?.modRevision ?? null);
         this.entries.push({
           component: c.component,
           place,
-          key: leaderRecordKeys(this.prefix, c.component)[place],
+          key,
           current: obs === null ? null : { modRevision: obs.modRevision, record: obs.record },
           revision: BigInt(read.revision),
-          since: now,
-          lastChangeAt: now,
+          // Unchanged since the previous watcher saw it: its times still hold. Changed in
+          // between: it changed at the latest now, and the watch began before.
+          since: before?.since ?? now,
+          lastChangeAt: same ? before.lastChangeAt : now,
           connected: false,
           watcher: null,
           resyncTimer: null,
@@ -330,6 +349,16 @@ export class LeaseWatcher {
       }
       return out;
     });
+  }
+
+  /** Each key's watch bookkeeping, for a watcher that takes over (LeaseWatcherOptions.history). */
+  history(): Map<string, WatchHistory> {
+    return new Map(
+      this.entries.map((e) => [
+        e.key,
+        { modRevision: e.current?.modRevision ?? null, since: e.since, lastChangeAt: e.lastChangeAt },
+      ]),
+    );
   }
 
   /** True when every key's watch is connected (the watched rule applies). */

@@ -184,6 +184,44 @@ describe('readLeaderRecords', () => {
 
 describe('LeaseWatcher', () => {
   let restarted: RunningEtcd | null = null;
+
+  it("a watcher taking over on another member keeps its predecessor's times for records that did not change", async () => {
+    // Its own prefix: the other tests read the scheduler's record at the default one.
+    const KEY = '/handover/leases/kube-system/kube-scheduler';
+    let clock = Date.now();
+    const a = createEtcdClient(cluster.endpoints[0] as string, { tls: null, timeoutMs: 3000 });
+    const b = createEtcdClient(cluster.endpoints[1] as string, { tls: null, timeoutMs: 3000 });
+    const first = new LeaseWatcher(a, { prefix: '/handover/', now: () => clock });
+    let second: LeaseWatcher | null = null;
+    try {
+      await b.put(KEY).value(leaseBytes('vm-a', clock)).exec();
+      await first.start();
+      const since = clock;
+      clock += 3000;
+      const put = await b.put(KEY).value(leaseBytes('vm-a', clock)).exec();
+      await vi.waitFor(() =>
+        expect(first.snapshot()[1]?.lease?.modRevision).toBe(String(put.header.revision)),
+      );
+      const renewedAt = clock;
+      // The first watcher's member is lost; a new watcher starts 4 s later on another.
+      clock += 4000;
+      second = new LeaseWatcher(b, { prefix: '/handover/', now: () => clock, history: first.history() });
+      await second.start();
+      // The scheduler's record did not change: the last renewal is still 4 s old, not new.
+      expect(second.snapshot()[1]?.lease?.watch).toMatchObject({ since, lastChangeAt: renewedAt });
+      // Without the history, a new watcher knows nothing of it.
+      const fresh = new LeaseWatcher(b, { prefix: '/handover/', now: () => clock });
+      await fresh.start();
+      expect(fresh.snapshot()[1]?.lease?.watch).toMatchObject({ since: clock, lastChangeAt: clock });
+      await fresh.close();
+    } finally {
+      await first.close();
+      await second?.close();
+      a.close();
+      b.close();
+    }
+  });
+
   afterAll(async () => {
     if (restarted) await stopEtcd(restarted);
   });
