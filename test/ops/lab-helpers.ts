@@ -14,7 +14,7 @@ import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabContext } from '../../src/lab/context.js';
 import { createGceSource } from '../../src/sources/gce-source.js';
 import { Observer } from '../../src/sources/observe.js';
-import { BIN, type CliResult, runCli } from '../helpers/cli.js';
+import { BIN, type CliResult, eventually, runCli } from '../helpers/cli.js';
 
 export interface OpsLab {
   dir: string;
@@ -177,7 +177,11 @@ export async function settle(lab: OpsLab, replicas: number | null, timeoutMs = 2
 
 /** Sets (or, with null, removes) one metadata item on every replica VM, through the lab's Compute API. */
 export async function setMetadataOnReplicas(lab: OpsLab, key: string, value: string | null): Promise<void> {
-  const s = await status(lab);
+  // Every replica's zone comes from Compute: a look whose Compute call failed (a loaded machine) has none.
+  const s = await eventually(async () => {
+    const x = await status(lab);
+    return x.replicas.length > 0 && x.replicas.every((r) => r.zone) ? x : null;
+  }, 30_000);
   for (const r of s.replicas) {
     const path = `zones/${r.zone}/instances/${r.name}`;
     // As GCE, the lab answers resourceNotReady while an operation on the VM runs: try again (bounded).
