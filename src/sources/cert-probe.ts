@@ -4,10 +4,9 @@
 // for the same span, so replicas built together expire the same day (issue 15).
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { connect, type DetailedPeerCertificate } from 'node:tls';
-import { isIPAddress } from '../domain/member-endpoints.js';
-import { urlHost } from '../domain/names.js';
+import type { DetailedPeerCertificate } from 'node:tls';
 import type { ServingCert } from '../domain/types.js';
+import { verifiedHandshake } from '../net/tls-handshake.js';
 import { Refreshing } from './refreshing.js';
 import type { TlsFiles } from './target.js';
 
@@ -42,49 +41,23 @@ function caFromFile(
 
 /** One verified handshake: the leaf's notAfter and its issuer's. Rejects on failure or after the deadline. */
 export function readServingCert(endpoint: string, tls: TlsFiles, timeoutMs: number): Promise<ServingCert> {
-  const url = new URL(endpoint);
-  const host = urlHost(endpoint) ?? url.hostname;
-  return new Promise((resolve, reject) => {
-    const socket = connect({
-      host,
-      port: Number(url.port) || 443,
-      ...(isIPAddress(host) ? {} : { servername: host }),
-      ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
-      ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
-      ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
-      rejectUnauthorized: true,
-      // The name is checked by the etcd client (member-clients.ts); here only the dates.
-      checkServerIdentity: () => undefined,
-      ALPNProtocols: ['h2'],
-    });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`deadline exceeded: no TLS handshake in ${(timeoutMs / 1000).toFixed(1)} s`));
-    }, timeoutMs);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      const leaf = socket.getPeerCertificate(true);
-      socket.destroy();
-      const issuer = leaf.issuerCertificate;
-      const ca =
-        issuer && issuer.fingerprint256 !== leaf.fingerprint256
-          ? {
-              notAfter: iso(issuer.valid_to),
-              subject: dn(issuer.subject as unknown as Record<string, unknown>),
-            }
-          : caFromFile(tls, leaf);
-      resolve({
-        notAfter: iso(leaf.valid_to),
-        subject: dn(leaf.subject as unknown as Record<string, unknown>),
-        caNotAfter: ca?.notAfter ?? null,
-        caSubject: ca?.subject ?? null,
-      });
-    });
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(err);
-    });
+  // The name is checked by the etcd client (member-clients.ts); here only the dates.
+  return verifiedHandshake(endpoint, tls, timeoutMs, (socket) => {
+    const leaf = socket.getPeerCertificate(true);
+    const issuer = leaf.issuerCertificate;
+    const ca =
+      issuer && issuer.fingerprint256 !== leaf.fingerprint256
+        ? {
+            notAfter: iso(issuer.valid_to),
+            subject: dn(issuer.subject as unknown as Record<string, unknown>),
+          }
+        : caFromFile(tls, leaf);
+    return {
+      notAfter: iso(leaf.valid_to),
+      subject: dn(leaf.subject as unknown as Record<string, unknown>),
+      caNotAfter: ca?.notAfter ?? null,
+      caSubject: ca?.subject ?? null,
+    };
   });
 }
 

@@ -5,11 +5,9 @@
 // handshake. The name is learned once per endpoint from a TLS handshake that
 // verifies the chain against the operator's CA (--cacert): a member is trusted
 // because the cluster's CA signed it, and identified by its member ID.
-import { readFileSync } from 'node:fs';
-import { connect } from 'node:tls';
 import type { Etcd3 } from 'etcd3';
-import { isIPAddress } from '../domain/member-endpoints.js';
 import { urlHost } from '../domain/names.js';
+import { verifiedHandshake } from '../net/tls-handshake.js';
 import { createEtcdClient } from './etcd-client.js';
 import type { TlsFiles } from './target.js';
 
@@ -24,39 +22,14 @@ export interface MemberClientsOptions {
  * first DNS name. Rejects when no verified handshake completes in time.
  */
 export function learnServerName(endpoint: string, tls: TlsFiles, timeoutMs: number): Promise<string | null> {
-  const url = new URL(endpoint);
-  const host = urlHost(endpoint) ?? url.hostname;
-  return new Promise((resolve, reject) => {
-    const socket = connect({
-      host,
-      port: Number(url.port) || 443,
-      ...(isIPAddress(host) ? {} : { servername: host }),
-      ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
-      ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
-      ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
-      rejectUnauthorized: true,
-      // The chain is verified; the name is what this handshake is to learn.
-      checkServerIdentity: () => undefined,
-      ALPNProtocols: ['h2'],
-    });
-    const timer = setTimeout(() => {
-      socket.destroy();
-      reject(new Error(`deadline exceeded: no TLS handshake in ${(timeoutMs / 1000).toFixed(1)} s`));
-    }, timeoutMs);
-    socket.once('secureConnect', () => {
-      clearTimeout(timer);
-      const sans = (socket.getPeerCertificate().subjectaltname ?? '').split(',').map((s) => s.trim());
-      socket.destroy();
-      const dns = sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
-      const ips = sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11));
-      if (ips.includes(host) || dns.includes(host)) return resolve(null);
-      resolve(dns.find((d) => d.startsWith('etcd-')) ?? dns.find((d) => !d.includes('*')) ?? null);
-    });
-    socket.once('error', (err) => {
-      clearTimeout(timer);
-      socket.destroy();
-      reject(err);
-    });
+  const host = urlHost(endpoint) ?? new URL(endpoint).hostname;
+  // The chain is verified; the name is what this handshake is to learn.
+  return verifiedHandshake(endpoint, tls, timeoutMs, (socket) => {
+    const sans = (socket.getPeerCertificate().subjectaltname ?? '').split(',').map((s) => s.trim());
+    const dns = sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
+    const ips = sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11));
+    if (ips.includes(host) || dns.includes(host)) return null;
+    return dns.find((d) => d.startsWith('etcd-')) ?? dns.find((d) => !d.includes('*')) ?? null;
   });
 }
 

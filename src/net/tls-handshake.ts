@@ -1,0 +1,53 @@
+// One TLS handshake with a member's client endpoint, as the etcd client makes
+// it: the operator's CA, client pair and h2, the chain verified, the name not
+// (kube-up's member certificates name `etcd-<instance>`, never the address
+// dialled). What the handshake is for (the name to verify against, the
+// certificates' dates) is read from the connected socket.
+import { readFileSync } from 'node:fs';
+import { connect, type TLSSocket } from 'node:tls';
+import { isIPAddress } from '../domain/member-endpoints.js';
+import { urlHost } from '../domain/names.js';
+import type { TlsFiles } from './etcd-client.js';
+
+/** Handshakes with `endpoint` and returns `read(socket)`; rejects on a failure or after `timeoutMs`. */
+export function verifiedHandshake<T>(
+  endpoint: string,
+  tls: TlsFiles,
+  timeoutMs: number,
+  read: (socket: TLSSocket) => T,
+): Promise<T> {
+  const url = new URL(endpoint);
+  const host = urlHost(endpoint) ?? url.hostname;
+  return new Promise((resolve, reject) => {
+    const socket = connect({
+      host,
+      port: Number(url.port) || 443,
+      ...(isIPAddress(host) ? {} : { servername: host }),
+      ...(tls.caFile ? { ca: readFileSync(tls.caFile) } : {}),
+      ...(tls.certFile ? { cert: readFileSync(tls.certFile) } : {}),
+      ...(tls.keyFile ? { key: readFileSync(tls.keyFile) } : {}),
+      rejectUnauthorized: true,
+      checkServerIdentity: () => undefined,
+      ALPNProtocols: ['h2'],
+    });
+    const timer = setTimeout(() => {
+      socket.destroy();
+      reject(new Error(`deadline exceeded: no TLS handshake in ${(timeoutMs / 1000).toFixed(1)} s`));
+    }, timeoutMs);
+    socket.once('secureConnect', () => {
+      clearTimeout(timer);
+      try {
+        resolve(read(socket));
+      } catch (err) {
+        reject(err);
+      } finally {
+        socket.destroy();
+      }
+    });
+    socket.once('error', (err) => {
+      clearTimeout(timer);
+      socket.destroy();
+      reject(err);
+    });
+  });
+}
