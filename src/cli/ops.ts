@@ -29,8 +29,11 @@ import { EXIT, parseFlags, UsageError } from './usage.js';
 
 export const OPS_HELP = `Operator flows (same target flags as status):
   kube-ha add --zone Z [--replica NAME]                      add a replica in zone Z
-  kube-ha remove (--replica NAME | --zone Z)                 remove a replica
-  kube-ha replace --replica NAME [--zone Z] [--force]        remove a failed replica, add one in its zone
+  kube-ha remove (--replica NAME | --zone Z) [--keep-disk]   remove a replica
+  kube-ha replace --replica NAME [--zone Z] [--force] [--keep-disk]
+                                                             remove a failed replica, add one in its zone
+  (the removed member's data disk is deleted last, once the result is verified;
+   --keep-disk leaves it for kube-ha cleanup)
   kube-ha operation status|resume|rollback [--dry-run]       an unfinished operation (resume and
                                                              rollback: type its id, or --confirm ID / --yes)
   kube-ha operation discard ID --confirm ID                  set a journal aside (unfinished or unreadable)
@@ -57,8 +60,13 @@ const RUN_OPTIONS = {
 
 const KIND_OPTIONS = {
   add: { zone: { type: 'string' }, replica: { type: 'string' } },
-  remove: { zone: { type: 'string' }, replica: { type: 'string' } },
-  replace: { zone: { type: 'string' }, replica: { type: 'string' }, force: { type: 'boolean' } },
+  remove: { zone: { type: 'string' }, replica: { type: 'string' }, 'keep-disk': { type: 'boolean' } },
+  replace: {
+    zone: { type: 'string' },
+    replica: { type: 'string' },
+    force: { type: 'boolean' },
+    'keep-disk': { type: 'boolean' },
+  },
 } as const;
 
 function seconds(v: string | boolean | undefined, flag: string): number | undefined {

@@ -356,14 +356,28 @@ async function backward(run: Run, rec: Recovery): Promise<void> {
   }
 }
 
+/**
+ * A rollback never deletes data: the removed member's disk, deleted only as
+ * the plan's last step, stays when the operation was rolled back before it.
+ */
+function keptDiskNote(j: Journal, outcome: OpResult['outcome']): string | null {
+  if (outcome !== 'rolled-back') return null;
+  const step = j.plan.steps.find((s) => s.id === 'remove.disk');
+  const rec = j.steps.find((r) => r.id === 'remove.disk');
+  if (!step || step.kind !== 'disk.delete' || !rec || rec.status === 'done' || rec.status === 'skipped')
+    return null;
+  return `disk ${step.args.name} in ${step.args.zone} (the removed member's etcd data) is kept: kube-ha cleanup deletes it`;
+}
+
 function result(run: Run, outcome: OpResult['outcome'], reasons: string[], cancelled = false): OpResult {
   const exitCode = outcome === 'done' ? 0 : outcome === 'refused' ? 3 : outcome === 'rolled-back' ? 4 : 1;
+  const kept = keptDiskNote(run.journal, outcome);
   return {
     outcome,
     operationId: run.journal.operationId,
     summary: run.journal.plan.summary,
     exitCode,
-    reasons,
+    reasons: kept ? [...reasons, kept] : reasons,
     cancelled,
     elapsedMs: Date.now() - run.started,
     timings: run.timings,
@@ -466,7 +480,9 @@ async function rollBack(run: Run, rec: Recovery, reasons: string[], cancelled: b
   const undidNothing =
     rec.undo.length > 0 && rec.undo.every((id) => steps.find((s) => s.id === id)?.undo === null);
   const now = () => new Date().toISOString();
-  if (finished || (rec.pastPointOfNoReturn && undidNothing)) {
+  // A kill after the last step (the old disk's deletion, itself a checkpoint) leaves nothing to
+  // finish or undo: the operation is done.
+  if (finished || (rec.pastPointOfNoReturn && (undidNothing || completedBefore))) {
     save(run, { ...run.journal, state: 'done', updatedAt: now() });
     if (finished)
       return result(run, 'done', [...reasons, `completed instead of rolled back: ${rec.note}`], cancelled);

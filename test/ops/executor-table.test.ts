@@ -270,8 +270,11 @@ describe('executor table: no failure', () => {
  * every change was made is exit 1 with nothing left to undo.
  */
 function expected(plan: Plan, id: string, when: 'before' | 'after') {
+  // The removed member's disk goes last, after verify: a failure before that keeps it ('kept').
   if (id === 'verify' && plan.remove)
-    return { outcome: 'failed', exitCode: 1, state: 'end', reason: /did not verify/ } as const;
+    return { outcome: 'failed', exitCode: 1, state: 'kept', reason: /did not verify/ } as const;
+  // Its deletion failing once is retried by the rollback, which then means finishing: done.
+  if (id === 'remove.disk') return { outcome: 'done', exitCode: 0, state: 'end', reason: null } as const;
   const steps = plan.steps.map((x) => x.id);
   const firstRemoval = steps.findIndex((x) => x.startsWith('remove.member.'));
   const at = steps.indexOf(id);
@@ -280,7 +283,7 @@ function expected(plan: Plan, id: string, when: 'before' | 'after') {
     ? ({
         outcome: 'rolled-back',
         exitCode: 4,
-        state: 'end',
+        state: 'kept',
         reason: /rolled back to the point after removing/,
       } as const)
     : ({ outcome: 'rolled-back', exitCode: 4, state: 'start', reason: null } as const);
@@ -320,7 +323,14 @@ describe.each(SCENARIOS)('executor table: $name', (s) => {
     expect(res.reasons[0]).toContain(title);
     if (want.reason) expect(res.reasons.join('\n')).toMatch(want.reason);
     expect(res.leftovers).toEqual([]);
-    expect(end).toEqual(want.state === 'start' ? start : clean);
+    const kept = plan.remove ? [`${plan.remove.name}-pd`] : [];
+    const keptEnd = { ...clean, disks: [...clean.disks, ...kept].sort() };
+    expect(end).toEqual(want.state === 'start' ? start : want.state === 'kept' ? keptEnd : clean);
+    // A rollback says which disk it kept, and how it goes.
+    if (want.state === 'kept' && want.outcome === 'rolled-back')
+      expect(res.reasons.at(-1)).toMatch(
+        /^disk kubernetes-master-pd in \S+ .* is kept: kube-ha cleanup deletes it$/,
+      );
     expect(w.violations).toEqual([]);
   });
 });

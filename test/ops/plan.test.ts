@@ -112,7 +112,7 @@ describe('plans', () => {
     expect(p.steps.find((s) => s.id === 'add.pool')).toMatchObject({ args: { pool: 'kubernetes-master' } });
   });
 
-  it('3 → 2: leadership off, out of the pool, members removed (point of no return), VM and disk deleted', () => {
+  it('3 → 2: leadership off, out of the pool, members removed (point of no return), VM deleted; the disk after verify', () => {
     const p = plan(hostnameStyle(3), { kind: 'remove', replica: 'kubernetes-master', zone: null });
     expect(p.summary).toBe('remove kubernetes-master (3 → 2 replicas)');
     expect(ids(p)).toEqual([
@@ -123,8 +123,8 @@ describe('plans', () => {
       'remove.member.main',
       'remove.member.events',
       'remove.instance',
-      'remove.disk',
       'verify',
+      'remove.disk',
     ]);
     expect(p.steps.find((s) => s.id === 'remove.member.main')).toMatchObject({
       reversible: false,
@@ -146,12 +146,12 @@ describe('plans', () => {
       'remove.member.main',
       'remove.member.events',
       'remove.instance',
-      'remove.disk',
       'lb.delete-forwarding-rule',
       'lb.attach-ip',
       'lb.delete-target-pool',
       'lb.delete-health-check',
       'verify',
+      'remove.disk',
     ]);
     expect(p.steps.find((s) => s.id === 'lb.attach-ip')).toMatchObject({
       args: {
@@ -164,6 +164,20 @@ describe('plans', () => {
     });
   });
 
+  it('--keep-disk: no step deletes the old disk; the summary says it is kept for kube-ha cleanup', () => {
+    const p = plan(crashed(3, 2), {
+      kind: 'replace',
+      replica: 'kubernetes-master-q2p',
+      zone: null,
+      force: false,
+      keepDisk: true,
+    });
+    expect(ids(p)).not.toContain('remove.disk');
+    expect(p.steps.some((x) => x.kind === 'disk.delete')).toBe(false);
+    expect(ids(p).at(-1)).toBe('verify');
+    expect(p.summary).toMatch(/disk kubernetes-master-q2p-pd kept \(kube-ha cleanup deletes it\)$/);
+  });
+
   it('replace: remove the failed replica (no election to move), then add in its zone, one plan', () => {
     const s = crashed(3, 2);
     const p = plan(s, { kind: 'replace', replica: 'kubernetes-master-q2p', zone: null, force: false });
@@ -174,7 +188,6 @@ describe('plans', () => {
       'remove.member.main',
       'remove.member.events',
       'remove.instance',
-      'remove.disk',
       'add.disk',
       'add.learner.main',
       'add.learner.events',
@@ -186,9 +199,15 @@ describe('plans', () => {
       'add.apiserver',
       'add.pool',
       'verify',
+      'remove.disk',
     ]);
-    // The removal is a consistent stop: a failed add rolls back to it, not past it.
-    expect(p.steps.filter((x) => x.checkpoint).map((x) => x.id)).toEqual(['remove.disk', 'verify']);
+    // The removal is a consistent stop: a failed add rolls back to it, not past it. The old
+    // member's disk stays until the new member is verified.
+    expect(p.steps.filter((x) => x.checkpoint).map((x) => x.id)).toEqual([
+      'remove.instance',
+      'verify',
+      'remove.disk',
+    ]);
     expect(p.add?.initialCluster).toEqual([
       'kubernetes-master',
       'kubernetes-master-x7k',

@@ -47,11 +47,13 @@ describe('operation requests', () => {
       kind: 'remove',
       replica: 'kubernetes-master-x7k',
       zone: null,
+      keepDisk: false,
     });
-    expect(parseRemoveRequest({ zone: 'us-central1-b' })).toEqual({
+    expect(parseRemoveRequest({ zone: 'us-central1-b', 'keep-disk': true })).toEqual({
       kind: 'remove',
       replica: null,
       zone: 'us-central1-b',
+      keepDisk: true,
     });
     expect(
       parseRemoveRequest({}, { KUBE_GCE_ZONE: 'us-central1-b', KUBE_DELETE_NODES: 'false' }),
@@ -81,6 +83,10 @@ describe('operation requests', () => {
       replica: 'kubernetes-master',
       zone: null,
       force: true,
+      keepDisk: false,
+    });
+    expect(parseReplaceRequest({ replica: 'kubernetes-master', 'keep-disk': true })).toMatchObject({
+      keepDisk: true,
     });
     expect(() => parseReplaceRequest({})).toThrow(/--replica/);
     expect(() => parseReplaceRequest({ replica: 'kubernetes-master', zone: 'x' })).toThrow(/--zone/);

@@ -451,21 +451,6 @@ function removeSteps(b: Builder, r: ReplicaView, pool: string | null, ipStyle: b
       checkpoint: false,
     });
   }
-  if (zone) {
-    const disk = diskNameOf(r.name);
-    push(b, {
-      id: 'remove.disk',
-      kind: 'disk.delete',
-      args: { name: disk, zone },
-      title: `Delete disk ${disk}`,
-      changes: `persistent disk ${disk} (the removed member's etcd data) is deleted, if it exists`,
-      undo: null,
-      manual: `gcloud compute disks delete ${disk} --zone ${zone} --quiet ${flags(project)}`,
-      manualUndo: null,
-      reversible: false,
-      checkpoint: false,
-    });
-  }
   if (ipStyle) {
     const addr = internalAddressName(r.name);
     push(b, {
@@ -481,6 +466,29 @@ function removeSteps(b: Builder, r: ReplicaView, pool: string | null, ipStyle: b
       checkpoint: false,
     });
   }
+}
+
+/**
+ * The removed member's data disk goes last, after the result is verified: if
+ * anything before went wrong (the new member of a replace never synced), its
+ * etcd data is still there to recover from. With --keep-disk it stays until
+ * `kube-ha cleanup`.
+ */
+function oldDiskStep(b: Builder, r: ReplicaView): void {
+  if (!r.zone) return;
+  const disk = diskNameOf(r.name);
+  push(b, {
+    id: 'remove.disk',
+    kind: 'disk.delete',
+    args: { name: disk, zone: r.zone },
+    title: `Delete disk ${disk} (kept until now)`,
+    changes: `persistent disk ${disk} (the removed member's etcd data, kept until the result was verified) is deleted, if it exists`,
+    undo: null,
+    manual: `gcloud compute disks delete ${disk} --zone ${r.zone} --quiet --project ${b.project}`,
+    manualUndo: null,
+    reversible: false,
+    checkpoint: true,
+  });
 }
 
 function lbTeardownSteps(b: Builder, survivor: Located): void {
@@ -660,6 +668,8 @@ export function buildPlan(status: ClusterStatus, request: OpRequest, ctx: PlanCo
   }
   verifyStep(b, after, loadBalancer === 'create' || loadBalancer === 'keep');
   markCheckpoint(b);
+  const keepDisk = request.kind !== 'add' && request.keepDisk === true;
+  if (removed && !keepDisk) oldDiskStep(b, removed);
 
   const counts = `${before.length} → ${after.length} replicas`;
   const summary =
@@ -668,13 +678,15 @@ export function buildPlan(status: ClusterStatus, request: OpRequest, ctx: PlanCo
       : request.kind === 'remove'
         ? `remove ${removed?.name} (${counts})`
         : `replace ${removed?.name} with ${add?.name} in ${add?.zone}`;
+  const kept =
+    keepDisk && removed?.zone ? `; disk ${diskNameOf(removed.name)} kept (kube-ha cleanup deletes it)` : '';
   return {
     ok: true,
     plan: {
       operationId: ctx.operationId ?? `op-${now.getTime().toString(36)}`,
       kind: request.kind,
       request,
-      summary: summary || describeRequest(request),
+      summary: (summary || describeRequest(request)) + kept,
       project,
       region,
       masterName: master,

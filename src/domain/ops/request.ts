@@ -18,6 +18,8 @@ export interface RemoveRequest {
   /** Exactly one of replica / zone is set; zone alone means "a replica in that zone". */
   replica: string | null;
   zone: string | null;
+  /** Leave the removed member's data disk for `kube-ha cleanup` (absent in journals before it existed). */
+  keepDisk?: boolean;
 }
 
 export interface ReplaceRequest {
@@ -27,6 +29,8 @@ export interface ReplaceRequest {
   zone: string | null;
   /** Replace even a healthy replica. */
   force: boolean;
+  /** As RemoveRequest.keepDisk. */
+  keepDisk?: boolean;
 }
 
 export type OpRequest = AddRequest | RemoveRequest | ReplaceRequest;
@@ -127,10 +131,11 @@ export function parseRemoveRequest(values: FlagValues, env: NodeJS.ProcessEnv = 
   const flagReplica = str(values.replica) !== undefined;
   const flagZone = str(values.zone) !== undefined;
   if (flagReplica && flagZone) throw new RequestError('remove takes --replica NAME or --zone ZONE, not both');
+  const keepDisk = values['keep-disk'] === true;
   if (replica && (flagReplica || !flagZone)) {
-    return { kind: 'remove', replica: validReplicaName(replica.value, replica.source), zone: null };
+    return { kind: 'remove', replica: validReplicaName(replica.value, replica.source), zone: null, keepDisk };
   }
-  if (zone) return { kind: 'remove', replica: null, zone: validZone(zone.value, zone.source) };
+  if (zone) return { kind: 'remove', replica: null, zone: validZone(zone.value, zone.source), keepDisk };
   throw new RequestError('remove needs --replica NAME or --zone ZONE (or KUBE_REPLICA_NAME / KUBE_GCE_ZONE)');
 }
 
@@ -143,6 +148,7 @@ export function parseReplaceRequest(values: FlagValues, env: NodeJS.ProcessEnv =
     replica: validReplicaName(replica.value, replica.source),
     zone: zone ? validZone(zone, '--zone') : null,
     force: values.force === true,
+    keepDisk: values['keep-disk'] === true,
   };
 }
 

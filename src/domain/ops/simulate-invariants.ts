@@ -66,10 +66,12 @@ export function effectViolations(before: EffectSnapshot, after: SimState, what: 
  * (c) What disagrees in a state that should be at rest: members of both
  * clusters == VMs (all voters) == target pool members with 2+ replicas (and
  * the forwarding rule); with one replica, the static IP on its VM and no
- * pool or rule; a disk for every VM and none without one; internal
+ * pool or rule; a disk for every VM and none without one (but a removed
+ * member's disk, which stays until the operation is done, or for good with
+ * --keep-disk); internal
  * addresses (peers by IP) for every VM and none without one; no health check.
  */
-export function consistencyProblems(s: SimState): string[] {
+export function consistencyProblems(s: SimState, keptDisks: ReadonlySet<string> = new Set()): string[] {
   const out: string[] = [];
   const vms = [...s.vms.keys()].sort();
   const vmSet = new Set(vms);
@@ -82,7 +84,7 @@ export function consistencyProblems(s: SimState): string[] {
     for (const name of vms) if (!s.members[c].has(name)) out.push(`VM ${name} is not in etcd ${c}`);
   }
   const disks = new Set(vms.map(diskNameOf));
-  for (const d of s.disks) if (!disks.has(d)) out.push(`orphaned disk ${d}`);
+  for (const d of s.disks) if (!disks.has(d) && !keptDisks.has(d)) out.push(`orphaned disk ${d}`);
   for (const d of disks) if (!s.disks.has(d)) out.push(`VM without its data disk ${d}`);
   const addrs = new Set(s.peerStyle === 'ip' ? vms.map(internalAddressName) : []);
   for (const a of s.addresses) if (!addrs.has(a)) out.push(`orphaned internal address ${a}`);

@@ -4,7 +4,7 @@
 // leftovers that name what is left, so that doing them by hand (once the
 // failed member is repaired) reaches a consistent cluster. Pure.
 import { type Journal, leftovers, rollbackRecovery } from './journal.js';
-import type { Plan } from './plan.js';
+import { diskNameOf, type Plan } from './plan.js';
 import { consistencyProblems, type Violation } from './simulate-invariants.js';
 import type { PlanSimulator } from './simulate-run.js';
 import { cloneState, describeState, type SimState, sameResources } from './simulate-state.js';
@@ -13,8 +13,13 @@ import { runForward, runUndo } from './simulate-steps.js';
 const sameSet = (a: Iterable<string>, b: Iterable<string>) =>
   JSON.stringify([...a].sort()) === JSON.stringify([...b].sort());
 
-/** The replicas a rollback past the point of no return leaves: those before, less the removed one. */
-function checkpointReplicas(plan: Plan): string[] {
+/**
+ * The replicas a rollback past the point of no return leaves: those before,
+ * less the removed one; once the result was verified (only the old disk's
+ * deletion after it), those after.
+ */
+function checkpointReplicas(plan: Plan, j: Journal): string[] {
+  if (j.steps.some((r) => r.id === 'verify' && r.status === 'done')) return plan.replicasAfter;
   return plan.replicasBefore.filter((r) => r !== plan.remove?.name);
 }
 
@@ -31,9 +36,13 @@ function restViolations(plan: Plan, j: Journal, s: SimState, initial: SimState, 
     }
     return out;
   }
-  const want = j.state === 'done' ? plan.replicasAfter : checkpointReplicas(plan);
+  const want = j.state === 'done' ? plan.replicasAfter : checkpointReplicas(plan, j);
   if (!sameSet(s.vms.keys(), want)) bad(`VMs ${[...s.vms.keys()].join(',')} instead of ${want.join(',')}`);
-  for (const p of consistencyProblems(s)) bad(p);
+  // The removed member's disk goes only in the plan's last step: a rollback, a failure before it
+  // or --keep-disk leave it (for kube-ha cleanup); once that step is done, it must be gone.
+  const diskGone = j.steps.some((r) => r.id === 'remove.disk' && r.status === 'done');
+  const kept = new Set(plan.remove && !diskGone ? [diskNameOf(plan.remove.name)] : []);
+  for (const p of consistencyProblems(s, kept)) bad(p);
   return out;
 }
 
