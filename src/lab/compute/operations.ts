@@ -18,6 +18,8 @@ export interface StartParams {
   fault: ComputeFault | null;
   /** Runs while RUNNING; a rejection fails the operation (after the action's rollback). */
   work?: () => Promise<void>;
+  /** Who asked (default: the lab's service account); GCE writes `system` for its own events. */
+  user?: string;
 }
 
 function tableOf(action: ActionRecord): TableName {
@@ -53,7 +55,7 @@ export class OperationEngine {
       targetLink: p.targetLink,
       ...(p.targetId ? { targetId: p.targetId } : {}),
       status: 'PENDING',
-      user: `lab@${ctx.project}.iam.gserviceaccount.com`,
+      user: p.user ?? `lab@${ctx.project}.iam.gserviceaccount.com`,
       progress: 0,
       insertTime: timestamp(nowMs),
       selfLink: ctx.links.url(`${selfBase}/${name}`),

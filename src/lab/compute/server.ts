@@ -9,12 +9,20 @@ import { type ComputeFault, type FaultHandle, FaultRegistry } from './faults.js'
 import { parseFields, project as partialResponse } from './fields.js';
 import { faultError } from './handlers/common.js';
 import { defaultImages, deleteImage } from './handlers/images.js';
+import { beginStop } from './handlers/instance-power.js';
 import { Links, Locations, regionOfZone } from './names.js';
 import { OperationEngine } from './operations.js';
 import { ACTIONS, isMutation, matchRoute, ROUTE_APIS } from './routes.js';
 import { validateBody } from './schema.js';
 import { ComputeState } from './state.js';
-import { type ComputeHooks, type ComputeTiming, DEFAULT_TIMING, type IPKind } from './types.js';
+import {
+  type ComputeHooks,
+  type ComputeTiming,
+  DEFAULT_TIMING,
+  type InstanceResource,
+  type IPKind,
+  type OperationResource,
+} from './types.js';
 
 export interface ComputeServiceOptions {
   /** Default 'kube-ha-lab'. Other projects in paths get 404, as an unknown project does. */
@@ -59,6 +67,14 @@ export interface ComputeService {
    * exists); false if it was not there. Also `POST /lab/v1/images/delete {project, image}`.
    */
   deleteImage(project: string, image: string): boolean;
+  /**
+   * `lab stop NAME`: GCE itself terminates the instance (as when its guest
+   * shuts down, or a preemption), through instances.stop's own path: STOPPING,
+   * then TERMINATED with its disks kept. Resolves with the operation once DONE
+   * (or after `maxWaitMs`); throws when no single instance has that name or it
+   * is busy (resourceNotReady).
+   */
+  stopInstance(name: string, maxWaitMs?: number): Promise<OperationResource>;
   close(): Promise<void>;
 }
 
@@ -91,7 +107,7 @@ function ipsInUse(state: ComputeState): Set<string> {
   for (const [, e] of state.instances.entries()) {
     for (const n of e.res.networkInterfaces) {
       out.add(n.networkIP);
-      for (const a of n.accessConfigs ?? []) out.add(a.natIP);
+      for (const a of n.accessConfigs ?? []) if (a.natIP) out.add(a.natIP);
     }
   }
   for (const [, e] of state.addresses.entries()) out.add(e.res.address);
@@ -141,6 +157,12 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
     releaseIP: h.releaseIP ?? fallbackIPs.releaseIP,
     onInstanceRunning: h.onInstanceRunning ?? (async () => {}),
     onInstanceStopping: h.onInstanceStopping ?? (async () => {}),
+    onInstanceReset:
+      h.onInstanceReset ??
+      (async (inst: InstanceResource) => {
+        await (h.onInstanceStopping ?? (async () => {}))(inst);
+        await (h.onInstanceRunning ?? (async () => {}))(inst);
+      }),
     onChange: h.onChange ?? (() => {}),
     ...(h.checkHealth ? { checkHealth: h.checkHealth } : {}),
   };
@@ -280,10 +302,30 @@ export function createComputeService(options: ComputeServiceOptions = {}): Compu
     return { resumed, failed };
   }
 
+  async function stopInstance(name: string, maxWaitMs = 60_000): Promise<OperationResource> {
+    const found = state.instances.entries().filter(([, e]) => e.res.name === name);
+    if (found.length !== 1) {
+      throw new Error(
+        found.length === 0 ? `no instance named ${name}` : `${found.length} instances are named ${name}`,
+      );
+    }
+    const [key, e] = found[0]!;
+    const zone = key.slice(0, key.indexOf('/'));
+    // GCE records what it did by itself as user `system`; a kube-up master (automaticRestart) that
+    // stays TERMINATED was shut down from inside or preempted.
+    const op = beginStop(ctx, zone, key, e, {
+      operationType: 'compute.instances.guestTerminate',
+      user: 'system',
+    });
+    await ctx.ops.wait(op.name, maxWaitMs, new AbortController().signal);
+    return structuredClone(ctx.ops.get(op.name)?.op ?? op);
+  }
+
   return {
     project,
     state,
     handle,
+    stopInstance,
     resolveInstanceIP,
     resumeRunningInstances,
     setFault: (f) => faults.set(f),

@@ -17,6 +17,12 @@ export interface ComputeHooks {
   onInstanceRunning(instance: InstanceResource): Promise<void>;
   /** Stops the VM before the instance disappears. A rejection is ignored: deletion is forceful, as in GCE. */
   onInstanceStopping(instance: InstanceResource): Promise<void>;
+  /**
+   * instances.reset: kills every process of the VM at once (no shutdown) and
+   * boots it again from its disks. Default: onInstanceStopping then
+   * onInstanceRunning. A rejection fails the reset operation.
+   */
+  onInstanceReset?(instance: InstanceResource): Promise<void>;
   /** Called after every persisted change (errors are ignored). */
   onChange?(): void;
   /**
@@ -34,7 +40,7 @@ export interface ComputeTiming {
   operationStepMs: number;
   /** PROVISIONING -> STAGING -> (onInstanceRunning) -> RUNNING. */
   instanceBootMs: number;
-  /** Least time an instance spends STOPPING when deleted. */
+  /** Least time an instance spends STOPPING when deleted or stopped. */
   instanceStopMs: number;
   /** A target pool member counts as healthy only this long after it was added and its forwarding rule exists. */
   lbReadyDelayMs: number;
@@ -67,7 +73,8 @@ export interface AccessConfigResource {
   kind: 'compute#accessConfig';
   type: string;
   name: string;
-  natIP: string;
+  /** Absent while the instance is stopped, for an ephemeral one (GCE releases it at stop). */
+  natIP?: string;
   networkTier: string;
 }
 
@@ -132,6 +139,7 @@ export interface InstanceResource {
   deletionProtection: boolean;
   fingerprint: string;
   lastStartTimestamp?: string;
+  lastStopTimestamp?: string;
 }
 
 export type DiskStatus = 'CREATING' | 'READY' | 'DELETING';

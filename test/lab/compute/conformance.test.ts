@@ -967,6 +967,64 @@ describe('smaller GCE behaviours', () => {
   });
 });
 
+describe('instances.stop, start and reset (issue 16)', () => {
+  it('stop: TERMINATED, ephemeral natIP gone; reset of it 400 resourceNotReady; start: RUNNING with a new natIP; reset keeps RUNNING', async () => {
+    await insertInstance('power-1');
+    const get = async () =>
+      (await c.instances.get({ project: PROJECT, zone: ZONE, instance: 'power-1' })).data;
+    const before = await get();
+    const stop = await ok(
+      c,
+      PROJECT,
+      c.instances.stop({ project: PROJECT, zone: ZONE, instance: 'power-1' }),
+    );
+    expect(stop.operationType).toBe('stop');
+    const stopped = await get();
+    expect(stopped.status).toBe('TERMINATED');
+    expect(stopped.networkInterfaces?.[0]?.networkIP).toBe(before.networkInterfaces?.[0]?.networkIP);
+    expect(stopped.networkInterfaces?.[0]?.accessConfigs?.[0]?.natIP).toBeUndefined();
+    // Stopping it again succeeds and changes nothing.
+    await ok(c, PROJECT, c.instances.stop({ project: PROJECT, zone: ZONE, instance: 'power-1' }));
+
+    const refused = await httpFailure(
+      c.instances.reset({ project: PROJECT, zone: ZONE, instance: 'power-1' }),
+    );
+    expect(refused.status).toBe(400);
+    expect(refused.reason).toBe('resourceNotReady');
+
+    const start = await ok(
+      c,
+      PROJECT,
+      c.instances.start({ project: PROJECT, zone: ZONE, instance: 'power-1' }),
+    );
+    expect(start.operationType).toBe('start');
+    const started = await get();
+    expect(started.status).toBe('RUNNING');
+    expect(started.networkInterfaces?.[0]?.accessConfigs?.[0]?.natIP).toMatch(/^[0-9.]+$/);
+
+    const reset = await ok(
+      c,
+      PROJECT,
+      c.instances.reset({ project: PROJECT, zone: ZONE, instance: 'power-1' }),
+    );
+    expect(reset.operationType).toBe('reset');
+    expect((await get()).status).toBe('RUNNING');
+    // Starting a RUNNING instance succeeds and changes nothing.
+    await ok(c, PROJECT, c.instances.start({ project: PROJECT, zone: ZONE, instance: 'power-1' }));
+    expect((await get()).networkInterfaces).toEqual(started.networkInterfaces);
+
+    const missing = await httpFailure(
+      c.instances.stop({ project: PROJECT, zone: ZONE, instance: 'no-such' }),
+    );
+    expect(missing.status).toBe(404);
+    const badId = await httpFailure(
+      c.instances.start({ project: PROJECT, zone: ZONE, instance: 'power-1', requestId: 'not-a-uuid' }),
+    );
+    expect(badId.status).toBe(400);
+    await deleteInstance('power-1');
+  });
+});
+
 describe('the second client stayed on loopback', () => {
   it('after every test above: no refused request', () => {
     expect(s.urls.length).toBeGreaterThan(100);

@@ -55,6 +55,10 @@ export class Recorder {
         this.events.push(`stopping ${inst.name} ${inst.status}`);
         if (this.hangStop) await new Promise(() => {});
       },
+      onInstanceReset: async (inst: InstanceResource) => {
+        this.events.push(`reset ${inst.name} ${inst.status}`);
+        if (this.bootError) throw this.bootError;
+      },
     };
   }
 }

@@ -81,7 +81,7 @@ export function teardownInstance(ctx: ServiceContext, key: string, mode: 'delete
     // GCE: a reserved internal address goes back to RESERVED, with no users, once its instance is gone.
     if (!allocated.includes(nic.networkIP)) releaseStaticAddress(ctx, nic.networkIP, url);
     for (const ac of nic.accessConfigs ?? [])
-      if (!allocated.includes(ac.natIP)) releaseStaticAddress(ctx, ac.natIP, url);
+      if (ac.natIP && !allocated.includes(ac.natIP)) releaseStaticAddress(ctx, ac.natIP, url);
   }
   for (const d of e.res.disks) {
     const dk = `${zone}/${lastSegment(d.source)}`;

@@ -1,6 +1,6 @@
 // instances: get, list, aggregatedList, insert (instance-insert.ts), delete,
-// setMetadata (fingerprint-checked), setLabels, addAccessConfig,
-// deleteAccessConfig.
+// stop, start, reset (instance-power.ts), setMetadata (fingerprint-checked),
+// setLabels, addAccessConfig, deleteAccessConfig.
 import { bodyObject, labelsAt, stringAt } from '../body.js';
 import type { ActionSpec, ServiceContext } from '../context.js';
 import { ApiError, conditionNotMet, invalid, invalidField, requiredField } from '../errors.js';
@@ -21,6 +21,7 @@ import {
 } from './common.js';
 import { insertInstance, readAccessConfig, readMetadataItems, readTagItems } from './instance-insert.js';
 import { instanceLifecycleActions, stopWork } from './instance-lifecycle.js';
+import { instancePowerActions, instancePowerRoutes } from './instance-power.js';
 import { readRoutes } from './read-routes.js';
 
 function target(
@@ -123,7 +124,7 @@ const changeActions: Record<string, ActionSpec> = {
     rollback: (ctx, a) => {
       const ac = a.data?.accessConfig as AccessConfigResource | undefined;
       if (a.data?.allocated) ctx.releaseIP(String(a.data.allocated));
-      else if (ac) releaseStaticAddress(ctx, ac.natIP, entryOf(ctx, a)?.res.selfLink ?? '');
+      else if (ac?.natIP) releaseStaticAddress(ctx, ac.natIP, entryOf(ctx, a)?.res.selfLink ?? '');
     },
   },
   'instances.deleteAccessConfig': {
@@ -138,16 +139,23 @@ const changeActions: Record<string, ActionSpec> = {
       if (rest.length > 0) nic.accessConfigs = rest;
       else delete nic.accessConfigs;
       nic.fingerprint = fingerprintOf([nic.networkIP, rest, newId()]);
-      if (e.meta.allocatedIPs?.includes(ac.natIP)) {
-        ctx.releaseIP(ac.natIP);
-        e.meta.allocatedIPs = e.meta.allocatedIPs.filter((ip) => ip !== ac.natIP);
-      } else releaseStaticAddress(ctx, ac.natIP, e.res.selfLink);
+      const natIP = ac.natIP;
+      // A stopped instance's ephemeral config has no address left to give back.
+      if (!natIP) return;
+      if (e.meta.allocatedIPs?.includes(natIP)) {
+        ctx.releaseIP(natIP);
+        e.meta.allocatedIPs = e.meta.allocatedIPs.filter((ip) => ip !== natIP);
+      } else releaseStaticAddress(ctx, natIP, e.res.selfLink);
     },
     rollback: () => {},
   },
 };
 
-export const instanceActions: Record<string, ActionSpec> = { ...instanceLifecycleActions, ...changeActions };
+export const instanceActions: Record<string, ActionSpec> = {
+  ...instanceLifecycleActions,
+  ...instancePowerActions,
+  ...changeActions,
+};
 
 export const instanceRoutes: Route[] = [
   {
@@ -158,6 +166,7 @@ export const instanceRoutes: Route[] = [
     handler: insertInstance,
   },
   ...readRoutes({ table: 'instances', kind: 'compute#instance', scope: 'zone' }),
+  ...instancePowerRoutes,
   {
     method: 'DELETE',
     pattern: 'zones/:zone/instances/:name',
