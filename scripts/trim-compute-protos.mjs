@@ -32,7 +32,7 @@ import { fileURLToPath } from 'node:url';
  */
 export const METHODS = {
   Instances: ['AggregatedList', 'Get', 'Insert', 'Delete', 'AddAccessConfig', 'DeleteAccessConfig'],
-  Disks: ['Get', 'Insert', 'Delete'],
+  Disks: ['AggregatedList', 'Get', 'Insert', 'Delete'],
   Addresses: ['Get', 'Insert', 'Delete'],
   TargetPools: ['Get', 'GetHealth', 'Insert', 'Delete', 'AddInstance', 'RemoveInstance'],
   ForwardingRules: ['Get', 'Insert', 'Delete'],

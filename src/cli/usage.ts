@@ -17,6 +17,7 @@ Usage:
   kube-ha remove (--replica N | --zone Z) [target] [--dry-run] [--yes|--confirm N] [--json]
   kube-ha replace --replica N [--force] [target] [--dry-run] [--yes|--confirm N] [--json]
   kube-ha operation status|resume|rollback [target]     an unfinished operation
+  kube-ha cleanup [target] [--dry-run] [--yes] [--json] delete data disks of replicas that are gone
   kube-ha lab up [--dir DIR] [--zones Z1,Z2,...] [--replicas N] [--lb-delay S]
                  [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s]
                  [--leader-elect-retry-period 2s]   the lab components' leader election

@@ -9,6 +9,7 @@
 // lost neither applies twice nor fails with 409.
 import { randomUUID } from 'node:crypto';
 import { lastSegment } from '../domain/names.js';
+import type { DiskSeen } from '../domain/ops/cleanup.js';
 import type { InstanceInsertResource } from '../domain/ops/clone.js';
 import type { ComputeClients } from '../gce/clients.js';
 import {
@@ -376,6 +377,49 @@ export class ComputeOps implements RunnerCompute {
     return this.get(`disks.get zone=${zone} name=${name}`, () =>
       this.c.disks.get({ project: this.project, zone, disk: name }),
     );
+  }
+
+  /**
+   * Disks whose names match `filter` in every zone of the project (partial
+   * success: a zone Compute cannot reach is named in `unreachable`, not
+   * taken as empty).
+   */
+  async listDisks(filter: string): Promise<{ disks: DiskSeen[]; unreachable: string[] }> {
+    const label = `disks.aggregatedList filter=${filter}`;
+    const started = Date.now();
+    const disks: DiskSeen[] = [];
+    const unreachable: string[] = [];
+    const pages = await this.retrying(
+      label,
+      async () => {
+        disks.length = 0;
+        unreachable.length = 0;
+        const iter = this.c.disks.aggregatedListAsync(
+          { project: this.project, filter, returnPartialSuccess: true },
+          { autoPaginate: false },
+        );
+        let n = 0;
+        for await (const [scope, scoped] of iter) {
+          n++;
+          if (scoped.warning?.code === 'UNREACHABLE') unreachable.push(lastSegment(scope));
+          for (const d of scoped.disks ?? []) {
+            disks.push({
+              name: d.name ?? '',
+              zone: lastSegment(d.zone ?? scope),
+              users: d.users ?? [],
+              sizeGb: d.sizeGb === null || d.sizeGb === undefined ? null : String(d.sizeGb),
+              created: d.creationTimestamp ?? null,
+            });
+          }
+        }
+        return n;
+      },
+      {},
+    );
+    this.o.log(
+      `compute ${label} → ${disks.length} disk(s) in ${pages} scope(s) (${secs(Date.now() - started)})`,
+    );
+    return { disks, unreachable };
   }
 
   getAddress(name: string) {

@@ -325,6 +325,20 @@ describe('kube-ha add/remove/replace on a 3-zone lab', { timeout: 120_000 }, () 
     // Nothing was undone: every step it ran went forward.
     expect(res.stderr).not.toContain('undo:');
     expect(journals(lab).find((j) => j.operationId === operationId)?.state).toBe('rolled-back');
+    // A rollback never deletes data: the old member's disk stays, for kube-ha cleanup.
+    expect(res.stdout).toContain(`disk ${name}-pd in `);
+    expect(await aggregatedNames(lab, 'disks')).toContain(`${name}-pd`);
+    const dry = await cli(lab, ['cleanup', '--dry-run']);
+    expect(dry.code, dry.stderr).toBe(0);
+    expect(dry.stdout).toMatch(
+      new RegExp(`delete ${name}-pd \\(.*\\): no VM and no etcd member named ${name}`),
+    );
+    // The replicas' own disks are listed as kept, and stay.
+    expect(dry.stdout).toMatch(/keep +\S+-pd .*attached to /);
+    expect(await aggregatedNames(lab, 'disks')).toContain(`${name}-pd`);
+    const clean = await cli(lab, ['cleanup', '--yes']);
+    expect(clean.code, clean.stderr).toBe(0);
+    expect(clean.stdout).toContain(`deleted ${name}-pd`);
     await expectRemoved(name);
   });
   it('a journal the cluster no longer matches is refused (exit 3) on resume; an unreadable journal refuses new operations until discarded', async () => {
