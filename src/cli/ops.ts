@@ -10,10 +10,12 @@
 // `operation discard` sets a journal aside, never deletes it.
 import { readFileSync } from 'node:fs';
 import { createInterface } from 'node:readline/promises';
+import { formatBytes } from '../domain/format.js';
 import { describeLeftovers, isFinished, resumeRecovery, rollbackRecovery } from '../domain/ops/journal.js';
 import { salvageSteps } from '../domain/ops/journal-parse.js';
 import { describeProgress } from '../domain/ops/journal-report.js';
 import { checkConfirmation, type PlannedOperation } from '../domain/ops/operation.js';
+import { defragSizes } from '../domain/ops/plan-defrag.js';
 import type { CheckResult, UnreadableJournal } from '../domain/ops/preflight.js';
 import { renderJournal, renderPlanned } from '../domain/ops/render.js';
 import { type OpKind, parseRequest, RequestError } from '../domain/ops/request.js';
@@ -34,6 +36,9 @@ export const OPS_HELP = `Operator flows (same target flags as status):
                                                              remove a failed replica, add one in its zone
   (the removed member's data disk is deleted last, once the result is verified;
    --keep-disk leaves it for kube-ha cleanup)
+  kube-ha defrag [--cluster main|events]                     NOSPACE's remedy: compact, defragment one member
+                                                             at a time (followers first), disarm the alarms
+                                                             (default: every cluster in NOSPACE, else main)
   kube-ha operation status|resume|rollback [--dry-run]       an unfinished operation (resume and
                                                              rollback: type its id, or --confirm ID / --yes)
   kube-ha operation discard ID --confirm ID                  set a journal aside (unfinished or unreadable)
@@ -67,6 +72,7 @@ const KIND_OPTIONS = {
     force: { type: 'boolean' },
     'keep-disk': { type: 'boolean' },
   },
+  defrag: { cluster: { type: 'string' } },
 } as const;
 
 function seconds(v: string | boolean | undefined, flag: string): number | undefined {
@@ -154,6 +160,15 @@ export function renderResult(r: OpResult): string {
     lines.push('left over:');
     for (const l of describeLeftovers(r.leftovers)) lines.push(`  ${l}`);
     lines.push('finish with: kube-ha operation resume (or rollback), with the same target flags');
+  }
+  // A defrag's point: each member's database before and after.
+  const sizes = defragSizes(r.journal?.facts ?? {});
+  if (sizes.length && r.outcome !== 'refused') {
+    lines.push('database size before → after:');
+    for (const s of sizes)
+      lines.push(
+        `  etcd ${s.cluster.padEnd(6)} ${s.replica}: ${formatBytes(s.before)} → ${formatBytes(s.after)}`,
+      );
   }
   // The copy taken before anything changed: what a restore would start from.
   const snapshot = r.journal?.facts['snapshot.main'];
@@ -569,6 +584,7 @@ export async function opsCommand(
     return EXIT.ok;
   }
   if (name === 'operation') return operationCommand(argv, out, err, env);
-  if (name === 'add' || name === 'remove' || name === 'replace') return runKind(name, argv, out, err, env);
+  if (name === 'add' || name === 'remove' || name === 'replace' || name === 'defrag')
+    return runKind(name, argv, out, err, env);
   throw new UsageError(`unknown operation command '${name}'`);
 }

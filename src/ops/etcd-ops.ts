@@ -289,7 +289,103 @@ export class EtcdOps {
     }
   }
 
+  /** A member's own Status (`etcdctl endpoint status`): its database size, revision and the alarms it lists. */
+  async endpointStatus(endpoint: string): Promise<EndpointStatus> {
+    const s = await (await this.client(endpoint)).maintenance.status();
+    return {
+      endpoint,
+      memberId: memberIdHex(s.header.member_id),
+      leaderId: memberIdHex(s.leader),
+      revision: String(s.header.revision),
+      dbSize: Number(s.dbSize),
+      dbSizeInUse: s.dbSizeInUse === undefined ? null : Number(s.dbSizeInUse),
+      errors: s.errors ?? [],
+    };
+  }
+
+  /**
+   * Compacts the key-value history up to `revision`, physically: the call
+   * returns once the compacted revisions are gone from the backend, so the
+   * defragmentation that follows finds their pages free.
+   */
+  async compact(revision: string, via: string, deadlineMs: number): Promise<void> {
+    const started = Date.now();
+    try {
+      await (await this.client(via)).kv.compact(
+        { revision, physical: true },
+        { deadline: Date.now() + deadlineMs },
+      );
+      this.log(this.etcdctl(`compaction --physical ${revision} → ok (${Date.now() - started} ms)`, via));
+    } catch (err) {
+      this.log(this.etcdctl(`compaction --physical ${revision} → ${errorMessage(err)}`, via));
+      throw new Error(`etcd ${this.cluster} compaction ${revision}: ${errorMessage(err)}`);
+    }
+  }
+
+  /** Defragments the one member at `endpoint` (etcd defragments only the member asked). */
+  async defragment(endpoint: string, deadlineMs: number): Promise<void> {
+    const started = Date.now();
+    try {
+      await (await this.client(endpoint)).maintenance.defragment({ deadline: Date.now() + deadlineMs });
+      this.log(this.etcdctl(`defrag → ok (${((Date.now() - started) / 1000).toFixed(1)} s)`, endpoint));
+    } catch (err) {
+      this.log(this.etcdctl(`defrag → ${errorMessage(err)}`, endpoint));
+      throw new Error(`etcd ${this.cluster} defrag of ${endpoint}: ${errorMessage(err)}`);
+    }
+  }
+
+  /** The cluster's alarms (`etcdctl alarm list`): member ID in hex and the alarm's name (NOSPACE, CORRUPT). */
+  async alarmList(via: string): Promise<{ memberId: string; alarm: string }[]> {
+    const res = await (await this.client(via)).maintenance.alarm({ action: 0, memberID: 0, alarm: 0 });
+    return (res.alarms ?? []).map((a) => ({
+      memberId: memberIdHex(a.memberID),
+      alarm: String(a.alarm).toUpperCase(),
+    }));
+  }
+
+  /** Clears one member's NOSPACE alarm (`etcdctl alarm disarm`, which clears them all, asks this per alarm). */
+  async disarmNoSpace(memberId: string, via: string): Promise<void> {
+    try {
+      await (await this.client(via)).maintenance.alarm({ action: 2, memberID: decimal(memberId), alarm: 1 });
+      this.log(this.etcdctl(`alarm disarm NOSPACE of ${memberId} → ok`, via));
+    } catch (err) {
+      this.log(this.etcdctl(`alarm disarm NOSPACE of ${memberId} → ${errorMessage(err)}`, via));
+      throw new Error(`etcd ${this.cluster} alarm disarm: ${errorMessage(err)}`);
+    }
+  }
+
+  /**
+   * A write through raft that etcd accepts even in NOSPACE: deleting a key
+   * that does not exist is proposed, committed by a quorum and applied, and
+   * adds no revision. It answers only while the cluster commits writes.
+   */
+  async canaryWrite(via: string): Promise<number> {
+    const started = Date.now();
+    try {
+      await (await this.client(via)).delete().key(CANARY_KEY);
+      return Date.now() - started;
+    } catch (err) {
+      this.log(this.etcdctl(`del ${CANARY_KEY} → ${errorMessage(err)}`, via));
+      throw new Error(`etcd ${this.cluster}: a write through ${via} did not commit: ${errorMessage(err)}`);
+    }
+  }
+
   close(): void {
     this.clients.close();
   }
+}
+
+/** Never written: the canary write deletes it (see canaryWrite). Under kube-ha's prefix, outside /registry. */
+export const CANARY_KEY = '/kube-ha/defrag-canary';
+
+export interface EndpointStatus {
+  endpoint: string;
+  memberId: string;
+  leaderId: string;
+  revision: string;
+  dbSize: number;
+  /** etcd 3.4+: the pages in use (the rest is free, which a defragmentation gives back). */
+  dbSizeInUse: number | null;
+  /** Alarms in protobuf text form (see domain/member-health.ts parseAlarm). */
+  errors: string[];
 }

@@ -22,10 +22,12 @@ import type { OperationHolder } from '../domain/ops/lock.js';
 import { describeLock, JOURNAL_PREFIX, type LockRecord } from '../domain/ops/lock.js';
 import { planOperation } from '../domain/ops/operation.js';
 import type { Plan, PlanStep } from '../domain/ops/plan.js';
+import { stopsOnFailure } from '../domain/ops/plan-defrag.js';
 import { type RecoveryMode, recoveryChecks, refusalsOf } from '../domain/ops/resume-check.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
 import type { RequestIdBook, RunnerCompute } from './compute-ops.js';
 import { describeError } from './compute-ops.js';
+import { acquireDefragLock } from './defrag-lock.js';
 import type { EtcdOps, LiveMember } from './etcd-ops.js';
 import type { OnEvent, OpResult, StepMode } from './events.js';
 import { failpoint } from './failpoints.js';
@@ -425,7 +427,9 @@ async function takeLock(
   try {
     const got = deps.acquireLock
       ? await deps.acquireLock(record, log, lockExclusion(plan))
-      : await acquireLock(deps.etcd.main, record, log, lockExclusion(plan));
+      : plan.kind === 'defrag'
+        ? await acquireDefragLock(deps.etcd, record, log, lockExclusion(plan))
+        : await acquireLock(deps.etcd.main, record, log, lockExclusion(plan));
     if (got.ok) return got;
     return { ok: false, reason: `another operation holds the lock: ${describeLock(got.holder)}` };
   } catch (err) {
@@ -445,6 +449,7 @@ async function drive(run: Run, ids: string[]): Promise<OpResult> {
     return result(run, 'done', []);
   } catch (err) {
     const failure = err instanceof StepFailed ? err : new StepFailed('?', describeError(err), false);
+    if (stopsOnFailure(run.journal.plan) && !failure.cancelled) return stop(run, failure);
     save(run, {
       ...run.journal,
       state: 'rolling-back',
@@ -455,6 +460,19 @@ async function drive(run: Run, ids: string[]): Promise<OpResult> {
     emit(run, { type: 'note', message: `rolling back: ${rec.note}`, at: Date.now() });
     return await rollBack(run, rec, [failure.message], failure.cancelled);
   }
+}
+
+/**
+ * A plan with nothing to roll back (a defrag) stops at its failed step: the
+ * journal stays open, and `operation resume` runs what is left once the cause
+ * (a member down, stale leases, the lock lost) is dealt with.
+ */
+function stop(run: Run, failure: StepFailed): OpResult {
+  save(run, { ...run.journal, state: 'failed', error: failure.message, updatedAt: new Date().toISOString() });
+  return result(run, 'failed', [
+    failure.message,
+    'stopped there: nothing is rolled back (compaction and defragmentation change no data); what is left waits for kube-ha operation resume',
+  ]);
 }
 
 async function rollBack(run: Run, rec: Recovery, reasons: string[], cancelled: boolean): Promise<OpResult> {

@@ -2,6 +2,7 @@
 // confirming. They describe the result, not the cluster as it is now.
 import type { ClusterStatus } from '../types.js';
 import type { Plan } from './plan.js';
+import { defragAdvisories } from './preflight-defrag.js';
 import type { QuorumPreview } from './quorum-preview.js';
 import type { OpRequest } from './request.js';
 import { replicaHealthy, resolveReplica } from './resolve.js';
@@ -14,7 +15,9 @@ export type AdvisoryCode =
   | 'LOAD_BALANCER_CREATED'
   | 'LOAD_BALANCER_REMOVED'
   | 'REPLACING_HEALTHY'
-  | 'OTHER_UNHEALTHY';
+  | 'OTHER_UNHEALTHY'
+  /** defrag: reads and writes that wait, watchers that relist. */
+  | 'DEFRAG_BLOCKS';
 
 export interface Advisory {
   code: AdvisoryCode;
@@ -123,5 +126,6 @@ export function advisoriesFor(
   plan: Plan,
   preview: QuorumPreview,
 ): Advisory[] {
+  if (plan.kind === 'defrag') return defragAdvisories(status, plan);
   return ADVISORIES.map((a) => a(status, request, plan, preview)).filter((a): a is Advisory => a !== null);
 }

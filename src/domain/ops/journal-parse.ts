@@ -24,7 +24,7 @@ const STEP_STATUSES: readonly StepStatus[] = [
   'undone',
   'undo-failed',
 ];
-const KINDS = ['add', 'remove', 'replace'] as const;
+const KINDS = ['add', 'remove', 'replace', 'defrag'] as const;
 const LOAD_BALANCER = ['create', 'teardown', 'keep', 'none'] as const;
 
 class Bad extends Error {}
@@ -112,6 +112,10 @@ type ArgType =
 
 const ARGS: Record<StepKind, Record<string, ArgType>> = {
   'etcd.snapshot': { cluster: 'cluster' },
+  'etcd.compact': { cluster: 'cluster' },
+  'etcd.defrag': { cluster: 'cluster', replica: 'string', memberId: 'string' },
+  'etcd.disarm': { cluster: 'cluster' },
+  'etcd.verify-space': { cluster: 'cluster', replicas: 'string[]' },
   'lb.create-health-check': { name: 'string', port: 'number', path: 'string' },
   'lb.create-target-pool': {
     name: 'string',

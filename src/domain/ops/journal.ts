@@ -4,6 +4,7 @@
 // pure: given a journal, which steps run forward and which are undone.
 import type { OperationHolder } from './lock.js';
 import type { Plan, PlanStep } from './plan.js';
+import { stopsOnFailure } from './plan-defrag.js';
 
 export type StepStatus =
   | 'pending'
@@ -214,7 +215,8 @@ export interface Leftover {
  * rollback would still have to run, with how to do each by hand.
  */
 export function leftovers(j: Journal): Leftover[] {
-  const rec = rollbackRecovery(j);
+  // A plan that stops instead of rolling back (a defrag): what is left is what a resume would run.
+  const rec = stopsOnFailure(j.plan) ? resumeRecovery(j) : rollbackRecovery(j);
   const byId = new Map(j.plan.steps.map((s) => [s.id, s]));
   const out: Leftover[] = [];
   for (const id of rec.forward) {

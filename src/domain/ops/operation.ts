@@ -70,6 +70,8 @@ export function planOperation(
 /** Removing or replacing destroys a replica: the operator types its name (scripts: --confirm NAME). */
 export function confirmTokenFor(status: ClusterStatus, request: OpRequest): string | null {
   if (request.kind === 'add') return null;
+  // A defrag removes nothing (history only): y will do.
+  if (request.kind === 'defrag') return null;
   const r = resolveReplica(status, request);
   return r.ok ? r.replica.name : request.kind === 'replace' ? request.replica : request.replica;
 }

@@ -6,6 +6,7 @@ import { isIPAddress } from '../member-endpoints.js';
 import { newReplicaName, urlHost } from '../names.js';
 import type { ClusterStatus, EtcdClusterName, ReplicaView } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
+import { buildDefragPlan } from './plan-defrag.js';
 import type { OpKind, OpRequest } from './request.js';
 import { describeRequest } from './request.js';
 import { replicaHealthy, resolveReplica } from './resolve.js';
@@ -32,6 +33,11 @@ export type StepSpec =
   | { kind: 'lb.create-health-check'; args: { name: string; port: number; path: string } }
   /** A copy of etcd main before anything changes (events hold nothing that outlives an hour). */
   | { kind: 'etcd.snapshot'; args: { cluster: EtcdClusterName } }
+  /** kube-ha defrag (plan-defrag.ts): compaction, one member's defragmentation, the alarms' disarm, the check. */
+  | { kind: 'etcd.compact'; args: { cluster: EtcdClusterName } }
+  | { kind: 'etcd.defrag'; args: { cluster: EtcdClusterName; replica: string; memberId: string } }
+  | { kind: 'etcd.disarm'; args: { cluster: EtcdClusterName } }
+  | { kind: 'etcd.verify-space'; args: { cluster: EtcdClusterName; replicas: string[] } }
   | {
       kind: 'lb.create-target-pool';
       /** healthCheck: null in every new plan; a name only in operations journalled before. */
@@ -598,6 +604,7 @@ export function cloneSource(status: ClusterStatus, exclude: string | null): Repl
  * the plan may run is the preflight checks' decision.
  */
 export function buildPlan(status: ClusterStatus, request: OpRequest, ctx: PlanContext = {}): PlanBuild {
+  if (request.kind === 'defrag') return buildDefragPlan(status, request, ctx);
   const now = ctx.now ?? new Date();
   const project = status.project;
   const region = status.region;

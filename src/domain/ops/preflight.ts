@@ -9,6 +9,7 @@ import type { SourceInspection } from './clone.js';
 import type { LockRecord } from './lock.js';
 import { describeLock } from './lock.js';
 import { cloneSource } from './plan.js';
+import { DEFRAG_CHECKS } from './preflight-defrag.js';
 import type { OpKind, OpRequest } from './request.js';
 import { isHealthyVoter, isVoter, replicaHealthy, resolveReplica, unhealthyReasons } from './resolve.js';
 
@@ -334,6 +335,7 @@ const COMMON: Check[] = [
 ];
 
 export const CHECKS: Record<OpKind, Check[]> = {
+  defrag: [...COMMON, ...DEFRAG_CHECKS],
   add: [
     ...COMMON,
     clusterHealthy,

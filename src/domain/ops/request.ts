@@ -3,8 +3,9 @@
 // so that scripts written for kube-up/kube-down keep working. Pure: the CLI
 // turns RequestError into a usage error (exit 2) before anything is observed.
 import { GCE_NAME } from '../names.js';
+import type { EtcdClusterName } from '../types.js';
 
-export type OpKind = 'add' | 'remove' | 'replace';
+export type OpKind = 'add' | 'remove' | 'replace' | 'defrag';
 
 export interface AddRequest {
   kind: 'add';
@@ -33,7 +34,16 @@ export interface ReplaceRequest {
   keepDisk?: boolean;
 }
 
-export type OpRequest = AddRequest | RemoveRequest | ReplaceRequest;
+/** NOSPACE's remedy: compact, defragment member by member, disarm (plan-defrag.ts). */
+export interface DefragRequest {
+  kind: 'defrag';
+  /** null: every cluster in NOSPACE, else main. */
+  cluster: EtcdClusterName | null;
+  /** Nothing is removed: never set (read alike with remove's and replace's). */
+  keepDisk?: undefined;
+}
+
+export type OpRequest = AddRequest | RemoveRequest | ReplaceRequest | DefragRequest;
 
 export class RequestError extends Error {
   override name = 'RequestError';
@@ -152,7 +162,16 @@ export function parseReplaceRequest(values: FlagValues, env: NodeJS.ProcessEnv =
   };
 }
 
+/** `defrag [--cluster main|events]`. */
+export function parseDefragRequest(values: FlagValues): DefragRequest {
+  const c = str(values.cluster);
+  if (c !== undefined && c !== 'main' && c !== 'events')
+    throw new RequestError(`--cluster: '${c}' is not an etcd cluster (main or events)`);
+  return { kind: 'defrag', cluster: c ?? null };
+}
+
 export function parseRequest(kind: OpKind, values: FlagValues, env: NodeJS.ProcessEnv = {}): OpRequest {
+  if (kind === 'defrag') return parseDefragRequest(values);
   if (kind === 'add') return parseAddRequest(values, env);
   if (kind === 'remove') return parseRemoveRequest(values, env);
   return parseReplaceRequest(values, env);
@@ -161,6 +180,7 @@ export function parseRequest(kind: OpKind, values: FlagValues, env: NodeJS.Proce
 /** One line for logs, locks and journals: `add in us-central1-b`, `remove kubernetes-master-x7k`. */
 export function describeRequest(r: OpRequest): string {
   if (r.kind === 'add') return `add ${r.name ?? 'a replica'} in ${r.zone}`;
+  if (r.kind === 'defrag') return `defrag etcd ${r.cluster ?? '(clusters in NOSPACE, else main)'}`;
   if (r.kind === 'remove') return r.replica ? `remove ${r.replica}` : `remove a replica in ${r.zone}`;
   return `replace ${r.replica}${r.zone ? ` (new replica in ${r.zone})` : ''}${r.force ? ' (forced)' : ''}`;
 }

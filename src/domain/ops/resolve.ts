@@ -41,6 +41,8 @@ export type Resolved = { ok: true; replica: ReplicaView } | { ok: false; reason:
  */
 export function resolveReplica(status: ClusterStatus, request: OpRequest): Resolved {
   if (request.kind === 'add') return { ok: false, reason: 'an add is not about an existing replica' };
+  if (request.kind === 'defrag')
+    return { ok: false, reason: 'a defrag is about every member, not one replica' };
   const name = request.kind === 'replace' ? request.replica : request.replica;
   if (name) {
     const r = status.replicas.find((x) => x.name === name);

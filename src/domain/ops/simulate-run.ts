@@ -15,6 +15,7 @@ import {
 } from './journal.js';
 import type { OperationHolder } from './lock.js';
 import type { Plan, PlanStep, StepKind } from './plan.js';
+import { stopsOnFailure } from './plan-defrag.js';
 import { effectSnapshot, effectViolations, type Violation } from './simulate-invariants.js';
 import { cloneState, type SimState } from './simulate-state.js';
 import { absent, hasUndo, prelude, runForward, runUndo, type StepResult } from './simulate-steps.js';
@@ -179,6 +180,12 @@ export class PlanSimulator {
       return { command: this.command, outcome: 'done', reasons: [] };
     } catch (err) {
       if (!(err instanceof StepFailed)) throw err;
+      // The executor's stop: a plan with nothing to roll back leaves the rest for a resume.
+      if (stopsOnFailure(this.plan)) {
+        this.j.state = 'failed';
+        this.j.error = err.message;
+        return { command: this.command, outcome: 'failed', reasons: [err.message] };
+      }
       this.j.state = 'rolling-back';
       this.j.error = err.message;
       return this.rollBack(this.recovery.rollback(this.j), [err.message]);

@@ -118,6 +118,26 @@ function promote(step: StepOf<'etcd.promote'>, s: SimState, facts: Facts): StepR
   return ok(`voter ${replica}`);
 }
 
+/**
+ * The defrag runner's rule (src/ops/runners/defrag.ts): the member answers,
+ * and while it is blocked the other voters hold a quorum (3+ voters), or
+ * every other one answers (1 or 2, where none can).
+ */
+function defragMember(step: StepOf<'etcd.defrag'>, s: SimState): StepResult {
+  const { cluster: c, replica } = step.args;
+  const m = s.members[c].get(replica);
+  if (!m) return fail(`${replica} is no longer in etcd ${c}`);
+  if (!memberHealthy(s, replica)) return fail(`${replica}'s etcd ${c} member does not answer`);
+  const others = [...s.members[c]].filter(([n, x]) => n !== replica && x.voter).map(([n]) => n);
+  const healthy = others.filter((n) => memberHealthy(s, n)).length;
+  const voters = others.length + (m.voter ? 1 : 0);
+  const quorum = Math.floor(voters / 2) + 1;
+  const enough = voters >= 3 ? healthy >= quorum : healthy === others.length;
+  return enough
+    ? ok('defragmented')
+    : fail(`only ${healthy} of ${others.length} other voters answer: refused`);
+}
+
 // ------------------------------------------------------------------ compute
 
 const usesDisk = (s: SimState, disk: string) => [...s.vms.keys()].some((v) => diskNameOf(v) === disk);
@@ -219,6 +239,18 @@ export function runForward(step: PlanStep, s: SimState, facts: Facts): StepResul
       return quorumCount(s, step.args.cluster).held
         ? ok('saved')
         : fail(`etcd ${step.args.cluster} has no quorum`);
+    case 'etcd.compact':
+    case 'etcd.disarm':
+      // Compaction and the disarm are proposals: a quorum commits them; no resource changes.
+      return quorumCount(s, step.args.cluster).held ? ok() : fail(`etcd ${step.args.cluster} has no quorum`);
+    case 'etcd.defrag':
+      return defragMember(step, s);
+    case 'etcd.verify-space': {
+      const c = step.args.cluster;
+      const down = [...s.members[c].keys()].filter((n) => !memberHealthy(s, n));
+      if (!quorumCount(s, c).held) return fail(`etcd ${c} has no quorum`);
+      return down.length ? fail(`not answering: ${down.join(', ')}`) : ok('verified');
+    }
     case 'lb.create-health-check':
       s.healthCheck = true;
       return ok();

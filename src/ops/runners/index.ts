@@ -7,6 +7,7 @@
 import type { PlanStep, StepKind } from '../../domain/ops/plan.js';
 import { ADDRESS_RUNNERS } from './address.js';
 import type { Runner } from './context.js';
+import { DEFRAG_RUNNERS } from './defrag.js';
 import { DISK_RUNNERS } from './disk.js';
 import { ETCD_MEMBER_RUNNERS } from './etcd-members.js';
 import { INSTANCE_RUNNERS } from './instance.js';
@@ -33,6 +34,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
   ...ETCD_MEMBER_RUNNERS,
   ...INSTANCE_RUNNERS,
   ...VERIFY_RUNNERS,
+  ...DEFRAG_RUNNERS,
 };
 
 export function runnerFor(step: PlanStep): Runner<StepKind> {
