@@ -14,7 +14,7 @@ function loadConsole(): Promise<typeof import('./console.js')> {
 export async function main(argv: string[]): Promise<number> {
   mark('main');
   const [cmd, ...rest] = argv;
-  const opsCommands = ['add', 'remove', 'replace', 'operation', 'cleanup'];
+  const opsCommands = ['add', 'remove', 'replace', 'operation', 'cleanup', 'snapshot'];
   if ((rest.includes('--help') || rest.includes('-h')) && !opsCommands.includes(cmd ?? '')) {
     process.stdout.write(HELP);
     return EXIT.ok;
@@ -35,6 +35,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./lab.js')).labCommand(rest);
       case 'cleanup':
         return await (await import('./cleanup.js')).cleanupCommand(rest);
+      case 'snapshot':
+        return await (await import('./snapshot.js')).snapshotCommand(rest);
       case 'add':
       case 'remove':
       case 'replace':

@@ -18,6 +18,7 @@ Usage:
   kube-ha replace --replica N [--force] [target] [--dry-run] [--yes|--confirm N] [--json]
   kube-ha operation status|resume|rollback [target]     an unfinished operation
   kube-ha cleanup [target] [--dry-run] [--yes] [--json] delete data disks of replicas that are gone
+  kube-ha snapshot [target] [--cluster C] [--json]      save a verified etcd snapshot in the state dir
   kube-ha lab up [--dir DIR] [--zones Z1,Z2,...] [--replicas N] [--lb-delay S]
                  [--leader-elect-lease-duration 15s] [--leader-elect-renew-deadline 10s]
                  [--leader-elect-retry-period 2s]   the lab components' leader election

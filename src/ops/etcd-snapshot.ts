@@ -6,12 +6,15 @@
 import { createHash } from 'node:crypto';
 import {
   closeSync,
+  existsSync,
   mkdirSync,
   openSync,
   readdirSync,
+  readFileSync,
   renameSync,
   rmSync,
   statSync,
+  writeFileSync,
   writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
@@ -139,7 +142,68 @@ export async function saveSnapshot(
   return { path, bytes, revision: revision ?? '?', sha256 };
 }
 
-/** Deletes all but the newest `keep` snapshots kube-ha saved in `dir` (`*.db` by modification time). */
+/**
+ * What kube-ha knows of a snapshot it saved, beside it as `<file>.json`: the
+ * revision cannot be read back from the file without etcd's tools, and the
+ * console's header shows it with the snapshot's age.
+ */
+export interface SnapshotRecord {
+  file: string;
+  cluster: string;
+  revision: string;
+  sha256: string;
+  bytes: number;
+  /** RFC 3339. */
+  takenAt: string;
+  /** The member it was streamed from (its endpoint). */
+  from: string;
+  /** The operation that took it; null for `kube-ha snapshot`. */
+  operationId: string | null;
+}
+
+export function writeSnapshotRecord(
+  saved: SavedSnapshot,
+  meta: { cluster: string; from: string; operationId: string | null; takenAt?: Date },
+): SnapshotRecord {
+  const record: SnapshotRecord = {
+    file: saved.path,
+    cluster: meta.cluster,
+    revision: saved.revision,
+    sha256: saved.sha256,
+    bytes: saved.bytes,
+    takenAt: (meta.takenAt ?? new Date()).toISOString(),
+    from: meta.from,
+    operationId: meta.operationId,
+  };
+  // Written whole then renamed: a reader never sees half a record.
+  writeFileSync(`${saved.path}.json.part`, `${JSON.stringify(record, null, 2)}\n`, { mode: 0o600 });
+  renameSync(`${saved.path}.json.part`, `${saved.path}.json`);
+  return record;
+}
+
+/** The newest snapshot of `cluster` in `dir` that still has its file and a readable record; null if none. */
+export function latestSnapshot(dir: string, cluster = 'main'): SnapshotRecord | null {
+  let names: string[];
+  try {
+    names = readdirSync(dir).filter((n) => n.endsWith('.db.json'));
+  } catch {
+    return null;
+  }
+  let best: SnapshotRecord | null = null;
+  for (const n of names) {
+    try {
+      const r = JSON.parse(readFileSync(join(dir, n), 'utf8')) as SnapshotRecord;
+      if (r.cluster !== cluster || typeof r.takenAt !== 'string' || typeof r.revision !== 'string') continue;
+      if (!existsSync(join(dir, n.slice(0, -'.json'.length)))) continue;
+      if (!best || Date.parse(r.takenAt) > Date.parse(best.takenAt)) best = r;
+    } catch {
+      // a record being replaced, or not one of ours: not a snapshot kube-ha can vouch for
+    }
+  }
+  return best;
+}
+
+/** Deletes all but the newest `keep` snapshots kube-ha saved in `dir` (`*.db` by modification time), with their records. */
 export function pruneSnapshots(dir: string, keep = SNAPSHOTS_KEPT): string[] {
   let names: string[];
   try {
@@ -151,6 +215,9 @@ export function pruneSnapshots(dir: string, keep = SNAPSHOTS_KEPT): string[] {
     .map((n) => ({ path: join(dir, n), at: statSync(join(dir, n)).mtimeMs }))
     .sort((a, b) => b.at - a.at);
   const gone = byAge.slice(keep).map((x) => x.path);
-  for (const p of gone) rmSync(p, { force: true });
+  for (const p of gone) {
+    rmSync(p, { force: true });
+    rmSync(`${p}.json`, { force: true });
+  }
   return gone;
 }

@@ -3,7 +3,7 @@
 // leader), saved in the state dir and verified, its path and revision kept in
 // the journal's facts and shown in the result.
 import { join } from 'node:path';
-import { pruneSnapshots } from '../etcd-snapshot.js';
+import { pruneSnapshots, writeSnapshotRecord } from '../etcd-snapshot.js';
 import type { RunnersFor } from './context.js';
 
 /** A large database over a slow link takes minutes; a stream that stalls is cut much sooner. */
@@ -31,6 +31,7 @@ export const SNAPSHOT_RUNNERS: RunnersFor<'etcd.snapshot'> = {
         idleMs: SNAPSHOT_IDLE_MS,
         signal: ctx.signal,
       });
+      writeSnapshotRecord(saved, { cluster, from: from.endpoint, operationId: ctx.plan.operationId });
       ctx.facts[`snapshot.${cluster}`] = saved.path;
       ctx.facts[`snapshot.${cluster}.revision`] = saved.revision;
       const pruned = pruneSnapshots(dir);
