@@ -213,7 +213,12 @@ async function spawnSupervisor(opts: SupervisorOptions): Promise<SupervisorInfo>
   });
 }
 
-async function waitEtcdHealthy(ctx: LabContext, replicas: number, deadlineMs: number): Promise<void> {
+/** Until `members` members are listed in each cluster and `healthy` of them answer with a leader. */
+async function waitEtcdHealthy(
+  ctx: LabContext,
+  want: { members: number; healthy: number },
+  deadlineMs: number,
+): Promise<void> {
   const tls = {
     caFile: ctx.etcd.main.caFile,
     certFile: ctx.etcd.main.certFile,
@@ -228,7 +233,7 @@ async function waitEtcdHealthy(ctx: LabContext, replicas: number, deadlineMs: nu
       await waitFor(`etcd ${cluster} to be healthy`, deadlineMs, async () => {
         const obs = await src.observe();
         const healthy = obs.statuses.filter((s) => s.ok && s.leaderId && s.leaderId !== '0');
-        return obs.members?.length === replicas && healthy.length === replicas ? true : null;
+        return obs.members?.length === want.members && healthy.length >= want.healthy ? true : null;
       });
     } finally {
       src.close();
@@ -251,7 +256,8 @@ export function labQuotaBackendBytes(dir: string): number | null {
 /**
  * The supervisor of a lab died (killed, machine rebooted) but its state is on
  * disk: start a new one over it. The Compute state, addresses and etcd data
- * survive, RUNNING instances boot again and their members rejoin.
+ * survive, RUNNING instances boot again and their members rejoin; a stopped
+ * (TERMINATED) instance stays stopped, its member listed but down.
  */
 export async function labResume(dir: string, log: (l: string) => void = () => {}): Promise<number> {
   const started = Date.now();
@@ -265,8 +271,21 @@ export async function labResume(dir: string, log: (l: string) => void = () => {}
     computeEndpoint: info.computeEndpoint,
     controlURL: info.controlURL,
   };
-  await waitEtcdHealthy(next, ctx.etcd.main.endpoints.length, 60_000);
+  // The context names the new supervisor at once, whatever etcd does next.
   writeLabContext(dir, next);
+  // The instances GCE shows RUNNING boot again (the supervisor's VMs may still be starting).
+  const listed = (await (
+    await fetch(`${info.computeEndpoint}/compute/v1/projects/${ctx.project}/aggregated/instances`, {
+      signal: AbortSignal.timeout(5000),
+    })
+  ).json()) as { items?: Record<string, { instances?: { status?: string }[] }> };
+  const running = Object.values(listed.items ?? {})
+    .flatMap((scope) => scope.instances ?? [])
+    .filter((i) => i.status === 'RUNNING').length;
+  const members = ctx.etcd.main.endpoints.length;
+  // Without a quorum of running VMs no member can be healthy: nothing to wait for.
+  if (running * 2 > members) await waitEtcdHealthy(next, { members, healthy: running }, 60_000);
+  else log(`only ${running} of ${members} replicas run: etcd has no quorum to wait for`);
   return (Date.now() - started) / 1000;
 }
 
@@ -330,7 +349,7 @@ export async function labUp(o: LabUpOptions): Promise<{ names: string[]; seconds
       },
       createdAt: new Date().toISOString(),
     };
-    await waitEtcdHealthy(ctx, o.replicas, 60_000);
+    await waitEtcdHealthy(ctx, { members: o.replicas, healthy: o.replicas }, 60_000);
     writeLabContext(o.dir, ctx);
     return { names, seconds: (Date.now() - started) / 1000 };
   } catch (err) {
@@ -369,21 +388,34 @@ export async function labDown(dir: string): Promise<boolean> {
   return true;
 }
 
-async function vmAction(dir: string, name: string, action: string): Promise<number> {
+const DONE_WORDS: Record<string, string> = {
+  crash: 'crashed',
+  restart: 'restarted',
+  freeze: 'frozen',
+  thaw: 'thawed',
+  // GCE's own stop (guest shutdown, preemption): instances.start boots it again from its disks.
+  stop: 'TERMINATED (disks and internal IP kept; instances.start boots it again)',
+};
+
+async function vmAction(dir: string, name: string, action: string, body?: unknown): Promise<number> {
   const info = labRunning(dir);
   if (!info) throw new Error(`no lab running in ${dir}`);
   const res = await fetch(`${info.controlURL}/vms/${encodeURIComponent(name)}/${action}`, {
     method: 'POST',
-    signal: AbortSignal.timeout(15_000),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    // A stop waits for the guest's shutdown (etcd's SIGTERM, up to 5 s) and the STOPPING status.
+    signal: AbortSignal.timeout(action === 'stop' ? 70_000 : 15_000),
   });
-  const body = (await res.json()) as { error?: string };
+  const answer = (await res.json()) as { error?: string; wiped?: string[] };
   if (!res.ok) {
-    process.stderr.write(`kube-ha: lab ${action} ${name}: ${body.error ?? res.status}\n`);
+    process.stderr.write(`kube-ha: lab ${action} ${name}: ${answer.error ?? res.status}\n`);
     return EXIT.failure;
   }
-  process.stdout.write(
-    `${name}: ${action === 'crash' ? 'crashed' : action === 'restart' ? 'restarted' : `${action === 'freeze' ? 'frozen' : 'thawed'}`}\n`,
-  );
+  process.stdout.write(`${name}: ${DONE_WORDS[action] ?? action}\n`);
+  if (answer.wiped?.length)
+    process.stdout.write(
+      `  etcd data deleted: ${answer.wiped.join(', ')} (its member's data is gone for good)\n`,
+    );
   return EXIT.ok;
 }
 
@@ -507,7 +539,10 @@ export async function labCommand(argv: string[]): Promise<number> {
     'leader-elect-renew-deadline': { type: 'string' },
     'leader-elect-retry-period': { type: 'string' },
     ttl: { type: 'string' },
+    wipe: { type: 'boolean' },
   });
+  if (values.wipe && sub !== 'crash')
+    throw new UsageError(`--wipe is a flag of lab crash, not of lab ${sub}`);
   const dir = resolve(values.dir ?? defaultLabDir());
   switch (sub) {
     case 'up': {
@@ -610,14 +645,20 @@ export async function labCommand(argv: string[]): Promise<number> {
     case 'crash':
     case 'restart':
     case 'freeze':
-    case 'thaw': {
+    case 'thaw':
+    case 'stop': {
       const name = positionals[0];
-      if (!name || positionals.length > 1) throw new UsageError(`usage: kube-ha lab ${sub} NAME [--dir DIR]`);
-      return vmAction(dir, name, sub);
+      if (!name || positionals.length > 1)
+        throw new UsageError(
+          sub === 'crash'
+            ? `usage: kube-ha lab crash NAME [--wipe] [--dir DIR] (--wipe: also delete the replica's etcd data, both clusters' data dirs on its disk, for good)`
+            : `usage: kube-ha lab ${sub} NAME [--dir DIR]`,
+        );
+      return vmAction(dir, name, sub, sub === 'crash' && values.wipe ? { wipe: true } : undefined);
     }
     default:
       throw new UsageError(
-        `usage: kube-ha lab up|down|status|crash|restart|freeze|thaw|ssh|apiserver|slow-disk|fill (got '${sub ?? ''}')`,
+        `usage: kube-ha lab up|down|status|crash [--wipe]|restart|freeze|thaw|stop|ssh|apiserver|slow-disk|fill (got '${sub ?? ''}')`,
       );
   }
 }

@@ -24,6 +24,8 @@ Usage:
                  [--leader-elect-retry-period 2s]   the lab components' leader election
   kube-ha lab down|status [--dir DIR]
   kube-ha lab crash|restart|freeze|thaw NAME [--dir DIR]
+  kube-ha lab crash NAME --wipe                        crash, and delete its etcd data (both data dirs) for good
+  kube-ha lab stop NAME                                its VM TERMINATED as GCE does it (disks kept): instances.start
   kube-ha lab up ... --quota-backend-bytes N           etcd's quota on every member (kube-up: 4 GiB)
   kube-ha lab up ... --cert-days N                     the replicas' etcd certificates valid N days (kube-up: 5 years)
   kube-ha lab fill [--cluster main|events] [--bytes N] [--timeout S]   write junk until etcd raises NOSPACE

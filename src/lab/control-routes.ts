@@ -1,6 +1,7 @@
 // The lab's own control API, beside the Compute API on the same server:
-// incident rehearsal (crash, freeze, restart a VM; an apiserver alive but not
-// ready), fault injection, shutdown.
+// incident rehearsal (crash, optionally wiping etcd's data, freeze, restart a
+// VM; stop its instance as GCE would; an apiserver alive but not ready), fault
+// injection, shutdown.
 // `POST /lab/v1/images/delete {"project": "cos-cloud", "image": "NAME"}`
 // removes a public image from the catalog (a source VM's image that no longer
 // exists, as GCE deletes old images): the Compute service, which owns the
@@ -15,6 +16,8 @@ export interface ControlDeps {
   clearFaults(): void;
   /** Armed faults with their hits (`GET /lab/v1/faults`). */
   listFaults(): unknown[];
+  /** `lab stop NAME`: the instance TERMINATED as GCE does it, through instances.stop's path. */
+  stopInstance(name: string): Promise<{ status: string; error?: unknown }>;
   shutdown(): void;
 }
 
@@ -95,11 +98,25 @@ export function controlHandler(deps: ControlDeps) {
           await setSlowDisk(deps.fleet, decodeURIComponent(parts[3] ?? ''), await readJson(req)),
         );
       }
+      if (req.method === 'POST' && parts[2] === 'vms' && parts.length === 5 && parts[4] === 'stop') {
+        const name = decodeURIComponent(parts[3] ?? '');
+        const operation = await deps.stopInstance(name);
+        if (operation.status !== 'DONE' || operation.error)
+          return send(res, 500, { error: `the stop of ${name} did not finish cleanly`, operation });
+        return send(res, 200, { vm: name, status: 'TERMINATED', operation });
+      }
       if (req.method === 'POST' && parts[2] === 'vms' && parts.length === 5) {
         const name = decodeURIComponent(parts[3] ?? '');
         const action = parts[4];
-        if (action === 'crash') await deps.fleet.crash(name);
-        else if (action === 'restart') await deps.fleet.restart(name);
+        if (action === 'crash') {
+          // {"wipe": true}: the member's etcd data goes with the crash.
+          const body = (await readJson(req)) as { wipe?: unknown } | null;
+          if (body?.wipe !== undefined && typeof body.wipe !== 'boolean')
+            throw new Error('body must be {"wipe": true|false}');
+          const wiped = await deps.fleet.crash(name, { wipe: body?.wipe === true });
+          return send(res, 200, { vm: deps.fleet.describe().find((v) => v.name === name), wiped });
+        }
+        if (action === 'restart') await deps.fleet.restart(name);
         else if (action === 'freeze') deps.fleet.freeze(name);
         else if (action === 'thaw') deps.fleet.thaw(name);
         else return send(res, 404, { error: `unknown VM action ${action}` });

@@ -1,6 +1,7 @@
 // The lab's running VMs: boots a LabVm when the Compute server says an instance
-// is RUNNING, stops it when the instance is deleted, and lets the operator
-// crash, freeze or restart one to rehearse incidents.
+// is RUNNING (insert, start), stops it when the instance is deleted or stopped,
+// kills and boots it again on a reset, and lets the operator crash (and wipe),
+// freeze or restart one to rehearse incidents.
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initialEtcdCluster, parseKubeEnv } from '../domain/kube-env.js';
@@ -153,10 +154,30 @@ export class Fleet {
     return this.slowDisks.active();
   }
 
-  async crash(name: string): Promise<void> {
+  /**
+   * The host dies (processes killed at once). With `wipe`, the member's etcd
+   * data goes too (both clusters' data dirs emptied): returns those dirs.
+   */
+  async crash(name: string, opts: { wipe?: boolean } = {}): Promise<string[]> {
     this.slowDisks.clear(name);
-    await this.get(name).crash();
-    this.savePids();
+    const vm = this.get(name);
+    try {
+      await vm.crash();
+      return opts.wipe ? vm.wipeEtcdData() : [];
+    } finally {
+      this.savePids();
+    }
+  }
+
+  /**
+   * instances.reset: every process of the VM killed at once, as a hard reset
+   * does (SIGKILL ends a frozen, SIGSTOPped process too), then a boot from
+   * its disks as at insert, with the instance's current metadata.
+   */
+  async reset(inst: InstanceResource): Promise<void> {
+    this.slowDisks.clear(inst.name);
+    await this.vms.get(inst.name)?.crash();
+    await this.boot(inst);
   }
 
   async restart(name: string): Promise<void> {

@@ -149,6 +149,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
     setFault: (f) => compute.setFault(f as Parameters<typeof compute.setFault>[0]),
     clearFaults: () => compute.clearFaults(),
     listFaults: () => compute.listFaults(),
+    stopInstance: (name) => compute.stopInstance(name),
     shutdown: () => void stop(),
   });
   const compute = createComputeService({
@@ -166,6 +167,7 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
       releaseIP: (ip) => (pool ? pool.release(ip) : earlyReleases.push(ip)),
       onInstanceRunning: (inst) => fleet.boot(inst as InstanceResource),
       onInstanceStopping: (inst) => fleet.halt((inst as InstanceResource).name),
+      onInstanceReset: (inst) => fleet.reset(inst as InstanceResource),
       onChange: () => {
         void loadBalancers.reconcile();
         syncContext();
@@ -211,15 +213,19 @@ export async function startSupervisor(opts: SupervisorOptions): Promise<RunningS
   ttl?.unref();
 
   /**
-   * The lab owns its context: context.json's etcd endpoints are the RUNNING
-   * VMs' internal IPs, rewritten when that set changes (see syncLabContextEndpoints).
+   * The lab owns its context: context.json's etcd endpoints are the replicas'
+   * internal IPs, rewritten when that set changes (see syncLabContextEndpoints):
+   * every instance once its insert is done and until its delete begins. A
+   * stopped (TERMINATED) one keeps its IP and its member, so its endpoint stays.
    */
   function syncContext(): void {
     if (stopping) return;
     try {
+      const deleting = (op: string | undefined) =>
+        op !== undefined && compute.state.operations.get(op)?.action.type === 'instances.delete';
       const ips = compute.state.instances
         .entries()
-        .filter(([, e]) => e.res.status === 'RUNNING')
+        .filter(([, e]) => !e.meta.pending && !deleting(e.meta.busyOp))
         .map(([, e]) => e.res.networkInterfaces[0]?.networkIP)
         .filter((ip): ip is string => Boolean(ip));
       syncLabContextEndpoints(opts.dir, ips);

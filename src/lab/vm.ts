@@ -14,7 +14,7 @@
 // (disks/<name>-pd) in the lab directory. Differences from kube-up are listed
 // in the README.
 import { X509Certificate } from 'node:crypto';
-import { appendFileSync, mkdirSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { initialEtcdCluster, type KubeEnv, parseKubeEnv } from '../domain/kube-env.js';
 import {
@@ -65,6 +65,11 @@ export interface VmBoot {
   electionMs?: number | undefined;
   /** kube-apiserver and the leader-elected components; absent: the VM runs etcd only. */
   controlPlane?: ControlPlaneOptions;
+}
+
+/** A cluster's data dir on the master PD (prepare-etcd-manifest: /var/etcd/data, /var/etcd/data-events). */
+export function etcdDataDir(diskDir: string, cluster: EtcdClusterName): string {
+  return join(diskDir, 'var', 'etcd', cluster === 'main' ? 'data' : 'data-events');
 }
 
 /** Metadata key of the lab's boot-time faults (see start()). */
@@ -234,7 +239,7 @@ export class LabVm {
     const clientTls = cluster === 'main' ? this.files.server : null;
     return {
       name: memberNameOf(host),
-      dataDir: join(b.diskDir, 'var', 'etcd', cluster === 'main' ? 'data' : 'data-events'),
+      dataDir: etcdDataDir(b.diskDir, cluster),
       // --listen-*-urls: the VM's address (kube-up: the resolved hostname for peers,
       // ETCD_LISTEN_CLIENT_IP for clients; the lab cannot share 127.0.0.1 between VMs).
       ip: b.internalIP,
@@ -322,6 +327,27 @@ export class LabVm {
     await Promise.all([this.cp?.crash(), ...[...this.members.values()].map((m) => stopEtcd(m, 'SIGKILL'))]);
     this.members.clear();
     this.state = 'crashed';
+  }
+
+  /**
+   * The member's data is lost for good (a wiped or replaced PD): both
+   * clusters' data dirs emptied, as etcd would find them on a new disk. Only
+   * after crash(): etcd must not be running. Returns the emptied dirs.
+   */
+  wipeEtcdData(): string[] {
+    if (this.members.size > 0) throw new Error(`${this.boot.name}: etcd is running; crash the VM first`);
+    const dirs = (['main', 'events'] as const).map((c) => etcdDataDir(this.boot.diskDir, c));
+    for (const dir of dirs) {
+      let entries: string[] = [];
+      try {
+        entries = readdirSync(dir);
+      } catch {
+        continue; // never started: nothing to lose
+      }
+      for (const e of entries) rmSync(join(dir, e), { recursive: true, force: true });
+    }
+    this.bootLog(`etcd data wiped: ${dirs.join(', ')}`);
+    return dirs;
   }
 
   /** The host hangs: processes stop answering but keep their sockets. */
