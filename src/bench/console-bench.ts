@@ -43,6 +43,8 @@ export interface PaneOptions {
   rows: number;
   /** Extra environment for kube-ha (e.g. KUBE_HA_TRACE). */
   env?: Record<string, string>;
+  /** The launcher to run (default this checkout's bin/kube-ha.js): another build, for A/B runs. */
+  bin?: string;
 }
 
 /**
@@ -61,6 +63,10 @@ export class TmuxPane {
 
   private constructor(readonly opts: PaneOptions) {}
 
+  get bin(): string {
+    return this.opts.bin ?? BIN;
+  }
+
   static async start(opts: PaneOptions): Promise<TmuxPane> {
     const pane = new TmuxPane(opts);
     const cmd =
@@ -68,7 +74,7 @@ export class TmuxPane {
         .map(([k, v]) => `${k}=${shellQuote(v)}`)
         .join(
           ' ',
-        )} ${shellQuote(process.execPath)} ${LAUNCHER_NODE_FLAGS.map(shellQuote).join(' ')} ${shellQuote(BIN)} ` +
+        )} ${shellQuote(process.execPath)} ${LAUNCHER_NODE_FLAGS.map(shellQuote).join(' ')} ${shellQuote(pane.bin)} ` +
       `${opts.args.map(shellQuote).join(' ')}; echo EXIT=$? > ${shellQuote(pane.exitFile)}`;
     // A bare server: no user config, and no status line taking a row.
     writeFileSync(pane.confFile, 'set -g status off\n');
@@ -132,7 +138,7 @@ export class TmuxPane {
       const kids = readFileSync(`/proc/${shell}/task/${shell}/children`, 'utf8').trim().split(/\s+/);
       for (const k of kids.filter(Boolean)) {
         const cmdline = readFileSync(`/proc/${k}/cmdline`, 'utf8');
-        if (cmdline.includes(BIN)) return Number(k);
+        if (cmdline.includes(this.bin)) return Number(k);
       }
       await sleep(20);
     }

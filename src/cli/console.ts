@@ -5,7 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { probeApiservers } from '../net/apiserver.js';
-import { startPollers } from '../pollers/index.js';
+import { CONSOLE_QUIET, startPollers } from '../pollers/index.js';
 import { startLeaseFeed } from '../sources/leases-observe.js';
 import { MemberClients } from '../sources/member-clients.js';
 import { Observer } from '../sources/observe.js';
@@ -103,19 +103,26 @@ export async function consoleCommand(argv: string[]): Promise<number> {
   const pollers = startPollers(
     store,
     {
-      observeGce: async () => {
-        const g = await gce!.observe();
+      observeGce: async (opts) => {
+        const g = await gce!.observe(opts);
         observer.learnHosts(g);
         return g;
       },
       observeEtcd: (c, { fresh }) =>
         observer.etcd[c]!.observe({ membersMaxAgeMs: fresh ? 0 : CONSOLE_MEMBERS_MAX_AGE_MS }),
-      probeApiservers: (hosts) =>
-        probeApiservers(hosts, target.apiserverPort, { timeoutMs: target.callTimeoutMs }),
+      probeApiservers: (hosts) => {
+        const lb = store.getState().status?.loadBalancer?.ip;
+        return probeApiservers(hosts, target.apiserverPort, {
+          timeoutMs: target.callTimeoutMs,
+          keepAlive: true,
+          fresh: lb ? [lb] : [],
+        });
+      },
       ...(observer.poolHealth ? { poolHealth: (pool) => observer.poolHealth!.ask(pool) } : {}),
     },
     {
       ...(refresh !== undefined ? { refreshSeconds: refresh } : {}),
+      quiet: CONSOLE_QUIET,
       poll: { gce: gce !== null, main: Boolean(target.etcd.main), events: Boolean(target.etcd.events) },
     },
   );

@@ -4,7 +4,7 @@
 // issues none for a replica's own IP (only for the static IP and the names), so,
 // like GCE's health checker, the probe only asks whether the server says "ok".
 // Used by status, the console and the operations, so it lives in none of them.
-import { request } from 'node:https';
+import { Agent, request } from 'node:https';
 import type { ApiserverProbe } from '../domain/types.js';
 
 /** kube-apiserver's secure port on GCE. */
@@ -13,7 +13,17 @@ export const APISERVER_PORT = 443;
 export interface ProbeOptions {
   timeoutMs: number;
   path?: string;
+  /**
+   * Keep the connection for the next probe (the console's, every few
+   * seconds): a TLS handshake per probe was most of a probe's CPU. Not for
+   * a load balancer's address, where each probe must be a new connection to
+   * say what a new client gets.
+   */
+  keepAlive?: boolean;
 }
+
+/** One kept connection per apiserver; idle ones do not hold the process. */
+const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
 
 /** kube-apiserver's readiness endpoint; the fallback for apiservers older than 1.16. */
 export const READYZ = '/readyz';
@@ -54,7 +64,9 @@ export function failedChecks(body: string): string[] {
  */
 export async function probeApiserver(host: string, url: string, opts: ProbeOptions): Promise<ApiserverProbe> {
   const started = Date.now();
-  const first = await probeOnce(host, url, opts);
+  let first = await probeOnce(host, url, opts);
+  // A kept connection the server closed as it was reused: that says nothing of the server.
+  if (first.staleSocket) first = await probeOnce(host, url, { ...opts, keepAlive: false });
   if (first.status !== 404 || !url.endsWith(READYZ)) return first.probe;
   const left = opts.timeoutMs - (Date.now() - started);
   if (left <= 0) return first.probe;
@@ -66,18 +78,27 @@ function probeOnce(
   host: string,
   url: string,
   opts: ProbeOptions,
-): Promise<{ probe: ApiserverProbe; status: number | null }> {
+): Promise<{ probe: ApiserverProbe; status: number | null; staleSocket?: boolean }> {
   return new Promise((resolve) => {
     let settled = false;
     let status: number | null = null;
-    const done = (p: Omit<ApiserverProbe, 'host' | 'url' | 'failedChecks'> & { failedChecks?: string[] }) => {
+    const done = (
+      p: Omit<ApiserverProbe, 'host' | 'url' | 'failedChecks'> & { failedChecks?: string[] },
+      keep = false,
+      staleSocket = false,
+    ) => {
       if (settled) return;
       settled = true;
       clearTimeout(timer);
-      req.destroy();
-      resolve({ probe: { host, url, failedChecks: [], ...p }, status });
+      if (!keep) req.destroy();
+      resolve({
+        probe: { host, url, failedChecks: [], ...p },
+        status,
+        ...(staleSocket ? { staleSocket } : {}),
+      });
     };
-    const req = request(url, { method: 'GET', rejectUnauthorized: false, agent: false }, (res) => {
+    const agent = opts.keepAlive ? keptAlive : false;
+    const req = request(url, { method: 'GET', rejectUnauthorized: false, agent }, (res) => {
       status = res.statusCode ?? null;
       const chunks: Buffer[] = [];
       let size = 0;
@@ -93,12 +114,15 @@ function probeOnce(
         const why = failed.length
           ? failed.map((c) => `${c} failed`).join(', ')
           : body.split('\n')[0]?.slice(0, 200);
-        done({
-          healthy: ok,
-          answered: true,
-          error: ok ? null : `HTTP ${res.statusCode}${why ? `: ${why}` : ''}`,
-          failedChecks: failed,
-        });
+        done(
+          {
+            healthy: ok,
+            answered: true,
+            error: ok ? null : `HTTP ${res.statusCode}${why ? `: ${why}` : ''}`,
+            failedChecks: failed,
+          },
+          Boolean(opts.keepAlive),
+        );
       });
       res.on('error', (err) => done({ healthy: false, answered: true, error: err.message }));
     });
@@ -113,18 +137,30 @@ function probeOnce(
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
       const word = err.code ? WORDS[err.code] : undefined;
-      done({ healthy: false, answered: false, error: word ?? err.message });
+      const stale = req.reusedSocket && (err.code === 'ECONNRESET' || err.code === 'EPIPE');
+      done({ healthy: false, answered: false, error: word ?? err.message }, false, stale);
     });
     req.end();
   });
 }
 
-/** Probes every host at once; resolves within about `timeoutMs`. */
+/**
+ * Probes every host at once; resolves within about `timeoutMs`. With
+ * `keepAlive`, every host but `fresh` (a load balancer's address) keeps its connection.
+ */
 export async function probeApiservers(
   hosts: readonly string[],
   port: number,
-  opts: ProbeOptions,
+  opts: ProbeOptions & { fresh?: readonly string[] },
 ): Promise<ApiserverProbe[]> {
   const unique = [...new Set(hosts)];
-  return Promise.all(unique.map((h) => probeApiserver(h, apiserverURL(h, port, opts.path), opts)));
+  const { fresh = [], ...probe } = opts;
+  return Promise.all(
+    unique.map((h) =>
+      probeApiserver(h, apiserverURL(h, port, opts.path), {
+        ...probe,
+        keepAlive: Boolean(opts.keepAlive) && !fresh.includes(h),
+      }),
+    ),
+  );
 }

@@ -19,7 +19,8 @@ export { errorText, Poller, type PollerSpec } from './poller.js';
 
 /** What the pollers read; src/sources provides the real ones, tests fake them. */
 export interface ObservationSources {
-  observeGce(): Promise<GceObservation>;
+  /** `lbMaxAgeMs`: the load balancer's resources may be reused when read less than this long ago. */
+  observeGce(opts?: { lbMaxAgeMs: number }): Promise<GceObservation>;
   /** `fresh`: the operator asked for a refresh; re-read what may be cached (membership). */
   observeEtcd(cluster: EtcdClusterName, opts: { fresh: boolean }): Promise<EtcdObservation>;
   /**
@@ -48,8 +49,44 @@ export interface PollerOptions {
   apiserverTimeoutMs?: number;
   /** How often staleness is checked (default 1000 ms). */
   stalenessCheckMs?: number;
+  /**
+   * Poll less often while nothing happens (default: never quiet). Quiet =
+   * this long since anything changed on screen beyond counters, a key, a
+   * refresh or an operation, with no source in trouble and no warning of
+   * severity error.
+   */
+  quiet?: QuietOptions;
   now?: () => number;
 }
+
+export interface QuietOptions {
+  afterMs: number;
+  /** Between etcd polls while quiet (the active interval is etcdIntervalMs). */
+  etcdIntervalMs: number;
+  /** Between GCE polls while quiet (a multiple of --refresh). */
+  gceFactor: number;
+  /** The load balancer's resources are re-read at most this often while quiet (instances every poll). */
+  gceLbMaxAgeMs: number;
+  apiserverIntervalMs: number;
+}
+
+/**
+ * The console's quiet cadence (issue 12: idle CPU). The worst case it costs:
+ * a member that crashes while quiet is seen failing within 2 s (1 s when
+ * active), and from then on every source is polled at its active interval; a
+ * VM's status within 2 × --refresh, a load balancer change within 20 s.
+ */
+export const CONSOLE_QUIET: QuietOptions = {
+  afterMs: 10_000,
+  etcdIntervalMs: 2000,
+  gceFactor: 2,
+  gceLbMaxAgeMs: 20_000,
+  // Under the 5 s a Node server keeps an idle connection (the lab's apiservers): kept connections stay.
+  apiserverIntervalMs: 4000,
+};
+
+/** Store keys whose changes are the pollers' own results, not news by themselves. */
+const PASSIVE_KEYS: ReadonlySet<string> = new Set(['observations', 'status', 'sources', 'leases']);
 
 export interface Pollers {
   /** `r`: poll every source now (a running poll is followed by another at once). */
@@ -90,6 +127,20 @@ export function startPollers(
   // is asked for at once, and the cluster polled again as soon as it comes.
   const locating = new Set<SourceKey>();
   let gceAskedAt = Number.NEGATIVE_INFINITY;
+  const quiet = opts.quiet;
+  let activeAt = now();
+  const isQuiet = (): boolean => {
+    if (!quiet || now() - activeAt < quiet.afterMs) return false;
+    const s = store.getState();
+    if (SOURCE_KEYS.some((k) => s.sources[k].error !== null || s.sources[k].stale)) return false;
+    return !s.status?.warnings.some((w) => w.severity === 'error');
+  };
+  /** Something happened: every source back to its active interval. */
+  const wake = () => {
+    activeAt = now();
+    for (const p of pollers) p.wake();
+  };
+  const quietSpec = (intervalMs: number) => (quiet ? { quietIntervalMs: intervalMs, isQuiet } : {});
 
   for (const key of SOURCE_KEYS) {
     if (!enabled(key)) continue;
@@ -104,8 +155,10 @@ export function startPollers(
         new Poller<GceObservation>({
           name: key,
           intervalMs: interval,
+          ...quietSpec(interval * (quiet?.gceFactor ?? 1)),
           timeoutMs,
-          poll: () => sources.observeGce(),
+          poll: (forced) =>
+            sources.observeGce({ lbMaxAgeMs: quiet && !forced && isQuiet() ? quiet.gceLbMaxAgeMs : 0 }),
           onResult: (obs, at) => {
             mark('first poll gce');
             store.getState().applyGce(obs, at);
@@ -122,6 +175,7 @@ export function startPollers(
         new Poller<EtcdObservation>({
           name: key,
           intervalMs: interval,
+          ...quietSpec(Math.max(interval, quiet?.etcdIntervalMs ?? 0)),
           timeoutMs,
           poll: (forced) => sources.observeEtcd(key, { fresh: forced }),
           onResult: (obs, at) => {
@@ -147,10 +201,12 @@ export function startPollers(
   const probe = sources.probeApiservers?.bind(sources);
   if (probe) {
     // Not a source of its own: a round that finds no address to probe applies nothing.
+    const apiInterval = Math.max(500, opts.apiserverIntervalMs ?? DEFAULT_APISERVER_INTERVAL_MS);
     pollers.push(
       new Poller<ApiserverProbe[] | null>({
         name: 'apiservers',
-        intervalMs: Math.max(500, opts.apiserverIntervalMs ?? DEFAULT_APISERVER_INTERVAL_MS),
+        intervalMs: apiInterval,
+        ...quietSpec(Math.max(apiInterval, quiet?.apiserverIntervalMs ?? 0)),
         timeoutMs: opts.apiserverTimeoutMs ?? 5000,
         poll: async () => {
           const hosts = apiserverHostsToProbe(store.getState());
@@ -176,13 +232,38 @@ export function startPollers(
     );
   }
   const refreshNow = () => {
+    activeAt = now();
     for (const p of pollers) p.refreshNow();
   };
   // Resuming shows fresh data at once rather than at the next tick.
   const unsubscribe = store.subscribe((s, prev) => {
     if (prev.paused && !s.paused) refreshNow();
+    // News (a timeline event), a key (selection, view, filter, message) or trouble: active again.
+    else if (
+      quiet &&
+      (Object.keys(s) as (keyof typeof s)[]).some((k) => s[k] !== prev[k] && !PASSIVE_KEYS.has(k))
+    )
+      wake();
+    else if (quiet && s.status !== prev.status && s.status?.warnings.some((w) => w.severity === 'error'))
+      wake();
   });
-  const checkStaleness = () => store.getState().checkStaleness(now(), staleAfterMs);
+  // While quiet a source answers less often: it is stale only after two of its quiet intervals.
+  const quietStaleAfterMs: Partial<Record<SourceKey, number>> = {};
+  for (const k of Object.keys(staleAfterMs) as SourceKey[]) {
+    const q = quiet ? (k === 'gce' ? intervalsMs[k]! * quiet.gceFactor : quiet.etcdIntervalMs) : 0;
+    quietStaleAfterMs[k] = Math.max(staleAfterMs[k]!, 2 * q + 1000);
+  }
+  const lenientMs = Math.max(0, ...Object.values(quietStaleAfterMs));
+  let wasQuiet = false;
+  let wokeAt = Number.NEGATIVE_INFINITY;
+  const checkStaleness = () => {
+    const q = isQuiet();
+    if (wasQuiet && !q) wokeAt = now();
+    wasQuiet = q;
+    // Just woken: the last answer may be a quiet interval old, and the next is on its way.
+    const lenient = q || now() - wokeAt < lenientMs;
+    store.getState().checkStaleness(now(), lenient ? quietStaleAfterMs : staleAfterMs);
+  };
   const staleness = setInterval(checkStaleness, opts.stalenessCheckMs ?? 1000);
   checkStaleness();
   for (const p of pollers) p.start();

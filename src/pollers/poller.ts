@@ -6,6 +6,9 @@
 export interface PollerSpec<T> {
   name: string;
   intervalMs: number;
+  /** Between polls while `isQuiet` says nothing is happening (default intervalMs). */
+  quietIntervalMs?: number;
+  isQuiet?: () => boolean;
   timeoutMs: number;
   /** `forced`: asked for by refreshNow (`r`, or after an operation), not by the timer. */
   poll: (forced: boolean) => Promise<T>;
@@ -27,6 +30,7 @@ export class Poller<T> {
   private rerun = false;
   private stopped = true;
   private forceNext = false;
+  private lastStarted = Number.NEGATIVE_INFINITY;
 
   constructor(private readonly spec: PollerSpec<T>) {}
 
@@ -43,6 +47,21 @@ export class Poller<T> {
     this.stopped = true;
     if (this.timer) clearTimeout(this.timer);
     this.timer = undefined;
+  }
+
+  /** The interval now: the quiet one while nothing is happening. */
+  private get intervalMs(): number {
+    const s = this.spec;
+    return s.quietIntervalMs !== undefined && s.isQuiet?.() ? s.quietIntervalMs : s.intervalMs;
+  }
+
+  /**
+   * Something happened: a poll waiting out the quiet interval runs as soon as
+   * the active interval since the last one has passed.
+   */
+  wake(): void {
+    if (this.stopped || this.inFlight || !this.timer) return;
+    this.schedule(Math.max(0, this.spec.intervalMs - (this.spec.now() - this.lastStarted)));
   }
 
   /** Poll now; if a poll is running, poll again as soon as it ends. */
@@ -72,6 +91,7 @@ export class Poller<T> {
     }
     this.inFlight = true;
     const started = spec.now();
+    this.lastStarted = started;
     void this.attempt().finally(() => {
       this.inFlight = false;
       if (this.stopped) return;
@@ -79,7 +99,7 @@ export class Poller<T> {
         this.rerun = false;
         this.schedule(0);
       } else {
-        this.schedule(Math.max(0, spec.intervalMs - (spec.now() - started)));
+        this.schedule(Math.max(0, this.intervalMs - (spec.now() - started)));
       }
     });
   }

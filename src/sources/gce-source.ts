@@ -64,7 +64,18 @@ async function orNull<T>(p: Promise<[T, ...unknown[]]>): Promise<T | null> {
   }
 }
 
-export function createGceSource(target: Target): GceSourceLike {
+export interface ObserveGceOptions {
+  /**
+   * Reuse the forwarding rule, target pool and address when read less than
+   * this long ago (default 0: read them every time). The console's quiet
+   * cadence: the instances are what changes in an incident.
+   */
+  lbMaxAgeMs?: number;
+}
+
+export function createGceSource(target: Target): GceSourceLike & {
+  observe(opts?: ObserveGceOptions): Promise<GceObservation>;
+} {
   const project = target.project;
   const region = target.region;
   if (!project || !region || !target.compute)
@@ -77,10 +88,17 @@ export function createGceSource(target: Target): GceSourceLike {
     );
     return clients;
   };
+  const master = target.masterName;
+  const readLb = (c: Clients) =>
+    Promise.all([
+      orNull(c.forwardingRules.get({ project, region, forwardingRule: master })),
+      orNull(c.targetPools.get({ project, region, targetPool: master })),
+      orNull(c.addresses.get({ project, region, address: `${master}-ip` })),
+    ]);
+  let lastLb: { at: number; pieces: Awaited<ReturnType<typeof readLb>> } | null = null;
   return {
-    async observe(): Promise<GceObservation> {
+    async observe(opts: ObserveGceOptions = {}): Promise<GceObservation> {
       const c = await getClients();
-      const master = target.masterName;
       // Partial success: a zone GCE cannot reach comes back as a warning, not an
       // error; its VMs are then unknown, which is not the same as missing.
       const unreachableZones: string[] = [];
@@ -96,12 +114,15 @@ export function createGceSource(target: Target): GceSourceLike {
         }
         return out;
       };
-      const [instances, rule, pool, address] = await Promise.all([
-        listInstances(),
-        orNull(c.forwardingRules.get({ project, region, forwardingRule: master })),
-        orNull(c.targetPools.get({ project, region, targetPool: master })),
-        orNull(c.addresses.get({ project, region, address: `${master}-ip` })),
-      ]);
+      const lb = async () => {
+        const reused = lastLb;
+        if (reused && Date.now() - reused.at < (opts.lbMaxAgeMs ?? 0)) return reused.pieces;
+        const at = Date.now();
+        const pieces = await readLb(c);
+        lastLb = { at, pieces };
+        return pieces;
+      };
+      const [instances, [rule, pool, address]] = await Promise.all([listInstances(), lb()]);
       const staticAddress: GceAddress | null = address
         ? {
             name: address.name ?? '',

@@ -10,12 +10,13 @@
 import { setFlagsFromString } from 'node:v8';
 import { isMainThread, parentPort, Worker, workerData } from 'node:worker_threads';
 import type { GceObservation } from '../domain/types.js';
+import type { ObserveGceOptions } from './gce-source.js';
 import type { GceSourceLike } from './observe.js';
 import type { Target } from './target.js';
 
 const TAG = 'kube-ha-gce-source';
 
-type Request = { id: number; op: 'observe' | 'close' };
+type Request = { id: number; op: 'observe' | 'close'; opts?: ObserveGceOptions };
 type SerializedError = { message: string; name: string; code?: string | number; status?: number };
 type Reply =
   | { id: number; ok: true; value?: GceObservation }
@@ -40,7 +41,9 @@ function deserializeError(s: SerializedError): Error {
   return err;
 }
 
-export function createGceWorker(target: Target): GceSourceLike {
+export function createGceWorker(target: Target): GceSourceLike & {
+  observe(opts?: ObserveGceOptions): Promise<GceObservation>;
+} {
   if (!target.project || !target.region || !target.compute)
     throw new Error('GCE source needs a project, a region and a Compute target');
   const pending = new Map<number, { resolve: (v: Reply) => void; reject: (e: Error) => void }>();
@@ -82,22 +85,22 @@ export function createGceWorker(target: Target): GceSourceLike {
     w.on('exit', (code) => gone(new Error(`GCE worker exited (code ${code})`)));
     return w;
   };
-  const call = (op: Request['op']): Promise<Reply> => {
+  const call = (op: Request['op'], opts?: ObserveGceOptions): Promise<Reply> => {
     worker ??= spawn();
     const w = worker;
     const id = nextId++;
     return new Promise<Reply>((resolve, reject) => {
       pending.set(id, { resolve, reject });
-      w.postMessage({ id, op } satisfies Request);
+      w.postMessage({ id, op, ...(opts ? { opts } : {}) } satisfies Request);
     });
   };
   // Start now: the worker loads the Compute client while this thread draws the etcd part.
   worker = spawn();
 
   return {
-    async observe(): Promise<GceObservation> {
+    async observe(opts?: ObserveGceOptions): Promise<GceObservation> {
       if (closed) throw new Error('the GCE source is closed');
-      const reply = await call('observe');
+      const reply = await call('observe', opts);
       if (!reply.ok) throw deserializeError(reply.error);
       return reply.value!;
     },
@@ -151,7 +154,7 @@ if (!isMainThread && parentPort && (workerData as { tag?: string } | null)?.tag 
         });
       return;
     }
-    source.observe().then(
+    source.observe(req.opts).then(
       (value) => port.postMessage({ id: req.id, ok: true, value } satisfies Reply),
       (err: unknown) =>
         port.postMessage({ id: req.id, ok: false, error: serializeError(err) } satisfies Reply),

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SimulatedApiserver } from '../../src/lab/components/apiserver.js';
 import { stopEtcd } from '../../src/lab/etcd-process.js';
 import { listenExclusive } from '../../src/lab/loopback.js';
-import { apiserverURL, failedChecks, probeApiserver } from '../../src/net/apiserver.js';
+import { apiserverURL, failedChecks, probeApiserver, probeApiservers } from '../../src/net/apiserver.js';
 import { createEtcdClient } from '../../src/net/etcd-client.js';
 import { issueCert } from '../../src/pki/certs.js';
 import { startTestCluster, type TestCluster } from '../helpers/etcd-cluster.js';
@@ -105,6 +105,50 @@ describe('kube-apiserver readiness: /readyz, its failed checks, the /healthz fal
       answered: false,
       error: 'connection refused',
     });
+  });
+
+  it("the console's probes keep their connection (not the load balancer's), and see a restarted or stopped apiserver", async () => {
+    const n = cluster.block.n;
+    const [ip, lbIP] = [`127.${n}.2.4`, `127.${n}.2.5`];
+    const tls = await issueCert(cluster.dir, 'apiserver-kept', { ips: [ip, lbIP] });
+    const connections: Record<string, number> = { [ip]: 0, [lbIP]: 0 };
+    const servers = [ip, lbIP].map((host) => {
+      const s = createServer(
+        { cert: readFileSync(tls.certFile), key: readFileSync(tls.keyFile) },
+        (_req, res) => res.end('ok'),
+      );
+      s.on('secureConnection', () => {
+        connections[host]!++;
+      });
+      return s;
+    });
+    await listenExclusive(servers[0]!, ip, PORT);
+    await listenExclusive(servers[1]!, lbIP, PORT);
+    try {
+      const round = () =>
+        probeApiservers([ip, lbIP], PORT, { timeoutMs: 2000, keepAlive: true, fresh: [lbIP] });
+      for (let i = 0; i < 3; i++) expect((await round()).map((p) => p.healthy)).toEqual([true, true]);
+      expect(connections).toEqual({ [ip]: 1, [lbIP]: 3 });
+      // The server drops its idle connections (a restart, its keep-alive timeout): still ready, on a new one.
+      servers[0]!.closeIdleConnections();
+      expect((await round()).map((p) => p.healthy)).toEqual([true, true]);
+      expect(connections[ip]).toBe(2);
+      // Gone: not answering, however the last probe went.
+      await new Promise<void>((r) => {
+        servers[0]!.close(() => r());
+        servers[0]!.closeAllConnections();
+      });
+      expect((await round())[0]).toMatchObject({
+        healthy: false,
+        answered: false,
+        error: 'connection refused',
+      });
+    } finally {
+      for (const s of servers) {
+        s.closeAllConnections();
+        s.close();
+      }
+    }
   });
 
   it('its etcd gone: /readyz and /livez fail the etcd check, listed by name', async () => {
