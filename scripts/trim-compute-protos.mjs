@@ -31,7 +31,18 @@ import { fileURLToPath } from 'node:url';
  * family), cost no type more.
  */
 export const METHODS = {
-  Instances: ['AggregatedList', 'Get', 'Insert', 'Delete', 'AddAccessConfig', 'DeleteAccessConfig'],
+  Instances: [
+    'AggregatedList',
+    'Get',
+    'Insert',
+    'Delete',
+    'AddAccessConfig',
+    'DeleteAccessConfig',
+    // kube-ha reset | start (Stop: the lab's `lab stop` and tests drive the real client with it)
+    'Reset',
+    'Start',
+    'Stop',
+  ],
   Disks: ['AggregatedList', 'Get', 'Insert', 'Delete'],
   Addresses: ['Get', 'Insert', 'Delete'],
   TargetPools: ['Get', 'GetHealth', 'Insert', 'Delete', 'AddInstance', 'RemoveInstance'],

@@ -14,7 +14,7 @@ function loadConsole(): Promise<typeof import('./console.js')> {
 export async function main(argv: string[]): Promise<number> {
   mark('main');
   const [cmd, ...rest] = argv;
-  const opsCommands = ['add', 'remove', 'replace', 'operation', 'cleanup', 'snapshot'];
+  const opsCommands = ['add', 'remove', 'replace', 'reset', 'start', 'operation', 'cleanup', 'snapshot'];
   if ((rest.includes('--help') || rest.includes('-h')) && !opsCommands.includes(cmd ?? '')) {
     process.stdout.write(HELP);
     return EXIT.ok;
@@ -40,6 +40,8 @@ export async function main(argv: string[]): Promise<number> {
       case 'add':
       case 'remove':
       case 'replace':
+      case 'reset':
+      case 'start':
       case 'operation':
         return await (await import('./ops.js')).opsCommand(cmd, rest);
       case 'demo':

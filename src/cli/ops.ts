@@ -39,6 +39,10 @@ export const OPS_HELP = `Operator flows (same target flags as status):
   kube-ha defrag [--cluster main|events]                     NOSPACE's remedy: compact, defragment one member
                                                              at a time (followers first), disarm the alarms
                                                              (default: every cluster in NOSPACE, else main)
+  kube-ha reset --replica NAME [--force]                     reset a hung replica's VM (instances.reset):
+                                                             its members and disks stay
+  kube-ha start --replica NAME                               start a TERMINATED or STOPPED replica's VM
+                                                             (both usable when etcd has lost quorum)
   kube-ha operation status|resume|rollback [--dry-run]       an unfinished operation (resume and
                                                              rollback: type its id, or --confirm ID / --yes)
   kube-ha operation discard ID --confirm ID                  set a journal aside (unfinished or unreadable)
@@ -65,6 +69,8 @@ const RUN_OPTIONS = {
 
 const KIND_OPTIONS = {
   add: { zone: { type: 'string' }, replica: { type: 'string' } },
+  reset: { replica: { type: 'string' }, force: { type: 'boolean' } },
+  start: { replica: { type: 'string' } },
   remove: { zone: { type: 'string' }, replica: { type: 'string' }, 'keep-disk': { type: 'boolean' } },
   replace: {
     zone: { type: 'string' },
@@ -151,6 +157,14 @@ export function renderResult(r: OpResult): string {
   } else if (r.outcome === 'refused') {
     lines.push('refused, nothing was changed:');
     for (const x of r.reasons) lines.push(`  ✗ ${x}`);
+  } else if (r.outcome === 'rolled-back' && r.journal?.plan.remedy) {
+    // Nothing of a reset or start can be undone: say what happened, and the next rung.
+    const name = r.journal.plan.remedy.replica;
+    lines.push(
+      `${r.cancelled ? 'cancelled' : 'failed'} (${took}): ${r.summary}; nothing to roll back (a reset or start cannot be undone, and need not be)`,
+    );
+    for (const x of r.reasons) lines.push(`  ${x}`);
+    lines.push(`  if ${name} stays unhealthy: kube-ha replace --replica ${name}`);
   } else if (r.outcome === 'rolled-back') {
     lines.push(`${r.cancelled ? 'cancelled' : 'failed'} and rolled back (${took}): ${r.summary}`);
     for (const x of r.reasons) lines.push(`  ${x}`);
@@ -584,6 +598,7 @@ export async function opsCommand(
     return EXIT.ok;
   }
   if (name === 'operation') return operationCommand(argv, out, err, env);
+  if (name === 'reset' || name === 'start') return runKind(name, argv, out, err, env);
   if (name === 'add' || name === 'remove' || name === 'replace' || name === 'defrag')
     return runKind(name, argv, out, err, env);
   throw new UsageError(`unknown operation command '${name}'`);

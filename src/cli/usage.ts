@@ -16,6 +16,10 @@ Usage:
   kube-ha add --zone Z [target] [--dry-run] [--yes] [--json]              add a replica (KUBE_GCE_ZONE)
   kube-ha remove (--replica N | --zone Z) [target] [--dry-run] [--yes|--confirm N] [--json]
   kube-ha replace --replica N [--force] [target] [--dry-run] [--yes|--confirm N] [--json]
+  kube-ha reset --replica N [--force] [target] [--dry-run] [--yes|--confirm N] [--json]
+                                                        reset a hung replica's VM (before a replace)
+  kube-ha start --replica N [target] [--dry-run] [--yes|--confirm N] [--json]
+                                                        start a TERMINATED or STOPPED replica's VM
   kube-ha operation status|resume|rollback [target]     an unfinished operation
   kube-ha cleanup [target] [--dry-run] [--yes] [--json] delete data disks of replicas that are gone
   kube-ha snapshot [target] [--cluster C] [--json]      save a verified etcd snapshot in the state dir
@@ -52,7 +56,7 @@ Target (one of):
   --timeout S                deadline of one network call (default 1.5)
 
 Exit codes: status: 0 healthy, 5 degraded, 1 unreachable, 2 bad usage.
-  add/remove/replace: 0 done, 3 refused (nothing changed), 4 failed and rolled back,
+  add/remove/replace/reset/start: 0 done, 3 refused (nothing changed), 4 failed and rolled back,
   2 bad usage or not confirmed (nothing changed),
   1 failed and not rolled back (what is left, and how to finish it, is printed).
 `;

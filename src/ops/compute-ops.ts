@@ -181,6 +181,9 @@ export interface RunnerCompute {
   /** `about` ends the logged call: what the resource is (the clone's source, its certificates). */
   insertInstance(zone: string, resource: InstanceInsertResource, about: string): Promise<MutationResult>;
   deleteInstance(zone: string, name: string): Promise<MutationResult>;
+  /** instances.reset (a hard reboot) and instances.start, each waited for until its operation is DONE. */
+  resetInstance(zone: string, name: string): Promise<MutationResult>;
+  startInstance(zone: string, name: string): Promise<MutationResult>;
   /** The external access config `accessConfig` of the NIC, gone (404 allowed). */
   deleteAccessConfig(
     zone: string,
@@ -647,6 +650,18 @@ export class ComputeOps implements RunnerCompute {
       `instances.delete zone=${zone} name=${name}`,
       (requestId) => this.c.instances.delete({ requestId, project: this.project, zone, instance: name }),
       { absent: true },
+    );
+  }
+
+  resetInstance(zone: string, name: string): Promise<MutationResult> {
+    return this.mutate(`instances.reset zone=${zone} name=${name}`, (requestId) =>
+      this.c.instances.reset({ requestId, project: this.project, zone, instance: name }),
+    );
+  }
+
+  startInstance(zone: string, name: string): Promise<MutationResult> {
+    return this.mutate(`instances.start zone=${zone} name=${name}`, (requestId) =>
+      this.c.instances.start({ requestId, project: this.project, zone, instance: name }),
     );
   }
 

@@ -23,6 +23,7 @@ import { describeLock, JOURNAL_PREFIX, type LockRecord } from '../domain/ops/loc
 import { planOperation } from '../domain/ops/operation.js';
 import type { Plan, PlanStep } from '../domain/ops/plan.js';
 import { stopsOnFailure } from '../domain/ops/plan-defrag.js';
+import { describeLockPlace } from '../domain/ops/plan-remedy.js';
 import { type RecoveryMode, recoveryChecks, refusalsOf } from '../domain/ops/resume-check.js';
 import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
 import type { RequestIdBook, RunnerCompute } from './compute-ops.js';
@@ -33,6 +34,7 @@ import type { OnEvent, OpResult, StepMode } from './events.js';
 import { failpoint } from './failpoints.js';
 import { type JournalStore, JournalWriteError } from './journal-store.js';
 import { acquireLock, type HeldLock, type LockAttempt } from './lock.js';
+import { remedyLockTaker } from './remedy-lock.js';
 import { CancelledError, type RunContext, runnerFor, type Timing } from './runners.js';
 
 export interface ExecDeps {
@@ -405,7 +407,8 @@ function refused(summary: string, reasons: string[], started: number, operationI
 
 /** Replicas the lock must not be held through: the one leaving (its member goes away). */
 function lockExclusion(plan: Plan): (m: LiveMember) => boolean {
-  const leaving = plan.remove?.name;
+  // A reset takes its replica's members down: keepalives must not go through them either.
+  const leaving = plan.remove?.name ?? plan.remedy?.replica;
   if (!leaving) return () => false;
   return (m) =>
     m.name === `etcd-${leaving}` || [...m.peerURLs, ...m.clientURLs].some((u) => urlHost(u) === leaving);
@@ -424,12 +427,16 @@ async function takeLock(
     since: new Date().toISOString(),
   };
   const log = (line: string) => opts.onEvent?.({ type: 'call', line, at: Date.now() });
+  // reset / start where etcd main has no quorum: the lock's fallback (plan-remedy.ts, LockPlace).
+  const fallback = deps.acquireLock ? null : remedyLockTaker(plan, deps.etcd.events, deps.store.dir);
   try {
-    const got = deps.acquireLock
-      ? await deps.acquireLock(record, log, lockExclusion(plan))
-      : plan.kind === 'defrag'
-        ? await acquireDefragLock(deps.etcd, record, log, lockExclusion(plan))
-        : await acquireLock(deps.etcd.main, record, log, lockExclusion(plan));
+    const got = fallback
+      ? await fallback(record, log, lockExclusion(plan))
+      : deps.acquireLock
+        ? await deps.acquireLock(record, log, lockExclusion(plan))
+        : plan.kind === 'defrag'
+          ? await acquireDefragLock(deps.etcd, record, log, lockExclusion(plan))
+          : await acquireLock(deps.etcd.main, record, log, lockExclusion(plan));
     if (got.ok) return got;
     return { ok: false, reason: `another operation holds the lock: ${describeLock(got.holder)}` };
   } catch (err) {
@@ -573,6 +580,10 @@ async function withLock(
             `the copy of the journal in etcd (${JOURNAL_PREFIX}${plan.operationId}) could not be updated: ${deps.store.remoteWriteProblem() ?? 'no answer in time'}; other machines may see an old state of this operation`,
           ],
         };
+      // Said again at the end: what the lock did not keep out while it ran.
+      const place = plan.remedy?.lockPlace;
+      if (place && place !== 'main' && res.outcome !== 'refused')
+        res = { ...res, reasons: [...res.reasons, describeLockPlace(place)] };
       emit(run, { type: 'operation-end', result: res, at: Date.now() });
       return res;
     } finally {
@@ -603,6 +614,12 @@ export async function executePlan(plan: Plan, deps: ExecDeps, opts: ExecOptions 
       ...deps.store.preflightContext(),
     });
     const reasons = [...fresh.refusals];
+    const place = plan.remedy?.lockPlace;
+    const freshPlace = fresh.plan?.remedy?.lockPlace;
+    if (place && freshPlace && place !== freshPlace)
+      reasons.push(
+        `etcd's quorum changed since the plan was made (the lock belongs in ${freshPlace}, not ${place}): plan again`,
+      );
     if (
       !sameReplicas(
         plan.replicasBefore,

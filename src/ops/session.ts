@@ -6,6 +6,7 @@ import type { Journal } from '../domain/ops/journal.js';
 import type { OperationHolder } from '../domain/ops/lock.js';
 import { type OperationContext, type PlannedOperation, planOperation } from '../domain/ops/operation.js';
 import type { CheckResult } from '../domain/ops/preflight.js';
+import { type LockPlace, lockPlaceFor } from '../domain/ops/plan-remedy.js';
 import type { OpRequest } from '../domain/ops/request.js';
 import { type RecoveryMode, recoveryChecks } from '../domain/ops/resume-check.js';
 import { buildStatus } from '../domain/status.js';
@@ -19,6 +20,7 @@ import { EtcdOps } from './etcd-ops.js';
 import { defaultHolder, type ExecDeps } from './executor.js';
 import { EtcdJournals } from './journal-remote.js';
 import { JournalStore } from './journal-store.js';
+import { readLocalLock } from './local-lock.js';
 import { readLock } from './lock.js';
 import { DEFAULT_TIMING, type Timing } from './runners.js';
 import { inspectCloneSource } from './source-inspect.js';
@@ -138,6 +140,9 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
       return () => listeners.delete(listener);
     },
   };
+  /** The lock where this request would take it: a remedy without quorum in main falls back (plan-remedy.ts). */
+  const readPlannedLock = (place: LockPlace) =>
+    place === 'local' ? Promise.resolve(readLocalLock(store.dir)) : readLock(etcd[place]).catch(() => null);
   return {
     target,
     deps,
@@ -146,7 +151,7 @@ export async function openOpsSession(target: Target, o: OpsSessionOptions = {}):
       const status = await observe();
       const [zones, lock, source] = await Promise.all([
         compute.zonesInRegion().catch(() => null),
-        readLock(etcd.main).catch(() => null),
+        readPlannedLock(lockPlaceFor(status, request.kind)),
         inspectCloneSource(compute, status, request),
         store.refresh(),
       ]);

@@ -26,7 +26,8 @@ export async function inspectCloneSource(
   status: ClusterStatus,
   request: OpRequest,
 ): Promise<SourceInspection | null> {
-  if (request.kind === 'remove') return null;
+  // Only an add (or the add within a replace) copies a VM.
+  if (request.kind !== 'add' && request.kind !== 'replace') return null;
   const src = cloneSource(status, request.kind === 'replace' ? request.replica : null);
   if (!src?.zone) return null;
   const base = {

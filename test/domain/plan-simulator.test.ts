@@ -10,8 +10,9 @@ import { describe, expect, it } from 'vitest';
 import type { Journal, Recovery } from '../../src/domain/ops/journal.js';
 import { rollbackRecovery } from '../../src/domain/ops/journal.js';
 import { type PlannedOperation, planOperation } from '../../src/domain/ops/operation.js';
-import type { Plan } from '../../src/domain/ops/plan.js';
+import { buildPlan, type Plan } from '../../src/domain/ops/plan.js';
 import type { OpRequest } from '../../src/domain/ops/request.js';
+import { effectSnapshot, effectViolations } from '../../src/domain/ops/simulate-invariants.js';
 import { type Command, REAL_RECOVERY, type RecoveryRules } from '../../src/domain/ops/simulate-run.js';
 import {
   FAULTS,
@@ -24,7 +25,7 @@ import { type SimState, simStateOf } from '../../src/domain/ops/simulate-state.j
 import { buildStatus } from '../../src/domain/status.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { crash, healthy } from '../helpers/observations.js';
-import { crashed, ctx, ipStyle, status } from '../ops/fixtures.js';
+import { crashed, ctx, ipStyle, status, vmStopped } from '../ops/fixtures.js';
 
 type Style = 'hostname' | 'ip';
 
@@ -89,6 +90,38 @@ function cases(): Case[] {
       request: { kind: 'replace', replica: crashedName(s), zone: null, force: false },
     });
   }
+  // kube-ha reset | start: a hung replica, a healthy one forced, a stopped one, and quorum lost.
+  const hung = crashed(3, 1);
+  const lost = crashed(3, 1, 2);
+  const off = vmStopped(3, 'TERMINATED', 2);
+  const allOff = vmStopped(3, 'TERMINATED', 0, 1, 2);
+  out.push(
+    {
+      name: 'reset hung in 3',
+      status: hung,
+      request: { kind: 'reset', replica: nameOf(hung, 1), force: false },
+    },
+    {
+      name: 'reset healthy in 3, forced',
+      status: status(3),
+      request: { kind: 'reset', replica: nameOf(hung, 0), force: true },
+    },
+    {
+      name: 'start TERMINATED in 3',
+      status: off,
+      request: { kind: 'start', replica: nameOf(off, 2), force: false },
+    },
+    {
+      name: 'reset 1 of 2 hung in 3 (no quorum)',
+      status: lost,
+      request: { kind: 'reset', replica: nameOf(lost, 1), force: false },
+    },
+    {
+      name: 'start 1 of 3 TERMINATED (no quorum)',
+      status: allOff,
+      request: { kind: 'start', replica: nameOf(allOff, 0), force: false },
+    },
+  );
   return out;
 }
 
@@ -152,6 +185,30 @@ describe('plan simulator: every fault at every step of every plan', () => {
       expect(p.ok).toBe(false);
       expect(p.refusals.join(' ')).toMatch(/last voter|only replica|lost quorum/);
     }
+  });
+});
+
+describe('plan simulator: a reset the checks would refuse', () => {
+  it('a forced reset of a voter quorum depends on (2 replicas): refused again at run time; the invariant sees the loss', () => {
+    const s = status(2);
+    const request: OpRequest = { kind: 'reset', replica: nameOf(s, 1), force: true };
+    expect(planOperation(s, request, ctx()).refusals.join(' ')).toMatch(/reset-keeps-quorum/);
+    const built = buildPlan(s, request, ctx());
+    if (!built.ok) throw new Error(built.reason);
+    // Past the checks (a plan made when a third voter was healthy): the runner's fresh look refuses.
+    const run = runScenario(built.plan, simStateOf(s), { name: 'clean', faults: new Map(), recover: [] });
+    expect(run.violations).toEqual([]);
+    expect(run.sim.results.map((r) => r.outcome)).toEqual(['rolled-back']);
+    expect(run.sim.trace.find((t) => t.stepId === 'reset.instance')?.note).toMatch(
+      /etcd main depends on kubernetes-master-x7k for quorum: not reset/,
+    );
+    // Had it reset the VM, the invariant would have said so.
+    const state = simStateOf(s);
+    const before = effectSnapshot(state);
+    state.down.add(nameOf(s, 1));
+    expect(effectViolations(before, state, 'reset').map((v) => v.message)).toContainEqual(
+      expect.stringMatching(/reset: etcd main lost quorum \(1 healthy of 2 voters/),
+    );
   });
 });
 

@@ -29,6 +29,8 @@ export type ComputeChange =
   | 'deleteDisk'
   | 'insertInstance'
   | 'deleteInstance'
+  | 'resetInstance'
+  | 'startInstance'
   | 'deleteAccessConfig'
   | 'addAccessConfig';
 
@@ -46,6 +48,8 @@ export interface FakeInstance {
   networkIP: string;
   /** The external IP of its access config; null: none. */
   natIP: string | null;
+  /** RUNNING but its processes answer nothing (lab freeze): a reset cures it. */
+  hung?: boolean;
 }
 
 export interface FakeDisk {
@@ -386,6 +390,29 @@ export class FakeCompute implements RunnerCompute {
       if (!this.s.instances.delete(name)) return 'absent';
       // Its boot disk is auto-deleted; its data disk stays.
       this.s.disks.delete(name);
+      return 'done';
+    });
+  }
+
+  /** A hard reboot: the VM stays RUNNING, a hung one answers again. Only a RUNNING VM can be reset. */
+  resetInstance(zone: string, name: string) {
+    return this.change('resetInstance', `instances.reset zone=${zone} name=${name}`, () => {
+      const i = this.s.instances.get(name) ?? this.notFound(`instance ${name}`);
+      if (i.status !== 'RUNNING')
+        throw Object.assign(new Error(`HTTP 400: instance ${name} is ${i.status}, not RUNNING`), {
+          code: 400,
+        });
+      i.hung = false;
+      return 'done';
+    });
+  }
+
+  /** A TERMINATED or STOPPED VM boots (as GCE, starting a RUNNING one changes nothing). */
+  startInstance(zone: string, name: string) {
+    return this.change('startInstance', `instances.start zone=${zone} name=${name}`, () => {
+      const i = this.s.instances.get(name) ?? this.notFound(`instance ${name}`);
+      i.status = 'RUNNING';
+      i.hung = false;
       return 'done';
     });
   }

@@ -65,7 +65,10 @@ export class FakeEtcd implements RunnerEtcd {
   }
 
   private running(m: LiveMember): boolean {
-    return m.peerURLs.some((u) => this.compute.instance(hostOf(u))?.status === 'RUNNING');
+    return m.peerURLs.some((u) => {
+      const i = this.compute.instance(hostOf(u));
+      return i?.status === 'RUNNING' && !i.hung;
+    });
   }
 
   learnHost(): void {}

@@ -54,6 +54,17 @@ export function ipStyle(n = 3): ClusterStatus {
   return buildStatus(obs);
 }
 
+/** Replica i's VM in `vmStatus` (TERMINATED, STOPPED...): its etcd members do not answer. */
+export function vmStopped(n: number, vmStatus: string, ...down: number[]): ClusterStatus {
+  return withObs((o) => {
+    for (const i of down) {
+      o.gce!.instances[i]!.status = vmStatus as 'TERMINATED';
+      o.etcd.main = crash(o.etcd.main!, i);
+      o.etcd.events = crash(o.etcd.events!, i);
+    }
+  }, n);
+}
+
 export function withObs(mutate: (o: Observations) => void, n = 3): ClusterStatus {
   const obs = healthy(n);
   mutate(obs);

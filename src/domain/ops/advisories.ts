@@ -17,7 +17,9 @@ export type AdvisoryCode =
   | 'REPLACING_HEALTHY'
   | 'OTHER_UNHEALTHY'
   /** defrag: reads and writes that wait, watchers that relist. */
-  | 'DEFRAG_BLOCKS';
+  | 'DEFRAG_BLOCKS'
+  /** reset / start: what the plan leaves out and why (the lock's fallback, no snapshot, no whole-cluster check). */
+  | 'REMEDY_NOTE';
 
 export interface Advisory {
   code: AdvisoryCode;
@@ -127,5 +129,7 @@ export function advisoriesFor(
   preview: QuorumPreview,
 ): Advisory[] {
   if (plan.kind === 'defrag') return defragAdvisories(status, plan);
+  // A reset or start changes no membership: the counts above do not apply, its plan says what does.
+  if (plan.remedy) return plan.remedy.notes.map((message) => ({ code: 'REMEDY_NOTE', message }));
   return ADVISORIES.map((a) => a(status, request, plan, preview)).filter((a): a is Advisory => a !== null);
 }

@@ -24,7 +24,8 @@ const STEP_STATUSES: readonly StepStatus[] = [
   'undone',
   'undo-failed',
 ];
-const KINDS = ['add', 'remove', 'replace', 'defrag'] as const;
+const KINDS = ['add', 'remove', 'replace', 'reset', 'start', 'defrag'] as const;
+const LOCK_PLACES = ['main', 'events', 'local'] as const;
 const LOAD_BALANCER = ['create', 'teardown', 'keep', 'none'] as const;
 
 class Bad extends Error {}
@@ -151,6 +152,9 @@ const ARGS: Record<StepKind, Record<string, ArgType>> = {
   'lb.delete-target-pool': { name: 'string', region: 'string' },
   'lb.delete-health-check': { name: 'string' },
   verify: { replicas: 'string[]', loadBalancer: 'boolean', pool: 'string|null' },
+  'instance.reset': { name: 'string', zone: 'string', force: 'boolean' },
+  'instance.start': { name: 'string', zone: 'string' },
+  'etcd.wait-member-healthy': { cluster: 'cluster', replica: 'string', memberId: 'string', until: 'string' },
 };
 
 function arg(v: unknown, type: ArgType, at: string): void {
@@ -235,6 +239,13 @@ function plan(v: unknown, operationId: string): Plan {
     bad('plan.add', null, `the replica a ${kind} adds`);
   if ((kind === 'remove' || kind === 'replace') && o.remove === null)
     bad('plan.remove', null, `the replica a ${kind} removes`);
+  if (kind === 'reset' || kind === 'start') {
+    const r = obj(o.remedy, 'plan.remedy');
+    str(r.replica, 'plan.remedy.replica');
+    str(r.zone, 'plan.remedy.zone');
+    oneOf(r.lockPlace, LOCK_PLACES, 'plan.remedy.lockPlace');
+    strings(r.notes, 'plan.remedy.notes');
+  }
   const steps = arr(o.steps, 'plan.steps').map((s, i) => step(s, `plan.steps[${i}]`));
   if (steps.length === 0) bad('plan.steps', [], 'at least one step');
   const seen = new Set<string>();

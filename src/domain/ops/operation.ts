@@ -5,6 +5,7 @@ import type { Advisory } from './advisories.js';
 import { advisoriesFor } from './advisories.js';
 import type { Plan, PlanContext } from './plan.js';
 import { buildPlan } from './plan.js';
+import { lockPlaceFor } from './plan-remedy.js';
 import type { CheckResult, PreflightContext } from './preflight.js';
 import { runPreflight } from './preflight.js';
 import type { QuorumPreview } from './quorum-preview.js';
@@ -26,7 +27,7 @@ export interface PlannedOperation {
   /** What must be typed to confirm (the replica's name), or null when y/n will do. */
   confirmToken: string | null;
   /**
-   * A replace refused for no other reason than its replica being healthy: the
+   * A replace or reset refused for no other reason than its replica being healthy: the
    * same request with force (the CLI's --force, the console's F) passes every check.
    */
   forceable: boolean;
@@ -49,7 +50,7 @@ export function planOperation(
   const refusals = checks.filter((c) => !c.ok).map((c) => `${c.name}: ${c.reason}`);
   if (!built.ok && !refusals.some((r) => r.includes(built.reason))) refusals.push(`plan: ${built.reason}`);
   const forceable =
-    request.kind === 'replace' &&
+    (request.kind === 'replace' || request.kind === 'reset') &&
     !request.force &&
     refusals.length > 0 &&
     built.ok &&
@@ -72,6 +73,8 @@ export function confirmTokenFor(status: ClusterStatus, request: OpRequest): stri
   if (request.kind === 'add') return null;
   // A defrag removes nothing (history only): y will do.
   if (request.kind === 'defrag') return null;
+  // Starting a stopped VM destroys nothing: y will do, unless the lock is only a local file.
+  if (request.kind === 'start' && lockPlaceFor(status, request.kind) !== 'local') return null;
   const r = resolveReplica(status, request);
   return r.ok ? r.replica.name : request.kind === 'replace' ? request.replica : request.replica;
 }
@@ -83,8 +86,14 @@ export function checkConfirmation(
   planned: PlannedOperation,
   given: { yes: boolean; confirm: string | null; interactiveAnswer?: string | null },
 ): Confirmation {
-  if (given.yes) return { ok: true };
   const token = planned.confirmToken;
+  // Without quorum anywhere nothing keeps another machine out: the operator names the replica.
+  if (given.yes && planned.plan?.remedy?.lockPlace === 'local' && given.confirm !== token)
+    return {
+      ok: false,
+      reason: `neither etcd cluster has quorum and only a local lock is held: --yes is not enough, confirm with --confirm ${token}`,
+    };
+  if (given.yes) return { ok: true };
   const answer = given.confirm ?? given.interactiveAnswer ?? null;
   if (token === null) {
     // Adding destroys nothing: a yes will do, or the new replica's name.

@@ -7,8 +7,9 @@ import { newReplicaName, urlHost } from '../names.js';
 import type { ClusterStatus, EtcdClusterName, ReplicaView } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
 import { buildDefragPlan } from './plan-defrag.js';
+import { buildRemedyPlan, type RemedyPlan } from './plan-remedy.js';
 import type { OpKind, OpRequest } from './request.js';
-import { describeRequest } from './request.js';
+import { describeRequest, isRemedy } from './request.js';
 import { replicaHealthy, resolveReplica } from './resolve.js';
 
 export interface Located {
@@ -82,7 +83,15 @@ export type StepSpec =
   | { kind: 'lb.attach-static-ip'; args: { replica: Located; address: string; region: string } }
   | { kind: 'lb.delete-target-pool'; args: { name: string; region: string } }
   | { kind: 'lb.delete-health-check'; args: { name: string } }
-  | { kind: 'verify'; args: { replicas: string[]; loadBalancer: boolean; pool: string | null } };
+  | { kind: 'verify'; args: { replicas: string[]; loadBalancer: boolean; pool: string | null } }
+  /** reset / start (plan-remedy.ts): the VM's lifecycle call, waited for until RUNNING. */
+  | { kind: 'instance.reset'; args: { name: string; zone: string; force: boolean } }
+  | { kind: 'instance.start'; args: { name: string; zone: string } }
+  /** The same member (by ID) answering again; `answers` where its cluster cannot have quorum yet. */
+  | {
+      kind: 'etcd.wait-member-healthy';
+      args: { cluster: EtcdClusterName; replica: string; memberId: string; until: 'healthy' | 'answers' };
+    };
 
 export type StepKind = StepSpec['kind'];
 
@@ -130,6 +139,8 @@ export interface Plan {
   loadBalancer: 'create' | 'teardown' | 'keep' | 'none';
   steps: PlanStep[];
   createdAt: string;
+  /** reset / start only: the replica, where the lock is held, and what the plan leaves out. */
+  remedy?: RemedyPlan;
 }
 
 export interface PlanContext {
@@ -604,6 +615,7 @@ export function cloneSource(status: ClusterStatus, exclude: string | null): Repl
  * the plan may run is the preflight checks' decision.
  */
 export function buildPlan(status: ClusterStatus, request: OpRequest, ctx: PlanContext = {}): PlanBuild {
+  if (isRemedy(request)) return buildRemedyPlan(status, request, ctx);
   if (request.kind === 'defrag') return buildDefragPlan(status, request, ctx);
   const now = ctx.now ?? new Date();
   const project = status.project;

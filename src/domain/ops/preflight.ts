@@ -10,6 +10,13 @@ import type { LockRecord } from './lock.js';
 import { describeLock } from './lock.js';
 import { cloneSource } from './plan.js';
 import { DEFRAG_CHECKS } from './preflight-defrag.js';
+import {
+  noVmSettling,
+  remedyLockPlace,
+  resetKeepsQuorum,
+  resetOnlyUnhealthy,
+  vmStatusFits,
+} from './preflight-remedy.js';
 import type { OpKind, OpRequest } from './request.js';
 import { isHealthyVoter, isVoter, replicaHealthy, resolveReplica, unhealthyReasons } from './resolve.js';
 
@@ -334,6 +341,21 @@ const COMMON: Check[] = [
   journalsReadable,
 ];
 
+/**
+ * reset and start: also where etcd has lost quorum (they are its remedy), so
+ * neither etcd-reachable nor cluster-healthy; the lock may be held elsewhere.
+ */
+const REMEDY_COMMON: Check[] = [
+  computeReachable,
+  remedyLockPlace,
+  noOperationInFlight,
+  noUnfinishedOperation,
+  journalsReadable,
+  replicaExists,
+  vmStatusFits,
+  noVmSettling,
+];
+
 export const CHECKS: Record<OpKind, Check[]> = {
   defrag: [...COMMON, ...DEFRAG_CHECKS],
   add: [
@@ -358,6 +380,8 @@ export const CHECKS: Record<OpKind, Check[]> = {
     cloneSourceAvailable,
     cloneSourceUsable,
   ],
+  reset: [...REMEDY_COMMON, resetOnlyUnhealthy, resetKeepsQuorum],
+  start: REMEDY_COMMON,
 };
 
 export function runPreflight(

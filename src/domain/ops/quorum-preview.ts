@@ -60,6 +60,9 @@ export function quorumPreview(status: ClusterStatus, plan: Plan): QuorumPreview 
   for (const cluster of ETCD_CLUSTERS) {
     const before = seatsOf(status, cluster);
     let after = before.filter((s) => s.name !== plan.remove?.name);
+    // A reset or start: the same members, the replica's back and healthy.
+    const back = plan.remedy?.replica;
+    if (back) after = after.map((s) => (s.name === back ? { ...s, healthy: true } : s));
     if (plan.add)
       after = [...after, { name: plan.add.name, zone: plan.add.zone, voter: true, healthy: true }];
     out[cluster] = {

@@ -5,7 +5,7 @@
 import { GCE_NAME } from '../names.js';
 import type { EtcdClusterName } from '../types.js';
 
-export type OpKind = 'add' | 'remove' | 'replace' | 'defrag';
+export type OpKind = 'add' | 'remove' | 'replace' | RemedyKind | 'defrag';
 
 export interface AddRequest {
   kind: 'add';
@@ -34,6 +34,22 @@ export interface ReplaceRequest {
   keepDisk?: boolean;
 }
 
+/**
+ * The lighter remedies for a sick replica, tried before a replace: reset its
+ * VM (instances.reset: a hung VM) or start it (instances.start: TERMINATED or
+ * STOPPED). No etcd membership changes; the VM, its disks and its members stay.
+ */
+export type RemedyKind = 'reset' | 'start';
+
+export interface RemedyRequest {
+  kind: RemedyKind;
+  replica: string;
+  /** reset: reset even a replica whose members look healthy (never one quorum depends on). */
+  force: boolean;
+  /** Nothing is removed, so no disk is left behind: never set (read alike with remove's and replace's). */
+  keepDisk?: undefined;
+}
+
 /** NOSPACE's remedy: compact, defragment member by member, disarm (plan-defrag.ts). */
 export interface DefragRequest {
   kind: 'defrag';
@@ -43,7 +59,11 @@ export interface DefragRequest {
   keepDisk?: undefined;
 }
 
-export type OpRequest = AddRequest | RemoveRequest | ReplaceRequest | DefragRequest;
+export type OpRequest = AddRequest | RemoveRequest | ReplaceRequest | RemedyRequest | DefragRequest;
+
+export function isRemedy(r: { kind: string }): r is RemedyRequest {
+  return r.kind === 'reset' || r.kind === 'start';
+}
 
 export class RequestError extends Error {
   override name = 'RequestError';
@@ -162,6 +182,20 @@ export function parseReplaceRequest(values: FlagValues, env: NodeJS.ProcessEnv =
   };
 }
 
+/** `reset|start --replica NAME` (or KUBE_REPLICA_NAME, as the other flows read it). */
+export function parseRemedyRequest(
+  kind: RemedyKind,
+  values: FlagValues,
+  env: NodeJS.ProcessEnv = {},
+): RemedyRequest {
+  const replica = pick(values, 'replica', env, 'KUBE_REPLICA_NAME');
+  if (!replica) throw new RequestError(`${kind} needs --replica NAME (or KUBE_REPLICA_NAME)`);
+  // A VM that is not running has nothing to force past: start never needs it.
+  if (kind === 'start' && values.force === true)
+    throw new RequestError('start takes no --force (a stopped VM has no healthy members to protect)');
+  return { kind, replica: validReplicaName(replica.value, replica.source), force: values.force === true };
+}
+
 /** `defrag [--cluster main|events]`. */
 export function parseDefragRequest(values: FlagValues): DefragRequest {
   const c = str(values.cluster);
@@ -174,6 +208,7 @@ export function parseRequest(kind: OpKind, values: FlagValues, env: NodeJS.Proce
   if (kind === 'defrag') return parseDefragRequest(values);
   if (kind === 'add') return parseAddRequest(values, env);
   if (kind === 'remove') return parseRemoveRequest(values, env);
+  if (kind === 'reset' || kind === 'start') return parseRemedyRequest(kind, values, env);
   return parseReplaceRequest(values, env);
 }
 
@@ -182,5 +217,6 @@ export function describeRequest(r: OpRequest): string {
   if (r.kind === 'add') return `add ${r.name ?? 'a replica'} in ${r.zone}`;
   if (r.kind === 'defrag') return `defrag etcd ${r.cluster ?? '(clusters in NOSPACE, else main)'}`;
   if (r.kind === 'remove') return r.replica ? `remove ${r.replica}` : `remove a replica in ${r.zone}`;
+  if (isRemedy(r)) return `${r.kind} ${r.replica}${r.force ? ' (forced)' : ''}`;
   return `replace ${r.replica}${r.zone ? ` (new replica in ${r.zone})` : ''}${r.force ? ' (forced)' : ''}`;
 }

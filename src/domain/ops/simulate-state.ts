@@ -31,6 +31,11 @@ export interface SimState {
    * its replica is not here.
    */
   down: Set<string>;
+  /**
+   * VMs reset or started by a remedy whose members have not answered yet:
+   * down until a wait step sees them back (a reboot cures a hung VM).
+   */
+  booting: Set<string>;
   /** Target pool members; null: no target pool. */
   pool: Set<string> | null;
   /** A legacy health check (plans journalled by earlier versions create one). */
@@ -52,6 +57,7 @@ export function cloneState(s: SimState): SimState {
       events: new Map([...s.members.events].map(([k, v]) => [k, { ...v }])),
     },
     down: new Set(s.down),
+    booting: new Set(s.booting),
     pool: s.pool ? new Set(s.pool) : null,
     healthCheck: s.healthCheck,
     rule: s.rule,
@@ -97,6 +103,7 @@ export function simStateOf(status: ClusterStatus): SimState {
     addresses: new Set(),
     members: { main: new Map(), events: new Map() },
     down: new Set(),
+    booting: new Set(),
     pool: null,
     healthCheck: false,
     rule: false,

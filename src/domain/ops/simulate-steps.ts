@@ -195,6 +195,50 @@ function attachIP(s: SimState, replica: string): StepResult {
   return ok();
 }
 
+/**
+ * instances.reset / instances.start: the VM reboots, so its members stop
+ * answering (a reset of a healthy voter costs its vote until it is back)
+ * and answer again once a wait step sees them.
+ */
+function bootVm(s: SimState, name: string, reset: boolean, facts: Facts): StepResult {
+  if (!s.vms.has(name)) return fail(`VM ${name} not found`);
+  if (reset) s.down.add(name);
+  s.booting.add(name);
+  facts.instanceIP = `vm:${name}`;
+  return ok(reset ? 'reset, RUNNING' : 'started, RUNNING');
+}
+
+/**
+ * The reset runner's fresh look first (it may run again on a resume, after
+ * the member came back): a replica healthy now is not reset unless forced,
+ * and never one a cluster with quorum depends on.
+ */
+function resetVm(s: SimState, name: string, force: boolean, facts: Facts): StepResult {
+  if (!s.vms.has(name)) return fail(`VM ${name} not found`);
+  if (!force && memberHealthy(s, name)) return { ok: true, skipped: true, note: 'healthy now: not reset' };
+  if (memberHealthy(s, name)) {
+    for (const c of ['main', 'events'] as const) {
+      const q = quorumCount(s, c);
+      if (s.members[c].get(name)?.voter && q.held && q.healthyVoters - 1 < q.quorum)
+        return fail(`etcd ${c} depends on ${name} for quorum: not reset`);
+    }
+  }
+  return bootVm(s, name, true, facts);
+}
+
+/** The remedy's wait: the same member answering again (with a leader when asked for health). */
+function memberBack(step: StepOf<'etcd.wait-member-healthy'>, s: SimState): StepResult {
+  const { cluster: c, replica, until } = step.args;
+  if (!s.members[c].has(replica)) return fail(`${replica} is no longer a member of etcd ${c}`);
+  if (s.booting.has(replica) && s.vms.has(replica)) {
+    s.booting.delete(replica);
+    s.down.delete(replica);
+  }
+  if (!memberHealthy(s, replica)) return fail(`${replica}'s etcd ${c} member did not answer`);
+  if (until === 'healthy' && !quorumCount(s, c).held) return fail(`etcd ${c} has no leader`);
+  return ok('answers');
+}
+
 /** What verifyProblems (src/ops/runners/verify.ts) would still find. */
 function verifyProblems(step: StepOf<'verify'>, s: SimState): string[] {
   const want = new Set(step.args.replicas);
@@ -347,6 +391,12 @@ export function runForward(step: PlanStep, s: SimState, facts: Facts): StepResul
       const problems = verifyProblems(step, s);
       return problems.length ? fail(`verification: ${problems.join('; ')}`) : ok('verified');
     }
+    case 'instance.reset':
+      return resetVm(s, step.args.name, step.args.force, facts);
+    case 'instance.start':
+      return bootVm(s, step.args.name, false, facts);
+    case 'etcd.wait-member-healthy':
+      return memberBack(step, s);
   }
 }
 

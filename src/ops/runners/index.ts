@@ -12,6 +12,7 @@ import { DISK_RUNNERS } from './disk.js';
 import { ETCD_MEMBER_RUNNERS } from './etcd-members.js';
 import { INSTANCE_RUNNERS } from './instance.js';
 import { LOAD_BALANCER_RUNNERS } from './load-balancer.js';
+import { REMEDY_RUNNERS } from './remedy.js';
 import { SNAPSHOT_RUNNERS } from './snapshot.js';
 import { STATIC_IP_RUNNERS } from './static-ip.js';
 import { VERIFY_RUNNERS } from './verify.js';
@@ -34,6 +35,7 @@ const RUNNERS: { [K in StepKind]: Runner<K> } = {
   ...ETCD_MEMBER_RUNNERS,
   ...INSTANCE_RUNNERS,
   ...VERIFY_RUNNERS,
+  ...REMEDY_RUNNERS,
   ...DEFRAG_RUNNERS,
 };
 
