@@ -640,6 +640,35 @@ export async function labCommand(argv: string[]): Promise<number> {
           `  ${v.name.padEnd(28)} ${v.zone.padEnd(16)} ${v.internalIP.padEnd(14)} ${v.state}\n`,
         );
       }
+      // Instances without a VM: stopped (TERMINATED), or on their way up or down.
+      const listed = (await (
+        await fetch(
+          `${info.computeEndpoint}/compute/v1/projects/${readLabContext(dir).project}/aggregated/instances`,
+          { signal: AbortSignal.timeout(2000) },
+        )
+      ).json()) as {
+        items?: Record<
+          string,
+          {
+            instances?: {
+              name: string;
+              zone: string;
+              status: string;
+              networkInterfaces?: { networkIP?: string }[];
+            }[];
+          }
+        >;
+      };
+      const running = new Set(body.vms.map((v) => v.name));
+      for (const i of Object.values(listed.items ?? {}).flatMap((scope) => scope.instances ?? [])) {
+        if (running.has(i.name)) continue;
+        const zone = i.zone.split('/').pop() ?? '';
+        const ip = i.networkInterfaces?.[0]?.networkIP ?? '';
+        const note = i.status === 'TERMINATED' ? ' (no VM: instances.start boots it)' : ' (no VM)';
+        process.stdout.write(
+          `  ${i.name.padEnd(28)} ${zone.padEnd(16)} ${ip.padEnd(14)} ${i.status}${note}\n`,
+        );
+      }
       return EXIT.ok;
     }
     case 'crash':

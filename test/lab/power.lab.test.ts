@@ -147,6 +147,8 @@ describe('reset, start and data loss on the lab', () => {
     expect((await instance(name!)).status).toBe('TERMINATED');
     const vms = (await (await fetch(`${ctx.controlURL}/vms`)).json()) as { vms: { name: string }[] };
     expect(vms.vms.map((v) => v.name)).not.toContain(name);
+    const listed = await runCli(['lab', 'status', '--dir', lab.dir]);
+    expect(listed.stdout).toMatch(new RegExp(`${name} .* TERMINATED \\(no VM: instances.start boots it\\)`));
     // A write while it is down, which it must catch up on.
     etcdctl(['put', '/lab-test/stop', 'while-stopped']);
 
@@ -162,6 +164,10 @@ describe('reset, start and data loss on the lab', () => {
 
   it('lab crash --wipe empties both data dirs; rebooted, etcd refuses to bootstrap the member again', async () => {
     const [, , name] = await names();
+    // --wipe belongs to crash alone: anywhere else it is a usage error, and nothing happens.
+    const misuse = await runCli(['lab', 'freeze', name!, '--wipe', '--dir', lab.dir]);
+    expect(misuse.code).toBe(2);
+    expect(misuse.stderr).toContain('--wipe is a flag of lab crash');
     const wipe = await runCli(['lab', 'crash', name!, '--wipe', '--dir', lab.dir]);
     expect(wipe.code, wipe.stderr).toBe(0);
     expect(wipe.stdout).toContain('etcd data deleted');
