@@ -5,6 +5,7 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { probeApiservers } from '../net/apiserver.js';
+import { latestSnapshot } from '../ops/etcd-snapshot.js';
 import { CONSOLE_QUIET, startPollers } from '../pollers/index.js';
 import { startLeaseFeed } from '../sources/leases-observe.js';
 import { MemberClients } from '../sources/member-clients.js';
@@ -130,6 +131,18 @@ export async function consoleCommand(argv: string[]): Promise<number> {
     await observer.hostsKnown;
     return (await observer.etcd.main?.seeds()) ?? null;
   });
+  // The header's last snapshot: the state dir's records, read every 15 s (operations and
+  // kube-ha snapshot write them; a directory listing is all it costs).
+  const snapshotDir = join(target.stateDir, 'snapshots');
+  const readSnapshot = () => {
+    const r = latestSnapshot(snapshotDir);
+    store
+      .getState()
+      .setLastSnapshot(r ? { takenAt: Date.parse(r.takenAt), revision: r.revision, file: r.file } : null);
+  };
+  readSnapshot();
+  const snapshotTimer = setInterval(readSnapshot, 15_000);
+  snapshotTimer.unref();
   mark('pollers started');
   const { runConsole } = await import('../ui/run.js');
   const { colorWanted } = await import('../ui/theme.js');
@@ -155,6 +168,7 @@ export async function consoleCommand(argv: string[]): Promise<number> {
       onAction: ops.onAction,
     });
   } finally {
+    clearInterval(snapshotTimer);
     await ops.close();
     pollers.stop();
     await leases?.close();

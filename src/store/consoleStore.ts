@@ -139,6 +139,7 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
     status: null,
     timeline: ring.view(),
     leases: null,
+    lastSnapshot: null,
     paused: false,
     pausedAt: null,
     mode: opts.mode ?? 'read-only',
@@ -314,6 +315,11 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
       setLeases: (leases) => {
         if (structurallyEqual(get().leases, leases)) return;
         set({ leases });
+      },
+
+      setLastSnapshot: (lastSnapshot) => {
+        if (structurallyEqual(get().lastSnapshot, lastSnapshot)) return;
+        set({ lastSnapshot });
       },
 
       applyLeases: (slot, at = now()) => {

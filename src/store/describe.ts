@@ -100,6 +100,15 @@ export function formatAge(ms: number): string {
   return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m`;
 }
 
+/** An age to the minute, for what is redrawn only now and then: `just now`, `42m ago`, `3h05m ago`, `2d ago`. */
+export function formatAgeMinutes(ms: number): string {
+  const m = Math.floor(Math.max(0, ms) / 60_000);
+  if (m < 1) return 'just now';
+  if (m < 60) return `${m}m ago`;
+  if (m < 48 * 60) return `${Math.floor(m / 60)}h${String(m % 60).padStart(2, '0')}m ago`;
+  return `${Math.floor(m / (24 * 60))}d ago`;
+}
+
 /** Local wall-clock time, HH:MM:SS. */
 export function clockTime(at: number): string {
   const d = new Date(at);

@@ -99,6 +99,8 @@ export interface ConsoleData {
    * called; read it through asLeasesSlot.
    */
   leases: unknown;
+  /** The newest etcd main snapshot kube-ha saved in the state dir; null: none known. */
+  lastSnapshot: LastSnapshot | null;
   paused: boolean;
   pausedAt: number | null;
   mode: ConsoleMode;
@@ -110,6 +112,13 @@ export interface ConsoleData {
   /** The `/` prompt is open and keys go to the filter text. */
   filterEditing: boolean;
   message: StatusMessage | null;
+}
+
+/** What the header says of the last snapshot: its age and revision. */
+export interface LastSnapshot {
+  takenAt: number;
+  revision: string;
+  file: string;
 }
 
 export interface ConsoleActions {
@@ -137,6 +146,8 @@ export interface ConsoleActions {
   recordEvent(event: Omit<TimelineDraft, 'at'> & { at?: number }): void;
   /** Replaces the leases slot (identical values are dropped). */
   setLeases(leases: unknown): void;
+  /** The newest snapshot as the state dir lists it (identical values are dropped). */
+  setLastSnapshot(s: LastSnapshot | null): void;
   /**
    * Sets the leader leases (identical values are dropped) and puts their
    * changes on the timeline: who leads, a leader moving or going stale.

@@ -73,6 +73,7 @@ function Console(props: AppProps) {
   const filterEditing = useConsoleState((s) => s.filterEditing);
   const message = useConsoleState((s) => s.message);
   const leases = asLeasesSlot(useConsoleState((s) => s.leases));
+  const lastSnapshot = useConsoleState((s) => s.lastSnapshot);
   // The operator flows (--write): their screens replace the body and take the keys while up.
   const ops = opsControllerOf(props.onAction);
   const opsActive = useOpsState(ops, (s) => s.phase.kind !== 'idle');
@@ -118,6 +119,7 @@ function Console(props: AppProps) {
     pausedAt,
     selected: effectiveSelection(status, filter, selected),
     leases,
+    lastSnapshot,
   };
   const header = headerLines(ctx, width);
   const footer = footerLine(

@@ -2,7 +2,7 @@
 import type { ApiserverHealth, ClusterStatus, MemberView, VmStatus } from '../../domain/types.js';
 import { type HealthWord, healthWord } from '../../store/describe.js';
 import type { LeasesSlot } from '../../store/leases.js';
-import type { ConsoleMode, SourceKey, SourceState } from '../../store/types.js';
+import type { ConsoleMode, LastSnapshot, SourceKey, SourceState } from '../../store/types.js';
 import type { ColorRole, Theme } from '../theme.js';
 
 export interface ViewContext {
@@ -18,6 +18,8 @@ export interface ViewContext {
   selected: string | null;
   /** Leader leases, for the badges on the holders' cards (absent: none shown). */
   leases?: LeasesSlot | null;
+  /** The newest etcd main snapshot kube-ha knows (absent: not shown; null: none yet). */
+  lastSnapshot?: LastSnapshot | null;
 }
 
 export const HEALTH_ROLE: Record<HealthWord, ColorRole> = {

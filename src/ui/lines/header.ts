@@ -7,6 +7,7 @@ import {
   apiserverAttachment,
   clockTime,
   formatAge,
+  formatAgeMinutes,
   leaderName,
   quorumSummary,
 } from '../../store/describe.js';
@@ -117,7 +118,33 @@ export function quorumLine(ctx: ViewContext, cluster: EtcdClusterName, width: nu
   }
   // Staleness outranks the leader name: stale numbers must not pass for fresh ones.
   for (const p of staleParts) parts.splice(1, 0, p);
+  // The snapshot only where the rest fits whole: it must not shorten the leader's name.
+  if (cluster === 'main' && ctx.lastSnapshot !== undefined) {
+    const snap = snapshotPart(ctx);
+    const cols = (ps: Part[]) =>
+      ps.reduce((n, p) => n + p.segs.reduce((k, x) => k + [...x.text].length, 0), 0);
+    if (cols(parts) + cols([snap]) <= width) parts.push(snap);
+  }
   return pack(parts, width, g.ellipsis);
+}
+
+/**
+ * The last copy of etcd main kube-ha saved (an operation's first step, or
+ * kube-ha snapshot): in an incident, how much a restore would lose. Dropped
+ * first when the line is short; to the minute (the header is not redrawn to
+ * count seconds).
+ */
+function snapshotPart(ctx: ViewContext): Part {
+  const { glyphs: g } = ctx.theme;
+  const s = ctx.lastSnapshot;
+  if (!s)
+    return { segs: [seg(g.sep, { role: 'muted' }), seg('no snapshot yet', { role: 'muted' })], drop: 9 };
+  const age = formatAgeMinutes(ctx.now - s.takenAt);
+  return {
+    segs: [seg(g.sep, { role: 'muted' }), seg(`snapshot ${age}, rev ${s.revision}`, { role: 'muted' })],
+    short: [seg(g.sep, { role: 'muted' }), seg(`snap ${age}`, { role: 'muted' })],
+    drop: 9,
+  };
 }
 
 function sourceLine(ctx: ViewContext, key: SourceKey, width: number): Line {
