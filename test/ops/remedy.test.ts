@@ -238,6 +238,28 @@ describe('reset / start plans', () => {
     expect(r.steps[1]).toMatchObject({ args: { until: 'healthy' } });
   });
 
+  it('a survivor that answers without a leader counts: the reset member is waited for until healthy', () => {
+    // One frozen, one stopped: the third answers but sees no leader, as etcd does without quorum.
+    const s = withObs((o) => {
+      o.gce!.instances[2]!.status = 'TERMINATED';
+      for (const c of ['main', 'events'] as const) {
+        const e = crash(crash(o.etcd[c]!, 1), 2);
+        e.statuses = e.statuses.map((x) => (x.ok ? { ...x, leaderId: '0' } : x));
+        o.etcd[c] = e;
+      }
+    });
+    expect(s.replicas[0]!.etcd.main?.state).toBe('unhealthy');
+    const plan = planOperation(s, reset(name(s, 1)), ctx()).plan!;
+    expect(plan.remedy?.lockPlace).toBe('local');
+    expect(plan.steps.map((x) => x.id)).toEqual([
+      'reset.instance',
+      'reset.member.main',
+      'reset.member.events',
+      'reset.apiserver',
+    ]);
+    expect(plan.steps[1]).toMatchObject({ args: { until: 'healthy' } });
+  });
+
   it('with only a local lock: the name typed, --yes is not enough', () => {
     const s = stopped(3, 'TERMINATED', 0, 1, 2);
     const p = planOperation(s, start(name(s, 0)), ctx());

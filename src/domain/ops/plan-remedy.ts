@@ -52,10 +52,15 @@ export function describeLockPlace(place: LockPlace): string {
   return 'neither etcd cluster has quorum: the operation lock cannot be held in etcd; a lock file in the state dir keeps other kube-ha processes on this machine out, NOT those on other machines';
 }
 
-/** Whether the cluster commits once this replica's member is back (counted healthy). */
+/**
+ * Whether the cluster commits once this replica's member is back: counted
+ * with the members that answer now, a leader or not (without quorum none has
+ * one, and each is healthy again once there is one).
+ */
 function quorumWithReplicaBack(status: ClusterStatus, cluster: EtcdClusterName, r: ReplicaView): boolean {
   const voters = status.replicas.filter((x) => x.etcd[cluster] && !x.etcd[cluster]!.learner);
-  const healthy = voters.filter((x) => x === r || x.etcd[cluster]!.healthy).length;
+  const answering = (x: ReplicaView) => x.etcd[cluster]!.healthy || x.etcd[cluster]!.state === 'unhealthy';
+  const healthy = voters.filter((x) => x === r || answering(x)).length;
   return voters.length > 0 && healthy >= quorumOf(voters.length);
 }
 
