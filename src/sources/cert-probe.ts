@@ -42,23 +42,27 @@ function caFromFile(
 /** One verified handshake: the leaf's notAfter and its issuer's. Rejects on failure or after the deadline. */
 export function readServingCert(endpoint: string, tls: TlsFiles, timeoutMs: number): Promise<ServingCert> {
   // The name is checked by the etcd client (member-clients.ts); here only the dates.
-  return verifiedHandshake(endpoint, tls, timeoutMs, (socket) => {
-    const leaf = socket.getPeerCertificate(true);
-    const issuer = leaf.issuerCertificate;
-    const ca =
-      issuer && issuer.fingerprint256 !== leaf.fingerprint256
-        ? {
-            notAfter: iso(issuer.valid_to),
-            subject: dn(issuer.subject as unknown as Record<string, unknown>),
-          }
-        : caFromFile(tls, leaf);
-    return {
-      notAfter: iso(leaf.valid_to),
-      subject: dn(leaf.subject as unknown as Record<string, unknown>),
-      caNotAfter: ca?.notAfter ?? null,
-      caSubject: ca?.subject ?? null,
-    };
-  });
+  return verifiedHandshake(endpoint, tls, timeoutMs, (socket) =>
+    servingCertOf(socket.getPeerCertificate(true), tls),
+  );
+}
+
+/** The serving certificate's dates, from a handshake that verified the chain (getPeerCertificate(true)). */
+export function servingCertOf(leaf: DetailedPeerCertificate, tls: TlsFiles): ServingCert {
+  const issuer = leaf.issuerCertificate;
+  const ca =
+    issuer && issuer.fingerprint256 !== leaf.fingerprint256
+      ? {
+          notAfter: iso(issuer.valid_to),
+          subject: dn(issuer.subject as unknown as Record<string, unknown>),
+        }
+      : caFromFile(tls, leaf);
+  return {
+    notAfter: iso(leaf.valid_to),
+    subject: dn(leaf.subject as unknown as Record<string, unknown>),
+    caNotAfter: ca?.notAfter ?? null,
+    caSubject: ca?.subject ?? null,
+  };
 }
 
 /** Serving certificates of https members, each read at most every 10 minutes. */
@@ -81,6 +85,11 @@ export class MemberCerts {
 
   refresh(endpoint: string): void {
     if (this.applies(endpoint)) this.cache.refresh(endpoint);
+  }
+
+  /** A certificate read by another handshake (the member client's name lookup): no probe of its own. */
+  seed(endpoint: string, cert: ServingCert): void {
+    if (this.applies(endpoint)) this.cache.seed(endpoint, cert);
   }
 
   /** undefined: not an https member, or not read yet; null: the handshake failed. */

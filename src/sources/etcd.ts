@@ -81,9 +81,13 @@ export class EtcdClusterSource {
     /** For advice that names the masters' firewall tag. */
     private readonly opts: { masterName?: string } = {},
   ) {
-    this.clients = new MemberClients({ tls: target.tls, timeoutMs });
-    this.metrics = new MemberMetrics(timeoutMs);
     this.certs = new MemberCerts(target.tls, timeoutMs);
+    this.clients = new MemberClients({
+      tls: target.tls,
+      timeoutMs,
+      onCert: (e, cert) => this.certs.seed(e, cert),
+    });
+    this.metrics = new MemberMetrics(timeoutMs);
     this.style = clientStyleOf(target.endpoints, cluster);
   }
 
@@ -155,10 +159,11 @@ export class EtcdClusterSource {
     // Metrics and the serving certificate are read beside the Status call, and
     // waited for only a short grace after it (a late answer serves the next look).
     this.metrics.refresh(endpoint);
-    this.certs.refresh(endpoint);
     const started = Date.now();
     try {
       const client = await this.client(endpoint);
+      // After the client: a new one's name lookup has just read the certificate.
+      this.certs.refresh(endpoint);
       // The call alone: a first call's TLS name lookup is not the member being slow.
       const asked = Date.now();
       const s = await client.maintenance.status();

@@ -5,15 +5,20 @@
 // handshake. The name is learned once per endpoint from a TLS handshake that
 // verifies the chain against the operator's CA (--cacert): a member is trusted
 // because the cluster's CA signed it, and identified by its member ID.
+import type { DetailedPeerCertificate } from 'node:tls';
 import type { Etcd3 } from 'etcd3';
 import { urlHost } from '../domain/names.js';
+import type { ServingCert } from '../domain/types.js';
 import { verifiedHandshake } from '../net/tls-handshake.js';
+import { servingCertOf } from './cert-probe.js';
 import { createEtcdClient } from './etcd-client.js';
 import type { TlsFiles } from './target.js';
 
 export interface MemberClientsOptions {
   tls: TlsFiles | null;
   timeoutMs: number;
+  /** The member's serving certificate, read from the handshake that learned its name. */
+  onCert?: (endpoint: string, cert: ServingCert) => void;
 }
 
 /**
@@ -21,11 +26,19 @@ export interface MemberClientsOptions {
  * endpoint's own host is in it, else its first `etcd-` DNS name, else its
  * first DNS name. Rejects when no verified handshake completes in time.
  */
-export function learnServerName(endpoint: string, tls: TlsFiles, timeoutMs: number): Promise<string | null> {
+export function learnServerName(
+  endpoint: string,
+  tls: TlsFiles,
+  timeoutMs: number,
+  onCert?: (cert: ServingCert) => void,
+): Promise<string | null> {
   const host = urlHost(endpoint) ?? new URL(endpoint).hostname;
-  // The chain is verified; the name is what this handshake is to learn.
+  // The chain is verified; the name is what this handshake is to learn (and
+  // the certificate's dates, which cert-probe.ts would otherwise connect again for).
   return verifiedHandshake(endpoint, tls, timeoutMs, (socket) => {
-    const sans = (socket.getPeerCertificate().subjectaltname ?? '').split(',').map((s) => s.trim());
+    const leaf = socket.getPeerCertificate(Boolean(onCert));
+    if (onCert) onCert(servingCertOf(leaf as DetailedPeerCertificate, tls));
+    const sans = (leaf.subjectaltname ?? '').split(',').map((s) => s.trim());
     const dns = sans.filter((s) => s.startsWith('DNS:')).map((s) => s.slice(4));
     const ips = sans.filter((s) => s.startsWith('IP Address:')).map((s) => s.slice(11));
     if (ips.includes(host) || dns.includes(host)) return null;
@@ -45,7 +58,13 @@ export class MemberClients {
     const known = this.names.get(endpoint);
     if (known !== undefined) return known;
     // A member that does not complete the handshake is down: the caller reports why.
-    const name = await learnServerName(endpoint, tls, this.opts.timeoutMs);
+    const onCert = this.opts.onCert;
+    const name = await learnServerName(
+      endpoint,
+      tls,
+      this.opts.timeoutMs,
+      onCert && ((cert) => onCert(endpoint, cert)),
+    );
     this.names.set(endpoint, name);
     return name;
   }

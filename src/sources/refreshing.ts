@@ -36,6 +36,13 @@ export class Refreshing<T> {
     );
   }
 
+  /** A value loaded elsewhere: it counts as this key's last load (none in flight is waited for). */
+  seed(key: string, value: T): void {
+    const e = this.entries.get(key);
+    if (e?.inflight) return;
+    this.entries.set(key, { at: Date.now(), value, loaded: true, inflight: null });
+  }
+
   /**
    * The latest value, after waiting at most `waitMs` for a load in flight;
    * undefined before the first. Once a load has come back null (nothing

@@ -7,9 +7,11 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer, type Server } from 'node:tls';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildStatus } from '../../src/domain/status.js';
+import type { ServingCert } from '../../src/domain/types.js';
 import { readServingCert } from '../../src/sources/cert-probe.js';
+import { learnServerName } from '../../src/sources/member-clients.js';
 import { etcd, healthy } from '../helpers/observations.js';
 
 const DAY = 86_400_000;
@@ -116,6 +118,28 @@ describe('serving certificate expiry, read in a TLS handshake', () => {
       ['warning', 'CA'],
     ]);
     expect(w[0]!.message).toContain('(in 4 days)');
+  });
+
+  it("the member client's name lookup reads the certificate in the same handshake (issue 12)", async () => {
+    const tls = { caFile: f('ca.crt'), certFile: f('client.crt'), keyFile: f('client.key') };
+    let handshakes = 0;
+    const count = () => {
+      handshakes++;
+    };
+    server.on('connection', count);
+    try {
+      const certs: ServingCert[] = [];
+      // The address dialled is in the certificate (IP:127.0.0.1): no name to override with.
+      expect(await learnServerName(endpoint, tls, 3000, (c) => certs.push(c))).toBeNull();
+      expect(certs).toEqual([await readServingCert(endpoint, tls, 3000)]);
+      expect(certs[0]!.subject).toBe('CN=etcd-kubernetes-master');
+      // One connection each (the server may count one just after the client is done): two, not three.
+      await vi.waitFor(() => expect(handshakes).toBe(2), { timeout: 2000 });
+      await new Promise((r) => setTimeout(r, 100));
+      expect(handshakes).toBe(2);
+    } finally {
+      server.off('connection', count);
+    }
   });
 
   it('a handshake the CA does not verify is refused, within its deadline', async () => {
