@@ -1,4 +1,8 @@
-#!/usr/bin/env -S node --no-memory-reducer
+#!/usr/bin/env -S node --no-memory-reducer --max-semi-space-size=2
+// --max-semi-space-size=2 (MB): V8 grows the young generation's two halves to
+// 16 MB each on a long-lived process and keeps them; the console allocates
+// little per second, and 2 MB halves took its RSS from ~150 to ~135 MB at the
+// same CPU (issue 12; status' CPU unchanged).
 // --no-memory-reducer: on an idle console V8's memory reducer ran a full GC
 // of the main heap every ~10 s to give a few MB back, a large part of the
 // console's idle CPU (npm run bench console). The console is long-lived and

@@ -16,12 +16,15 @@ import { fmt, summarize, timeCommand } from './measure.js';
 export const BIN = fileURLToPath(new URL('../../bin/kube-ha.js', import.meta.url));
 
 /** The node flags of the launcher's `#!/usr/bin/env -S node ...` line: panes run kube-ha as `kube-ha` runs. */
-export const LAUNCHER_NODE_FLAGS: string[] = (() => {
-  const first = readFileSync(BIN, 'utf8').split('\n', 1)[0] ?? '';
+export const LAUNCHER_NODE_FLAGS: string[] = launcherNodeFlags(BIN);
+
+/** The node flags on a launcher's `#!` line. */
+export function launcherNodeFlags(bin: string): string[] {
+  const first = readFileSync(bin, 'utf8').split('\n', 1)[0] ?? '';
   const m = /^#!\/usr\/bin\/env -S node(.*)$/.exec(first);
-  if (!m) throw new Error(`${BIN}: unexpected first line ${first}`);
+  if (!m) throw new Error(`${bin}: unexpected first line ${first}`);
   return m[1]!.trim().split(/\s+/).filter(Boolean);
-})();
+}
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -74,7 +77,7 @@ export class TmuxPane {
         .map(([k, v]) => `${k}=${shellQuote(v)}`)
         .join(
           ' ',
-        )} ${shellQuote(process.execPath)} ${LAUNCHER_NODE_FLAGS.map(shellQuote).join(' ')} ${shellQuote(pane.bin)} ` +
+        )} ${shellQuote(process.execPath)} ${launcherNodeFlags(pane.bin).map(shellQuote).join(' ')} ${shellQuote(pane.bin)} ` +
       `${opts.args.map(shellQuote).join(' ')}; echo EXIT=$? > ${shellQuote(pane.exitFile)}`;
     // A bare server: no user config, and no status line taking a row.
     writeFileSync(pane.confFile, 'set -g status off\n');

@@ -63,6 +63,10 @@ export function createGceWorker(target: Target): GceSourceLike & {
   const spawn = (): Worker => {
     const w = new Worker(new URL(import.meta.url), {
       workerData: { tag: TAG, target },
+      // A small young generation: the worker allocates a few hundred KB per poll, and
+      // V8's default semi-spaces grew to ~16 MB each, held for the console's life (issue 12:
+      // RSS 162 -> 150 MB on the lab).
+      resourceLimits: { maxYoungGenerationSizeMb: 4 },
       // The library's warnings go to stderr, which the console sends to its debug log.
       stdout: true,
       stderr: true,
