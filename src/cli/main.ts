@@ -40,6 +40,7 @@ export async function main(argv: string[]): Promise<number> {
       case 'add':
       case 'remove':
       case 'replace':
+      case 'defrag':
       case 'reset':
       case 'start':
       case 'operation':

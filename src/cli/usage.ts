@@ -20,6 +20,8 @@ Usage:
                                                         reset a hung replica's VM (before a replace)
   kube-ha start --replica N [target] [--dry-run] [--yes|--confirm N] [--json]
                                                         start a TERMINATED or STOPPED replica's VM
+  kube-ha defrag [--cluster main|events] [target] [--dry-run] [--yes] [--json]
+                                                        NOSPACE: compact, defragment member by member, disarm
   kube-ha operation status|resume|rollback [target]     an unfinished operation
   kube-ha cleanup [target] [--dry-run] [--yes] [--json] delete data disks of replicas that are gone
   kube-ha snapshot [target] [--cluster C] [--json]      save a verified etcd snapshot in the state dir

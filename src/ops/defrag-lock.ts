@@ -28,7 +28,8 @@ export async function acquireDefragLock(
       `etcd main refuses writes (${msg}): the operation lock is taken in etcd events until main is disarmed`,
     );
     try {
-      return await acquireLock(etcd.events, record, log);
+      // The lock's own lines say `etcd main`: here it is held in events.
+      return await acquireLock(etcd.events, record, (l) => log(l.replace(/^etcd main /, 'etcd events ')));
     } catch (e) {
       throw new Error(
         `etcd main refuses writes (NOSPACE) and etcd events would not take the lock either (${errorMessage(e)}): defragment events by hand first`,
