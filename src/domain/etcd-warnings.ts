@@ -55,7 +55,8 @@ export function alarmRemedy(
     return (
       'writes are refused until it is cleared; compact to the current revision, defragment each member (followers first), then disarm: ' +
       `etcdctl compact $(rev); ${defrag}; etcdctl alarm disarm` +
-      ` (rev: the revision \`etcdctl endpoint status -w json\` shows; or raise --quota-backend-bytes, ETCD_QUOTA_BACKEND_BYTES in kube-env, if the data really grew)`
+      ` (rev: the revision \`etcdctl endpoint status -w json\` shows; or raise --quota-backend-bytes, ETCD_QUOTA_BACKEND_BYTES in kube-env, if the data really grew)` +
+      `; all three as one confirmed flow: kube-ha defrag${cluster === 'events' ? ' --cluster events' : ''} (console: D)`
     );
   }
   if (alarm === 'CORRUPT') {
@@ -135,7 +136,7 @@ export function spaceWarnings(input: EtcdWarningInput): Warning[] {
           `etcd ${cluster} DB at ${pct(top.ratio)} of its ${formatBytes(top.c.quotaBytes)} quota (${top.c.quotaFrom}) on ` +
           `${near.map((f) => `${f.p.replica} ${formatBytes(f.c.dbSizeBytes)}`).join(', ')}` +
           `${inUse !== null ? `, ${formatBytes(inUse)} in use` : ''}: at 100% etcd raises NOSPACE and refuses writes; ` +
-          'compact and defragment (followers first), or raise --quota-backend-bytes',
+          `compact and defragment (followers first: kube-ha defrag${cluster === 'events' ? ' --cluster events' : ''}, console: D), or raise --quota-backend-bytes`,
       });
       continue;
     }
@@ -159,7 +160,7 @@ export function spaceWarnings(input: EtcdWarningInput): Warning[] {
               return `${p.replica} ${formatBytes(c.dbSizeBytes)} of ${formatBytes(c.quotaBytes)} quota, ${formatBytes(c.dbSizeInUseBytes)} in use`;
             })
             .join('; ')}: ` +
-          'defragment each member (followers first) to give the space back before it counts toward NOSPACE',
+          `defragment each member (followers first: kube-ha defrag${cluster === 'events' ? ' --cluster events' : ''}, console: D) to give the space back before it counts toward NOSPACE`,
       });
     }
   }

@@ -21,6 +21,7 @@ export interface CommandContext {
 }
 
 const ACTION_TEXT: Record<ActionCommand, string> = {
+  defrag: 'defrag',
   add: 'add a replica',
   delete: 'delete the selected replica',
   replace: 'replace the selected replica',
@@ -42,7 +43,7 @@ function runAction(action: ActionCommand, ctx: CommandContext): void {
     return;
   }
   const replica = effectiveSelection(s.status, s.filter, s.selected) ?? undefined;
-  if (action !== 'add' && !replica) {
+  if (action !== 'add' && action !== 'defrag' && !replica) {
     s.setMessage(`${ACTION_TEXT[action]}: select a replica first`, 'warning');
     return;
   }

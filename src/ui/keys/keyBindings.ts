@@ -19,6 +19,7 @@ export type Command =
   | 'add'
   | 'delete'
   | 'replace'
+  | 'defrag'
   | 'quit';
 
 export type SpecialKey =
@@ -52,7 +53,7 @@ export interface KeyBinding {
 }
 
 /** Commands that change the cluster: shown always, enabled only with --write. */
-export const ACTION_COMMANDS = ['add', 'delete', 'replace'] as const;
+export const ACTION_COMMANDS = ['add', 'delete', 'replace', 'defrag'] as const;
 export type ActionCommand = (typeof ACTION_COMMANDS)[number];
 
 export function isActionCommand(c: Command): c is ActionCommand {
@@ -139,6 +140,13 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     keys: [{ input: 'R' }],
     description: 'replace the selected replica',
     hint: 'replace',
+    group: 'action',
+  },
+  {
+    // Capital, as R: a reflex must not start it. Not in the footer: NOSPACE's warning names it.
+    command: 'defrag',
+    keys: [{ input: 'D' }],
+    description: 'compact, defragment member by member, disarm etcd (NOSPACE)',
     group: 'action',
   },
   {

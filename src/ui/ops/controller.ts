@@ -288,6 +288,11 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
         });
         return;
       }
+      // Every member of the cluster, no replica: the plan says which cluster and in which order.
+      if (action === 'defrag') {
+        void plan({ kind: 'defrag', cluster: null });
+        return;
+      }
       if (!replica) {
         message(`${action}: select a replica first`, 'warning');
         return;
