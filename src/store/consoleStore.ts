@@ -35,6 +35,7 @@ import type {
   TimelineEvent,
 } from './types.js';
 import { SOURCE_KEYS } from './types.js';
+import { NONE_UNHEALTHY, trackUnhealthy } from './unhealthy.js';
 
 /** What the model is given on every change of an observation or a source's health. */
 export interface StatusInput {
@@ -140,6 +141,7 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
     timeline: ring.view(),
     leases: null,
     lastSnapshot: null,
+    unhealthySince: NONE_UNHEALTHY,
     paused: false,
     pausedAt: null,
     mode: opts.mode ?? 'read-only',
@@ -209,6 +211,7 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         observations,
         sources,
         status,
+        unhealthySince: trackUnhealthy(s.unhealthySince, status, at),
         timeline: append(drafts),
       });
     };
@@ -304,7 +307,11 @@ export function createConsoleStore(opts: ConsoleStoreOptions = {}): ConsoleStore
         if (s.paused) return;
         if (s.status && structurallyEqual(s.status, status, VOLATILE_STATUS_KEYS)) return;
         const drafts = diffStatus(s.status, status, at);
-        set({ status, timeline: append(drafts) });
+        set({
+          status,
+          unhealthySince: trackUnhealthy(s.unhealthySince, status, at),
+          timeline: append(drafts),
+        });
       },
 
       recordEvent: (event) => {

@@ -1,5 +1,6 @@
 // The console's state: what the pollers last saw, what it means, what the
 // operator is looking at. The UI renders this and nothing else.
+
 import type {
   ApiserverProbe,
   ClusterStatus,
@@ -10,6 +11,7 @@ import type {
 } from '../domain/types.js';
 import type { LeasesSlot } from './leases.js';
 import type { Timeline } from './ring.js';
+import type { UnhealthySince } from './unhealthy.js';
 
 /** One polled source: the Compute API, or one etcd cluster. */
 export type SourceKey = 'gce' | EtcdClusterName;
@@ -101,6 +103,8 @@ export interface ConsoleData {
   leases: unknown;
   /** The newest etcd main snapshot kube-ha saved in the state dir; null: none known. */
   lastSnapshot: LastSnapshot | null;
+  /** Since when each unhealthy replica has been seen so (src/store/unhealthy.ts). */
+  unhealthySince: UnhealthySince;
   paused: boolean;
   pausedAt: number | null;
   mode: ConsoleMode;

@@ -172,6 +172,9 @@ describe('kube-ha ui --write and the CLI on a terminal: add, remove, replace', (
     );
     await select(pane, dead.name);
     await pane.tmux('send-keys', 'R');
+    // A hung VM: reset is offered first; R again goes on to the replace.
+    await pane.waitFor((s) => s.includes(`Repair ${dead.name}: its VM is RUNNING`), 15_000);
+    await pane.tmux('send-keys', 'R');
     // The first plan of a console builds its operations session (Compute clients, a fresh look): room for a loaded machine.
     const plan = await pane.waitFor((s) => s.includes(`type ${dead.name} to confirm`), 45_000);
     const fresh = new RegExp(

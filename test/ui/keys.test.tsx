@@ -178,7 +178,10 @@ describe("the operation screens' key table", () => {
       const help = listed.join('\n');
       expect(help).toMatch(/zone picker\s+↑\/k previous · ↓\/j next · Enter plan · Esc cancel/);
       expect(help).toMatch(/type the name\s+Backspace erase · Enter confirm · Esc cancel/);
-      expect(help).toMatch(/refused plan\s+F force: replace a healthy replica · any key back/);
+      expect(help).toMatch(/refused plan\s+F force: replace or reset a healthy replica · any key back/);
+      expect(help).toMatch(
+        /lighter step first\s+Enter\/y plan it \(start or reset\) · R replace it instead · Esc cancel/,
+      );
       expect(help).toMatch(/running\s+Esc cancel \(rolls back what was done\): asks y\/N first/);
       expect(help).toMatch(/cancel\? y\/N\s+y cancel and roll back · any key keep it running/);
       expect(help).toMatch(

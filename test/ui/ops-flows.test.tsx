@@ -277,7 +277,7 @@ describe('d / R: removal and replacement need the replica typed', () => {
     expect(ui.text()).toMatch(/✖ replace-only-unhealthy: kubernetes-master is healthy/);
     expect(ui.text()).not.toContain('to confirm');
     expect(ui.text()).toContain(
-      'F force: replace a healthy replica (its name is still typed) · any key back',
+      'F force: replace or reset a healthy replica (its name is still typed) · any key back',
     );
     press(KEYS.enter);
     await see('VM RUNNING');

@@ -74,13 +74,15 @@ function Console(props: AppProps) {
   const message = useConsoleState((s) => s.message);
   const leases = asLeasesSlot(useConsoleState((s) => s.leases));
   const lastSnapshot = useConsoleState((s) => s.lastSnapshot);
+  const unhealthySince = useConsoleState((s) => s.unhealthySince);
   // The operator flows (--write): their screens replace the body and take the keys while up.
   const ops = opsControllerOf(props.onAction);
   const opsActive = useOpsState(ops, (s) => s.phase.kind !== 'idle');
   const opsNotice = useOpsState(ops, (s) => s.notice);
   const clock = props.clock ?? Date.now;
+  // Ticks while a source is in trouble or a replica is unhealthy: both show ages.
   const now = useNow(
-    SOURCE_KEYS.some((k) => sourceTrouble(sources[k])),
+    SOURCE_KEYS.some((k) => sourceTrouble(sources[k])) || Object.keys(unhealthySince).length > 0,
     clock,
   );
 
@@ -120,6 +122,7 @@ function Console(props: AppProps) {
     selected: effectiveSelection(status, filter, selected),
     leases,
     lastSnapshot,
+    unhealthySince,
   };
   const header = headerLines(ctx, width);
   const footer = footerLine(

@@ -138,8 +138,8 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
   {
     command: 'replace',
     keys: [{ input: 'R' }],
-    description: 'replace the selected replica',
-    hint: 'replace',
+    description: 'repair the selected replica',
+    hint: 'repair',
     group: 'action',
   },
   {

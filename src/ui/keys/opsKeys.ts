@@ -11,6 +11,7 @@ import { type KeySpec, keyLabel, keyMatches } from './keyBindings.js';
 /** Which operation screen is up (see OpsController.screen). */
 export type OpsScreen =
   | 'zone'
+  | 'remedy'
   | 'plan'
   | 'confirm'
   | 'refused'
@@ -25,6 +26,8 @@ export type OpsCommand =
   | 'zone-up'
   | 'zone-down'
   | 'choose-zone'
+  | 'lighter'
+  | 'replace-instead'
   | 'run'
   | 'erase'
   | 'submit'
@@ -69,6 +72,16 @@ export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
     ],
   },
   {
+    // R on a sick replica: the lighter rung is offered first; R again goes on to the replace.
+    screen: 'remedy',
+    title: 'lighter step first',
+    bindings: [
+      { command: 'lighter', keys: [ENTER, { input: 'y' }], hint: 'plan it (start or reset)' },
+      { command: 'replace-instead', keys: [{ input: 'R' }], hint: 'replace it instead' },
+      { command: 'cancel', keys: [ESC], hint: 'cancel' },
+    ],
+  },
+  {
     screen: 'plan',
     title: 'plan of an add',
     bindings: [
@@ -90,8 +103,8 @@ export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
     screen: 'refused',
     title: 'refused plan',
     bindings: [
-      // Only a replace refused for no other reason than a healthy replica; the name is still typed.
-      { command: 'force', keys: [{ input: 'F' }], hint: 'force: replace a healthy replica' },
+      // Only a replace or reset refused for no other reason than a healthy replica; the name is still typed.
+      { command: 'force', keys: [{ input: 'F' }], hint: 'force: replace or reset a healthy replica' },
       { command: 'back', keys: [{ any: true }], hint: 'back' },
     ],
   },

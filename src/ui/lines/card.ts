@@ -3,7 +3,7 @@
 import type { EtcdClusterName, MemberView, ReplicaView } from '../../domain/types.js';
 import { ETCD_CLUSTERS } from '../../domain/types.js';
 import { apiserverWord, apiserverWords } from '../../store/apiserver-words.js';
-import { formatBytes, memberWords } from '../../store/describe.js';
+import { formatAge, formatBytes, memberWords } from '../../store/describe.js';
 import { type Line, lineWidth, type Part, pack, type Segment, seg, textWidth } from '../text.js';
 import { apiserverRole, memberRole, type ViewContext, vmRole } from './context.js';
 import { badgeSegs } from './leases.js';
@@ -17,6 +17,16 @@ function nameSegs(r: ReplicaView, ctx: ViewContext): Segment[] {
   return [
     seg(selected ? `${g.pointer} ` : '  ', { role: 'accent', bold: true }),
     seg(r.name, { bold: true, inverse: selected }),
+  ];
+}
+
+/** ` · unhealthy 2m10s`: how long the replica has been seen unhealthy (empty when it is not). */
+function sickFor(r: ReplicaView, ctx: ViewContext): Segment[] {
+  const since = ctx.unhealthySince?.[r.name];
+  if (since === undefined) return [];
+  return [
+    seg(ctx.theme.glyphs.sep, { role: 'muted' }),
+    seg(`unhealthy ${formatAge(ctx.now - since)}`, { role: 'error' }),
   ];
 }
 
@@ -76,7 +86,9 @@ function fullLines(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
     pack(
       [
         { segs: [seg(`VM ${r.vm.status}`, { role: vmRole(r.vm.status), bold: r.vm.status !== 'RUNNING' })] },
-        { segs: pool ? [seg(g.sep, { role: 'muted' }), seg(pool, { role: 'muted' })] : [], drop: 1 },
+        // How long it has been sick outranks which pool it is in.
+        { segs: sickFor(r, ctx), drop: 1 },
+        { segs: pool ? [seg(g.sep, { role: 'muted' }), seg(pool, { role: 'muted' })] : [], drop: 2 },
       ],
       width,
       e,
@@ -127,7 +139,8 @@ function compactLines(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
   const leads: Part = { segs: badge.length ? [seg(' '), ...badge] : [], drop: 1 };
   const name = nameSegs(r, ctx);
   const api = apiserverPart(r, ctx, false);
-  const vmParts: Part[] = api ? [{ segs: [vm] }, api] : [{ segs: [vm] }];
+  const sick: Part = { segs: sickFor(r, ctx), drop: 1 };
+  const vmParts: Part[] = api ? [{ segs: [vm] }, sick, api] : [{ segs: [vm] }, sick];
   // The VM status shares the name's line when both fit whole, else gets its own.
   const lines: Line[] =
     lineWidth(name) + textWidth(vm.text) <= width
@@ -150,6 +163,7 @@ function oneLine(r: ReplicaView, ctx: ViewContext, width: number): Line[] {
   ];
   const api = apiserverPart(r, ctx, false);
   if (api) parts.push(api);
+  parts.push({ segs: sickFor(r, ctx), drop: 2 });
   for (const c of ETCD_CLUSTERS) {
     parts.push({ segs: [seg(' ')] });
     parts.push(...healthSegs(c, r.etcd[c], ctx, 0));

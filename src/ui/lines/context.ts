@@ -1,8 +1,10 @@
 // What every line builder needs to know besides its own subject.
+
 import type { ApiserverHealth, ClusterStatus, MemberView, VmStatus } from '../../domain/types.js';
 import { type HealthWord, healthWord } from '../../store/describe.js';
 import type { LeasesSlot } from '../../store/leases.js';
 import type { ConsoleMode, LastSnapshot, SourceKey, SourceState } from '../../store/types.js';
+import type { UnhealthySince } from '../../store/unhealthy.js';
 import type { ColorRole, Theme } from '../theme.js';
 
 export interface ViewContext {
@@ -20,6 +22,8 @@ export interface ViewContext {
   leases?: LeasesSlot | null;
   /** The newest etcd main snapshot kube-ha knows (absent: not shown; null: none yet). */
   lastSnapshot?: LastSnapshot | null;
+  /** Since when each unhealthy replica has been seen so (absent: not shown). */
+  unhealthySince?: UnhealthySince;
 }
 
 export const HEALTH_ROLE: Record<HealthWord, ColorRole> = {

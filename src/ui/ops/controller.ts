@@ -9,6 +9,7 @@ import type { Key } from 'ink';
 import type { Journal } from '../../domain/ops/journal.js';
 import { checkConfirmation } from '../../domain/ops/operation.js';
 import type { Plan } from '../../domain/ops/plan.js';
+import { lighterRemedy } from '../../domain/ops/remedy-choice.js';
 import type { OpRequest } from '../../domain/ops/request.js';
 import type { OpResult } from '../../ops/events.js';
 import type { ConsoleStore } from '../../store/consoleStore.js';
@@ -203,8 +204,14 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
     if (screen === 'refused') {
       // F re-plans a replace refused only because its replica is healthy, with force; it
       // still shows the plan and needs the name typed. Any other key goes back.
-      if (cmd === 'force' && o.write && p.planned.forceable && p.planned.request.kind === 'replace') {
-        void plan({ ...p.planned.request, force: true });
+      const req = p.planned.request;
+      if (
+        cmd === 'force' &&
+        o.write &&
+        p.planned.forceable &&
+        (req.kind === 'replace' || req.kind === 'reset')
+      ) {
+        void plan({ ...req, force: true });
         return;
       }
       idle();
@@ -297,6 +304,13 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
         message(`${action}: select a replica first`, 'warning');
         return;
       }
+      // The remediation ladder: a stopped VM is started, a hung one reset, before anything is replaced.
+      const seen = cs().status?.replicas.find((r) => r.name === replica);
+      const choice = action === 'replace' && seen ? lighterRemedy(seen) : null;
+      if (choice) {
+        ops.getState().setPhase({ kind: 'remedy', replica, choice });
+        return;
+      }
       void plan(
         action === 'delete'
           ? { kind: 'remove', replica, zone: null }
@@ -329,6 +343,12 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
           }
           return true;
         }
+        case 'remedy':
+          if (cmd === 'cancel') cancelled(`${p.choice.kind} ${p.replica}`);
+          else if (cmd === 'lighter') void plan({ kind: p.choice.kind, replica: p.replica, force: false });
+          else if (cmd === 'replace-instead')
+            void plan({ kind: 'replace', replica: p.replica, zone: null, force: false });
+          return true;
         case 'plan':
           keyOnPlan(screen, input, key);
           return true;

@@ -11,6 +11,7 @@ import {
 } from '../../domain/ops/journal.js';
 import type { PlannedOperation } from '../../domain/ops/operation.js';
 import { describePreview } from '../../domain/ops/quorum-preview.js';
+import type { RemedyChoice } from '../../domain/ops/remedy-choice.js';
 import type { OpResult } from '../../ops/events.js';
 import { type OpsCommand, type OpsScreen, opsHint, opsKeys, opsScreenHints } from '../keys/opsKeys.js';
 import { fitLine, type Line, seg } from '../text.js';
@@ -47,6 +48,32 @@ export function zonePickerLines(zones: ZoneChoice[], index: number, theme: Theme
     }),
     [],
     hintLine('zone', theme),
+  ];
+  return fitted(lines, width, theme);
+}
+
+/** R on a sick replica: the lighter rung first, with why, and the replace as the further option. */
+export function remedyLines(replica: string, choice: RemedyChoice, theme: Theme, width: number): Line[] {
+  const what =
+    choice.kind === 'start'
+      ? `start its VM (instances.start): it boots from its disks, with its etcd members`
+      : `reset its VM (instances.reset): a hard reboot; its disks and etcd members stay`;
+  const lines: Line[] = [
+    [seg(`Repair ${replica}: `, { bold: true }), seg(choice.why, { role: 'warn' })],
+    [],
+    [
+      seg(` ${theme.glyphs.pointer} `, { role: 'accent', bold: true }),
+      seg(`${choice.kind}: `, { bold: true }),
+      seg(what),
+    ],
+    [
+      seg('   replace: ', { role: 'muted' }),
+      seg('a new VM and member, the old disk deleted once verified: if it stays unhealthy', {
+        role: 'muted',
+      }),
+    ],
+    [],
+    hintLine('remedy', theme),
   ];
   return fitted(lines, width, theme);
 }

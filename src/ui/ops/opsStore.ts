@@ -7,6 +7,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Journal, StepStatus } from '../../domain/ops/journal.js';
 import type { PlannedOperation } from '../../domain/ops/operation.js';
 import type { Plan } from '../../domain/ops/plan.js';
+import type { RemedyChoice } from '../../domain/ops/remedy-choice.js';
 import type { OpEvent, OpResult } from '../../ops/events.js';
 
 /** A step's status on screen: the journal's. */
@@ -40,6 +41,8 @@ export type OpsPhase =
   /** Waiting for the session or the plan; Esc drops what comes back. */
   | { kind: 'busy'; text: string }
   | { kind: 'zone'; zones: ZoneChoice[]; index: number }
+  /** R on a sick replica: the lighter rung first (start or reset), replace as the further option. */
+  | { kind: 'remedy'; replica: string; choice: RemedyChoice }
   | {
       kind: 'plan';
       planned: PlannedOperation;
