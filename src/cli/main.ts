@@ -14,7 +14,17 @@ function loadConsole(): Promise<typeof import('./console.js')> {
 export async function main(argv: string[]): Promise<number> {
   mark('main');
   const [cmd, ...rest] = argv;
-  const opsCommands = ['add', 'remove', 'replace', 'reset', 'start', 'operation', 'cleanup', 'snapshot'];
+  const opsCommands = [
+    'add',
+    'remove',
+    'replace',
+    'reset',
+    'start',
+    'operation',
+    'cleanup',
+    'snapshot',
+    'recover',
+  ];
   if ((rest.includes('--help') || rest.includes('-h')) && !opsCommands.includes(cmd ?? '')) {
     process.stdout.write(HELP);
     return EXIT.ok;
@@ -37,6 +47,8 @@ export async function main(argv: string[]): Promise<number> {
         return await (await import('./cleanup.js')).cleanupCommand(rest);
       case 'snapshot':
         return await (await import('./snapshot.js')).snapshotCommand(rest);
+      case 'recover':
+        return await (await import('./recover.js')).recoverCommand(rest);
       case 'add':
       case 'remove':
       case 'replace':

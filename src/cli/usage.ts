@@ -22,6 +22,8 @@ Usage:
                                                         start a TERMINATED or STOPPED replica's VM
   kube-ha defrag [--cluster main|events] [target] [--dry-run] [--yes] [--json]
                                                         NOSPACE: compact, defragment member by member, disarm
+  kube-ha recover [--from R] [--cluster main|events|both] [target] [--dry-run] [--yes|--confirm T] [--json]
+                                                        etcd lost quorum: start/reset (transient), or rebuild from R
   kube-ha operation status|resume|rollback [target]     an unfinished operation
   kube-ha cleanup [target] [--dry-run] [--yes] [--json] delete data disks of replicas that are gone
   kube-ha snapshot [target] [--cluster C] [--json]      save a verified etcd snapshot in the state dir

@@ -1,6 +1,8 @@
 // The lab's own control API, beside the Compute API on the same server:
 // incident rehearsal (crash, optionally wiping etcd's data, freeze, restart a
-// VM; stop its instance as GCE would; an apiserver alive but not ready), fault
+// VM; stop its instance as GCE would; an apiserver alive but not ready; the
+// on-VM steps of an etcd restore, `POST /lab/v1/vms/NAME/etcd-restore
+// {"cluster": "main", "snapshot": "/abs/file.db"}`), fault
 // injection, shutdown.
 // `POST /lab/v1/images/delete {"project": "cos-cloud", "image": "NAME"}`
 // removes a public image from the catalog (a source VM's image that no longer
@@ -97,6 +99,17 @@ export function controlHandler(deps: ControlDeps) {
           200,
           await setSlowDisk(deps.fleet, decodeURIComponent(parts[3] ?? ''), await readJson(req)),
         );
+      }
+      if (req.method === 'POST' && parts[2] === 'vms' && parts.length === 5 && parts[4] === 'etcd-restore') {
+        // kube-ha recover's on-VM steps on a kube-up master (LabVm.restoreEtcd): modelled, not run over ssh.
+        const name = decodeURIComponent(parts[3] ?? '');
+        const b = ((await readJson(req)) ?? {}) as { cluster?: unknown; snapshot?: unknown };
+        if (b.cluster !== 'main' && b.cluster !== 'events')
+          throw new Error('cluster must be "main" or "events"');
+        if (typeof b.snapshot !== 'string' || !b.snapshot.startsWith('/'))
+          throw new Error('snapshot must be an absolute path to a snapshot file');
+        const done = await deps.fleet.restoreEtcd(name, b.cluster, b.snapshot);
+        return send(res, 200, { vm: name, cluster: b.cluster, ...done });
       }
       if (req.method === 'POST' && parts[2] === 'vms' && parts.length === 5 && parts[4] === 'stop') {
         const name = decodeURIComponent(parts[3] ?? '');

@@ -189,6 +189,20 @@ export class Fleet {
     this.savePids();
   }
 
+  /** The on-VM restore of one cluster's member from a snapshot (LabVm.restoreEtcd). */
+  async restoreEtcd(
+    name: string,
+    cluster: EtcdClusterName,
+    snapshotFile: string,
+  ): Promise<{ setAside: string | null }> {
+    this.slowDisks.clear(name);
+    try {
+      return await this.get(name).restoreEtcd(cluster, snapshotFile);
+    } finally {
+      this.savePids();
+    }
+  }
+
   freeze(name: string): void {
     this.get(name).freeze();
   }

@@ -13,9 +13,19 @@
 // The VM's files live under its boot disk (vms/<name>) and its master PD
 // (disks/<name>-pd) in the lab directory. Differences from kube-up are listed
 // in the README.
+import { execFile } from 'node:child_process';
 import { X509Certificate } from 'node:crypto';
-import { appendFileSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  appendFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { initialEtcdCluster, type KubeEnv, parseKubeEnv } from '../domain/kube-env.js';
 import {
   apiserverEtcdMaterialOf,
@@ -31,7 +41,14 @@ import {
   type LocalEtcd,
   VmControlPlane,
 } from './components/control-plane.js';
-import { type EtcdMemberSpec, type EtcdTls, type RunningEtcd, startEtcd, stopEtcd } from './etcd-process.js';
+import {
+  type EtcdMemberSpec,
+  type EtcdTls,
+  peerURL,
+  type RunningEtcd,
+  startEtcd,
+  stopEtcd,
+} from './etcd-process.js';
 
 /** kube-up's ports (start-etcd-servers): main client 2379 / peer 2380, events 4002 / 2381. */
 export const ETCD_PORTS: Record<EtcdClusterName, { client: number; peer: number }> = {
@@ -348,6 +365,58 @@ export class LabVm {
     }
     this.bootLog(`etcd data wiped: ${dirs.join(', ')}`);
     return dirs;
+  }
+
+  /**
+   * The on-VM steps of a restore from a snapshot, as an operator runs them on
+   * a kube-up master (README "Quorum lost"): the static pod's manifest moved
+   * out of /etc/kubernetes/manifests (the kubelet stops etcd), the data dir
+   * set aside on the master PD (never deleted), `etcdctl snapshot restore` as
+   * a one-member cluster under the member's own name and peer URL, and the
+   * manifest moved back (the kubelet starts etcd on the restored data, where
+   * --initial-cluster no longer matters). Returns where the old data went.
+   */
+  async restoreEtcd(cluster: EtcdClusterName, snapshotFile: string): Promise<{ setAside: string | null }> {
+    if (this.state !== 'running')
+      throw new Error(`${this.boot.name} is ${this.state}: etcd cannot be restored`);
+    if (!existsSync(snapshotFile)) throw new Error(`no snapshot file ${snapshotFile}`);
+    const running = this.members.get(cluster);
+    if (running) {
+      await stopEtcd(running);
+      this.members.delete(cluster);
+    }
+    const spec = this.memberSpec(cluster);
+    const dir = spec.dataDir;
+    let setAside: string | null = null;
+    if (existsSync(dir)) {
+      setAside = `${dir}.before-restore-${new Date().toISOString().replace(/[:.]/g, '')}`;
+      renameSync(dir, setAside);
+    }
+    const url = peerURL(spec);
+    try {
+      await promisify(execFile)(
+        process.env.KUBE_HA_ETCDCTL_BIN ?? 'etcdctl',
+        [
+          'snapshot',
+          'restore',
+          snapshotFile,
+          `--name=${spec.name}`,
+          `--initial-cluster=${spec.name}=${url}`,
+          `--initial-advertise-peer-urls=${url}`,
+          `--data-dir=${dir}`,
+        ],
+        { env: { ...process.env, ETCDCTL_API: '3' }, timeout: 120_000 },
+      );
+    } catch (err) {
+      // The manifest stays out, as an operator's failed restore leaves it: etcd is not started on nothing.
+      this.bootLog(`etcd ${cluster} restore from ${snapshotFile} failed: ${(err as Error).message}`);
+      throw new Error(`etcdctl snapshot restore failed: ${(err as Error).message.split('\n')[0]}`);
+    }
+    this.bootLog(
+      `etcd ${cluster} restored from ${snapshotFile} as a one-member cluster (old data: ${setAside})`,
+    );
+    this.members.set(cluster, startEtcd(spec));
+    return { setAside };
   }
 
   /** The host hangs: processes stop answering but keep their sockets. */

@@ -33,7 +33,8 @@ export interface ProcessIdentity {
 
 export interface LockRecord {
   operationId: string;
-  kind: OpKind;
+  /** recover: kube-ha recover's rebuild (a local lock only: no cluster has quorum). */
+  kind: OpKind | 'recover';
   /** describeRequest / plan summary. */
   summary: string;
   holder: OperationHolder;
