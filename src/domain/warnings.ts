@@ -66,7 +66,7 @@ export function quorumWarnings(input: WarningInput): Warning[] {
         code: 'QUORUM_LOST',
         severity: 'error',
         cluster,
-        message: `etcd ${cluster} has lost quorum: ${h.healthyVoters} of ${h.votingMembers} voters healthy, ${h.quorum} needed`,
+        message: `etcd ${cluster} has lost quorum: ${h.healthyVoters} of ${h.votingMembers} voters healthy, ${h.quorum} needed; kube-ha recover says whether a start or reset brings it back (console: V)`,
       });
     }
     if (h.votingMembers > 0 && h.leaderId === null) {

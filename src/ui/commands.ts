@@ -25,6 +25,7 @@ const ACTION_TEXT: Record<ActionCommand, string> = {
   add: 'add a replica',
   delete: 'delete the selected replica',
   replace: 'replace the selected replica',
+  recover: 'recover from quorum loss (kube-ha recover diagnoses it read-only)',
 };
 
 function shortPath(p: string): string {
@@ -43,7 +44,7 @@ function runAction(action: ActionCommand, ctx: CommandContext): void {
     return;
   }
   const replica = effectiveSelection(s.status, s.filter, s.selected) ?? undefined;
-  if (action !== 'add' && action !== 'defrag' && !replica) {
+  if (action !== 'add' && action !== 'defrag' && action !== 'recover' && !replica) {
     s.setMessage(`${ACTION_TEXT[action]}: select a replica first`, 'warning');
     return;
   }

@@ -342,7 +342,7 @@ describe('action keys', () => {
   it('read-only (default): a, d, R explain that --write enables them and call nothing', async () => {
     const onAction = vi.fn();
     const ui = renderApp(storeWith(healthy3()), { onAction });
-    expect(ui.text()).toContain('a/d/R/D need --write');
+    expect(ui.text()).toContain('a/d/R/D/V need --write');
     for (const [key, what] of [
       ['a', 'add a replica'],
       ['d', 'delete the selected replica'],

@@ -3,7 +3,7 @@
 import { useConsoleContext } from '../contexts/ConsoleContext.js';
 import { opsHint } from '../keys/opsKeys.js';
 import type { OpsController } from '../ops/controller.js';
-import { hintLine, remedyLines } from '../ops/lines.js';
+import { hintLine, quorumLines, remedyLines } from '../ops/lines.js';
 import { useOpsState } from '../ops/useOps.js';
 import { fitLine, seg } from '../text.js';
 import { Lines } from './Lines.js';
@@ -50,6 +50,8 @@ export function OpsScreen(props: OpsScreenProps) {
       return <ZonePicker zones={phase.zones} index={phase.index} width={props.width} />;
     case 'remedy':
       return <Lines lines={remedyLines(phase.replica, phase.choice, theme, props.width)} />;
+    case 'quorum':
+      return <Lines lines={quorumLines(phase.diagnosis, theme, props.width)} />;
     case 'plan':
       return (
         <PlanView

@@ -20,6 +20,7 @@ export type Command =
   | 'delete'
   | 'replace'
   | 'defrag'
+  | 'recover'
   | 'quit';
 
 export type SpecialKey =
@@ -53,7 +54,7 @@ export interface KeyBinding {
 }
 
 /** Commands that change the cluster: shown always, enabled only with --write. */
-export const ACTION_COMMANDS = ['add', 'delete', 'replace', 'defrag'] as const;
+export const ACTION_COMMANDS = ['add', 'delete', 'replace', 'defrag', 'recover'] as const;
 export type ActionCommand = (typeof ACTION_COMMANDS)[number];
 
 export function isActionCommand(c: Command): c is ActionCommand {
@@ -147,6 +148,13 @@ export const KEY_BINDINGS: readonly KeyBinding[] = [
     command: 'defrag',
     keys: [{ input: 'D' }],
     description: 'compact, defragment member by member, disarm etcd (NOSPACE)',
+    group: 'action',
+  },
+  {
+    // Not in the footer: the QUORUM LOST warning names it.
+    command: 'recover',
+    keys: [{ input: 'V' }],
+    description: 'quorum lost: diagnose, start or reset what brings it back',
     group: 'action',
   },
   {

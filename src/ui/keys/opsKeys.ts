@@ -12,6 +12,7 @@ import { type KeySpec, keyLabel, keyMatches } from './keyBindings.js';
 export type OpsScreen =
   | 'zone'
   | 'remedy'
+  | 'quorum'
   | 'plan'
   | 'confirm'
   | 'refused'
@@ -79,6 +80,15 @@ export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
       { command: 'lighter', keys: [ENTER, { input: 'y' }], hint: 'plan it (start or reset)' },
       { command: 'replace-instead', keys: [{ input: 'R' }], hint: 'replace it instead' },
       { command: 'cancel', keys: [ESC], hint: 'cancel' },
+    ],
+  },
+  {
+    // V after quorum loss: the diagnosis, then the first start or reset through the usual plan.
+    screen: 'quorum',
+    title: 'quorum lost',
+    bindings: [
+      { command: 'lighter', keys: [ENTER, { input: 'y' }], hint: 'plan the first start or reset' },
+      { command: 'cancel', keys: [ESC], hint: 'back' },
     ],
   },
   {

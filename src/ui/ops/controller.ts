@@ -9,6 +9,7 @@ import type { Key } from 'ink';
 import type { Journal } from '../../domain/ops/journal.js';
 import { checkConfirmation } from '../../domain/ops/operation.js';
 import type { Plan } from '../../domain/ops/plan.js';
+import { diagnoseRecovery } from '../../domain/ops/recover.js';
 import { lighterRemedy } from '../../domain/ops/remedy-choice.js';
 import type { OpRequest } from '../../domain/ops/request.js';
 import type { OpResult } from '../../ops/events.js';
@@ -295,6 +296,24 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
         });
         return;
       }
+      // Quorum lost: kube-ha recover's diagnosis; a transient loss is mended from here, one
+      // start or reset at a time; a rebuild from a survivor needs the CLI (on GCE, on-VM steps).
+      if (action === 'recover') {
+        const status = cs().status;
+        if (!status) {
+          message('recover: waiting for the first observation', 'warning');
+          return;
+        }
+        const diagnosis = diagnoseRecovery(status, {
+          clusters: ['main', 'events'],
+          from: null,
+          revisions: {},
+        });
+        if (diagnosis.verdict === 'nothing')
+          message('recover: etcd main and events have quorum, nothing to recover');
+        else ops.getState().setPhase({ kind: 'quorum', diagnosis });
+        return;
+      }
       // Every member of the cluster, no replica: the plan says which cluster and in which order.
       if (action === 'defrag') {
         void plan({ kind: 'defrag', cluster: null });
@@ -340,6 +359,20 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
           } else if (cmd === 'choose-zone') {
             const zone = p.zones[p.index]?.zone;
             if (zone) void plan({ kind: 'add', zone, name: null });
+          }
+          return true;
+        }
+        case 'quorum': {
+          const first = p.diagnosis.remedies[0];
+          if (cmd === 'cancel') idle();
+          else if (cmd === 'lighter' && p.diagnosis.verdict === 'transient' && first)
+            void plan({ kind: first.kind, replica: first.replica, force: false });
+          else if (cmd === 'lighter') {
+            idle();
+            message(
+              'the data is gone on too many members: rebuild with kube-ha recover --from REPLICA (on GCE it prints the on-VM steps)',
+              'warning',
+            );
           }
           return true;
         }

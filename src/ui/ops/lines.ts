@@ -11,6 +11,7 @@ import {
 } from '../../domain/ops/journal.js';
 import type { PlannedOperation } from '../../domain/ops/operation.js';
 import { describePreview } from '../../domain/ops/quorum-preview.js';
+import { type RecoverDiagnosis, renderDiagnosis } from '../../domain/ops/recover.js';
 import type { RemedyChoice } from '../../domain/ops/remedy-choice.js';
 import type { OpResult } from '../../ops/events.js';
 import { type OpsCommand, type OpsScreen, opsHint, opsKeys, opsScreenHints } from '../keys/opsKeys.js';
@@ -48,6 +49,28 @@ export function zonePickerLines(zones: ZoneChoice[], index: number, theme: Theme
     }),
     [],
     hintLine('zone', theme),
+  ];
+  return fitted(lines, width, theme);
+}
+
+/** V after quorum loss: kube-ha recover's diagnosis, as the CLI prints it, then what Enter does. */
+export function quorumLines(d: RecoverDiagnosis, theme: Theme, width: number): Line[] {
+  const first = d.remedies[0];
+  const lines: Line[] = [
+    [seg('Quorum lost: kube-ha recover', { bold: true, role: 'error' })],
+    [],
+    ...renderDiagnosis(d).map((text): Line => [seg(text)]),
+    [],
+    d.verdict === 'transient' && first
+      ? [seg(`Enter plans: kube-ha ${first.kind} --replica ${first.replica}`, { role: 'accent', bold: true })]
+      : [
+          seg('A rebuild from a survivor: kube-ha recover --from REPLICA (the CLI)', {
+            role: 'warn',
+            bold: true,
+          }),
+        ],
+    [],
+    hintLine('quorum', theme),
   ];
   return fitted(lines, width, theme);
 }

@@ -7,6 +7,7 @@ import { createStore, type StoreApi } from 'zustand/vanilla';
 import type { Journal, StepStatus } from '../../domain/ops/journal.js';
 import type { PlannedOperation } from '../../domain/ops/operation.js';
 import type { Plan } from '../../domain/ops/plan.js';
+import type { RecoverDiagnosis } from '../../domain/ops/recover.js';
 import type { RemedyChoice } from '../../domain/ops/remedy-choice.js';
 import type { OpEvent, OpResult } from '../../ops/events.js';
 
@@ -43,6 +44,8 @@ export type OpsPhase =
   | { kind: 'zone'; zones: ZoneChoice[]; index: number }
   /** R on a sick replica: the lighter rung first (start or reset), replace as the further option. */
   | { kind: 'remedy'; replica: string; choice: RemedyChoice }
+  /** V after quorum loss: kube-ha recover's diagnosis of what the console sees. */
+  | { kind: 'quorum'; diagnosis: RecoverDiagnosis }
   | {
       kind: 'plan';
       planned: PlannedOperation;
