@@ -1,7 +1,7 @@
 // `npm run screenshots`: the real console, against a real 3-zone lab, in a
 // real terminal (a tmux pane), captured with its colours (`tmux capture-pane
 // -e`), turned into HTML here (SGR -> styled spans) and drawn to PNG by
-// headless Chromium. Writes screenshots/{healthy,crashed-leader,help,narrow-80x24}.png.
+// headless Chromium. Writes screenshots/{healthy,crashed-leader,help,narrow-80x24,quorum-lost-recover}.png.
 import { execFile, execFileSync, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -314,6 +314,32 @@ async function main(): Promise<void> {
     );
     await wide.sendKeys('q');
     await wide.waitForExit();
+
+    // Quorum lost: a second replica's VM stopped beside the crashed one; V shows the diagnosis.
+    const other = names.find((n) => n !== leader)!;
+    const stop = await timeCommand(process.execPath, [BIN, 'lab', 'stop', other, '--dir', dir]);
+    if (stop.code !== 0) throw new Error(`lab stop ${other} failed`);
+    const write = await TmuxPane.start({ args: ['ui', '--lab-dir', dir, '--write'], cols: 120, rows: 36 });
+    panes.push(write);
+    // Every VM's status known (Compute answered: the stopped one TERMINATED) before the diagnosis.
+    await write.waitFor(
+      (s) => /QUORUM LOST/.test(s) && s.includes('TERMINATED') && names.every((n) => s.includes(n)),
+      30_000,
+    );
+    await write.sendKeys('V');
+    await write.waitFor(
+      (s) => s.includes('Quorum lost: kube-ha recover') && s.includes('Enter plans'),
+      15_000,
+    );
+    await shoot(
+      chromium,
+      write,
+      'quorum-lost-recover',
+      `kube-ha ui --write — V after \`lab crash ${leader}\` and \`lab stop ${other}\` (120×36)`,
+    );
+    await write.sendKeys('Escape');
+    await write.sendKeys('q');
+    await write.waitForExit();
   } finally {
     for (const p of panes) await p.close();
     await timeCommand(process.execPath, [BIN, 'lab', 'down', '--dir', dir]);

@@ -36,6 +36,19 @@ describe('diagnoseRecovery', () => {
     expect(renderDiagnosis(d).join('\n')).toContain(`1. kube-ha start --replica ${stopped}`);
   });
 
+  it('silent members whose VM status is not known yet (Compute has not answered): wait, never "data gone"', () => {
+    const s = withObs((o) => {
+      o.gce = null;
+      for (const c of both) o.etcd[c] = crash(crash(o.etcd[c]!, 1), 2);
+    });
+    expect(s.replicas.map((r) => r.vm.status)).toEqual(['UNKNOWN', 'UNKNOWN', 'UNKNOWN']);
+    const d = diagnoseRecovery(s, opts());
+    expect(d.verdict).toBe('wait');
+    expect(d.remedies).toEqual([]);
+    expect(d.refusals[0]).toMatch(/not known yet .*look again/);
+    expect(renderDiagnosis(d).join('\n')).toContain('diagnosis: NOT KNOWN YET');
+  });
+
   it('a member answering with raft index 0 lost its data: with one survivor, the operator must choose', () => {
     const s = withObs((o) => {
       for (const c of both)

@@ -1,7 +1,8 @@
 // A fast subset of the fault matrix (npm run faults has every cell), on one
-// shared one-replica lab: a rate limit ridden out, a kill followed by a
-// rollback, and a kill past a remove's point of no return followed by a
-// resume. Each cell checks the matrix's invariants: quorum and voters' VMs at
+// shared one-replica lab: a kill followed by a rollback, and a kill past a
+// remove's point of no return followed by a resume. (Rate limits ridden out:
+// test/ops/compute-retry.test.ts and test/lab/compute/throttling.test.ts, and
+// every cell of the full matrix.) Each cell checks the matrix's invariants: quorum and voters' VMs at
 // every moment, consistency and the documented exit codes at the end.
 import { afterAll, describe, expect, it } from 'vitest';
 import { type Cell, describeFault, MatrixLab, runCell } from './matrix.js';
@@ -10,7 +11,6 @@ const lab = new MatrixLab('one');
 afterAll(() => lab.down());
 
 const CELLS: Cell[] = [
-  { op: 'add 1→2', fault: { kind: 'compute', method: 'instances.insert', variant: 'rate-limit-twice' } },
   { op: 'add 1→2', fault: { kind: 'kill', after: 'add.learner.events', recovery: 'rollback' } },
   { op: 'remove 2→1', fault: { kind: 'kill', after: 'remove.member.main', recovery: 'resume' } },
 ];

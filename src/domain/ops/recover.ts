@@ -69,7 +69,12 @@ export type RecoverVerdict =
   /** A rebuild from --from's member. */
   | 'permanent'
   /** Data lost and no --from: the operator must choose the survivor to rebuild from. */
-  | 'choose';
+  | 'choose'
+  /**
+   * Not enough is known to tell: a silent member's VM status is unknown (Compute
+   * has not answered yet) or changing. Never taken for data gone: look again.
+   */
+  | 'wait';
 
 export interface Remedy {
   kind: 'start' | 'reset';
@@ -283,6 +288,18 @@ export function diagnoseRecovery(status: ClusterStatus, o: RecoverOptions): Reco
       `etcd ${c.cluster}: ${c.answering} of ${c.voters} voters answer with their data, ${c.needed} needed; ${c.recoverable} would come back by a start or reset${lostData.length ? `; data gone: ${lostData.map((m) => m.replica).join(', ')}` : ''}`,
     );
   }
+  // A VM whose status is not known (or changing) may well come back by a start or reset:
+  // until it is known, the loss is not called permanent.
+  const unsettled = clusters
+    .filter((c) => !c.quorum)
+    .flatMap((c) => c.members.filter((m) => m.condition === 'settling'));
+  if (!transient && unsettled.length) {
+    const vms = [...new Map(unsettled.map((m) => [m.replica, `${m.replica} ${m.vm}`])).values()];
+    refusals.push(
+      `not known yet whether a start or reset brings quorum back: VM ${vms.join(', ')} (Compute has not answered, or the VM is changing state): look again in a moment`,
+    );
+    return { ...base, verdict: 'wait', reasons, refusals };
+  }
   if (!transient) {
     refusals.push(
       `not enough members can come back with their data: rebuild from a survivor: kube-ha recover --from REPLICA (${[...new Set(survivors.map((s) => s.replica))].join(', ') || 'no member answers'})`,
@@ -320,6 +337,7 @@ export function renderDiagnosis(d: RecoverDiagnosis): string[] {
     transient: "TRANSIENT: quorum comes back with the members' own data",
     permanent: `PERMANENT: rebuild from ${d.from ?? '?'}`,
     choose: 'PERMANENT (data gone): choose the member to rebuild from',
+    wait: 'NOT KNOWN YET: a VM status is unknown or changing',
   };
   lines.push(`diagnosis: ${verdict[d.verdict]}`);
   for (const r of d.reasons) lines.push(`  ${r}`);

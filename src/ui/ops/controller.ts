@@ -367,7 +367,10 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
           if (cmd === 'cancel') idle();
           else if (cmd === 'lighter' && p.diagnosis.verdict === 'transient' && first)
             void plan({ kind: first.kind, replica: first.replica, force: false });
-          else if (cmd === 'lighter') {
+          else if (cmd === 'lighter' && p.diagnosis.verdict === 'wait') {
+            idle();
+            message('recover: a VM status is not known yet; V again in a moment', 'warning');
+          } else if (cmd === 'lighter') {
             idle();
             message(
               'the data is gone on too many members: rebuild with kube-ha recover --from REPLICA (on GCE it prints the on-VM steps)',

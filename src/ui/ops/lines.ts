@@ -63,12 +63,14 @@ export function quorumLines(d: RecoverDiagnosis, theme: Theme, width: number): L
     [],
     d.verdict === 'transient' && first
       ? [seg(`Enter plans: kube-ha ${first.kind} --replica ${first.replica}`, { role: 'accent', bold: true })]
-      : [
-          seg('A rebuild from a survivor: kube-ha recover --from REPLICA (the CLI)', {
-            role: 'warn',
-            bold: true,
-          }),
-        ],
+      : d.verdict === 'wait'
+        ? [seg('Not known yet: Esc, and V again once every VM status is known', { role: 'warn', bold: true })]
+        : [
+            seg('A rebuild from a survivor: kube-ha recover --from REPLICA (the CLI)', {
+              role: 'warn',
+              bold: true,
+            }),
+          ],
     [],
     hintLine('quorum', theme),
   ];
