@@ -33,7 +33,16 @@ const lab: OpsLab = opsLab(tempLabDir());
 
 /** What a refused operation must leave as it was: replicas, members, pool. */
 async function shape(): Promise<string> {
-  const s = await status(lab);
+  // A look whose Compute call missed its deadline (a loaded machine) has no zones and no load
+  // balancer: that is not the cluster changing, so look again (bounded).
+  const s = await eventually(async () => {
+    const x = await status(lab);
+    return x.sources.gce &&
+      x.replicas.every((r) => r.zone) &&
+      !x.warnings.some((w) => w.code === 'GCE_UNREACHABLE')
+      ? x
+      : null;
+  }, 30_000);
   return JSON.stringify({
     replicas: s.replicas.map((r) => [
       r.name,

@@ -106,10 +106,11 @@ describe('etcd in NOSPACE (real members)', () => {
       const after = await observeUntil((x) => x.replicas.every((r) => r.etcd.main?.state === 'healthy'));
       for (const r of after.replicas) expect(r.etcd.main).toMatchObject({ state: 'healthy', alarms: [] });
       // Defragmenting gave back the compacted history (what is left is the filler's live keys).
-      // The member that raised the alarm reached the quota; the others may be just under it.
+      // etcd raises NOSPACE when a write would take the database past the quota (size plus the
+      // write's cost), so even the member that raised it can sit a little under the quota.
       const sizes = (x: typeof s) => x.replicas.map((r) => r.etcd.main!.capacity!.dbSizeBytes);
       const full = Math.max(...sizes(s));
-      expect(full).toBeGreaterThanOrEqual(QUOTA);
+      expect(full).toBeGreaterThanOrEqual(0.9 * QUOTA);
       expect(Math.max(...sizes(after))).toBeLessThan(0.6 * full);
       expect(after.warnings).toEqual([]);
       expect(statusExitCode(after)).toBe(0);
