@@ -203,7 +203,8 @@ describe('the single executable, alone, with no Node.js', () => {
       // The full view: etcd, the VM from the Compute API (the console's worker thread), the leases.
       const screen = await pane.waitFor(
         (s) =>
-          /Compute API first answered/.test(s) &&
+          // Compute's first answer is its own event, or (when it came before etcd's) the first observation's zones.
+          /Compute API first answered|first observation: 1 replica in 1 zone/.test(s) &&
           /VM RUNNING/.test(s) &&
           /kube-controller-manager\s+★ kubernetes-master held/.test(s) &&
           /q quit/.test(s),

@@ -58,7 +58,11 @@ describe('kube-ha reset / start on a 3-zone lab', { timeout: 180_000 }, () => {
     const start = await cli(lab, ['start', '--replica', stopped, '--yes']);
     expect(start.code, `${start.stdout}\n${start.stderr}`).toBe(0);
     expect(start.stderr).toContain(`instances.start zone=${replica(before, stopped)?.zone} name=${stopped}`);
-    const after = await status(lab);
+    // One in-process look can miss Compute's deadline on a loaded machine (VM UNKNOWN): look again.
+    const after = await eventually(async () => {
+      const x = await status(lab);
+      return replica(x, stopped)?.vm.status !== 'UNKNOWN' ? x : null;
+    }, 30_000);
     expect(replica(after, stopped)?.vm.status).toBe('RUNNING');
     expect(ids(after, stopped)).toEqual(ids(before, stopped));
     expect(await settle(lab, 3)).toEqual([]);
