@@ -2,12 +2,12 @@
 // remove or replace keeps until its result is verified (and for good after a
 // rollback, or with --keep-disk). Lists first; deletes only what no VM uses,
 // whose replica has no VM and is in neither etcd cluster, after a confirmation.
-import { createInterface } from 'node:readline/promises';
 import { type CleanupPlan, planCleanup } from '../domain/ops/cleanup.js';
 import { isFinished } from '../domain/ops/journal.js';
 import { ComputeOps } from '../ops/compute-ops.js';
 import { OpsTargetError, openOpsSession } from '../ops/session.js';
 import { replicaFilter } from '../sources/gce-source.js';
+import { ask } from './prompt.js';
 import { resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
 
@@ -37,16 +37,6 @@ function render(p: CleanupPlan): string {
   if (!p.delete.length && !p.keep.length) lines.push('No data disk of this cluster outside its replicas.');
   if (p.refusal) lines.push(`Refused: ${p.refusal}; nothing is deleted.`);
   return `${lines.join('\n')}\n`;
-}
-
-async function ask(question: string): Promise<string | null> {
-  if (!process.stdin.isTTY) return null;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
-  }
 }
 
 export async function cleanupCommand(

@@ -9,7 +9,6 @@
 // operation id and check the live cluster against the journal first;
 // `operation discard` sets a journal aside, never deletes it.
 import { readFileSync } from 'node:fs';
-import { createInterface } from 'node:readline/promises';
 import { formatBytes } from '../domain/format.js';
 import { describeLeftovers, isFinished, resumeRecovery, rollbackRecovery } from '../domain/ops/journal.js';
 import { salvageSteps } from '../domain/ops/journal-parse.js';
@@ -26,6 +25,7 @@ import { executePlan, resumeOperation, rollbackOperation } from '../ops/executor
 import { EtcdJournals, journalKey } from '../ops/journal-remote.js';
 import { type JournalScan, JournalStore, validOperationId } from '../ops/journal-store.js';
 import { OpsTargetError, openOpsSession } from '../ops/session.js';
+import { ask } from './prompt.js';
 import { type resolveTarget, resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
 
@@ -197,16 +197,6 @@ export function renderResult(r: OpResult): string {
     );
   }
   return `${lines.join('\n')}\n`;
-}
-
-async function ask(question: string): Promise<string | null> {
-  if (!process.stdin.isTTY) return null;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
-  }
 }
 
 function jsonOut(out: NodeJS.WritableStream, doc: unknown): void {

@@ -4,7 +4,6 @@
 // VMs, one at a time, each its own operation; PERMANENT loss (--from R) is
 // rebuilt from R's member (src/domain/ops/recover-plan.ts, src/ops/recover.ts),
 // resumable by running `kube-ha recover` again.
-import { createInterface } from 'node:readline/promises';
 import { GCE_NAME } from '../domain/names.js';
 import { diagnoseRecovery, type RecoverDiagnosis, renderDiagnosis } from '../domain/ops/recover.js';
 import { buildRecoverPlan, type RecoverStep, restoreCommands } from '../domain/ops/recover-plan.js';
@@ -13,6 +12,7 @@ import { executePlan } from '../ops/executor.js';
 import { type OnVm, type RecoverJournal, RecoverJournals, runRecover } from '../ops/recover.js';
 import { type OpsSession, OpsTargetError, openOpsSession } from '../ops/session.js';
 import { progressPrinter, renderResult } from './ops.js';
+import { ask } from './prompt.js';
 import { resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
 
@@ -46,16 +46,6 @@ function clustersOf(v: string | undefined): EtcdClusterName[] {
   if (v === undefined || v === 'both') return [...ETCD_CLUSTERS];
   if (v === 'main' || v === 'events') return [v];
   throw new UsageError(`--cluster: '${v}' is not main, events or both`);
-}
-
-async function ask(question: string): Promise<string | null> {
-  if (!process.stdin.isTTY) return null;
-  const rl = createInterface({ input: process.stdin, output: process.stderr });
-  try {
-    return await rl.question(question);
-  } finally {
-    rl.close();
-  }
 }
 
 /** --yes, --confirm TOKEN, or the token typed. */
