@@ -62,6 +62,19 @@ afterAll(async () => {
  * checked by the tests that run it (cliStatus).
  */
 export async function status(lab: OpsLab): Promise<ClusterStatus> {
+  // A look whose Compute call missed its deadline (a loaded machine: 1.5 s) has no
+  // zones, no VM states and no load balancer. The lab's Compute is never down in
+  // these tests, so that is the machine, not the cluster: look again, bounded.
+  let s = await look(lab);
+  for (let i = 0; i < 3 && !computeAnswered(s); i++) s = await look(lab);
+  return s;
+}
+
+function computeAnswered(s: ClusterStatus): boolean {
+  return s.sources.gce && !s.warnings.some((w) => w.code === 'GCE_UNREACHABLE');
+}
+
+async function look(lab: OpsLab): Promise<ClusterStatus> {
   const ctx = readLabContext(lab.dir);
   const key = JSON.stringify([ctx.supervisorPid, ctx.etcd.main.endpoints, ctx.etcd.events.endpoints]);
   let entry = observers.get(lab.dir);
