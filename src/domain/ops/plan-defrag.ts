@@ -9,9 +9,10 @@
 import { formatBytes } from '../format.js';
 import type { ClusterStatus, EtcdClusterName, ReplicaView } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
-import type { Plan, PlanBuild, PlanContext, PlanStep } from './plan.js';
+import type { Plan, PlanBuild, PlanContext } from './plan.js';
 import type { DefragRequest } from './request.js';
 import { isVoter } from './resolve.js';
+import { markCheckpoint, NO_TARGET, type PlanStep, planId, planTarget, snapshotStep, step } from './step.js';
 
 /** A defragment rewrites the whole database file: minutes on a multi-GB one. */
 export const DEFRAG_DEADLINE_MS = 10 * 60_000;
@@ -55,79 +56,84 @@ function hostOf(r: ReplicaView): string {
   return r.vm.internalIP ?? r.name;
 }
 
-function common(id: string): Pick<PlanStep, 'id' | 'undo' | 'manualUndo' | 'reversible' | 'checkpoint'> {
-  // Nothing to undo (compaction and defragmentation change no data); reversible: a failure stops, nothing is "finished forward".
-  return { id, undo: null, manualUndo: null, reversible: true, checkpoint: false };
-}
-
+// Every step has step()'s defaults: nothing to undo (compaction and
+// defragmentation change no data); reversible: a failure stops, nothing is "finished forward".
 function clusterSteps(status: ClusterStatus, cluster: EtcdClusterName, out: PlanStep[]): void {
   const order = defragOrder(status, cluster);
   const any = order[0];
   const via = ENDPOINT_HINT[cluster](any ? hostOf(any) : '<member>');
   const all = ENDPOINT_HINT[cluster](order.map(hostOf).join(','));
-  out.push({
-    ...common(`defrag.compact.${cluster}`),
-    kind: 'etcd.compact',
-    args: { cluster },
-    title: `Compact etcd ${cluster} to its current revision`,
-    changes: `etcd ${cluster} forgets every older revision of every key (history only: the current values stay; watchers behind it must relist); physical, so the space is free before the defragmentation (deadline ${COMPACT_DEADLINE_MS / 60_000} min)`,
-    manual: `${via} compaction --physical $(${via} endpoint status -w json | jq '.[0].Status.header.revision')`,
-  });
+  out.push(
+    step(
+      `defrag.compact.${cluster}`,
+      'etcd.compact',
+      { cluster },
+      {
+        title: `Compact etcd ${cluster} to its current revision`,
+        changes: `etcd ${cluster} forgets every older revision of every key (history only: the current values stay; watchers behind it must relist); physical, so the space is free before the defragmentation (deadline ${COMPACT_DEADLINE_MS / 60_000} min)`,
+        manual: `${via} compaction --physical $(${via} endpoint status -w json | jq '.[0].Status.header.revision')`,
+      },
+    ),
+  );
   const voters = order.length;
   for (const r of order) {
     const m = r.etcd[cluster]!;
     if (m.leader && voters > 1) {
-      out.push({
-        ...common(`defrag.move-leader.${cluster}`),
-        kind: 'etcd.move-leader',
-        args: { cluster, replica: r.name, memberId: m.memberId },
-        title: `Move etcd ${cluster} leadership off ${r.name} before its defragmentation`,
-        changes: `if ${r.name} still leads etcd ${cluster}, leadership goes to a healthy voter already defragmented (a short election, no data change)`,
-        manual: `${ENDPOINT_HINT[cluster](hostOf(r))} move-leader <ID of a defragmented voter>`,
-      });
+      out.push(
+        step(
+          `defrag.move-leader.${cluster}`,
+          'etcd.move-leader',
+          { cluster, replica: r.name, memberId: m.memberId },
+          {
+            title: `Move etcd ${cluster} leadership off ${r.name} before its defragmentation`,
+            changes: `if ${r.name} still leads etcd ${cluster}, leadership goes to a healthy voter already defragmented (a short election, no data change)`,
+            manual: `${ENDPOINT_HINT[cluster](hostOf(r))} move-leader <ID of a defragmented voter>`,
+          },
+        ),
+      );
     }
     const others = voters - 1;
-    out.push({
-      ...common(`defrag.member.${cluster}.${r.name}`),
-      kind: 'etcd.defrag',
-      args: { cluster, replica: r.name, memberId: m.memberId },
-      title: `Defragment ${r.name}'s etcd ${cluster} member (${size(m.dbSizeBytes)})`,
-      changes:
-        `member ${m.memberId} rewrites its database without the free pages, and answers no read or write meanwhile (deadline ${DEFRAG_DEADLINE_MS / 60_000} min); ` +
-        (others >= 2
-          ? `first checked: the ${others} other voters are healthy and hold a quorum without it; then: it is healthy again, a write commits through it, the leader leases still renew`
-          : `etcd ${cluster} has ${voters} voter${voters === 1 ? '' : 's'}: its reads and writes wait until this member is done; then: it is healthy again and a write commits`),
-      manual: `${ENDPOINT_HINT[cluster](hostOf(r))} defrag --command-timeout=${DEFRAG_DEADLINE_MS / 1000}s`,
-    });
+    out.push(
+      step(
+        `defrag.member.${cluster}.${r.name}`,
+        'etcd.defrag',
+        { cluster, replica: r.name, memberId: m.memberId },
+        {
+          title: `Defragment ${r.name}'s etcd ${cluster} member (${size(m.dbSizeBytes)})`,
+          changes:
+            `member ${m.memberId} rewrites its database without the free pages, and answers no read or write meanwhile (deadline ${DEFRAG_DEADLINE_MS / 60_000} min); ` +
+            (others >= 2
+              ? `first checked: the ${others} other voters are healthy and hold a quorum without it; then: it is healthy again, a write commits through it, the leader leases still renew`
+              : `etcd ${cluster} has ${voters} voter${voters === 1 ? '' : 's'}: its reads and writes wait until this member is done; then: it is healthy again and a write commits`),
+          manual: `${ENDPOINT_HINT[cluster](hostOf(r))} defrag --command-timeout=${DEFRAG_DEADLINE_MS / 1000}s`,
+        },
+      ),
+    );
   }
-  out.push({
-    ...common(`defrag.disarm.${cluster}`),
-    kind: 'etcd.disarm',
-    args: { cluster },
-    title: `Disarm etcd ${cluster}'s NOSPACE alarms`,
-    changes: `every NOSPACE alarm of etcd ${cluster} is cleared (writes are accepted again; a member still over its quota raises it again, and the step fails)`,
-    manual: `${via} alarm disarm && ${via} alarm list`,
-  });
-  out.push({
-    ...common(`defrag.verify.${cluster}`),
-    kind: 'etcd.verify-space',
-    args: { cluster, replicas: order.map((r) => r.name) },
-    title: `Verify etcd ${cluster}: no alarm, every member healthy`,
-    changes: `nothing (checks: the alarm list is empty, ${voters} healthy voter${voters === 1 ? '' : 's'} with a leader; reports each member's database size before and after)`,
-    manual: `${all} endpoint status -w table && ${via} alarm list`,
-  });
-}
-
-function snapshotStep(master: string): PlanStep {
-  return {
-    ...common('snapshot.main'),
-    kind: 'etcd.snapshot',
-    args: { cluster: 'main' },
-    title: 'Save a snapshot of etcd main',
-    changes:
-      "nothing in the cluster: etcd main's data, from a healthy member (a follower when there is one), saved in the state dir and checked against its SHA-256 (a read: etcd serves it in NOSPACE too)",
-    manual: `etcdctl --endpoints <healthy main member> snapshot save kube-ha-${master}-main.db`,
-  };
+  out.push(
+    step(
+      `defrag.disarm.${cluster}`,
+      'etcd.disarm',
+      { cluster },
+      {
+        title: `Disarm etcd ${cluster}'s NOSPACE alarms`,
+        changes: `every NOSPACE alarm of etcd ${cluster} is cleared (writes are accepted again; a member still over its quota raises it again, and the step fails)`,
+        manual: `${via} alarm disarm && ${via} alarm list`,
+      },
+    ),
+  );
+  out.push(
+    step(
+      `defrag.verify.${cluster}`,
+      'etcd.verify-space',
+      { cluster, replicas: order.map((r) => r.name) },
+      {
+        title: `Verify etcd ${cluster}: no alarm, every member healthy`,
+        changes: `nothing (checks: the alarm list is empty, ${voters} healthy voter${voters === 1 ? '' : 's'} with a leader; reports each member's database size before and after)`,
+        manual: `${all} endpoint status -w table && ${via} alarm list`,
+      },
+    ),
+  );
 }
 
 /**
@@ -141,25 +147,23 @@ export function buildDefragPlan(
   ctx: PlanContext = {},
 ): PlanBuild {
   const now = ctx.now ?? new Date();
-  const { project, region, masterName: master } = status;
-  if (!project || !region || !master) {
-    return { ok: false, reason: 'the Compute API target (project, region, master name) is not known' };
-  }
+  const t = planTarget(status);
+  if (!t) return { ok: false, reason: NO_TARGET };
+  const { project, region, master } = t;
   const clusters = defragClusters(status, request);
   const steps: PlanStep[] = [];
   // The snapshot needs a quorum in main; without one the lock cannot be taken either (preflight says so).
-  steps.push(snapshotStep(master));
+  steps.push(snapshotStep(master, ' (a read: etcd serves it in NOSPACE too)'));
   for (const c of clusters) {
     if (defragOrder(status, c).length === 0)
       return { ok: false, reason: `etcd ${c} has no voting member to defragment` };
     clusterSteps(status, c, steps);
   }
-  const last = steps[steps.length - 1];
-  if (last) last.checkpoint = true;
+  markCheckpoint(steps);
   const names = status.replicas.map((r) => r.name);
   const why = clusters.filter((c) => hasNoSpace(status, c));
   const plan: Plan = {
-    operationId: ctx.operationId ?? `op-${now.getTime().toString(36)}`,
+    operationId: planId(ctx.operationId, now),
     kind: 'defrag',
     request,
     summary: `defrag etcd ${clusters.join(' and ')} (${clusters.map((c) => `${defragOrder(status, c).length} members`).join(', ')}${why.length ? `; NOSPACE in ${why.join(' and ')}` : ''})`,

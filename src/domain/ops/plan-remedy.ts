@@ -9,8 +9,20 @@
 import { quorumOf } from '../quorum.js';
 import type { ClusterStatus, EtcdClusterName, ReplicaView } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
-import type { Plan, PlanBuild, PlanContext, PlanStep } from './plan.js';
+import type { Plan, PlanBuild, PlanContext } from './plan.js';
 import type { RemedyKind, RemedyRequest } from './request.js';
+import {
+  apiserverStep,
+  markCheckpoint,
+  NO_TARGET,
+  type PlanStep,
+  type PlanTarget,
+  planId,
+  planTarget,
+  snapshotStep,
+  step,
+  verifyStep,
+} from './step.js';
 
 /**
  * Where the operation lock of a remedy is held. `main`: the usual lock in etcd
@@ -73,27 +85,23 @@ function instanceStep(
   kind: RemedyKind,
   r: ReplicaView,
   zone: string,
-  project: string,
+  t: PlanTarget,
   force: boolean,
 ): PlanStep {
   const what =
     kind === 'reset'
       ? `VM ${r.name} in ${zone} is reset (${VERB.reset.api}: a hard reboot, as the reset button: memory is lost; disks, IPs and etcd members stay)`
       : `VM ${r.name} in ${zone} is started (${VERB.start.api}: it boots from its disks, which it kept while stopped; an ephemeral external IP may change)`;
-  const step = {
-    id: `${kind}.instance`,
+  // Nothing to undo and nothing left half-done (reversible): a rollback has nothing to return to.
+  const words = {
     title: `${VERB[kind].title} VM ${r.name}`,
     changes: `${what}; waits until RUNNING`,
-    undo: null,
-    manual: `gcloud compute instances ${kind} ${r.name} --zone ${zone} --project ${project}`,
-    manualUndo: null,
-    // Nothing to undo and nothing left half-done: a rollback has nothing to return to.
-    reversible: true,
-    checkpoint: false,
+    manual: t.g.instance(kind, { name: r.name, zone }),
   };
+  const id = `${kind}.instance`;
   return kind === 'reset'
-    ? { ...step, kind: 'instance.reset', args: { name: r.name, zone, force } }
-    : { ...step, kind: 'instance.start', args: { name: r.name, zone } };
+    ? step(id, 'instance.reset', { name: r.name, zone, force }, words)
+    : step(id, 'instance.start', { name: r.name, zone }, words);
 }
 
 /**
@@ -106,9 +114,9 @@ export function buildRemedyPlan(
   ctx: PlanContext = {},
 ): PlanBuild {
   const now = ctx.now ?? new Date();
-  const { project, region, masterName: master } = status;
-  if (!project || !region || !master)
-    return { ok: false, reason: 'the Compute API target (project, region, master name) is not known' };
+  const t = planTarget(status);
+  if (!t) return { ok: false, reason: NO_TARGET };
+  const { project, region, master } = t;
   const r = status.replicas.find((x) => x.name === request.replica);
   if (!r) {
     const known = status.replicas.map((x) => x.name).join(', ') || 'none';
@@ -127,26 +135,14 @@ export function buildRemedyPlan(
   if (lockPlace !== 'main') notes.push(describeLockPlace(lockPlace));
 
   if (quorumHeld(status, 'main')) {
-    steps.push({
-      id: 'snapshot.main',
-      kind: 'etcd.snapshot',
-      args: { cluster: 'main' },
-      title: 'Save a snapshot of etcd main',
-      changes:
-        "nothing in the cluster: etcd main's data, from a healthy member (a follower when there is one), saved in the state dir and checked against its SHA-256",
-      undo: null,
-      manual: `etcdctl --endpoints <healthy main member> snapshot save kube-ha-${master}-main.db`,
-      manualUndo: null,
-      reversible: true,
-      checkpoint: false,
-    });
+    steps.push(snapshotStep(master));
   } else {
     notes.push(
       'no snapshot of etcd main first: a snapshot needs its quorum (and nothing in etcd changes: no member is added or removed)',
     );
   }
 
-  steps.push(instanceStep(kind, r, zone, project, request.force));
+  steps.push(instanceStep(kind, r, zone, t, request.force));
 
   for (const cluster of ETCD_CLUSTERS) {
     const m = r.etcd[cluster];
@@ -159,34 +155,23 @@ export function buildRemedyPlan(
       notes.push(
         `etcd ${cluster} still lacks quorum with ${r.name} back: its member is waited for until it answers, not until it is healthy (that needs another replica back: kube-ha reset|start it next)`,
       );
-    steps.push({
-      id: `${kind}.member.${cluster}`,
-      kind: 'etcd.wait-member-healthy',
-      args: { cluster, replica: r.name, memberId: m.memberId, until: healthy ? 'healthy' : 'answers' },
-      title: `Wait for ${r.name}'s etcd ${cluster} member to ${healthy ? 'be healthy' : 'answer'}`,
-      changes: `nothing (waits until member ${m.memberId} answers${healthy ? ' with a leader' : ''}: the same ID, so the member and its data were kept)`,
-      undo: null,
-      manual: `etcdctl --endpoints <${r.name}:${cluster === 'main' ? 2379 : 4002}> endpoint status -w table`,
-      manualUndo: null,
-      reversible: true,
-      checkpoint: false,
-    });
+    steps.push(
+      step(
+        `${kind}.member.${cluster}`,
+        'etcd.wait-member-healthy',
+        { cluster, replica: r.name, memberId: m.memberId, until: healthy ? 'healthy' : 'answers' },
+        {
+          title: `Wait for ${r.name}'s etcd ${cluster} member to ${healthy ? 'be healthy' : 'answer'}`,
+          changes: `nothing (waits until member ${m.memberId} answers${healthy ? ' with a leader' : ''}: the same ID, so the member and its data were kept)`,
+          manual: `etcdctl --endpoints <${r.name}:${cluster === 'main' ? 2379 : 4002}> endpoint status -w table`,
+        },
+      ),
+    );
   }
 
   // kube-apiserver's /healthz needs etcd main's quorum.
   if (r.etcd.main && quorumWithReplicaBack(status, 'main', r)) {
-    steps.push({
-      id: `${kind}.apiserver`,
-      kind: 'apiserver.wait-healthy',
-      args: { replica: r.name },
-      title: `Wait for ${r.name}'s apiserver to be healthy`,
-      changes: 'nothing (skipped with a note where no apiserver health endpoint exists)',
-      undo: null,
-      manual: `curl -k https://<${r.name} IP>/healthz`,
-      manualUndo: null,
-      reversible: true,
-      checkpoint: false,
-    });
+    steps.push(apiserverStep(`${kind}.apiserver`, r.name));
   }
 
   const names = status.replicas.map((x) => x.name);
@@ -197,32 +182,16 @@ export function buildRemedyPlan(
   );
   const lb = status.loadBalancer !== null;
   if (others.length === 0) {
-    steps.push({
-      id: 'verify',
-      kind: 'verify',
-      args: {
-        replicas: names,
-        loadBalancer: lb,
-        pool: lb ? (status.loadBalancer?.targetPool ?? master) : null,
-      },
-      title: 'Verify the result',
-      changes: `nothing (checks: ${names.length} healthy voters in main and events, ${lb ? 'every replica in the target pool' : 'no load balancer, the static IP on the replica'})`,
-      undo: null,
-      manual: 'kube-ha status',
-      manualUndo: null,
-      reversible: true,
-      checkpoint: false,
-    });
+    steps.push(verifyStep(names, lb ? (status.loadBalancer?.targetPool ?? master) : null));
   } else {
     notes.push(
       `also unhealthy: ${others.map((x) => x.name).join(', ')}: the whole-cluster check is left out (it would fail on them); the waits above verify ${r.name}`,
     );
   }
-  const last = steps[steps.length - 1];
-  if (last) last.checkpoint = true;
+  markCheckpoint(steps);
 
   const plan: Plan = {
-    operationId: ctx.operationId ?? `op-${now.getTime().toString(36)}`,
+    operationId: planId(ctx.operationId, now),
     kind,
     request,
     summary: `${kind} ${r.name} in ${zone}${request.force ? ' (forced)' : ''}`,
