@@ -1,5 +1,6 @@
 // `kube-ha status` as text: a compact per-zone table a person reads at a glance.
-import { formatBytes, leaderReplica, memberHealthWord, quorumSummary } from '../domain/format.js';
+import { apiserverWord, apiserverWords } from '../domain/apiserver-words.js';
+import { formatBytes, leaderName, learnerMark, memberWords, quorumSummary } from '../domain/format.js';
 import { downHolderText, othersUp } from '../domain/leases/holder-health.js';
 import { rfc3339ToMs } from '../domain/leases/time.js';
 import type {
@@ -10,7 +11,6 @@ import type {
   ReplicaView,
 } from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
-import { apiserverWord, apiserverWords } from '../store/apiserver-words.js';
 
 function table(rows: string[][]): string[] {
   const widths: number[] = [];
@@ -28,9 +28,8 @@ function table(rows: string[][]): string[] {
 }
 
 function memberCell(m: MemberView | null): string {
-  if (!m) return '-';
-  const word = memberHealthWord(m);
-  const marks = [word, m.leader ? 'leader' : '', m.learner && !word.startsWith('learner') ? 'learner' : '']
+  if (!m) return memberWords(m);
+  const marks = [memberWords(m), m.leader ? 'leader' : '', learnerMark(m) ? 'learner' : '']
     .filter(Boolean)
     .join(' ');
   return `${marks} ${m.memberId}${m.seenFrom ? ' (seen)' : ''}`;
@@ -53,8 +52,9 @@ function seenNote(s: ClusterStatus): string[] {
 
 /** DB size and its share of the quota: `1.1 MB 27%`. */
 function dbCell(m: MemberView | null): string {
-  const c = m?.capacity;
-  if (!c) return formatBytes(m?.dbSizeBytes);
+  if (!m) return '-';
+  const c = m.capacity;
+  if (!c) return formatBytes(m.dbSizeBytes);
   return `${formatBytes(c.dbSizeBytes)} ${Math.round((100 * c.dbSizeBytes) / c.quotaBytes)}%`;
 }
 
@@ -149,8 +149,8 @@ export function renderStatusText(s: ClusterStatus): string {
   for (const c of ETCD_CLUSTERS) {
     const h = s.etcd[c];
     if (!h.observed) continue;
-    const leader = leaderReplica(s.replicas, c);
-    lines.push(`etcd ${quorumSummary(c, h)}${h.error ? '' : ` · leader ${leader ?? 'none'}`}`);
+    const leader = leaderName(s, c);
+    lines.push(`etcd ${c} ${quorumSummary(h, ' · ')} · ${leader ? `leader ${leader}` : 'NO LEADER'}`);
   }
   lines.push('');
   const probed = s.replicas.some((r) => r.apiserver !== undefined);

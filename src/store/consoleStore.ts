@@ -3,6 +3,7 @@
 // Every action drops updates that change nothing, so that an unchanged poll
 // notifies no subscriber and redraws nothing.
 import { createStore, type StoreApi } from 'zustand/vanilla';
+import { formatAge, oneLine } from '../domain/format.js';
 import { addSample, largestMember, type SizeSample, spaceGrowthWarnings } from '../domain/space-growth.js';
 import { buildStatus } from '../domain/status.js';
 import type {
@@ -13,7 +14,6 @@ import type {
   GceObservation,
   Warning,
 } from '../domain/types.js';
-import { formatAge, oneLine } from './describe.js';
 import {
   COUNTER_OBSERVATION_KEYS,
   COUNTER_REFRESH_MS,

@@ -4,10 +4,7 @@
 // header says the console's offset so the two can be matched).
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { holderHealth } from '../domain/leases/holder-health.js';
-import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
-import { ETCD_CLUSTERS } from '../domain/types.js';
-import { apiserverWords } from './apiserver-words.js';
+import { apiserverWords } from '../domain/apiserver-words.js';
 import {
   apiserverAttachment,
   formatBytes,
@@ -17,7 +14,10 @@ import {
   memberWords,
   quorumSummary,
   sortWarnings,
-} from './describe.js';
+} from '../domain/format.js';
+import { holderHealth } from '../domain/leases/holder-health.js';
+import type { ClusterStatus, EtcdClusterName } from '../domain/types.js';
+import { ETCD_CLUSTERS } from '../domain/types.js';
 import { asLeasesSlot, type LeaseItem } from './leases.js';
 import type { SessionLog } from './sessionLog.js';
 import type { ConsoleData, SourceKey, TimelineEvent } from './types.js';

@@ -1,6 +1,4 @@
-export * from './apiserver-words.js';
 export * from './consoleStore.js';
-export * from './describe.js';
 export * from './equal.js';
 export * from './incident.js';
 export * from './leases.js';

@@ -1,5 +1,15 @@
 // What changed between two statuses, as timeline entries a person can read.
 // Pure: the store calls it on every status change, tests call it directly.
+
+import { apiserverWord, apiserverWords } from '../domain/apiserver-words.js';
+import {
+  apiserverAttachment,
+  healthWord,
+  hexId,
+  leaderName,
+  quorumSummary,
+  replicaOfMember,
+} from '../domain/format.js';
 import type {
   ClusterStatus,
   EtcdClusterName,
@@ -9,15 +19,6 @@ import type {
   Warning,
 } from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
-import { apiserverWord, apiserverWords } from './apiserver-words.js';
-import {
-  apiserverAttachment,
-  healthWord,
-  hexId,
-  leaderName,
-  quorumSummary,
-  replicaOfMember,
-} from './describe.js';
 import type { TimelineDraft, TimelineSeverity } from './types.js';
 
 interface Located {

@@ -1,6 +1,6 @@
 // Lines of styled segments, fitted to a width before Ink sees them: the layout
 // knows every line's height and width, so nothing wraps and nothing overflows.
-import { oneLine } from '../store/describe.js';
+import { oneLine } from '../domain/format.js';
 import type { ColorRole } from './theme.js';
 
 export interface Segment {

@@ -2,11 +2,10 @@
 // each state (alarm, slow, learner, unhealthy, unreachable) says what it is.
 import { describe, expect, it } from 'vitest';
 import { renderStatusText } from '../../src/cli/status-text.js';
-import { memberHealthWord } from '../../src/domain/format.js';
+import { memberWords } from '../../src/domain/format.js';
 import { alarmNames, parseAlarm, SLOW_STATUS_MS } from '../../src/domain/member-health.js';
 import { buildStatus, statusExitCode } from '../../src/domain/status.js';
 import type { EtcdEndpointStatus, EtcdObservation, ServingCert, Warning } from '../../src/domain/types.js';
-import { memberWords } from '../../src/store/describe.js';
 import { crash, etcd, healthy } from '../helpers/observations.js';
 
 const codes = (ws: Warning[]) => ws.map((w) => w.code).sort();
@@ -64,8 +63,7 @@ describe('alarms', () => {
       'https://127.20.1.1:2379',
     ]);
     expect(statusExitCode(s)).toBe(5);
-    expect(memberHealthWord(s.replicas[0]!.etcd.main)).toBe('in alarm NOSPACE');
-    expect(memberWords(s.replicas[0]!.etcd.main!)).toBe('in alarm NOSPACE');
+    expect(memberWords(s.replicas[0]!.etcd.main)).toBe('in alarm NOSPACE');
     const text = renderStatusText(s);
     expect(text).toContain(
       'etcd main 3/3 healthy · quorum 2 · tolerates 1 failure · leader kubernetes-master',
@@ -167,8 +165,8 @@ describe('slow, learner, unhealthy, unreachable', () => {
     const s = buildStatus({ ...obs, gce: null, etcd: { ...obs.etcd, main } });
     const m = s.replicas.find((r) => r.etcd.main?.learner)!.etcd.main!;
     expect(m).toMatchObject({ state: 'learner', catchUp: { appliedIndex: 40, leaderIndex: 100 } });
-    expect(memberHealthWord(m)).toBe('learner 40% caught up');
-    expect(memberWords(m)).toBe('catching up 40%');
+    // One wording for status and console: the console said `catching up 40%` before.
+    expect(memberWords(m)).toBe('learner 40% caught up');
     expect(s.etcd.main).toMatchObject({ votingMembers: 3, healthyVoters: 3, learners: 1, faultTolerance: 1 });
   });
 

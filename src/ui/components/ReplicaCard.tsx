@@ -1,7 +1,7 @@
 // One replica with a border (the 'full' density of the columns arrangement).
 import { Box } from 'ink';
+import { healthWord } from '../../domain/format.js';
 import type { ReplicaView } from '../../domain/types.js';
-import { healthWord } from '../../store/describe.js';
 import { useConsoleContext } from '../contexts/ConsoleContext.js';
 import { cardLines } from '../lines/card.js';
 import type { ViewContext } from '../lines/context.js';

@@ -1,9 +1,10 @@
 // A replica as lines, at three densities. The layout picks the densest one
 // that fits the terminal; less room drops detail, never a replica.
+
+import { apiserverWord, apiserverWords } from '../../domain/apiserver-words.js';
+import { formatAge, formatBytes, learnerMark, memberWords } from '../../domain/format.js';
 import type { EtcdClusterName, MemberView, ReplicaView } from '../../domain/types.js';
 import { ETCD_CLUSTERS } from '../../domain/types.js';
-import { apiserverWord, apiserverWords } from '../../store/apiserver-words.js';
-import { formatAge, formatBytes, memberWords } from '../../store/describe.js';
 import { type Line, lineWidth, type Part, pack, type Segment, seg, textWidth } from '../text.js';
 import { apiserverRole, memberRole, type ViewContext, vmRole } from './context.js';
 import { badgeSegs } from './leases.js';
@@ -41,7 +42,7 @@ function healthSegs(
   const parts: Part[] = [{ segs: [label] }];
   if (m.leader) parts.push({ segs: [seg(` ${ctx.theme.glyphs.leader}`, { role: 'leader', bold: true })] });
   parts.push({ segs: [seg(` ${memberWords(m)}`, { role: memberRole(m), bold: !m.healthy })] });
-  if (m.learner) parts.push({ segs: [seg(' learner', { role: 'warn' })] });
+  if (learnerMark(m)) parts.push({ segs: [seg(' learner', { role: 'warn' })] });
   // On a replica: not asked, but seen through its own member's peer connections.
   if (m.seenFrom) parts.push({ segs: [seg(' (seen)', { role: 'muted' })] });
   return parts;

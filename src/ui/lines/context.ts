@@ -1,7 +1,7 @@
 // What every line builder needs to know besides its own subject.
 
+import { type HealthWord, healthWord } from '../../domain/format.js';
 import type { ApiserverHealth, ClusterStatus, MemberView, VmStatus } from '../../domain/types.js';
-import { type HealthWord, healthWord } from '../../store/describe.js';
 import type { LeasesSlot } from '../../store/leases.js';
 import type { ConsoleMode, LastSnapshot, SourceKey, SourceState } from '../../store/types.js';
 import type { UnhealthySince } from '../../store/unhealthy.js';

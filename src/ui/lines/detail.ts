@@ -1,8 +1,9 @@
 // Enter on a replica: every field, the URLs and the member IDs in hex.
+
+import { apiserverWords } from '../../domain/apiserver-words.js';
+import { formatBytes, hexId, memberWords } from '../../domain/format.js';
 import type { EtcdClusterName, MemberView, ReplicaView } from '../../domain/types.js';
 import { ETCD_CLUSTERS } from '../../domain/types.js';
-import { apiserverWords } from '../../store/apiserver-words.js';
-import { formatBytes, hexId, memberWords } from '../../store/describe.js';
 import { type Line, type Part, pack, type Segment, seg } from '../text.js';
 import { apiserverRole, memberRole, type ViewContext, vmRole } from './context.js';
 

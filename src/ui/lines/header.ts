@@ -1,8 +1,7 @@
 // Header: where we are, where the apiserver IP is, and the quorum of each
 // etcd cluster in words. The quorum lines are never dropped.
-import type { EtcdClusterName } from '../../domain/types.js';
-import { ETCD_CLUSTERS } from '../../domain/types.js';
-import { apiserverWord, apiserverWords } from '../../store/apiserver-words.js';
+
+import { apiserverWord, apiserverWords } from '../../domain/apiserver-words.js';
 import {
   apiserverAttachment,
   clockTime,
@@ -10,7 +9,9 @@ import {
   formatAgeMinutes,
   leaderName,
   quorumSummary,
-} from '../../store/describe.js';
+} from '../../domain/format.js';
+import type { EtcdClusterName } from '../../domain/types.js';
+import { ETCD_CLUSTERS } from '../../domain/types.js';
 import type { SourceKey } from '../../store/types.js';
 import { SOURCE_KEYS } from '../../store/types.js';
 import { type Line, type Part, pack, seg, spread } from '../text.js';

@@ -1,5 +1,5 @@
 // The session's events, newest first, as many as there is room for.
-import { clockTime } from '../../store/describe.js';
+import { clockTime } from '../../domain/format.js';
 import type { Timeline } from '../../store/ring.js';
 import type { TimelineEvent } from '../../store/types.js';
 import { type Line, pack, seg } from '../text.js';

@@ -1,6 +1,7 @@
 // Warnings, most severe first. Short of room, the panel counts what it hides.
+
+import { sortWarnings } from '../../domain/format.js';
 import type { Warning } from '../../domain/types.js';
-import { sortWarnings } from '../../store/describe.js';
 import { type Line, pack, seg } from '../text.js';
 import type { ViewContext } from './context.js';
 

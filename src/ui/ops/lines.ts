@@ -2,6 +2,8 @@
 // with its checks, quorum before → after and warnings, the running operation
 // (steps with elapsed time, the learner's catch-up, the call log), the
 // outcome, and an unfinished operation found at start.
+
+import { formatSeconds } from '../../domain/format.js';
 import {
   describeLeftovers,
   type Journal,
@@ -25,8 +27,6 @@ export function hintLine(screen: OpsScreen, theme: Theme, commands?: OpsCommand[
   const hints = commands ? commands.map((c) => opsHint(screen, c, g)) : opsScreenHints(screen, g);
   return hints.flatMap((h, i) => [...(i ? [seg(g.sep, { role: 'muted' })] : []), seg(h, { role: 'muted' })]);
 }
-
-export const secs = (ms: number) => `${(Math.max(0, ms) / 1000).toFixed(1)} s`;
 
 function fitted(lines: Line[], width: number, theme: Theme): Line[] {
   return lines.map((l) => fitLine(l, width, theme.glyphs.ellipsis));
@@ -217,8 +217,8 @@ function stepMark(status: OpsStepStatus, theme: Theme): string {
 }
 
 function stepElapsed(s: OpsStep, now: number): string {
-  if (s.startedAt !== null) return secs(now - s.startedAt);
-  if (s.elapsedMs !== null) return secs(s.elapsedMs);
+  if (s.startedAt !== null) return formatSeconds(now - s.startedAt);
+  if (s.elapsedMs !== null) return formatSeconds(s.elapsedMs);
   return '';
 }
 
@@ -258,7 +258,7 @@ export function operationLines(
     [
       seg(`${run.endedAt ? 'Operation' : verb}: `, { bold: true }),
       seg(run.summary, { bold: true }),
-      seg(`   ${secs(end - run.startedAt)}`, { role: 'muted' }),
+      seg(`   ${formatSeconds(end - run.startedAt)}`, { role: 'muted' }),
       seg(`   [operation ${run.operationId}]`, { role: 'muted' }),
     ],
   ];
@@ -324,7 +324,7 @@ function cancelQuestion(theme: Theme): Line {
 export function outcomeLines(r: OpResult, theme: Theme, width: number): Line[] {
   const g = theme.glyphs;
   const lines: Line[] = [];
-  const took = secs(r.elapsedMs);
+  const took = formatSeconds(r.elapsedMs);
   if (r.outcome === 'done') {
     lines.push([seg(`${g.ok} done: `, { role: 'ok', bold: true }), seg(`${r.summary} in ${took}`)]);
     for (const x of r.reasons) lines.push([seg(`  note: ${x}`, { role: 'muted' })]);

@@ -1,6 +1,6 @@
 // kube-apiserver's readiness in words, shared by the screen, the timeline and
 // the incident log so that all three read the same. Pure.
-import type { ApiserverHealth } from '../domain/types.js';
+import type { ApiserverHealth } from './types.js';
 
 /** `ready`, `not ready: etcd failed`, `not answering: connection refused`; `not probed` when absent. */
 export function apiserverWords(a: ApiserverHealth | null | undefined): string {
