@@ -10,7 +10,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const REAL_PARTS =
-  /startTestCluster|startKubeUpCluster|startEtcd|labUp|opsLab|lab-helpers|runCli|helpers\/cli\.js|helpers\/pane\.js|TmuxPane/;
+  /startTestCluster|startKubeUpCluster|startEtcd|labUp|opsLab|lab-helpers|runCli|helpers\/cli\.js|tmux-pane\.js|TmuxPane/;
 
 function testFiles(dir: string): string[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((e) => {

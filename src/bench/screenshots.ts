@@ -7,8 +7,9 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { BIN, crashVisible, headerLeader, TmuxPane, wholeVisible } from './console-bench.js';
+import { crashVisible, headerLeader, wholeVisible } from './console-bench.js';
 import { timeCommand } from './measure.js';
+import { BIN, TmuxPane } from './tmux-pane.js';
 
 const OUT = fileURLToPath(new URL('../../screenshots/', import.meta.url));
 
@@ -241,7 +242,7 @@ function chromiumScreenshot(
 
 async function shoot(chromium: string, pane: TmuxPane, name: string, title: string): Promise<void> {
   const { cols, rows } = pane.opts;
-  const screen = await pane.capture(true);
+  const screen = await pane.capture({ escapes: true });
   const png = join(OUT, `${name}.png`);
   await chromiumScreenshot(
     chromium,

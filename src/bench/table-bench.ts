@@ -9,8 +9,9 @@ import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readLabContext } from '../lab/context.js';
-import { BIN, LAUNCHER_NODE_FLAGS, procUsage, TmuxPane, threadUsage, wholeVisible } from './console-bench.js';
+import { procUsage, threadUsage, wholeVisible } from './console-bench.js';
 import { summarize, timeCommand } from './measure.js';
+import { BIN, LAUNCHER_NODE_FLAGS, TmuxPane } from './tmux-pane.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;

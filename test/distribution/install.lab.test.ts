@@ -8,21 +8,13 @@
 //   empty directory and run with an empty environment and no PATH: --version,
 //   status --json, the lab refused, and the console in a real terminal.
 import { execFile } from 'node:child_process';
-import {
-  copyFileSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { needTmux, TmuxPane } from '../../src/bench/tmux-pane.js';
 import { labDown, labUp, tempLabDir } from '../helpers/cli.js';
-import { needTmux, Pane } from '../helpers/pane.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string };
@@ -194,14 +186,13 @@ describe('the single executable, alone, with no Node.js', () => {
   });
 
   it('runs the console in a real terminal: the full view, with the Compute part from its worker; q exits 0', async () => {
-    const pane = new Pane();
+    const pane = await TmuxPane.startShell(
+      `cd '${exeDir}' && env -i HOME='${exeHome}' PATH=/nonexistent TERM=xterm-256color ./kube-ha --lab-dir '${lab}'`,
+      { cols: 120, rows: 40, keepScreen: true },
+    );
     try {
-      const conf = join(pane.tmp, 'tmux.conf');
-      writeFileSync(conf, 'set -g status off\nset -g remain-on-exit on\n');
-      const cmd = `cd '${exeDir}' && env -i HOME='${exeHome}' PATH=/nonexistent TERM=xterm-256color ./kube-ha --lab-dir '${lab}'; echo $? > '${pane.exitFile}'`;
-      await pane.tmux('-f', conf, 'new-session', '-d', '-x', '120', '-y', '40', cmd);
       // The full view: etcd, the VM from the Compute API (the console's worker thread), the leases.
-      const screen = await pane.waitFor(
+      const { screen } = await pane.waitFor(
         (s) =>
           // Compute's first answer is its own event, or (when it came before etcd's) the first observation's zones.
           /Compute API first answered|first observation: 1 replica in 1 zone/.test(s) &&
@@ -212,7 +203,7 @@ describe('the single executable, alone, with no Node.js', () => {
       );
       expect(screen).toMatch(/main\s+1\/1 healthy/);
       await pane.tmux('send-keys', 'q');
-      expect(await pane.exited(10_000)).toBe(0);
+      expect(await pane.waitForExit(10_000)).toBe(0);
     } finally {
       await pane.close();
     }

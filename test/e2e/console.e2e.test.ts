@@ -1,16 +1,15 @@
 // issue 3's acceptance, end to end: the built binary's live console in a real
 // terminal (a tmux pane on a private tmux server, CI unset so Ink draws)
 // against a real 3-zone lab; the leader crashed through the lab; `q` quits 0.
-import { execFileSync } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   crashVisible,
   etcdPartVisible,
   headerLeader,
   runningVms,
-  TmuxPane,
   wholeVisible,
 } from '../../src/bench/console-bench.js';
+import { needTmux, TmuxPane } from '../../src/bench/tmux-pane.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
 
@@ -22,15 +21,11 @@ let pane: TmuxPane | null = null;
 const status = async () =>
   JSON.parse((await runCli(['status', '--lab-dir', dir, '--json'])).stdout) as ClusterStatus;
 /** Waits for the screen to pass `test`: generous for a loaded 2-core machine, but bounded. */
-const until = (test: (s: string) => boolean, ms = 15_000) => pane!.waitFor(test, ms, 100);
+const until = (test: (s: string) => boolean, ms = 15_000) => pane!.waitFor(test, ms, { everyMs: 100 });
 
 describe('kube-ha ui in a real terminal against a 3-zone lab', () => {
   beforeAll(async () => {
-    try {
-      execFileSync('tmux', ['-V'], { stdio: 'ignore' });
-    } catch {
-      throw new Error('tmux is not installed: run `KUBE_HA_NEED_TMUX=1 bash scripts/ensure-deps.sh`');
-    }
+    needTmux();
     await labUp(dir);
     const s = await status();
     names = s.replicas.map((r) => r.name);
@@ -75,7 +70,7 @@ describe('kube-ha ui in a real terminal against a 3-zone lab', () => {
       const { screen: s } = await narrow.waitFor(
         (x) => x.startsWith('kube-ha · kube-ha-lab') && wholeVisible(x, names, zones),
         25_000,
-        100,
+        { everyMs: 100 },
       );
       // Rows the terminal wrapped are joined back: a row wider than 80 columns shows up longer.
       const rows = (await narrow.tmux('capture-pane', '-p', '-J'))
