@@ -5,11 +5,11 @@
 import { type CleanupPlan, planCleanup } from '../domain/ops/cleanup.js';
 import { isFinished } from '../domain/ops/journal.js';
 import { ComputeOps } from '../ops/compute-ops.js';
-import { OpsTargetError, openOpsSession } from '../ops/session.js';
 import { replicaFilter } from '../sources/gce-source.js';
+import { parseCommand, targetSession } from './command.js';
 import { ask } from './prompt.js';
-import { resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
-import { EXIT, parseFlags, UsageError } from './usage.js';
+import { TARGET_OPTIONS } from './target-flags.js';
+import { EXIT } from './usage.js';
 
 export const CLEANUP_HELP = `kube-ha cleanup [target] [--dry-run] [--yes] [--json]
   Deletes the etcd data disks (<replica>-pd) of replicas that are gone: no VM uses the
@@ -45,21 +45,10 @@ export async function cleanupCommand(
   err: NodeJS.WritableStream = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const { values, positionals } = parseFlags(argv, OPTIONS);
-  if (values.help) {
-    out.write(CLEANUP_HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length) throw new UsageError(`cleanup takes no arguments (got ${positionals.join(' ')})`);
+  const values = parseCommand('cleanup', argv, OPTIONS, CLEANUP_HELP, out);
+  if (!values) return EXIT.ok;
   const json = values.json === true;
-  const target = await resolveTargetAsync(values, env);
-  let session: Awaited<ReturnType<typeof openOpsSession>>;
-  try {
-    session = await openOpsSession(target, { tool: 'kube-ha cleanup' });
-  } catch (e) {
-    if (e instanceof OpsTargetError) throw new UsageError(e.message);
-    throw e;
-  }
+  const { target, session } = await targetSession(values, env, 'kube-ha cleanup');
   try {
     const compute = session.deps.compute;
     if (!(compute instanceof ComputeOps)) throw new Error('cleanup needs the Compute API');

@@ -24,7 +24,7 @@ import type { OpEvent, OpResult } from '../ops/events.js';
 import { executePlan, resumeOperation, rollbackOperation } from '../ops/executor.js';
 import { EtcdJournals, journalKey } from '../ops/journal-remote.js';
 import { type JournalScan, JournalStore, validOperationId } from '../ops/journal-store.js';
-import { OpsTargetError, openOpsSession } from '../ops/session.js';
+import { noArguments, openCommandSession } from './command.js';
 import { ask } from './prompt.js';
 import { type resolveTarget, resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
@@ -244,7 +244,7 @@ async function runKind(
   env: NodeJS.ProcessEnv,
 ): Promise<number> {
   const { values, positionals } = parseFlags(argv, { ...RUN_OPTIONS, ...KIND_OPTIONS[kind] });
-  if (positionals.length) throw new UsageError(`${kind} takes no arguments (got ${positionals.join(' ')})`);
+  noArguments(kind, positionals);
   let request: ReturnType<typeof parseRequest>;
   try {
     request = parseRequest(kind, values as Values, env);
@@ -253,7 +253,7 @@ async function runKind(
     throw e;
   }
   const target = await resolveTargetAsync(values, env);
-  const session = await openSession(target, sessionOptions(values as Values, `kube-ha ${kind}`));
+  const session = await openCommandSession(target, sessionOptions(values as Values, `kube-ha ${kind}`));
   try {
     const { planned } = await session.plan(request);
     const json = values.json === true;
@@ -297,18 +297,6 @@ async function runKind(
     }
   } finally {
     await session.close();
-  }
-}
-
-async function openSession(
-  target: Parameters<typeof openOpsSession>[0],
-  o: Parameters<typeof openOpsSession>[1],
-) {
-  try {
-    return await openOpsSession(target, o);
-  } catch (e) {
-    if (e instanceof OpsTargetError) throw new UsageError(e.message);
-    throw e;
   }
 }
 
@@ -532,7 +520,10 @@ async function operationOn(
     return EXIT.usage;
   }
   const mode = sub as RecoveryMode;
-  const session = await openSession(target, sessionOptions(values as Values, `kube-ha operation ${sub}`));
+  const session = await openCommandSession(
+    target,
+    sessionOptions(values as Values, `kube-ha operation ${sub}`),
+  );
   try {
     if (!json) out.write(renderJournal(journal));
     const { checks } = await session.checkRecovery(journal, mode);

@@ -10,10 +10,11 @@ import { buildRecoverPlan, type RecoverStep, restoreCommands } from '../domain/o
 import { ETCD_CLUSTERS, type EtcdClusterName } from '../domain/types.js';
 import { executePlan } from '../ops/executor.js';
 import { type OnVm, type RecoverJournal, RecoverJournals, runRecover } from '../ops/recover.js';
-import { type OpsSession, OpsTargetError, openOpsSession } from '../ops/session.js';
+import type { OpsSession } from '../ops/session.js';
+import { noArguments, targetSession } from './command.js';
 import { progressPrinter, renderResult } from './ops.js';
 import { ask } from './prompt.js';
-import { resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
+import { TARGET_OPTIONS } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
 
 export const RECOVER_HELP = `kube-ha recover [target] [--cluster main|events|both] [--from REPLICA] [--dry-run] [--yes|--confirm TOKEN] [--json]
@@ -192,7 +193,7 @@ export async function recoverCommand(
     return EXIT.ok;
   }
   const { values, positionals } = parseFlags(argv, OPTIONS);
-  if (positionals.length) throw new UsageError(`recover takes no arguments (got ${positionals.join(' ')})`);
+  noArguments('recover', positionals);
   const clusters = clustersOf(values.cluster);
   const from = values.from ?? null;
   if (from !== null && !GCE_NAME.test(from))
@@ -200,14 +201,7 @@ export async function recoverCommand(
   const vt = values['verify-timeout'] === undefined ? undefined : Number(values['verify-timeout']) * 1000;
   if (vt !== undefined && !(vt > 0)) throw new UsageError('--verify-timeout: a number of seconds');
   const json = values.json === true;
-  const target = await resolveTargetAsync(values, env);
-  let session: OpsSession;
-  try {
-    session = await openOpsSession(target, { tool: 'kube-ha recover' });
-  } catch (e) {
-    if (e instanceof OpsTargetError) throw new UsageError(e.message);
-    throw e;
-  }
+  const { target, session } = await targetSession(values, env, 'kube-ha recover');
   session.deps.subscribeCalls((l) => err.write(`      $ ${l}\n`));
   try {
     const journals = RecoverJournals.forTarget(session);

@@ -5,10 +5,12 @@
 import { join } from 'node:path';
 import type { EtcdClusterName } from '../domain/types.js';
 import { EtcdOps } from '../ops/etcd-ops.js';
-import { pruneSnapshots, type SnapshotRecord, writeSnapshotRecord } from '../ops/etcd-snapshot.js';
-import { OpsTargetError, openOpsSession } from '../ops/session.js';
+import type { SnapshotRecord } from '../ops/etcd-snapshot.js';
+import type { OpsSession } from '../ops/session.js';
+import { takeSnapshot } from '../ops/take-snapshot.js';
+import { openCommandSession, parseCommand } from './command.js';
 import { resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
-import { EXIT, parseFlags, UsageError } from './usage.js';
+import { EXIT, UsageError } from './usage.js';
 
 export const SNAPSHOT_HELP = `kube-ha snapshot [target] [--cluster main|events] [--json]
   Saves an etcd snapshot (etcdctl snapshot save) from a healthy member, checks its
@@ -24,10 +26,6 @@ const OPTIONS = {
   help: { type: 'boolean', short: 'h' },
 } as const;
 
-/** A large database over a slow link takes minutes; a stream that stalls is cut much sooner. */
-const DEADLINE_MS = 15 * 60_000;
-const IDLE_MS = 30_000;
-
 function restoreHint(r: SnapshotRecord): string {
   return `restore (one member, a new cluster): etcdctl snapshot restore ${r.file} --name NAME --initial-cluster NAME=PEER_URL --initial-advertise-peer-urls PEER_URL --data-dir DIR (etcdutl snapshot restore from etcd 3.5)`;
 }
@@ -38,12 +36,8 @@ export async function snapshotCommand(
   err: NodeJS.WritableStream = process.stderr,
   env: NodeJS.ProcessEnv = process.env,
 ): Promise<number> {
-  const { values, positionals } = parseFlags(argv, OPTIONS);
-  if (values.help) {
-    out.write(SNAPSHOT_HELP);
-    return EXIT.ok;
-  }
-  if (positionals.length) throw new UsageError(`snapshot takes no arguments (got ${positionals.join(' ')})`);
+  const values = parseCommand('snapshot', argv, OPTIONS, SNAPSHOT_HELP, out);
+  if (!values) return EXIT.ok;
   const cluster = (values.cluster ?? 'main') as EtcdClusterName;
   if (cluster !== 'main' && cluster !== 'events')
     throw new UsageError(`--cluster: '${values.cluster}' is not main or events`);
@@ -52,15 +46,10 @@ export async function snapshotCommand(
   if (!etcdTarget) throw new UsageError(`no etcd ${cluster} endpoints for this target`);
   const log = (line: string) => err.write(`${line}\n`);
   // With a Compute target, members are reached at their VMs' addresses, as the operations reach them.
-  let session: Awaited<ReturnType<typeof openOpsSession>> | null = null;
+  let session: OpsSession | null = null;
   let etcd: EtcdOps;
   if (target.compute && target.project && target.region) {
-    try {
-      session = await openOpsSession(target, { tool: 'kube-ha snapshot' });
-    } catch (e) {
-      if (e instanceof OpsTargetError) throw new UsageError(e.message);
-      throw e;
-    }
+    session = await openCommandSession(target, { tool: 'kube-ha snapshot' });
     session.deps.subscribeCalls(log);
     await session.deps.observe();
     etcd = session.deps.etcd[cluster];
@@ -68,21 +57,11 @@ export async function snapshotCommand(
     etcd = new EtcdOps(cluster, etcdTarget, target.callTimeoutMs, log);
   }
   try {
-    const snap = await etcd.snapshot(true);
-    let from: { endpoint: string };
-    try {
-      from = etcd.pickHealthy(snap, (m) => m.id === snap.leader);
-    } catch {
-      from = etcd.pickHealthy(snap);
-    }
     const dir = join(target.stateDir, 'snapshots');
     const stamp = new Date().toISOString().replace(/[:.]/g, '').replace('T', '-').slice(0, 15);
-    const saved = await etcd.saveSnapshot(join(dir, `snapshot-${stamp}-${cluster}.db`), from.endpoint, {
-      deadlineMs: DEADLINE_MS,
-      idleMs: IDLE_MS,
+    const { record, pruned } = await takeSnapshot(etcd, dir, `snapshot-${stamp}-${cluster}.db`, {
+      operationId: null,
     });
-    const record = writeSnapshotRecord(saved, { cluster, from: from.endpoint, operationId: null });
-    const pruned = pruneSnapshots(dir);
     if (values.json) out.write(`${JSON.stringify({ ...record, pruned }, null, 2)}\n`);
     else {
       const mb = (record.bytes / 1024 / 1024).toFixed(1);
