@@ -165,7 +165,7 @@ export async function consoleCommand(argv: string[]): Promise<number> {
       ascii: Boolean(values.ascii),
       stateDir: target.stateDir,
       debugLogPath,
-      onAction: ops.onAction,
+      ops: ops.controller,
     });
   } finally {
     clearInterval(snapshotTimer);

@@ -4,9 +4,9 @@ import { render } from 'ink';
 import type { ConsoleStore } from '../store/consoleStore.js';
 import { attachSessionLog, SessionLog } from '../store/sessionLog.js';
 import { mark } from '../trace.js';
-import type { ActionHandler } from './commands.js';
 import { App } from './components/App.js';
 import { redirectToDebugLog } from './debugLog.js';
+import type { OpsController } from './ops/controller.js';
 import { createTheme } from './theme.js';
 
 export interface RunConsoleOptions {
@@ -24,7 +24,7 @@ export interface RunConsoleOptions {
   /** Console output, warnings and stray stderr go here while the screen is up. */
   debugLogPath: string;
   /** The operator flows: `a`, `d`, `R` in write mode. */
-  onAction?: ActionHandler;
+  ops?: OpsController;
   /** Streams (tests); default the process's own. */
   stdin?: NodeJS.ReadStream;
   stdout?: NodeJS.WriteStream;
@@ -88,7 +88,7 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
         stateDir={opts.stateDir}
         sessionLog={sessionLog}
         refresh={opts.pollers ? () => opts.pollers?.refreshNow() : undefined}
-        onAction={opts.onAction}
+        ops={opts.ops}
       />,
       {
         stdout,

@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PlanStep } from '../../src/domain/ops/plan.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { createConsoleStore } from '../../src/store/index.js';
-import { asActionHandler, createOpsController, type OpsController } from '../../src/ui/ops/index.js';
+import { createOpsController, type OpsController } from '../../src/ui/ops/index.js';
 import { crashed } from '../ops/fixtures.js';
 import { app, KEYS, renderSized } from './harness.js';
 import { clusterStatus, type FakeBackend, fakeBackend, unfinishedAdd } from './ops-harness.js';
@@ -26,11 +26,7 @@ function setup(write = true, status: ClusterStatus = clusterStatus()) {
   const open = vi.fn(async () => backend);
   const refresh = vi.fn();
   const controller = createOpsController({ store, write, open, refresh });
-  const ui = renderSized(
-    app(store, { write, onAction: asActionHandler(controller), clock: Date.now }),
-    120,
-    60,
-  );
+  const ui = renderSized(app(store, { write, ops: controller, clock: Date.now }), 120, 60);
   mounted.push(ui);
   const press = (k: string) => ui.stdin.write(k);
   const see = (text: string | RegExp) =>

@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { createConsoleStore } from '../../src/store/index.js';
-import { asActionHandler, createOpsController } from '../../src/ui/ops/index.js';
+import { createOpsController } from '../../src/ui/ops/index.js';
 import { crash } from '../helpers/observations.js';
 import { status, withObs } from '../ops/fixtures.js';
 import { app, renderSized } from './harness.js';
@@ -22,7 +22,7 @@ function setup(s: ClusterStatus) {
   store.getState().applyStatus(s);
   const backend = fakeBackend(s);
   const controller = createOpsController({ store, write: true, open: async () => backend });
-  const ui = renderSized(app(store, { write: true, onAction: asActionHandler(controller) }), 140, 60);
+  const ui = renderSized(app(store, { write: true, ops: controller }), 140, 60);
   mounted.push(ui);
   const see = (text: string | RegExp) =>
     vi.waitFor(() => {

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { createConsoleStore } from '../../src/store/index.js';
 import { NONE_UNHEALTHY, trackUnhealthy } from '../../src/store/unhealthy.js';
-import { asActionHandler, createOpsController } from '../../src/ui/ops/index.js';
+import { createOpsController } from '../../src/ui/ops/index.js';
 import { crashed, status, vmStopped } from '../ops/fixtures.js';
 import { app, KEYS, renderSized } from './harness.js';
 import { fakeBackend } from './ops-harness.js';
@@ -23,7 +23,7 @@ function setup(s: ClusterStatus, select: string, clock: () => number = Date.now)
   store.getState().select(select);
   const backend = fakeBackend(s);
   const controller = createOpsController({ store, write: true, open: async () => backend });
-  const ui = renderSized(app(store, { write: true, onAction: asActionHandler(controller), clock }), 120, 60);
+  const ui = renderSized(app(store, { write: true, ops: controller, clock }), 120, 60);
   mounted.push(ui);
   const see = (text: string | RegExp) =>
     vi.waitFor(() => {

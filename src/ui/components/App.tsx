@@ -18,19 +18,12 @@ import { type BodyPlan, planDashboard, planDetail, planHelp, usableRows } from '
 import { sourceTrouble, type ViewContext } from '../lines/context.js';
 import { footerLine } from '../lines/footer.js';
 import { headerLines } from '../lines/header.js';
-import { opsControllerOf } from '../ops/controller.js';
+import type { OpsController } from '../ops/controller.js';
 import { useOpsState } from '../ops/useOps.js';
 import { seg } from '../text.js';
 import type { Theme } from '../theme.js';
-import { DetailView } from './DetailView.js';
-import { Footer } from './Footer.js';
-import { Header } from './Header.js';
-import { HelpOverlay } from './HelpOverlay.js';
-import { LeasesPanel } from './LeasesPanel.js';
 import { Lines } from './Lines.js';
 import { OpsScreen } from './OpsScreen.js';
-import { TimelinePanel } from './TimelinePanel.js';
-import { WarningsPanel } from './WarningsPanel.js';
 import { ZoneGrid } from './ZoneGrid.js';
 
 export interface AppProps {
@@ -44,6 +37,12 @@ export interface AppProps {
   sessionLog?: SessionLog | null;
   /** `r`: poll every source now. */
   refresh?: () => void;
+  /**
+   * The operator flows (--write): the action keys start them, and while one
+   * is up its screens replace the body and take the keys.
+   */
+  ops?: OpsController | null;
+  /** What the action keys call instead of starting an operator flow (tests). */
   onAction?: ActionHandler;
   /** Clock for ages and timestamps (tests). */
   clock?: () => number;
@@ -76,7 +75,7 @@ function Console(props: AppProps) {
   const lastSnapshot = useConsoleState((s) => s.lastSnapshot);
   const unhealthySince = useConsoleState((s) => s.unhealthySince);
   // The operator flows (--write): their screens replace the body and take the keys while up.
-  const ops = opsControllerOf(props.onAction);
+  const ops = props.ops ?? null;
   const opsActive = useOpsState(ops, (s) => s.phase.kind !== 'idle');
   const opsNotice = useOpsState(ops, (s) => s.notice);
   const clock = props.clock ?? Date.now;
@@ -93,12 +92,13 @@ function Console(props: AppProps) {
   const onKey = useCallback(
     (input: string, key: Key) => {
       const p = latest.current;
-      if (opsControllerOf(p.onAction)?.handleKey(input, key)) return;
+      if (p.ops?.handleKey(input, key)) return;
+      const flows = p.ops;
       const ctx: CommandContext = {
         store: p.store,
         write: p.write,
         refresh: p.refresh,
-        onAction: p.onAction,
+        onAction: p.onAction ?? (flows ? (action, replica) => flows.start(action, replica) : undefined),
         exportIncident: () =>
           writeIncidentLog(p.store.getState(), p.stateDir, (p.clock ?? Date.now)(), p.sessionLog),
         quit: () => exit(),
@@ -156,7 +156,7 @@ function Console(props: AppProps) {
 
   return (
     <Box flexDirection="column" width={width}>
-      <Header lines={header} />
+      <Lines lines={header} />
       {opsNotice ? (
         <Lines lines={[[seg(`${props.theme.glyphs.warn} ${opsNotice}`, { role: 'warn', bold: true })]]} />
       ) : null}
@@ -165,17 +165,13 @@ function Console(props: AppProps) {
       ) : body.kind === 'dashboard' ? (
         <>
           <ZoneGrid plan={body.zones} ctx={ctx} width={width} emptyText={emptyText} />
-          <WarningsPanel lines={body.warnings} />
-          <LeasesPanel lines={body.leases} />
-          <TimelinePanel lines={body.timeline} />
+          <Lines lines={[...body.warnings, ...body.leases, ...body.timeline]} />
         </>
-      ) : body.kind === 'detail' ? (
-        <DetailView lines={body.lines} />
       ) : (
-        <HelpOverlay lines={body.lines} />
+        <Lines lines={body.lines} />
       )}
       {/* The dashboard's key hints do not apply on the operation screens, which show their own. */}
-      <Footer lines={[ops && opsActive && !message ? [seg('Ctrl-C quit', { role: 'muted' })] : footer]} />
+      <Lines lines={[ops && opsActive && !message ? [seg('Ctrl-C quit', { role: 'muted' })] : footer]} />
     </Box>
   );
 }

@@ -1,11 +1,13 @@
 // Renders pre-fitted lines: one Text per line, truncating as a last guard so
-// that a line can never wrap into the next.
+// that a line can never wrap into the next. The header, panels, detail, help
+// and footer are all such lines, planned by src/ui/layout.ts for the terminal.
 import { Box, Text } from 'ink';
 import { useConsoleContext } from '../contexts/ConsoleContext.js';
 import type { Line } from '../text.js';
 
 export function Lines(props: { lines: Line[] }) {
   const { theme } = useConsoleContext();
+  if (props.lines.length === 0) return null;
   return (
     <Box flexDirection="column">
       {props.lines.map((line, i) => (

@@ -14,7 +14,6 @@ import { lighterRemedy } from '../../domain/ops/remedy-choice.js';
 import type { OpRequest } from '../../domain/ops/request.js';
 import type { OpResult } from '../../ops/events.js';
 import type { ConsoleStore } from '../../store/consoleStore.js';
-import type { ActionHandler } from '../commands.js';
 import type { ActionCommand } from '../keys/keyBindings.js';
 import { type OpsScreen, opsCommandFor } from '../keys/opsKeys.js';
 import type { OpsBackend } from './backend.js';
@@ -460,21 +459,4 @@ export function createOpsController(o: OpsControllerOptions): OpsController {
     },
   };
   return controller;
-}
-
-const CONTROLLER = Symbol('kube-ha ops controller');
-
-/**
- * The controller as runConsole's `onAction` (the action keys call it in write
- * mode); App finds the controller on it to mount the operation screens and
- * give them the keys.
- */
-export function asActionHandler(c: OpsController): ActionHandler {
-  const handler: ActionHandler = (action, replica) => c.start(action, replica);
-  return Object.assign(handler, { [CONTROLLER]: c });
-}
-
-export function opsControllerOf(handler: ActionHandler | undefined): OpsController | null {
-  const c = (handler as (ActionHandler & { [CONTROLLER]?: OpsController }) | undefined)?.[CONTROLLER];
-  return c ?? null;
 }

@@ -2,11 +2,9 @@
 // over src/ops, a small store for the operation screens, and their lines.
 export { type OpsBackend, sessionBackend } from './backend.js';
 export {
-  asActionHandler,
   createOpsController,
   type OpsController,
   type OpsControllerOptions,
-  opsControllerOf,
   opsScreenOf,
 } from './controller.js';
 export * from './lines.js';

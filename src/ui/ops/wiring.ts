@@ -6,17 +6,15 @@
 import type { OpsSession } from '../../ops/index.js';
 import { JournalStore } from '../../ops/journal-store.js';
 import type { ConsoleStore } from '../../store/consoleStore.js';
-import type { ActionHandler } from '../commands.js';
 import { sessionBackend } from './backend.js';
-import { asActionHandler, createOpsController, type OpsController } from './controller.js';
+import { createOpsController, type OpsController } from './controller.js';
 
 /** What the console runs operations on, as src/ops takes it (the UI does not import src/sources). */
 type Target = OpsSession['target'];
 
 export interface ConsoleOps {
+  /** runConsole's `ops`. */
   controller: OpsController;
-  /** runConsole's onAction. */
-  onAction: ActionHandler;
   close(): Promise<void>;
 }
 
@@ -41,7 +39,7 @@ export function startConsoleOps(
   }
   if (unfinished) controller.offerUnfinished(unfinished);
   else void offerRemoteUnfinished(target, controller);
-  return { controller, onAction: asActionHandler(controller), close: () => controller.close() };
+  return { controller, close: () => controller.close() };
 }
 
 /**
