@@ -22,7 +22,7 @@ import { helpDescription } from '../../src/ui/lines/help.js';
 import { createOpsController, opsScreenOf } from '../../src/ui/ops/index.js';
 import { createTheme } from '../../src/ui/theme.js';
 import { degraded, healthy3, NAMES } from './fixtures.js';
-import { app, KEYS, renderApp, renderSized, storeWith } from './harness.js';
+import { app, KEYS, plain, renderApp, renderSized, storeWith } from './harness.js';
 import { clusterStatus, fakeBackend, unfinishedAdd } from './ops-harness.js';
 
 afterEach(() => cleanup());
@@ -235,7 +235,9 @@ describe("the operation screens' key table", () => {
       // The rebound key opens the typed confirmation; the id typed runs it.
       expect(opsScreenOf(c.ops.getState().phase)).toBe<OpsScreen>('recover');
       for (const ch of j.operationId) c.handleKey(ch, NO_KEY);
-      await new Promise((r) => setTimeout(r, 20));
+      // Every key handled (the id is typed) and nothing left in flight: nothing ran without Enter.
+      expect(c.ops.getState().phase).toMatchObject({ typed: j.operationId });
+      await c.settled();
       expect(backend.executions).toHaveLength(0);
       c.handleKey('', { ...NO_KEY, return: true });
       await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['resume']));
@@ -320,8 +322,10 @@ describe('keys on the dashboard', () => {
     expect(ui.text()).toContain('p resume');
     const held = store.getState().status;
     store.getState().applyStatus(degraded());
-    await new Promise((r) => setTimeout(r, 50));
     expect(store.getState().status).toBe(held);
+    // A message set after it is drawn: the screen has caught up, and still shows the held status.
+    store.getState().setMessage('after the poll');
+    await vi.waitFor(() => expect(ui.text()).toContain('after the poll'));
     expect(ui.text()).not.toContain('unreachable');
     ui.stdin.write('p');
     await vi.waitFor(() => expect(ui.text()).not.toContain('PAUSED'));
@@ -433,10 +437,15 @@ describe('quitting and redrawing', () => {
     const frames = ui.stdout.frames.length;
     store.getState().applyStatus({ ...healthy3(), observedAt: new Date().toISOString() });
     store.getState().setFilter('');
-    await new Promise((r) => setTimeout(r, 50));
-    expect(ui.stdout.frames.length).toBe(frames);
+    // A render those updates scheduled runs before one scheduled after them: a message set
+    // now is drawn, and every frame since shows it (the unchanged poll drew none of its own).
+    await new Promise((r) => setImmediate(r));
+    store.getState().setMessage('after the poll');
+    await vi.waitFor(() => expect(plain(ui.stdout.lastFrame())).toContain('after the poll'));
+    expect(ui.stdout.frames.slice(frames).filter((f) => !plain(f).includes('after the poll'))).toEqual([]);
+    const framesBefore = ui.stdout.frames.length;
     store.getState().applyStatus(degraded());
-    await vi.waitFor(() => expect(ui.stdout.frames.length).toBeGreaterThan(frames));
+    await vi.waitFor(() => expect(ui.stdout.frames.length).toBeGreaterThan(framesBefore));
     ui.unmount();
   });
 });
