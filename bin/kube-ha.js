@@ -43,15 +43,21 @@ function entry() {
     : '../dist/cli/main.js';
 }
 
-const { main } = await import(entry());
+const argv = process.argv.slice(2);
+const bundled = entry() === '../dist/bundle/main.js';
+// `status` (run in loops and scripts) from its CommonJS build through V8's
+// code cache (bin/code-cache.js), when the bundle is fresh.
+const status = bundled && argv[0] === 'status' ? (await import('./code-cache.js')).loadStatusBundle() : null;
+const { main } = status ?? (await import(entry()));
+const exit = (code) => {
+  status?.onExit();
+  process.exit(code);
+};
 
 // Exit as soon as the command is done: a channel to a frozen etcd member can
 // keep the event loop alive long after its call hit its deadline. (stdout and
 // stderr are synchronous for files, pipes and terminals on Linux.)
-main(process.argv.slice(2)).then(
-  (code) => process.exit(code),
-  (err) => {
-    process.stderr.write(`kube-ha: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exit(1);
-  },
-);
+main(argv).then(exit, (err) => {
+  process.stderr.write(`kube-ha: ${err instanceof Error ? err.message : String(err)}\n`);
+  exit(1);
+});

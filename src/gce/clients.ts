@@ -243,8 +243,8 @@ export function loadTrimmedComputeDefinition(): string | null {
   return trimmedInUse;
 }
 let trimmedInUse: string | null | undefined;
-/** dist/ (the modules tsc writes, and the bundles in dist/bundle/), not src/. */
-const RUNNING_FROM_BUILD = /\/dist\/[^/]+\/[^/]+\.js$/.test(import.meta.url);
+/** dist/ (the modules tsc writes, and the bundles in dist/bundle/, status-gce.cjs included), not src/. */
+const RUNNING_FROM_BUILD = /\/dist\/[^/]+\/[^/]+\.c?js$/.test(import.meta.url);
 
 /**
  * module.exports of a CommonJS module from import(): Node's namespace has it

@@ -4,8 +4,13 @@
 // loads it), the lab command from its own modules beside it; and the bundled
 // libraries (etcd3 on its precompiled definition, the Compute clients on the
 // trimmed one) answer a status against a real etcd and the lab's Compute service.
+// `status` from its CommonJS build through V8's code cache (bin/code-cache.js):
+// etcd only, it does not load the Compute clients' file; the cache is written
+// by the first run and used by the next; a corrupt or rejected one is ignored
+// and written anew.
 import { execFile } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -34,6 +39,30 @@ beforeAll(async () => {
 afterAll(async () => {
   await Promise.all([etcd?.stop(), compute?.close()]);
 });
+
+/** Runs bin/kube-ha.js in a fresh node with its V8 code cache under `cacheHome`; also returns its trace marks. */
+function runLauncher(
+  args: string[],
+  cacheHome: string,
+): Promise<{ code: number; stdout: string; stderr: string; marks: string[] }> {
+  const trace = join(cacheHome, `trace-${Math.random().toString(36).slice(2)}`);
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [join(ROOT, 'bin/kube-ha.js'), ...args],
+      { timeout: 30_000, env: { ...process.env, KUBE_HA_TRACE: trace, XDG_CACHE_HOME: cacheHome } },
+      (err, stdout, stderr) => {
+        const marks = existsSync(trace)
+          ? readFileSync(trace, 'utf8')
+              .trim()
+              .split('\n')
+              .map((l) => l.replace(/^\d+ /, ''))
+          : [];
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : 1) : 0, stdout, stderr, marks });
+      },
+    );
+  });
+}
 
 /** Runs main() of the bundled entry, as bin/kube-ha.js does, in a fresh node. */
 function runBundled(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -118,5 +147,102 @@ describe('the CLI bundles', () => {
     expect(out.etcd.main.healthyMembers).toBe(1);
     expect(out.etcd.main.leaderId).toMatch(/^[0-9a-f]+$/);
     expect(out.warnings.filter((w) => /compute|gce/i.test(`${w.code} ${w.message}`))).toEqual([]);
+  }, 60_000);
+});
+
+describe('status through the code cache', () => {
+  const status = JSON.parse(readFileSync(join(BUNDLE, 'status-meta.json'), 'utf8')) as {
+    status: { inputs: Record<string, unknown> };
+    gce: { inputs: Record<string, unknown> };
+  };
+  const etcdOnly = () => ['status', '--json', '--etcd-endpoints', etcd!.endpoints[0]!];
+  // A one-member cluster with no apiserver beside it is degraded (exit 5): either is an answer.
+  const answered = (r: { code: number; stderr: string }) => expect([0, 5], r.stderr).toContain(r.code);
+  const healthy = (stdout: string) =>
+    (JSON.parse(stdout) as { etcd: { main: { healthyMembers: number } } }).etcd.main.healthyMembers;
+  let home = '';
+  beforeAll(() => {
+    home = mkdtempSync(join(tmpdir(), 'kube-ha-code-cache-'));
+  });
+  afterAll(() => rmSync(home, { recursive: true, force: true }));
+  const cacheOf = (name: string) => {
+    const dir = join(home, 'kube-ha', 'v8');
+    const files = readdirSync(dir).filter((f) => f.startsWith(`${name}-`));
+    expect(files, name).toHaveLength(1);
+    return join(dir, files[0]!);
+  };
+
+  it('builds the status path without the Compute clients, React or the lab; those clients in a file of their own', () => {
+    const inputs = Object.keys(status.status.inputs);
+    expect(
+      inputs.filter((i) => /google-gax|@google-cloud|\/ink\/|\/react|dist\/gce\/clients/.test(i)),
+    ).toEqual([]);
+    expect(inputs.filter((i) => i.startsWith('dist/lab/'))).toEqual(['dist/lab/context.js']);
+    expect(inputs).toContain('dist/cli/status.js');
+    const gce = Object.keys(status.gce.inputs);
+    expect(gce).toContain('dist/gce/clients.js');
+    expect(gce.some((i) => i.includes('@google-cloud/compute/build/src/v1/instances_client.js'))).toBe(true);
+  });
+
+  it('writes the cache on the first run, uses it on the next, and never loads Compute for etcd only', async () => {
+    const first = await runLauncher(etcdOnly(), home);
+    answered(first);
+    expect(first.marks).toEqual(
+      expect.arrayContaining(['code cache missing status.cjs', 'code cache written status.cjs']),
+    );
+    const second = await runLauncher(etcdOnly(), home);
+    answered(second);
+    expect(second.marks).toContain('code cache used status.cjs');
+    expect(second.marks.filter((m) => m.startsWith('code cache written'))).toEqual([]);
+    expect(healthy(second.stdout)).toBe(1);
+    for (const r of [first, second]) expect(r.marks.filter((m) => m.includes('status-gce.cjs'))).toEqual([]);
+  }, 60_000);
+
+  it('ignores a corrupt or rejected cache, answers the same, and writes a good one', async () => {
+    await runLauncher(etcdOnly(), home);
+    const file = cacheOf('status.cjs');
+    // Bytes changed in the middle: the checksum no longer matches.
+    const good = readFileSync(file);
+    const bad = Buffer.from(good);
+    const mid = Math.floor(bad.length / 2);
+    bad.fill(0xa5, mid, mid + 64);
+    writeFileSync(file, bad);
+    const corrupt = await runLauncher(etcdOnly(), home);
+    answered(corrupt);
+    expect(corrupt.marks).toEqual(
+      expect.arrayContaining(['code cache corrupt status.cjs', 'code cache written status.cjs']),
+    );
+    expect(healthy(corrupt.stdout)).toBe(1);
+    // A well-formed file of data V8 does not take (its checksum right): rejected, then rewritten.
+    const junk = Buffer.alloc(4096, 7);
+    const { createHash } = await import('node:crypto');
+    writeFileSync(cacheOf('status.cjs'), Buffer.concat([createHash('sha256').update(junk).digest(), junk]));
+    const rejected = await runLauncher(etcdOnly(), home);
+    answered(rejected);
+    expect(rejected.marks).toEqual(
+      expect.arrayContaining(['code cache rejected status.cjs', 'code cache written status.cjs']),
+    );
+    expect(healthy(rejected.stdout)).toBe(1);
+    const again = await runLauncher(etcdOnly(), home);
+    expect(again.marks).toContain('code cache used status.cjs');
+  }, 90_000);
+
+  it('loads the Compute clients from their file, through the cache too, when it observes GCE', async () => {
+    const args = [
+      ...etcdOnly(),
+      '--project',
+      'kube-ha-test',
+      '--region',
+      'us-central1',
+      '--compute-endpoint',
+      compute!.endpoint,
+    ];
+    const first = await runLauncher(args, home);
+    answered(first);
+    expect(first.marks).toEqual(expect.arrayContaining(['code cache written status-gce.cjs']));
+    const second = await runLauncher(args, home);
+    expect(second.marks).toContain('code cache used status-gce.cjs');
+    const out = JSON.parse(second.stdout) as { sources: { gce: boolean; etcd: boolean } };
+    expect(out.sources).toEqual({ gce: true, etcd: true });
   }, 60_000);
 });
