@@ -18,8 +18,8 @@ import {
   opsCommandFor,
   opsScreenHints,
 } from '../../src/ui/keys/opsKeys.js';
-import { helpDescription } from '../../src/ui/lines/help.js';
 import { createOpsController, opsScreenOf } from '../../src/ui/ops/index.js';
+import { helpDescription } from '../../src/ui/rows/help.js';
 import { createTheme } from '../../src/ui/theme.js';
 import { degraded, healthy3, NAMES } from './fixtures.js';
 import { app, KEYS, plain, renderApp, renderSized, storeWith } from './harness.js';

@@ -3,8 +3,8 @@ import { Box } from 'ink';
 import { healthWord } from '../../domain/format.js';
 import type { ReplicaView } from '../../domain/types.js';
 import { useConsoleContext } from '../contexts/ConsoleContext.js';
-import { cardLines } from '../lines/card.js';
-import type { ViewContext } from '../lines/context.js';
+import { cardLines } from '../rows/card.js';
+import type { ViewContext } from '../rows/context.js';
 import type { ColorRole } from '../theme.js';
 import { Lines } from './Lines.js';
 

@@ -1,9 +1,9 @@
 // One zone as a column: its heading, then its replicas top to bottom.
 import { Box } from 'ink';
 import type { ZoneGroup } from '../../store/selectors.js';
-import { cardLines, type Density } from '../lines/card.js';
-import type { ViewContext } from '../lines/context.js';
-import { zoneTitle } from '../lines/zones.js';
+import { cardLines, type Density } from '../rows/card.js';
+import type { ViewContext } from '../rows/context.js';
+import { zoneTitle } from '../rows/zones.js';
 import { Lines } from './Lines.js';
 import { ReplicaCard } from './ReplicaCard.js';
 

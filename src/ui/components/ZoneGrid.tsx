@@ -1,9 +1,9 @@
 // The replica area: zones as columns, or one under the other when narrow.
 import { Box } from 'ink';
 import type { ZonePlan } from '../layout.js';
-import type { ViewContext } from '../lines/context.js';
-import { clipLines } from '../lines/detail.js';
-import { zoneRowsLines } from '../lines/zones.js';
+import type { ViewContext } from '../rows/context.js';
+import { clipLines } from '../rows/detail.js';
+import { zoneRowsLines } from '../rows/zones.js';
 import { pack, seg } from '../text.js';
 import { Lines } from './Lines.js';
 import { ZoneColumn } from './ZoneColumn.js';

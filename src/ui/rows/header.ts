@@ -14,7 +14,7 @@ import type { EtcdClusterName } from '../../domain/types.js';
 import { ETCD_CLUSTERS } from '../../domain/types.js';
 import type { SourceKey } from '../../store/types.js';
 import { SOURCE_KEYS } from '../../store/types.js';
-import { type Line, type Part, pack, seg, spread } from '../text.js';
+import { type Line, lineWidth, type Part, pack, seg, spread } from '../text.js';
 import type { ColorRole } from '../theme.js';
 import { apiserverRole, sourceLabel, sourceTrouble, type ViewContext } from './context.js';
 
@@ -41,11 +41,7 @@ function titleLine(ctx: ViewContext, width: number): Line {
   right.push(
     ctx.mode === 'write' ? seg('WRITE', { bold: true, role: 'warn' }) : seg('READ-ONLY', { role: 'muted' }),
   );
-  const left = pack(
-    parts,
-    Math.max(0, width - right.reduce((n, s) => n + [...s.text].length, 0) - 1),
-    g.ellipsis,
-  );
+  const left = pack(parts, Math.max(0, width - lineWidth(right) - 1), g.ellipsis);
   return spread(left, right, width, g.ellipsis);
 }
 
@@ -122,8 +118,7 @@ export function quorumLine(ctx: ViewContext, cluster: EtcdClusterName, width: nu
   // The snapshot only where the rest fits whole: it must not shorten the leader's name.
   if (cluster === 'main' && ctx.lastSnapshot !== undefined) {
     const snap = snapshotPart(ctx);
-    const cols = (ps: Part[]) =>
-      ps.reduce((n, p) => n + p.segs.reduce((k, x) => k + [...x.text].length, 0), 0);
+    const cols = (ps: Part[]) => ps.reduce((n, p) => n + lineWidth(p.segs), 0);
     if (cols(parts) + cols([snap]) <= width) parts.push(snap);
   }
   return pack(parts, width, g.ellipsis);
