@@ -1,5 +1,6 @@
 // Lines of styled segments, fitted to a width before Ink sees them: the layout
 // knows every line's height and width, so nothing wraps and nothing overflows.
+import stringWidth from 'string-width';
 import { oneLine } from '../domain/format.js';
 import type { ColorRole } from './theme.js';
 
@@ -23,12 +24,18 @@ function oneLineKeepSpaces(text: string): string {
   return /[\u0000-\u001f\u007f-\u009f]/.test(text) ? oneLine(text) : text;
 }
 
-/** Terminal columns of a string (our glyphs are all one column wide). */
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
+
+/**
+ * Terminal columns of a string: names and errors from the cluster may hold
+ * wide (CJK, emoji) or combining characters, which string-width counts as
+ * the terminal does. Most text is plain ASCII, counted without it.
+ */
 export function textWidth(s: string): number {
-  let n = 0;
-  for (const _ of s) n++;
-  return n;
+  return PRINTABLE_ASCII.test(s) ? s.length : stringWidth(s);
 }
+
+const graphemes = new Intl.Segmenter(undefined, { granularity: 'grapheme' });
 
 export function lineWidth(line: Line): number {
   return line.reduce((n, s) => n + textWidth(s.text), 0);
@@ -47,13 +54,21 @@ export function fitLine(line: Line, width: number, ellipsis: string): Line {
   const out: Line = [];
   let used = 0;
   for (const s of line) {
-    const chars = [...s.text];
-    if (used + chars.length <= room) {
+    const w = textWidth(s.text);
+    if (used + w <= room) {
       out.push(s);
-      used += chars.length;
+      used += w;
       continue;
     }
-    out.push({ ...s, text: chars.slice(0, room - used).join('') + e });
+    // Cut between characters as drawn, never inside one: a wide one that does not fit whole goes.
+    let text = '';
+    for (const { segment } of graphemes.segment(s.text)) {
+      const cw = textWidth(segment);
+      if (used + cw > room) break;
+      text += segment;
+      used += cw;
+    }
+    out.push({ ...s, text: text + e });
     break;
   }
   return out;
