@@ -145,6 +145,13 @@ const notStatus = {
         ? { path: args.path, namespace: 'not-status' }
         : undefined,
     );
+    // Inside: with no lab beside it there is one UsageError class anyway (and
+    // require() of an ES module is not for every Node 20).
+    b.onResolve({ filter: /^\.\/usage\.js$/ }, (args) =>
+      args.importer.startsWith(join(ROOT, 'dist', 'cli'))
+        ? { path: join(ROOT, 'dist', 'cli', 'usage.js') }
+        : undefined,
+    );
     b.onLoad({ filter: /.*/, namespace: 'not-status' }, (args) => ({
       contents: `throw new Error(${JSON.stringify(`${args.path} is not in the status bundle`)});`,
     }));
@@ -167,7 +174,8 @@ const statusCjs = (entry, outfile, plugins) => ({
   format: 'cjs',
   // import() of status-gce.cjs becomes a require (what the launcher serves from the code cache).
   supported: { 'dynamic-import': false },
-  plugins: [keepOut, ...plugins],
+  // Its own resolutions first (keepOut would leave usage.js and the lab outside).
+  plugins: [...plugins, keepOut],
   define: { 'process.env.NODE_ENV': '"production"', 'import.meta.url': '__kubeHaUrl' },
   banner: { js: "const __kubeHaUrl = require('node:url').pathToFileURL(__filename).href;" },
   metafile: true,

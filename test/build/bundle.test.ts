@@ -179,6 +179,9 @@ describe('status through the code cache', () => {
     ).toEqual([]);
     expect(inputs.filter((i) => i.startsWith('dist/lab/'))).toEqual(['dist/lab/context.js']);
     expect(inputs).toContain('dist/cli/status.js');
+    // Of files beside it, it requires only the Compute clients' (an ES module there, e.g. the lab, would need require(esm)).
+    const relative = readFileSync(join(BUNDLE, 'status.cjs'), 'utf8').match(/require\("\.{1,2}\/[^"]*"\)/g);
+    expect([...new Set(relative)]).toEqual(['require("./status-gce.cjs")']);
     const gce = Object.keys(status.gce.inputs);
     expect(gce).toContain('dist/gce/clients.js');
     expect(gce.some((i) => i.includes('@google-cloud/compute/build/src/v1/instances_client.js'))).toBe(true);
