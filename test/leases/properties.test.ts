@@ -6,6 +6,7 @@ import { decodeLeaderRecord } from '../../src/domain/leases/decode.js';
 import { encodeLease } from '../../src/domain/leases/encode.js';
 import { formatTimestamp, MAX_SECONDS, MIN_SECONDS, parseRfc3339 } from '../../src/domain/leases/time.js';
 import type { LeaderRecord, LeaseSpec } from '../../src/domain/leases/types.js';
+import { runs } from '../helpers/property.js';
 import { fixture, V1_LEASE, V1BETA1_LEASE } from './fixtures.js';
 
 const KEYS = [
@@ -61,7 +62,7 @@ describe('decoder robustness', () => {
   it('answers for arbitrary bytes', () => {
     fc.assert(
       fc.property(fc.uint8Array({ maxLength: 600 }), (b) => decodeAll(b)),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
   });
 
@@ -70,7 +71,7 @@ describe('decoder robustness', () => {
       fc.property(fc.uint8Array({ maxLength: 600 }), (b) =>
         decodeAll(Uint8Array.from([0x6b, 0x38, 0x73, 0x00, ...b])),
       ),
-      { numRuns: 1500 },
+      { numRuns: runs(1500) },
     );
   });
 
@@ -83,7 +84,7 @@ describe('decoder robustness', () => {
         ),
         (s) => decodeAll(new TextEncoder().encode(s)),
       ),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
     fc.assert(
       fc.property(
@@ -102,7 +103,7 @@ describe('decoder robustness', () => {
             ),
           ),
       ),
-      { numRuns: 1000 },
+      { numRuns: runs(1000) },
     );
   });
 
@@ -124,7 +125,7 @@ describe('decoder robustness', () => {
         fc.array(mutationArb, { minLength: 1, maxLength: 8 }),
         (base, ms) => decodeAll(mutate(base, ms)),
       ),
-      { numRuns: 3000 },
+      { numRuns: runs(3000) },
     );
   });
 
@@ -179,7 +180,7 @@ describe('round trips', () => {
           });
         },
       ),
-      { numRuns: 500 },
+      { numRuns: runs(500) },
     );
   });
 
@@ -195,7 +196,7 @@ describe('round trips', () => {
         const r = decodeLeaderRecord(KEYS[0] as string, new TextEncoder().encode(json));
         expect(r.state === 'decoded' && r.spec).toEqual(spec);
       }),
-      { numRuns: 300 },
+      { numRuns: runs(300) },
     );
   });
 

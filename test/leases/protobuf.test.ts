@@ -8,6 +8,7 @@ import {
   toInt64,
   type WireField,
 } from '../../src/domain/leases/protobuf.js';
+import { runs } from '../helpers/property.js';
 import { fixture, NAMESPACE_KV } from './fixtures.js';
 
 const bytes = (...b: number[]) => Uint8Array.from(b);
@@ -150,7 +151,7 @@ describe('protobuf reader', () => {
           }
         }
       }),
-      { numRuns: 2000 },
+      { numRuns: runs(2000) },
     );
   });
 });
