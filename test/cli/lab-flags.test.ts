@@ -47,12 +47,15 @@ describe('lab up --leader-elect-* flags', () => {
 
   it('a bad flag is a usage error that starts nothing', async () => {
     const dir = tempLabDir();
-    const res = await runCli(['lab', 'up', '--dir', dir, '--leader-elect-renew-deadline', '20s']);
-    expect(res.code).toBe(2);
-    expect(res.stderr).toMatch(/lease duration must be longer than the renew deadline/);
-    const status = await runCli(['lab', 'status', '--dir', dir]);
-    expect(status.stdout).toMatch(/no lab running/);
-    rmSync(dir, { recursive: true, force: true });
+    try {
+      const res = await runCli(['lab', 'up', '--dir', dir, '--leader-elect-renew-deadline', '20s']);
+      expect(res.code).toBe(2);
+      expect(res.stderr).toMatch(/lease duration must be longer than the renew deadline/);
+      const status = await runCli(['lab', 'status', '--dir', dir]);
+      expect(status.stdout).toMatch(/no lab running/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('lab up and lab down refuse a directory that holds no lab, and delete nothing there', async () => {

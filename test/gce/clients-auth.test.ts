@@ -1,7 +1,7 @@
 // What the Compute clients send as credentials: nothing to an emulator (plain
 // http on loopback, the lab), gcloud's CLOUDSDK_AUTH_ACCESS_TOKEN_FILE token
 // when it is set, and a clear line when there are no credentials at all.
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -13,6 +13,8 @@ import { NO_CREDENTIALS, toGceApiError } from '../../src/gce/operations.js';
 let server: Server;
 let endpoint: string;
 const seen: IncomingHttpHeaders[] = [];
+/** The token files' directory, removed after the file. */
+const tokens = mkdtempSync(join(tmpdir(), 'kube-ha-token-'));
 
 beforeAll(async () => {
   server = createServer((req, res) => {
@@ -23,7 +25,10 @@ beforeAll(async () => {
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}/compute/v1/`;
 });
-afterAll(() => new Promise<void>((r) => server.close(() => r())));
+afterAll(async () => {
+  rmSync(tokens, { recursive: true, force: true });
+  await new Promise<void>((r) => server.close(() => r()));
+});
 
 async function getInstance(accessTokenFile: string | null): Promise<IncomingHttpHeaders> {
   const clients = await createComputeClients({ endpoint, timeoutMs: 5000, accessTokenFile });
@@ -46,7 +51,7 @@ describe('Compute credentials', () => {
   });
 
   it("CLOUDSDK_AUTH_ACCESS_TOKEN_FILE's token is sent as a bearer token", async () => {
-    const file = join(mkdtempSync(join(tmpdir(), 'kube-ha-token-')), 'token');
+    const file = join(tokens, 'token');
     writeFileSync(file, 'ya29.lab-token\n');
     expect((await getInstance(file)).authorization).toBe('Bearer ya29.lab-token');
   });
@@ -55,7 +60,7 @@ describe('Compute credentials', () => {
     await expect(
       createComputeClients({ endpoint, timeoutMs: 5000, accessTokenFile: '/nonexistent/token' }),
     ).rejects.toThrow(/CLOUDSDK_AUTH_ACCESS_TOKEN_FILE=\/nonexistent\/token cannot be read/);
-    const empty = join(mkdtempSync(join(tmpdir(), 'kube-ha-token-')), 'token');
+    const empty = join(tokens, 'empty');
     writeFileSync(empty, '\n');
     await expect(createComputeClients({ endpoint, timeoutMs: 5000, accessTokenFile: empty })).rejects.toThrow(
       /is empty/,

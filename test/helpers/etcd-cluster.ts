@@ -33,6 +33,8 @@ export async function waitForHealth(endpoint: string, timeoutMs = 20_000): Promi
 export interface TestClusterOptions {
   /** --quota-backend-bytes (etcd's default, 2 GiB, when unset): a tiny one trips NOSPACE fast. */
   quotaBackendBytes?: number;
+  /** How long the members have to report healthy (20 s). */
+  healthTimeoutMs?: number;
 }
 
 export async function startTestCluster(size = 1, opts: TestClusterOptions = {}): Promise<TestCluster> {
@@ -55,18 +57,19 @@ export async function startTestCluster(size = 1, opts: TestClusterOptions = {}):
   const initialCluster = specs.map((s) => `${s.name}=http://${s.ip}:${s.peerPort}`).join(',');
   const members = specs.map((s) => startEtcd({ ...s, initialCluster }));
   const endpoints = specs.map((s) => clientURL(s));
-  await Promise.all(endpoints.map((e) => waitForHealth(e)));
-  return {
-    endpoints,
-    members,
-    dir,
-    block,
-    async stop() {
-      await Promise.all(members.map((m) => stopEtcd(m)));
-      block.server.close();
-      rmSync(dir, { recursive: true, force: true });
-    },
+  const stop = async () => {
+    await Promise.all(members.map((m) => stopEtcd(m)));
+    block.server.close();
+    rmSync(dir, { recursive: true, force: true });
   };
+  // A cluster that never became healthy is stopped here: nobody else holds it to stop.
+  try {
+    await Promise.all(endpoints.map((e) => waitForHealth(e, opts.healthTimeoutMs)));
+  } catch (err) {
+    await stop();
+    throw new Error(`${(err as Error).message} (its cluster in ${dir} was stopped and removed)`);
+  }
+  return { endpoints, members, dir, block, stop };
 }
 
 export interface KubeUpCluster extends TestCluster {
