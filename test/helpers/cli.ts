@@ -4,6 +4,10 @@ import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { FAST_LEASE_TIMINGS, leaseTimingArgs } from '../../src/lab/components/control-plane.js';
+import { assertDistCurrent } from './dist-current.js';
+
+// Every test file that runs kube-ha imports this module: a stale dist/ fails it here.
+assertDistCurrent();
 
 export const BIN = join(import.meta.dirname, '..', '..', 'bin', 'kube-ha.js');
 
