@@ -12,7 +12,7 @@ import { executePlan } from '../ops/executor.js';
 import { type OnVm, type RecoverJournal, RecoverJournals, runRecover } from '../ops/recover.js';
 import type { OpsSession } from '../ops/session.js';
 import { noArguments, targetSession } from './command.js';
-import { progressPrinter, renderResult } from './ops.js';
+import { progressPrinter, renderResult } from './ops-output.js';
 import { ask } from './prompt.js';
 import { TARGET_OPTIONS } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
