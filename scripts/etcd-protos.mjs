@@ -25,6 +25,13 @@ export const ETCD3_LOAD_CALL =
   '    defaults: true,\n' +
   '    oneofs: true,\n' +
   '})';
+/**
+ * Its TLS credentials, made per client (one per etcd member): each makes a
+ * secure context, parsing the CA, key and certificate again (~3 ms of CPU).
+ * In the bundle, clients given the same files share one.
+ */
+export const ETCD3_SSL_CALL =
+  'grpc.credentials.createSsl(credentials.rootCertificate, credentials.privateKey, credentials.certChain)';
 /** Its import of proto-loader, then no longer used (with its descriptor extension, ~40 ms to load). */
 export const ETCD3_LOADER_IMPORT = 'const proto_loader_1 = require("@grpc/proto-loader");';
 export const ETCD3_LOAD_OPTIONS = {
@@ -89,6 +96,28 @@ export function etcdPackageDefinition(json, options, Protobuf, camelCase) {
   return def;
 }
 
+/**
+ * Appended to etcd3's connection pool: createSsl's secure context made once
+ * per CA, key and certificate. Each client still gets credentials of its own
+ * (a check of the server's name that is Node's default, but not the same
+ * function): grpc-js shares a connection between channels whose credentials
+ * are equal, and a client made anew after a failure must dial anew, as before.
+ */
+const SHARED_SSL = `const __kubeHaSsl = new Map();
+function __kubeHaSharedSsl(grpc, c) {
+  const key = [c.rootCertificate, c.privateKey, c.certChain].map((b) => (b ? b.toString('base64') : '')).join(' ');
+  const first = __kubeHaSsl.get(key);
+  if (!first) {
+    const made = grpc.credentials.createSsl(c.rootCertificate, c.privateKey, c.certChain);
+    __kubeHaSsl.set(key, made);
+    return made;
+  }
+  const { checkServerIdentity } = require('node:tls');
+  return grpc.credentials.createFromSecureContext(first.secureContext, {
+    checkServerIdentity: (host, cert) => checkServerIdentity(host, cert),
+  });
+}`;
+
 /** esbuild plugin: etcd3's connection pool with the precompiled definition. */
 export function etcdProtosPlugin() {
   return {
@@ -96,7 +125,7 @@ export function etcdProtosPlugin() {
     setup(b) {
       b.onLoad({ filter: /[\\/]etcd3[\\/]lib[\\/]connection-pool\.js$/ }, (args) => {
         const src = readFileSync(args.path, 'utf8');
-        if (!src.includes(ETCD3_LOAD_CALL) || !src.includes(ETCD3_LOADER_IMPORT)) {
+        if (![ETCD3_LOAD_CALL, ETCD3_LOADER_IMPORT, ETCD3_SSL_CALL].every((s) => src.includes(s))) {
           throw new Error(`${args.path}: etcd3's proto loading changed; update scripts/etcd-protos.mjs`);
         }
         const json = JSON.stringify(JSON.stringify(etcdRpcJson()));
@@ -106,7 +135,9 @@ export function etcdProtosPlugin() {
             .replace(
               ETCD3_LOAD_CALL,
               `__kubeHaEtcdPackageDefinition(JSON.parse(${json}), { keepCase: true, longs: String, enums: String, defaults: true, oneofs: true }, require('protobufjs'), require('lodash.camelcase'))`,
-            ) +
+            )
+            .replace(ETCD3_SSL_CALL, `__kubeHaSharedSsl(grpc, credentials)`) +
+          `\n// scripts/etcd-protos.mjs: one secure context per set of TLS files\n${SHARED_SSL}\n` +
           `\n// scripts/etcd-protos.mjs\nfunction __kubeHaEtcdPackageDefinition${etcdPackageDefinition
             .toString()
             .slice('function etcdPackageDefinition'.length)}\n`;

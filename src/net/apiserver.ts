@@ -4,7 +4,8 @@
 // issues none for a replica's own IP (only for the static IP and the names), so,
 // like GCE's health checker, the probe only asks whether the server says "ok".
 // Used by status, the console and the operations, so it lives in none of them.
-import { Agent, request } from 'node:https';
+import { Agent, type RequestOptions, request } from 'node:https';
+import { createSecureContext, type SecureContext } from 'node:tls';
 import type { ApiserverProbe } from '../domain/types.js';
 
 /** kube-apiserver's secure port on GCE. */
@@ -24,6 +25,9 @@ export interface ProbeOptions {
 
 /** One kept connection per apiserver; idle ones do not hold the process. */
 const keptAlive = new Agent({ keepAlive: true, maxSockets: 1 });
+// One TLS context for every probe (each request would make its own, the same
+// one: no CA, key or certificate of ours; the server's is not verified).
+let probeContext: SecureContext | undefined;
 
 /** kube-apiserver's readiness endpoint; the fallback for apiservers older than 1.16. */
 export const READYZ = '/readyz';
@@ -98,7 +102,15 @@ function probeOnce(
       });
     };
     const agent = opts.keepAlive ? keptAlive : false;
-    const req = request(url, { method: 'GET', rejectUnauthorized: false, agent }, (res) => {
+    probeContext ??= createSecureContext();
+    // tls.connect takes secureContext through https.request (its types do not say so).
+    const options: RequestOptions & { secureContext: SecureContext } = {
+      method: 'GET',
+      rejectUnauthorized: false,
+      agent,
+      secureContext: probeContext,
+    };
+    const req = request(url, options, (res) => {
       status = res.statusCode ?? null;
       const chunks: Buffer[] = [];
       let size = 0;
