@@ -1,25 +1,16 @@
 // Regional static addresses: insert (the lab's allocator picks the IP unless
 // one is given), get, list, aggregatedList, delete (refused while IN_USE);
 // plus claiming and releasing an address for an instance or forwarding rule.
-import { bodyObject, isIPv4, labelsAt, stringAt } from '../body.js';
+import { isIPv4, labelsAt, stringAt } from '../body.js';
 import type { ActionSpec, ServiceContext } from '../context.js';
-import { ApiError, alreadyExists, inUse, invalidField, notFound, notReady } from '../errors.js';
-import { fingerprintOf, newId, timestamp } from '../ids.js';
-import { checkName, expectRef, pathOf, regionOfZone } from '../names.js';
+import { ApiError, inUse, invalidField, notFound, notReady } from '../errors.js';
+import { fingerprintOf } from '../ids.js';
+import { expectRef, pathOf, regionOfZone } from '../names.js';
 import type { Entry } from '../state.js';
 import type { AddressResource, IPKind } from '../types.js';
-import {
-  idempotent,
-  lookup,
-  nameParam,
-  nameTaken,
-  type Route,
-  regionParam,
-  regionScope,
-  removeFrom,
-  startOperation,
-} from './common.js';
-import { readRoutes } from './read-routes.js';
+import { collectionActions, deleteRoute, insertRoute, readRoutes } from './collection-routes.js';
+import { type Route, removeFrom } from './common.js';
+import { checkNameFree, resourceHead } from './place.js';
 
 const QUOTA: Record<IPKind, string> = {
   internal: 'INTERNAL_ADDRESSES',
@@ -168,148 +159,67 @@ export function releaseStaticAddress(ctx: ServiceContext, ip: string, userUrl: s
   return true;
 }
 
-function releaseAllocated(ctx: ServiceContext, e: Entry<AddressResource> | undefined): void {
-  for (const ip of e?.meta.allocatedIPs ?? []) ctx.releaseIP(ip);
+function releaseAllocated(ctx: ServiceContext, e: Entry<AddressResource>): void {
+  for (const ip of e.meta.allocatedIPs ?? []) ctx.releaseIP(ip);
 }
 
-export const addressActions: Record<string, ActionSpec> = {
-  'addresses.insert': {
-    onRestart: 'rollback',
-    commit: (ctx, a) => {
-      const e = ctx.state.addresses.get(a.key);
-      if (!e) return;
-      delete e.meta.pending;
-      e.res.status = e.res.users ? 'IN_USE' : 'RESERVED';
-    },
-    rollback: (ctx, a) => {
-      releaseAllocated(ctx, ctx.state.addresses.get(a.key));
-      ctx.state.addresses.delete(a.key);
-    },
+export const addressActions: Record<string, ActionSpec> = collectionActions('addresses', {
+  created: (_ctx, e) => {
+    e.res.status = e.res.users ? 'IN_USE' : 'RESERVED';
   },
-  'addresses.delete': {
-    onRestart: 'commit',
-    commit: (ctx, a) => {
-      releaseAllocated(ctx, ctx.state.addresses.get(a.key));
-      ctx.state.addresses.delete(a.key);
-    },
-    rollback: () => {},
-  },
-};
+  release: releaseAllocated,
+});
 
 export const addressRoutes: Route[] = [
-  {
-    method: 'POST',
-    pattern: 'regions/:region/addresses',
-    api: 'addresses.insert',
-    mutation: true,
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      const body = bodyObject(req.body);
-      return idempotent(ctx, req, () => {
-        const name = checkName(body.name, 'resource.name');
-        const path = ctx.links.regional(region, 'addresses', name);
-        const addressType = stringAt(body, 'addressType', 'resource.addressType') ?? 'EXTERNAL';
-        if (addressType !== 'EXTERNAL' && addressType !== 'INTERNAL') {
-          throw invalidField('resource.addressType', addressType, 'Must be EXTERNAL or INTERNAL.');
-        }
-        const networkTier = stringAt(body, 'networkTier', 'resource.networkTier') ?? 'PREMIUM';
-        if (networkTier !== 'PREMIUM' && networkTier !== 'STANDARD') {
-          throw invalidField('resource.networkTier', networkTier, 'Must be PREMIUM or STANDARD.');
-        }
-        const description = stringAt(body, 'description', 'resource.description');
-        const labels = labelsAt(body, 'labels', 'resource.labels');
-        const internal = addressType === 'INTERNAL';
-        // GCE keeps an internal address's subnetwork (the region's default one if none is given) and purpose.
-        const subRef = stringAt(body, 'subnetwork', 'resource.subnetwork');
-        if (subRef !== undefined && !internal)
-          throw invalidField(
-            'resource.subnetwork',
-            subRef,
-            'A subnetwork can only be given for an INTERNAL address.',
-          );
-        const subnetwork = internal ? subnetworkUrl(ctx, region, subRef, 'resource.subnetwork') : undefined;
-        const purpose =
-          stringAt(body, 'purpose', 'resource.purpose') ?? (internal ? 'GCE_ENDPOINT' : undefined);
-        if (purpose !== undefined && !PURPOSES.includes(purpose))
-          throw invalidField('resource.purpose', purpose, `Must be one of ${PURPOSES.join(', ')}.`);
-        const given = stringAt(body, 'address', 'resource.address');
-        if (given !== undefined && !isIPv4(given))
-          throw invalidField('resource.address', given, 'Must be an IPv4 address.');
-        if (nameTaken(ctx, 'addresses', `${region}/${name}`)) throw alreadyExists(path);
-        if (given !== undefined && findAddressByIP(ctx, given)) {
-          throw invalidField('resource.address', given, 'The specified IP address is already reserved.');
-        }
-        const ip = given ?? allocateIP(ctx, addressType === 'INTERNAL' ? 'internal' : 'static', { region });
-        const l = ctx.links;
-        const res: AddressResource = {
-          kind: 'compute#address',
-          id: newId(),
-          creationTimestamp: timestamp(ctx.now()),
-          name,
-          ...(description ? { description } : {}),
-          address: ip,
-          status: 'RESERVING',
-          region: l.url(l.regionPath(region)),
-          selfLink: l.url(path),
-          networkTier,
-          addressType,
-          ...(subnetwork ? { subnetwork } : {}),
-          ...(purpose ? { purpose } : {}),
-          ...(labels ? { labels } : {}),
-          labelFingerprint: fingerprintOf(labels ?? {}),
-        };
-        const key = `${region}/${name}`;
-        ctx.state.addresses.set(key, {
-          res,
-          meta: {
-            pending: true,
-            createdAtMs: ctx.now(),
-            ...(given === undefined ? { allocatedIPs: [ip] } : {}),
-          },
-        });
-        return startOperation(
-          ctx,
-          'addresses.insert',
-          { region, name },
-          {
-            scope: regionScope(region),
-            operationType: 'insert',
-            targetLink: res.selfLink,
-            targetId: res.id,
-            action: { type: 'addresses.insert', key },
-          },
-        );
-      });
-    },
-  },
-  ...readRoutes({ table: 'addresses', kind: 'compute#address', scope: 'region' }),
-  {
-    method: 'DELETE',
-    pattern: 'regions/:region/addresses/:name',
-    api: 'addresses.delete',
-    mutation: true,
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      const name = nameParam(req);
-      return idempotent(ctx, req, () => {
-        const path = ctx.links.regional(region, 'addresses', name);
-        const [key, e] = lookup<AddressResource>(ctx, 'addresses', `${region}/`, name, path);
-        ctx.checkNotBusy(e, path);
-        const user = e.res.users?.[0];
-        if (user) throw inUse('address', ctx.links.regional(region, 'addresses', e.res.name), pathOf(user));
-        return startOperation(
-          ctx,
-          'addresses.delete',
-          { region, name: e.res.name },
-          {
-            scope: regionScope(region),
-            operationType: 'delete',
-            targetLink: e.res.selfLink,
-            targetId: e.res.id,
-            action: { type: 'addresses.delete', key },
-          },
-        );
-      });
-    },
-  },
+  insertRoute('addresses', (ctx, at, body, name) => {
+    const region = at.location;
+    const addressType = stringAt(body, 'addressType', 'resource.addressType') ?? 'EXTERNAL';
+    if (addressType !== 'EXTERNAL' && addressType !== 'INTERNAL') {
+      throw invalidField('resource.addressType', addressType, 'Must be EXTERNAL or INTERNAL.');
+    }
+    const networkTier = stringAt(body, 'networkTier', 'resource.networkTier') ?? 'PREMIUM';
+    if (networkTier !== 'PREMIUM' && networkTier !== 'STANDARD') {
+      throw invalidField('resource.networkTier', networkTier, 'Must be PREMIUM or STANDARD.');
+    }
+    const description = stringAt(body, 'description', 'resource.description');
+    const labels = labelsAt(body, 'labels', 'resource.labels');
+    const internal = addressType === 'INTERNAL';
+    // GCE keeps an internal address's subnetwork (the region's default one if none is given) and purpose.
+    const subRef = stringAt(body, 'subnetwork', 'resource.subnetwork');
+    if (subRef !== undefined && !internal)
+      throw invalidField(
+        'resource.subnetwork',
+        subRef,
+        'A subnetwork can only be given for an INTERNAL address.',
+      );
+    const subnetwork = internal ? subnetworkUrl(ctx, region, subRef, 'resource.subnetwork') : undefined;
+    const purpose = stringAt(body, 'purpose', 'resource.purpose') ?? (internal ? 'GCE_ENDPOINT' : undefined);
+    if (purpose !== undefined && !PURPOSES.includes(purpose))
+      throw invalidField('resource.purpose', purpose, `Must be one of ${PURPOSES.join(', ')}.`);
+    const given = stringAt(body, 'address', 'resource.address');
+    if (given !== undefined && !isIPv4(given))
+      throw invalidField('resource.address', given, 'Must be an IPv4 address.');
+    checkNameFree(ctx, at, name);
+    if (given !== undefined && findAddressByIP(ctx, given)) {
+      throw invalidField('resource.address', given, 'The specified IP address is already reserved.');
+    }
+    const ip = given ?? allocateIP(ctx, addressType === 'INTERNAL' ? 'internal' : 'static', { region });
+    const l = ctx.links;
+    const res: AddressResource = {
+      ...resourceHead(ctx, 'addresses', name, description),
+      address: ip,
+      status: 'RESERVING',
+      region: l.url(l.regionPath(region)),
+      selfLink: l.url(at.item(name)),
+      networkTier,
+      addressType,
+      ...(subnetwork ? { subnetwork } : {}),
+      ...(purpose ? { purpose } : {}),
+      ...(labels ? { labels } : {}),
+      labelFingerprint: fingerprintOf(labels ?? {}),
+    };
+    return { res, meta: given === undefined ? { allocatedIPs: [ip] } : {} };
+  }),
+  ...readRoutes('addresses'),
+  deleteRoute('addresses', { usedBy: (_ctx, e) => e.res.users?.[0] }),
 ];

@@ -15,8 +15,9 @@ import { isUuid } from '../ids.js';
 import { aggregatedResponse, parseListQuery } from '../listing.js';
 import { checkPathName, regionOfZone } from '../names.js';
 import type { StartParams } from '../operations.js';
-import type { Entry, Scope, TableName } from '../state.js';
+import type { Entry, TableName } from '../state.js';
 import type { OperationResource } from '../types.js';
+import { COLLECTIONS, type Collection } from './collections.js';
 
 export interface ApiRequest {
   method: string;
@@ -72,15 +73,9 @@ export function nameParam(req: ApiRequest): string {
   return name;
 }
 
-/** Being created and not yet shown by GCE until the insert is DONE. */
-const HIDDEN_WHILE_PENDING: ReadonlySet<TableName> = new Set([
-  'targetPools',
-  'forwardingRules',
-  'httpHealthChecks',
-]);
-
 export function isVisible(table: TableName, e: Entry<unknown>): boolean {
-  return !(e.meta.pending && HIDDEN_WHILE_PENDING.has(table));
+  const c: Collection | undefined = table === 'images' ? undefined : COLLECTIONS[table];
+  return !(e.meta.pending && c?.hiddenWhilePending);
 }
 
 /** Looks up `prefix + nameOrId` for a read or a mutation of that resource; 404 with `path` if absent. */
@@ -167,14 +162,6 @@ export function startOperation(
   const region = target.region ?? (target.zone ? regionOfZone(target.zone) : undefined);
   const fault = ctx.faults.take(api, 'operation', { zone: target.zone, region, name: target.name });
   return ctx.ops.start({ ...params, fault });
-}
-
-export function zoneScope(zone: string): Scope {
-  return { kind: 'zone', name: zone };
-}
-
-export function regionScope(region: string): Scope {
-  return { kind: 'region', name: region };
 }
 
 export function removeFrom(list: string[] | undefined, value: string): string[] | undefined {

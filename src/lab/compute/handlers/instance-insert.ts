@@ -4,7 +4,6 @@
 // IPs, addresses and disks and starts the boot operation.
 import {
   arrayAt,
-  bodyObject,
   boolAt,
   intAt,
   isIPv4,
@@ -39,17 +38,11 @@ import {
   subnetworkUrl,
 } from './addresses.js';
 import { type AliasIpRange, allocateAliasRanges } from './alias-ranges.js';
-import {
-  type ApiRequest,
-  type ApiResponse,
-  idempotent,
-  startOperation,
-  zoneParam,
-  zoneScope,
-} from './common.js';
+import type { Created } from './collection-routes.js';
 import { checkImageSize, diskTypeUrl, newDisk } from './disks.js';
 import { resolveSourceImage } from './images.js';
 import { bootWork } from './instance-lifecycle.js';
+import { checkNameFree, type Place, resourceHead } from './place.js';
 
 const MACHINE_TYPES = new Set([
   'e2-micro',
@@ -351,130 +344,116 @@ function readServiceAccounts(ctx: ServiceContext, body: Json): { email: string; 
   });
 }
 
-export function insertInstance(ctx: ServiceContext, req: ApiRequest): ApiResponse {
-  const zone = zoneParam(ctx, req);
-  const body = bodyObject(req.body);
-  return idempotent(ctx, req, () => {
-    const l = ctx.links;
-    const name = checkName(body.name, 'resource.name');
-    const key = `${zone}/${name}`;
-    const path = l.zonal(zone, 'instances', name);
-    if (ctx.state.instances.get(key)) throw alreadyExists(path);
-    const machineType = machineTypeUrl(ctx, zone, body);
-    const description = stringAt(body, 'description', 'resource.description');
-    const labels = labelsAt(body, 'labels', 'resource.labels');
-    const tags = readTags(body);
-    const canIpForward = boolAt(body, 'canIpForward', 'resource.canIpForward') ?? false;
-    const deletionProtection = boolAt(body, 'deletionProtection', 'resource.deletionProtection') ?? false;
-    const serviceAccounts = readServiceAccounts(ctx, body);
-    const md = objectAt(body, 'metadata', 'resource.metadata') ?? {};
-    const items = readMetadataItems(md, 'resource.metadata');
-    const disks = planDisks(ctx, zone, name, body);
-    const nic = planNic(ctx, zone, body, l.url(path));
+/** The instance of an instances.insert (its name checked), for insertRoute; the boot runs as the operation's work. */
+export function createInstance(
+  ctx: ServiceContext,
+  at: Place<'instances'>,
+  body: Json,
+  name: string,
+): Created<InstanceResource> {
+  const l = ctx.links;
+  const zone = at.location;
+  const key = at.key(name);
+  const path = at.item(name);
+  checkNameFree(ctx, at, name);
+  const machineType = machineTypeUrl(ctx, zone, body);
+  const description = stringAt(body, 'description', 'resource.description');
+  const labels = labelsAt(body, 'labels', 'resource.labels');
+  const tags = readTags(body);
+  const canIpForward = boolAt(body, 'canIpForward', 'resource.canIpForward') ?? false;
+  const deletionProtection = boolAt(body, 'deletionProtection', 'resource.deletionProtection') ?? false;
+  const serviceAccounts = readServiceAccounts(ctx, body);
+  const md = objectAt(body, 'metadata', 'resource.metadata') ?? {};
+  const items = readMetadataItems(md, 'resource.metadata');
+  const disks = planDisks(ctx, zone, name, body);
+  const nic = planNic(ctx, zone, body, l.url(path));
 
-    // Everything is valid: reserve. Only allocateIP can still fail; undo its earlier grants if so.
-    const url = l.url(path);
-    const allocated: string[] = [];
-    let networkIP: string;
-    let natIP: string | undefined;
-    try {
-      networkIP = nic.networkIP ?? allocateIP(ctx, 'internal', { zone });
-      if (!nic.networkIP) allocated.push(networkIP);
-      natIP = nic.access ? (nic.access.natIP ?? allocateIP(ctx, 'external', { zone })) : undefined;
-      if (nic.access && !nic.access.natIP && natIP) allocated.push(natIP);
-    } catch (err) {
-      for (const ip of allocated) ctx.releaseIP(ip);
-      throw err;
+  // Everything is valid: reserve. Only allocateIP can still fail; undo its earlier grants if so.
+  const url = l.url(path);
+  const allocated: string[] = [];
+  let networkIP: string;
+  let natIP: string | undefined;
+  try {
+    networkIP = nic.networkIP ?? allocateIP(ctx, 'internal', { zone });
+    if (!nic.networkIP) allocated.push(networkIP);
+    natIP = nic.access ? (nic.access.natIP ?? allocateIP(ctx, 'external', { zone })) : undefined;
+    if (nic.access && !nic.access.natIP && natIP) allocated.push(natIP);
+  } catch (err) {
+    for (const ip of allocated) ctx.releaseIP(ip);
+    throw err;
+  }
+  if (nic.access?.address) claimAddress(nic.access.address, url);
+  if (nic.internalAddress) claimAddress(nic.internalAddress, url);
+  const nowMs = ctx.now();
+  const created: string[] = [];
+  const attachedDisks: AttachedDiskResource[] = disks.map((p) => {
+    let entry = p.existing;
+    if (p.create) {
+      entry = newDisk(ctx, zone, p.create.name, p.create);
+      ctx.state.disks.set(p.key, entry);
+      created.push(p.key);
     }
-    if (nic.access?.address) claimAddress(nic.access.address, url);
-    if (nic.internalAddress) claimAddress(nic.internalAddress, url);
-    const nowMs = ctx.now();
-    const created: string[] = [];
-    const attachedDisks: AttachedDiskResource[] = disks.map((p) => {
-      let entry = p.existing;
-      if (p.create) {
-        entry = newDisk(ctx, zone, p.create.name, p.create);
-        ctx.state.disks.set(p.key, entry);
-        created.push(p.key);
-      }
-      if (!entry) throw new Error('unreachable: a disk plan has neither a disk nor a creation');
-      entry.res.users = [...(entry.res.users ?? []), url];
-      entry.meta.attachModes = { ...entry.meta.attachModes, [url]: p.attached.mode };
-      entry.res.lastAttachTimestamp = timestamp(nowMs);
-      return { ...p.attached, diskSizeGb: entry.res.sizeGb };
-    });
-    const accessConfigs: AccessConfigResource[] =
-      nic.access && natIP
-        ? [
-            {
-              kind: 'compute#accessConfig',
-              type: nic.access.type,
-              name: nic.access.name,
-              natIP,
-              networkTier: nic.access.networkTier,
-            },
-          ]
-        : [];
-    const networkInterface: NetworkInterfaceResource = {
-      kind: 'compute#networkInterface',
-      name: 'nic0',
-      network: nic.network,
-      subnetwork: nic.subnetwork,
-      networkIP,
-      fingerprint: fingerprintOf({ networkIP, accessConfigs }),
-      stackType: 'IPV4_ONLY',
-      ...(accessConfigs.length > 0 ? { accessConfigs } : {}),
-      ...(nic.aliasIpRanges.length > 0 ? { aliasIpRanges: nic.aliasIpRanges } : {}),
-    };
-    const res: InstanceResource = {
-      kind: 'compute#instance',
-      id: newId(),
-      creationTimestamp: timestamp(nowMs),
-      name,
-      ...(description ? { description } : {}),
-      tags: { ...(tags.length > 0 ? { items: tags } : {}), fingerprint: fingerprintOf(tags) },
-      machineType,
-      status: 'PROVISIONING',
-      zone: l.url(l.zonePath(zone)),
-      canIpForward,
-      networkInterfaces: [networkInterface],
-      disks: attachedDisks,
-      metadata: {
-        kind: 'compute#metadata',
-        fingerprint: fingerprintOf([items, newId()]),
-        ...(items.length > 0 ? { items } : {}),
-      },
-      ...(serviceAccounts.length > 0 ? { serviceAccounts } : {}),
-      selfLink: url,
-      scheduling: {
-        onHostMaintenance: 'MIGRATE',
-        automaticRestart: true,
-        preemptible: false,
-        provisioningModel: 'STANDARD',
-      },
-      cpuPlatform: 'Intel Broadwell',
-      ...(labels ? { labels } : {}),
-      labelFingerprint: fingerprintOf(labels ?? {}),
-      startRestricted: false,
-      deletionProtection,
-      fingerprint: fingerprintOf([name, nowMs]),
-    };
-    ctx.state.instances.set(key, {
-      res,
-      meta: { pending: true, createdAtMs: nowMs, allocatedIPs: allocated, createdDisks: created },
-    });
-    return startOperation(
-      ctx,
-      'instances.insert',
-      { zone, name },
-      {
-        scope: zoneScope(zone),
-        operationType: 'insert',
-        targetLink: url,
-        targetId: res.id,
-        action: { type: 'instances.insert', key },
-        work: () => bootWork(ctx, key),
-      },
-    );
+    if (!entry) throw new Error('unreachable: a disk plan has neither a disk nor a creation');
+    entry.res.users = [...(entry.res.users ?? []), url];
+    entry.meta.attachModes = { ...entry.meta.attachModes, [url]: p.attached.mode };
+    entry.res.lastAttachTimestamp = timestamp(nowMs);
+    return { ...p.attached, diskSizeGb: entry.res.sizeGb };
   });
+  const accessConfigs: AccessConfigResource[] =
+    nic.access && natIP
+      ? [
+          {
+            kind: 'compute#accessConfig',
+            type: nic.access.type,
+            name: nic.access.name,
+            natIP,
+            networkTier: nic.access.networkTier,
+          },
+        ]
+      : [];
+  const networkInterface: NetworkInterfaceResource = {
+    kind: 'compute#networkInterface',
+    name: 'nic0',
+    network: nic.network,
+    subnetwork: nic.subnetwork,
+    networkIP,
+    fingerprint: fingerprintOf({ networkIP, accessConfigs }),
+    stackType: 'IPV4_ONLY',
+    ...(accessConfigs.length > 0 ? { accessConfigs } : {}),
+    ...(nic.aliasIpRanges.length > 0 ? { aliasIpRanges: nic.aliasIpRanges } : {}),
+  };
+  const res: InstanceResource = {
+    ...resourceHead(ctx, 'instances', name, description, nowMs),
+    tags: { ...(tags.length > 0 ? { items: tags } : {}), fingerprint: fingerprintOf(tags) },
+    machineType,
+    status: 'PROVISIONING',
+    zone: l.url(l.zonePath(zone)),
+    canIpForward,
+    networkInterfaces: [networkInterface],
+    disks: attachedDisks,
+    metadata: {
+      kind: 'compute#metadata',
+      fingerprint: fingerprintOf([items, newId()]),
+      ...(items.length > 0 ? { items } : {}),
+    },
+    ...(serviceAccounts.length > 0 ? { serviceAccounts } : {}),
+    selfLink: url,
+    scheduling: {
+      onHostMaintenance: 'MIGRATE',
+      automaticRestart: true,
+      preemptible: false,
+      provisioningModel: 'STANDARD',
+    },
+    cpuPlatform: 'Intel Broadwell',
+    ...(labels ? { labels } : {}),
+    labelFingerprint: fingerprintOf(labels ?? {}),
+    startRestricted: false,
+    deletionProtection,
+    fingerprint: fingerprintOf([name, nowMs]),
+  };
+  return {
+    res,
+    meta: { createdAtMs: nowMs, allocatedIPs: allocated, createdDisks: created },
+    work: () => bootWork(ctx, key),
+  };
 }

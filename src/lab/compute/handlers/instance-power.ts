@@ -26,8 +26,9 @@ import { timestamp } from '../ids.js';
 import type { Entry } from '../state.js';
 import type { InstanceResource, InstanceStatus, OperationResource } from '../types.js';
 import { allocateIP } from './addresses.js';
-import { idempotent, lookup, nameParam, type Route, startOperation, zoneParam, zoneScope } from './common.js';
+import { idempotent, type Route } from './common.js';
 import { bootWork, stopWork } from './instance-lifecycle.js';
+import { operate, placeIn, requested } from './place.js';
 
 /** An ephemeral external IP given at start: which access config of which NIC. */
 interface GivenIP {
@@ -156,37 +157,16 @@ export function beginStop(
   e: Entry<InstanceResource>,
   opts: StopOptions = {},
 ): OperationResource {
-  const path = ctx.links.zonal(zone, 'instances', e.res.name);
-  ctx.checkNotBusy(e, path);
+  const at = placeIn(ctx, 'instances', zone);
+  ctx.checkNotBusy(e, at.item(e.res.name));
   const noop = e.res.status === 'TERMINATED';
-  return startOperation(
-    ctx,
-    'instances.stop',
-    { zone, name: e.res.name },
-    {
-      scope: zoneScope(zone),
-      operationType: opts.operationType ?? 'stop',
-      ...(opts.user ? { user: opts.user } : {}),
-      targetLink: e.res.selfLink,
-      targetId: e.res.id,
-      action: { type: 'instances.stop', key, data: noop ? { noop } : {} },
-      // The guest's shutdown (the lab: its processes get SIGTERM), then TERMINATED.
-      ...(noop ? {} : { work: () => stopWork(ctx, key) }),
-    },
-  );
-}
-
-function target(ctx: ServiceContext, req: Parameters<Route['handler']>[1]) {
-  const zone = zoneParam(ctx, req);
-  const name = nameParam(req);
-  const [key, e] = lookup<InstanceResource>(
-    ctx,
-    'instances',
-    `${zone}/`,
-    name,
-    ctx.links.zonal(zone, 'instances', name),
-  );
-  return { zone, key, e, path: ctx.links.zonal(zone, 'instances', e.res.name) };
+  return operate(ctx, at, 'instances.stop', key, e.res, {
+    operationType: opts.operationType ?? 'stop',
+    user: opts.user,
+    data: noop ? { noop } : {},
+    // The guest's shutdown (the lab: its processes get SIGTERM), then TERMINATED.
+    ...(noop ? {} : { work: () => stopWork(ctx, key) }),
+  });
 }
 
 export const instancePowerRoutes: Route[] = [
@@ -197,8 +177,8 @@ export const instancePowerRoutes: Route[] = [
     mutation: true,
     handler: (ctx, req) =>
       idempotent(ctx, req, () => {
-        const t = target(ctx, req);
-        return beginStop(ctx, t.zone, t.key, t.e);
+        const t = requested(ctx, req, 'instances');
+        return beginStop(ctx, t.at.location, t.key, t.e);
       }),
   },
   {
@@ -208,7 +188,7 @@ export const instancePowerRoutes: Route[] = [
     mutation: true,
     handler: (ctx, req) =>
       idempotent(ctx, req, () => {
-        const t = target(ctx, req);
+        const t = requested(ctx, req, 'instances');
         ctx.checkNotBusy(t.e, t.path);
         const noop = t.e.res.status === 'RUNNING';
         // The new ephemeral external IPs, taken now so that a lack of them fails the request, not the boot.
@@ -220,22 +200,13 @@ export const instancePowerRoutes: Route[] = [
                 given.push({
                   nic: nic.name,
                   accessConfig: ac.name,
-                  ip: allocateIP(ctx, 'external', { zone: t.zone }),
+                  ip: allocateIP(ctx, 'external', { zone: t.at.location }),
                 });
         }
-        return startOperation(
-          ctx,
-          'instances.start',
-          { zone: t.zone, name: t.e.res.name },
-          {
-            scope: zoneScope(t.zone),
-            operationType: 'start',
-            targetLink: t.e.res.selfLink,
-            targetId: t.e.res.id,
-            action: { type: 'instances.start', key: t.key, data: noop ? { noop } : { given } },
-            ...(noop ? {} : { work: () => startWork(ctx, t.key, given) }),
-          },
-        );
+        return operate(ctx, t.at, 'instances.start', t.key, t.e.res, {
+          data: noop ? { noop } : { given },
+          ...(noop ? {} : { work: () => startWork(ctx, t.key, given) }),
+        });
       }),
   },
   {
@@ -245,22 +216,10 @@ export const instancePowerRoutes: Route[] = [
     mutation: true,
     handler: (ctx, req) =>
       idempotent(ctx, req, () => {
-        const t = target(ctx, req);
+        const t = requested(ctx, req, 'instances');
         ctx.checkNotBusy(t.e, t.path);
         if (t.e.res.status !== 'RUNNING') throw notReady(t.path);
-        return startOperation(
-          ctx,
-          'instances.reset',
-          { zone: t.zone, name: t.e.res.name },
-          {
-            scope: zoneScope(t.zone),
-            operationType: 'reset',
-            targetLink: t.e.res.selfLink,
-            targetId: t.e.res.id,
-            action: { type: 'instances.reset', key: t.key },
-            work: () => resetWork(ctx, t.key),
-          },
-        );
+        return operate(ctx, t.at, 'instances.reset', t.key, t.e.res, { work: () => resetWork(ctx, t.key) });
       }),
   },
 ];

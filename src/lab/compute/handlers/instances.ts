@@ -9,31 +9,12 @@ import { regionOfZone } from '../names.js';
 import type { ActionRecord, Entry } from '../state.js';
 import type { AccessConfigResource, InstanceResource, MetadataItem } from '../types.js';
 import { allocateIP, claimAddress, releaseStaticAddress } from './addresses.js';
-import {
-  type ApiRequest,
-  idempotent,
-  lookup,
-  nameParam,
-  type Route,
-  startOperation,
-  zoneParam,
-  zoneScope,
-} from './common.js';
-import { insertInstance, readAccessConfig, readMetadataItems, readTagItems } from './instance-insert.js';
+import { insertRoute, readRoutes } from './collection-routes.js';
+import { type ApiRequest, idempotent, type Route } from './common.js';
+import { createInstance, readAccessConfig, readMetadataItems, readTagItems } from './instance-insert.js';
 import { instanceLifecycleActions, stopWork } from './instance-lifecycle.js';
 import { instancePowerActions, instancePowerRoutes } from './instance-power.js';
-import { readRoutes } from './read-routes.js';
-
-function target(
-  ctx: ServiceContext,
-  req: ApiRequest,
-): { zone: string; key: string; e: Entry<InstanceResource>; path: string } {
-  const zone = zoneParam(ctx, req);
-  const name = nameParam(req);
-  const path = ctx.links.zonal(zone, 'instances', name);
-  const [key, e] = lookup<InstanceResource>(ctx, 'instances', `${zone}/`, name, path);
-  return { zone, key, e, path: ctx.links.zonal(zone, 'instances', e.res.name) };
-}
+import { operate, requested } from './place.js';
 
 function nicOf(e: Entry<InstanceResource>, req: ApiRequest) {
   const name = req.query.get('networkInterface');
@@ -50,28 +31,18 @@ function entryOf(ctx: ServiceContext, a: ActionRecord): Entry<InstanceResource> 
   return e;
 }
 
+type Target = ReturnType<typeof requested<'instances'>>;
+
+/** Starts `api` on the instance the request names, with what `prepare` checked as the action's data. */
 function modify(
   ctx: ServiceContext,
   req: ApiRequest,
   api: string,
-  prepare: (t: ReturnType<typeof target>) => Record<string, unknown>,
+  prepare: (t: Target) => Record<string, unknown>,
 ) {
-  const t = target(ctx, req);
+  const t = requested(ctx, req, 'instances');
   ctx.checkNotBusy(t.e, t.path);
-  const data = prepare(t);
-  const operationType = api.slice('instances.'.length);
-  return startOperation(
-    ctx,
-    api,
-    { zone: t.zone, name: t.e.res.name },
-    {
-      scope: zoneScope(t.zone),
-      operationType,
-      targetLink: t.e.res.selfLink,
-      targetId: t.e.res.id,
-      action: { type: api, key: t.key, data },
-    },
-  );
+  return operate(ctx, t.at, api, t.key, t.e.res, { data: prepare(t) });
 }
 
 const changeActions: Record<string, ActionSpec> = {
@@ -158,14 +129,8 @@ export const instanceActions: Record<string, ActionSpec> = {
 };
 
 export const instanceRoutes: Route[] = [
-  {
-    method: 'POST',
-    pattern: 'zones/:zone/instances',
-    api: 'instances.insert',
-    mutation: true,
-    handler: insertInstance,
-  },
-  ...readRoutes({ table: 'instances', kind: 'compute#instance', scope: 'zone' }),
+  insertRoute('instances', createInstance),
+  ...readRoutes('instances'),
   ...instancePowerRoutes,
   {
     method: 'DELETE',
@@ -174,7 +139,7 @@ export const instanceRoutes: Route[] = [
     mutation: true,
     handler: (ctx, req) =>
       idempotent(ctx, req, () => {
-        const t = target(ctx, req);
+        const t = requested(ctx, req, 'instances');
         ctx.checkNotBusy(t.e, t.path);
         if (t.e.res.deletionProtection) {
           throw new ApiError(
@@ -183,19 +148,10 @@ export const instanceRoutes: Route[] = [
             "Invalid resource usage: 'Resource cannot be deleted if it's protected against deletion.'.",
           );
         }
-        return startOperation(
-          ctx,
-          'instances.delete',
-          { zone: t.zone, name: t.e.res.name },
-          {
-            scope: zoneScope(t.zone),
-            operationType: 'delete',
-            targetLink: t.e.res.selfLink,
-            targetId: t.e.res.id,
-            action: { type: 'instances.delete', key: t.key, data: { prevStatus: t.e.res.status } },
-            work: () => stopWork(ctx, t.key),
-          },
-        );
+        return operate(ctx, t.at, 'instances.delete', t.key, t.e.res, {
+          data: { prevStatus: t.e.res.status },
+          work: () => stopWork(ctx, t.key),
+        });
       }),
   },
   {
@@ -269,8 +225,8 @@ export const instanceRoutes: Route[] = [
           const nic = nicOf(t.e, req);
           if ((nic.accessConfigs ?? []).length > 0)
             throw invalid('At most one access config currently supported.');
-          const plan = readAccessConfig(ctx, regionOfZone(t.zone), body, 'resource');
-          const allocated = plan.natIP ? undefined : allocateIP(ctx, 'external', { zone: t.zone });
+          const plan = readAccessConfig(ctx, regionOfZone(t.at.location), body, 'resource');
+          const allocated = plan.natIP ? undefined : allocateIP(ctx, 'external', { zone: t.at.location });
           const natIP = plan.natIP ?? allocated ?? '';
           if (plan.address) claimAddress(plan.address, t.e.res.selfLink);
           const accessConfig: AccessConfigResource = {

@@ -3,9 +3,8 @@
 // addInstance / removeInstance, getHealth.
 import { arrayAt, bodyObject, isObject, stringArrayAt, stringAt } from '../body.js';
 import type { ActionSpec, ServiceContext } from '../context.js';
-import { ApiError, alreadyExists, inUse, invalidField, notFound, requiredField } from '../errors.js';
-import { newId, timestamp } from '../ids.js';
-import { checkName, expectRef, parseRef, pathOf, regionOfZone } from '../names.js';
+import { ApiError, invalidField, notFound, requiredField } from '../errors.js';
+import { expectRef, parseRef, pathOf, regionOfZone } from '../names.js';
 import type { Entry } from '../state.js';
 import type {
   ForwardingRuleResource,
@@ -13,18 +12,9 @@ import type {
   InstanceResource,
   TargetPoolResource,
 } from '../types.js';
-import {
-  idempotent,
-  lookup,
-  nameParam,
-  nameTaken,
-  type Route,
-  referenced,
-  regionParam,
-  regionScope,
-  startOperation,
-} from './common.js';
-import { readRoutes } from './read-routes.js';
+import { collectionActions, deleteRoute, insertRoute, readRoutes } from './collection-routes.js';
+import { idempotent, nameParam, type Route, referenced } from './common.js';
+import { checkNameFree, lookupIn, operate, placeOf, resourceHead } from './place.js';
 
 const SESSION_AFFINITIES = ['NONE', 'CLIENT_IP', 'CLIENT_IP_PROTO'];
 
@@ -66,49 +56,37 @@ function memberRefs(body: Record<string, unknown>): string[] {
   });
 }
 
+/** addInstance/removeInstance: the members the request checked change once the operation is DONE. */
+function membersAction(
+  change: (e: Entry<TargetPoolResource>, urls: string[], nowMs: number) => void,
+): ActionSpec {
+  return {
+    onRestart: 'commit',
+    commit: (ctx, a) => {
+      const e = ctx.state.targetPools.get(a.key);
+      if (e) change(e, (a.data?.instances as string[] | undefined) ?? [], ctx.now());
+    },
+    rollback: () => {},
+  };
+}
+
 export const targetPoolActions: Record<string, ActionSpec> = {
-  'targetPools.insert': {
-    onRestart: 'rollback',
-    commit: (ctx, a) => {
-      const e = ctx.state.targetPools.get(a.key);
-      if (e) delete e.meta.pending;
-    },
-    rollback: (ctx, a) => ctx.state.targetPools.delete(a.key),
-  },
-  'targetPools.delete': {
-    onRestart: 'commit',
-    commit: (ctx, a) => ctx.state.targetPools.delete(a.key),
-    rollback: () => {},
-  },
-  'targetPools.addInstance': {
-    onRestart: 'commit',
-    commit: (ctx, a) => {
-      const e = ctx.state.targetPools.get(a.key);
-      if (!e) return;
-      const urls = (a.data?.instances as string[] | undefined) ?? [];
-      const members = e.res.instances ?? [];
-      e.meta.memberSince ??= {};
-      for (const u of urls) {
-        if (!members.includes(u)) members.push(u);
-        e.meta.memberSince[u] = ctx.now();
-      }
-      if (members.length > 0) e.res.instances = members;
-    },
-    rollback: () => {},
-  },
-  'targetPools.removeInstance': {
-    onRestart: 'commit',
-    commit: (ctx, a) => {
-      const e = ctx.state.targetPools.get(a.key);
-      if (!e) return;
-      const urls = (a.data?.instances as string[] | undefined) ?? [];
-      const left = (e.res.instances ?? []).filter((u) => !urls.includes(u));
-      if (left.length > 0) e.res.instances = left;
-      else delete e.res.instances;
-      for (const u of urls) delete e.meta.memberSince?.[u];
-    },
-    rollback: () => {},
-  },
+  ...collectionActions('targetPools'),
+  'targetPools.addInstance': membersAction((e, urls, nowMs) => {
+    const members = e.res.instances ?? [];
+    e.meta.memberSince ??= {};
+    for (const u of urls) {
+      if (!members.includes(u)) members.push(u);
+      e.meta.memberSince[u] = nowMs;
+    }
+    if (members.length > 0) e.res.instances = members;
+  }),
+  'targetPools.removeInstance': membersAction((e, urls) => {
+    const left = (e.res.instances ?? []).filter((u) => !urls.includes(u));
+    if (left.length > 0) e.res.instances = left;
+    else delete e.res.instances;
+    for (const u of urls) delete e.meta.memberSince?.[u];
+  }),
 };
 
 function poolMutation(
@@ -121,26 +99,14 @@ function poolMutation(
     api,
     mutation: true,
     handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
+      const at = placeOf(ctx, req, 'targetPools');
       const name = nameParam(req);
       const body = bodyObject(req.body);
       return idempotent(ctx, req, () => {
-        const path = ctx.links.regional(region, 'targetPools', name);
-        const [key, pool] = lookup<TargetPoolResource>(ctx, 'targetPools', `${region}/`, name, path);
-        ctx.checkNotBusy(pool, path);
-        const urls = check(ctx, pool, region, memberRefs(body));
-        return startOperation(
-          ctx,
-          api,
-          { region, name: pool.res.name },
-          {
-            scope: regionScope(region),
-            operationType: api.slice('targetPools.'.length),
-            targetLink: pool.res.selfLink,
-            targetId: pool.res.id,
-            action: { type: api, key, data: { instances: urls } },
-          },
-        );
+        const [key, pool] = lookupIn(ctx, at, name);
+        ctx.checkNotBusy(pool, at.item(name));
+        const urls = check(ctx, pool, at.location, memberRefs(body));
+        return operate(ctx, at, api, key, pool.res, { data: { instances: urls } });
       });
     },
   };
@@ -178,105 +144,46 @@ async function memberHealth(
 }
 
 export const targetPoolRoutes: Route[] = [
-  {
-    method: 'POST',
-    pattern: 'regions/:region/targetPools',
-    api: 'targetPools.insert',
-    mutation: true,
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      const body = bodyObject(req.body);
-      return idempotent(ctx, req, () => {
-        const name = checkName(body.name, 'resource.name');
-        const path = ctx.links.regional(region, 'targetPools', name);
-        const description = stringAt(body, 'description', 'resource.description');
-        const sessionAffinity = stringAt(body, 'sessionAffinity', 'resource.sessionAffinity') ?? 'NONE';
-        if (!SESSION_AFFINITIES.includes(sessionAffinity)) {
-          throw invalidField(
-            'resource.sessionAffinity',
-            sessionAffinity,
-            `Must be one of ${SESSION_AFFINITIES.join(', ')}.`,
-          );
-        }
-        const hcRefs = stringArrayAt(body, 'healthChecks', 'resource.healthChecks');
-        if (hcRefs.length > 1)
-          throw invalidField('resource.healthChecks', hcRefs, 'Only one health check may be specified.');
-        const healthChecks = hcRefs.map((r, i) => healthCheckRef(ctx, r, `resource.healthChecks[${i}]`));
-        const instances: string[] = [];
-        stringArrayAt(body, 'instances', 'resource.instances').forEach((r, i) => {
-          const ref = instanceRef(ctx, region, r, `resource.instances[${i}]`);
-          if (!ref.entry) throw notFound(ref.path);
-          if (instances.includes(ref.url))
-            throw invalidField(`resource.instances[${i}]`, r, 'Duplicate instance.');
-          instances.push(ref.url);
-        });
-        if (nameTaken(ctx, 'targetPools', `${region}/${name}`)) throw alreadyExists(path);
-        const l = ctx.links;
-        const res: TargetPoolResource = {
-          kind: 'compute#targetPool',
-          id: newId(),
-          creationTimestamp: timestamp(ctx.now()),
-          name,
-          ...(description ? { description } : {}),
-          region: l.url(l.regionPath(region)),
-          ...(healthChecks.length > 0 ? { healthChecks } : {}),
-          ...(instances.length > 0 ? { instances } : {}),
-          sessionAffinity,
-          selfLink: l.url(path),
-        };
-        const key = `${region}/${name}`;
-        const memberSince = Object.fromEntries(instances.map((u) => [u, ctx.now()]));
-        ctx.state.targetPools.set(key, { res, meta: { pending: true, createdAtMs: ctx.now(), memberSince } });
-        return startOperation(
-          ctx,
-          'targetPools.insert',
-          { region, name },
-          {
-            scope: regionScope(region),
-            operationType: 'insert',
-            targetLink: res.selfLink,
-            targetId: res.id,
-            action: { type: 'targetPools.insert', key },
-          },
-        );
-      });
-    },
-  },
-  ...readRoutes({ table: 'targetPools', kind: 'compute#targetPool', scope: 'region' }),
-  {
-    method: 'DELETE',
-    pattern: 'regions/:region/targetPools/:name',
-    api: 'targetPools.delete',
-    mutation: true,
-    handler: (ctx, req) => {
-      const region = regionParam(ctx, req);
-      const name = nameParam(req);
-      return idempotent(ctx, req, () => {
-        const path = ctx.links.regional(region, 'targetPools', name);
-        const [key, e] = lookup<TargetPoolResource>(ctx, 'targetPools', `${region}/`, name, path);
-        ctx.checkNotBusy(e, path);
-        const rule = ctx.state.forwardingRules.entries().find(([, r]) => r.res.target === e.res.selfLink);
-        if (rule)
-          throw inUse(
-            'targetPool',
-            ctx.links.regional(region, 'targetPools', e.res.name),
-            pathOf(rule[1].res.selfLink),
-          );
-        return startOperation(
-          ctx,
-          'targetPools.delete',
-          { region, name: e.res.name },
-          {
-            scope: regionScope(region),
-            operationType: 'delete',
-            targetLink: e.res.selfLink,
-            targetId: e.res.id,
-            action: { type: 'targetPools.delete', key },
-          },
-        );
-      });
-    },
-  },
+  insertRoute('targetPools', (ctx, at, body, name) => {
+    const region = at.location;
+    const description = stringAt(body, 'description', 'resource.description');
+    const sessionAffinity = stringAt(body, 'sessionAffinity', 'resource.sessionAffinity') ?? 'NONE';
+    if (!SESSION_AFFINITIES.includes(sessionAffinity)) {
+      throw invalidField(
+        'resource.sessionAffinity',
+        sessionAffinity,
+        `Must be one of ${SESSION_AFFINITIES.join(', ')}.`,
+      );
+    }
+    const hcRefs = stringArrayAt(body, 'healthChecks', 'resource.healthChecks');
+    if (hcRefs.length > 1)
+      throw invalidField('resource.healthChecks', hcRefs, 'Only one health check may be specified.');
+    const healthChecks = hcRefs.map((r, i) => healthCheckRef(ctx, r, `resource.healthChecks[${i}]`));
+    const instances: string[] = [];
+    stringArrayAt(body, 'instances', 'resource.instances').forEach((r, i) => {
+      const ref = instanceRef(ctx, region, r, `resource.instances[${i}]`);
+      if (!ref.entry) throw notFound(ref.path);
+      if (instances.includes(ref.url))
+        throw invalidField(`resource.instances[${i}]`, r, 'Duplicate instance.');
+      instances.push(ref.url);
+    });
+    checkNameFree(ctx, at, name);
+    const l = ctx.links;
+    const res: TargetPoolResource = {
+      ...resourceHead(ctx, 'targetPools', name, description),
+      region: l.url(l.regionPath(region)),
+      ...(healthChecks.length > 0 ? { healthChecks } : {}),
+      ...(instances.length > 0 ? { instances } : {}),
+      sessionAffinity,
+      selfLink: l.url(at.item(name)),
+    };
+    return { res, meta: { memberSince: Object.fromEntries(instances.map((u) => [u, ctx.now()])) } };
+  }),
+  ...readRoutes('targetPools'),
+  deleteRoute('targetPools', {
+    usedBy: (ctx, e) =>
+      ctx.state.forwardingRules.entries().find(([, r]) => r.res.target === e.res.selfLink)?.[1].res.selfLink,
+  }),
   poolMutation('targetPools.addInstance', (ctx, pool, region, refs) => {
     const urls: string[] = [];
     refs.forEach((r, i) => {
@@ -315,14 +222,13 @@ export const targetPoolRoutes: Route[] = [
     pattern: 'regions/:region/targetPools/:name/getHealth',
     api: 'targetPools.getHealth',
     handler: async (ctx, req) => {
-      const region = regionParam(ctx, req);
+      const at = placeOf(ctx, req, 'targetPools');
       const name = nameParam(req);
       const body = bodyObject(req.body);
-      const path = ctx.links.regional(region, 'targetPools', name);
-      const [, pool] = lookup<TargetPoolResource>(ctx, 'targetPools', `${region}/`, name, path);
+      const [, pool] = lookupIn(ctx, at, name);
       const ref = instanceRef(
         ctx,
-        region,
+        at.location,
         stringAt(body, 'instance', 'resource.instance'),
         'resource.instance',
       );
