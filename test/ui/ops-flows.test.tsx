@@ -8,7 +8,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import type { PlanStep } from '../../src/domain/ops/plan.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { createConsoleStore } from '../../src/store/index.js';
-import { createOpsController, type OpsController } from '../../src/ui/ops/index.js';
+import { createOpsController, type OpsController, opsScreenOf } from '../../src/ui/ops/index.js';
 import { crashed } from '../ops/fixtures.js';
 import { app, KEYS, renderSized } from './harness.js';
 import { clusterStatus, type FakeBackend, fakeBackend, unfinishedAdd } from './ops-harness.js';
@@ -35,24 +35,30 @@ function setup(write = true, status: ClusterStatus = clusterStatus()) {
       if (typeof text === 'string' ? !s.includes(text) : !text.test(s))
         throw new Error(`not on screen: ${text}\n${s}`);
     });
-  return { store, backend, open, refresh, controller, ui, press, see };
+  /**
+   * Every key pressed so far handled, and the work it started settled: Ink
+   * reads a lone Escape on the next turn of the event loop (it may begin a
+   * sequence), and the controller's work (a plan asked of the backend, not a
+   * running operation) is awaited. Before a key that follows a redraw, and
+   * before a check that a key did nothing: a wait on the state, not the clock.
+   */
+  const handled = async () => {
+    await new Promise((r) => setImmediate(r));
+    if (!['running', 'cancel-run'].includes(opsScreenOf(controller.ops.getState().phase) ?? ''))
+      await controller.settled();
+  };
+  return { store, backend, open, refresh, controller, ui, press, see, handled };
 }
 
-/** Lets Ink read a key before the next one (an Escape is held back a little). */
-const tick = (ms = 30) => new Promise((r) => setTimeout(r, ms));
-
-async function typeText(press: (k: string) => void, text: string) {
-  for (const ch of text) {
-    press(ch);
-    await tick(5);
-  }
+function typeText(press: (k: string) => void, text: string) {
+  for (const ch of text) press(ch);
 }
 
 const step = (b: FakeBackend, i: number): PlanStep => b.executions[0]!.plan.steps[i]!;
 
 describe('a: add a replica', () => {
   it('picks the zone with the fewest replicas, shows the plan, and runs it on Enter', async () => {
-    const { backend, press, see, ui, refresh } = setup();
+    const { backend, press, see, ui, refresh, handled } = setup();
     press('a');
     await see('choose its zone');
     // us-central1-f has no replica: preselected.
@@ -125,9 +131,12 @@ describe('a: add a replica', () => {
     expect(running).not.toContain('a add');
     expect(running).toContain('Ctrl-C quit');
 
-    // Keys do not leak to the dashboard while it runs (a second `a` does nothing).
+    // Keys do not leak to the dashboard while it runs (a second `a` does nothing):
+    // q, pressed after it, is answered, so the `a` was read before.
     press('a');
-    await tick();
+    press('q');
+    await see('an operation is running: Esc asks to cancel it');
+    await handled();
     expect(backend.requests).toHaveLength(1);
 
     on({
@@ -161,7 +170,7 @@ describe('a: add a replica', () => {
   });
 
   it('Esc while running only asks "cancel and roll back? y/N": Esc, n or Enter keep it running, y cancels through the AbortSignal', async () => {
-    const { backend, press, see, ui, store } = setup();
+    const { backend, press, see, ui, store, handled } = setup();
     press('a');
     await see('choose its zone');
     press(KEYS.enter);
@@ -173,29 +182,28 @@ describe('a: add a replica', () => {
     await see('Esc cancel (rolls back what was done): asks y/N first');
     // Esc is "back" everywhere else: here it asks, and a second Esc answers no.
     for (const answer of [KEYS.escape, 'n', KEYS.enter, 'Y']) {
-      await tick();
+      await handled();
       press(KEYS.escape);
       await see('cancel and roll back what was done? y/N (y cancel and roll back · any key keep it running)');
       expect(ex.opts.signal?.aborted).toBe(false);
-      await tick();
+      await handled();
       press(answer);
       await see('Esc cancel (rolls back what was done): asks y/N first');
-      await tick(50);
+      await handled();
       expect(ex.opts.signal?.aborted).toBe(false);
       expect(store.getState().message?.text).toBe('not cancelled: the operation keeps running');
       expect(ui.text()).toContain('Running: add');
     }
-    await tick();
+    await handled();
     press(KEYS.escape);
     await see('cancel and roll back what was done? y/N');
     press('y');
     await vi.waitFor(() => expect(ex.opts.signal?.aborted).toBe(true));
     await see('cancelling: rolling back after the current step');
     expect(ui.text()).not.toContain('y/N');
-    // Once cancelling, Esc asks nothing more.
+    // Once cancelling, Esc asks nothing more (checked on the next step's redraw, after it).
     press(KEYS.escape);
-    await tick(50);
-    expect(ui.text()).not.toContain('y/N');
+    await handled();
     const at = Date.now();
     ex.opts.onEvent!({ type: 'step-start', step: step(backend, 1), index: 1, mode: 'undo', at });
     ex.opts.onEvent!({
@@ -208,6 +216,7 @@ describe('a: add a replica', () => {
       at,
     });
     await see(/↶\s+2\. Create disk \S+ in \S+\s+undone 0\.2 s/);
+    expect(ui.text()).not.toContain('y/N');
     ex.finish({
       outcome: 'rolled-back',
       exitCode: 4,
@@ -219,7 +228,7 @@ describe('a: add a replica', () => {
   });
 
   it('an operation that ends while "cancel?" is up shows its outcome; the pending question is dropped', async () => {
-    const { backend, press, see, ui } = setup();
+    const { backend, press, see, ui, handled } = setup();
     press('a');
     await see('choose its zone');
     press(KEYS.enter);
@@ -227,7 +236,7 @@ describe('a: add a replica', () => {
     press('y');
     await vi.waitFor(() => expect(backend.executions).toHaveLength(1));
     const ex = backend.executions[0]!;
-    await tick();
+    await handled();
     press(KEYS.escape);
     await see('cancel and roll back what was done? y/N');
     ex.finish({ outcome: 'done' });
@@ -239,14 +248,15 @@ describe('a: add a replica', () => {
 
 describe('d / R: removal and replacement need the replica typed', () => {
   it('d shows the plan, rejects a wrong name, and runs only on the exact name', async () => {
-    const { backend, press, see, ui } = setup();
+    const { backend, press, see, ui, handled } = setup();
     press('j');
-    await tick();
+    await handled();
     press('d');
     await see('type kubernetes-master-x7k to confirm, or Esc to cancel');
     expect(backend.requests).toEqual([{ kind: 'remove', replica: 'kubernetes-master-x7k', zone: null }]);
     expect(ui.text()).toContain('etcd main: voters 3 → 2');
-    expect(ui.text()).toContain('[point of no return]');
+    // The long form when the line has room, as the CLI prints it.
+    expect(ui.text()).toContain('[point of no return: a failure from here on finishes the removal]');
     // y and Enter alone do not confirm a removal.
     press('y');
     await see(/to confirm, or Esc to cancel: y/);
@@ -254,12 +264,12 @@ describe('d / R: removal and replacement need the replica typed', () => {
     await see(/to confirm, or Esc to cancel: ▏/);
     press(KEYS.enter);
     await see("'' is not kubernetes-master-x7k: not confirmed");
-    await typeText(press, 'kubernetes-master');
+    typeText(press, 'kubernetes-master');
     press(KEYS.enter);
     await see("'kubernetes-master' is not kubernetes-master-x7k: not confirmed");
-    await tick(100);
+    await handled();
     expect(backend.executions).toHaveLength(0);
-    await typeText(press, 'kubernetes-master-x7k');
+    typeText(press, 'kubernetes-master-x7k');
     press(KEYS.enter);
     await vi.waitFor(() => expect(backend.executions).toHaveLength(1));
     expect(backend.executions[0]!.plan.remove?.name).toBe('kubernetes-master-x7k');
@@ -267,7 +277,7 @@ describe('d / R: removal and replacement need the replica typed', () => {
   });
 
   it('R on a healthy replica shows the refusal, and any key goes back having changed nothing', async () => {
-    const { backend, press, see, ui } = setup();
+    const { backend, press, see, ui, handled } = setup();
     press('R');
     await see('Refused, nothing was changed:');
     expect(ui.text()).toMatch(/✖ replace-only-unhealthy: kubernetes-master is healthy/);
@@ -277,13 +287,13 @@ describe('d / R: removal and replacement need the replica typed', () => {
     );
     press(KEYS.enter);
     await see('VM RUNNING');
-    await tick(100);
+    await handled();
     expect(backend.requests).toHaveLength(1);
     expect(backend.executions).toHaveLength(0);
   });
 
   it('F on that refusal plans the replace forced; the name must still be typed to run it', async () => {
-    const { backend, press, see, ui } = setup();
+    const { backend, press, see, ui, handled } = setup();
     press('R');
     await see('Refused, nothing was changed:');
     expect(backend.requests).toEqual([
@@ -308,9 +318,9 @@ describe('d / R: removal and replacement need the replica typed', () => {
     await see(/to confirm, or Esc to cancel: y/);
     press(KEYS.enter);
     await see("'y' is not kubernetes-master: not confirmed");
-    await tick(100);
+    await handled();
     expect(backend.executions).toHaveLength(0);
-    await typeText(press, 'kubernetes-master');
+    typeText(press, 'kubernetes-master');
     await see(/to confirm, or Esc to cancel: kubernetes-master▏/);
     press(KEYS.enter);
     await vi.waitFor(() => expect(backend.executions).toHaveLength(1));
@@ -322,7 +332,7 @@ describe('d / R: removal and replacement need the replica typed', () => {
 
   it('F on a refusal force cannot lift (quorum) only goes back, like any key', async () => {
     // Another replica down: replacing a healthy one would leave too few healthy voters, forced or not.
-    const { backend, press, see, ui } = setup(true, crashed(3, 2));
+    const { backend, press, see, ui, handled } = setup(true, crashed(3, 2));
     press('R');
     await see('Refused, nothing was changed:');
     expect(ui.text()).toMatch(/✖ replace-only-unhealthy: kubernetes-master is healthy/);
@@ -330,7 +340,7 @@ describe('d / R: removal and replacement need the replica typed', () => {
     expect(ui.text()).not.toContain('F force');
     press('F');
     await see('VM RUNNING');
-    await tick(100);
+    await handled();
     expect(backend.requests).toHaveLength(1);
     expect(backend.executions).toHaveLength(0);
   });
@@ -338,7 +348,7 @@ describe('d / R: removal and replacement need the replica typed', () => {
 
 describe('an unfinished operation at start', () => {
   it('with --write: B shows the rollback steps and needs the operation id typed; wrong text or Esc changes nothing', async () => {
-    const { backend, controller, press, see, ui } = setup();
+    const { backend, controller, press, see, ui, handled } = setup();
     const j = unfinishedAdd();
     controller.offerUnfinished(j);
     await see('An operation did not finish: add kubernetes-master-aaa');
@@ -350,7 +360,7 @@ describe('an unfinished operation at start', () => {
     // r is the dashboard's refresh and b is not B: neither does anything here.
     press('r');
     press('b');
-    await tick(100);
+    await handled();
     expect(backend.executions).toEqual([]);
     expect(ui.text()).toContain('An operation did not finish');
 
@@ -367,21 +377,21 @@ describe('an unfinished operation at start', () => {
     // Enter alone, then a wrong id: refused, nothing runs.
     press(KEYS.enter);
     await see(`'' is not ${j.operationId}: not confirmed`);
-    await typeText(press, 'kubernetes-master-aaa');
+    typeText(press, 'kubernetes-master-aaa');
     press(KEYS.enter);
     await see(`'kubernetes-master-aaa' is not ${j.operationId}: not confirmed`);
-    await tick(100);
+    await handled();
     expect(backend.executions).toEqual([]);
     // Esc goes back to the choice, not to the dashboard.
     press(KEYS.escape);
     await see('An operation did not finish');
     expect(ui.text()).not.toContain('to roll back, or Esc');
-    await tick(100);
+    await handled();
     expect(backend.executions).toEqual([]);
 
     press('B');
     await see(`type ${j.operationId} to roll back`);
-    await typeText(press, j.operationId);
+    typeText(press, j.operationId);
     await see(`to roll back, or Esc to go back: ${j.operationId}▏`);
     press(KEYS.enter);
     await vi.waitFor(() => expect(backend.executions.map((e) => e.kind)).toEqual(['rollback']));
@@ -391,12 +401,12 @@ describe('an unfinished operation at start', () => {
   });
 
   it('with --write: U shows the steps left and resumes only on the typed operation id; r never resumes', async () => {
-    const { backend, controller, press, see, ui } = setup();
+    const { backend, controller, press, see, ui, handled } = setup();
     const j = unfinishedAdd();
     controller.offerUnfinished(j);
     await see('An operation did not finish');
     press('r');
-    await tick(50);
+    await handled();
     press('U');
     await see(`type ${j.operationId} to resume, or Esc to go back: ▏`);
     const shown = ui.text();
@@ -415,10 +425,10 @@ describe('an unfinished operation at start', () => {
     press('y');
     press(KEYS.enter);
     await see(`'y' is not ${j.operationId}: not confirmed`);
-    await tick(100);
+    await handled();
     expect(backend.executions).toEqual([]);
     // Backspace edits what was typed.
-    await typeText(press, `${j.operationId}x`);
+    typeText(press, `${j.operationId}x`);
     press(KEYS.backspace);
     await see(`to resume, or Esc to go back: ${j.operationId}▏`);
     press(KEYS.enter);
@@ -428,21 +438,21 @@ describe('an unfinished operation at start', () => {
   });
 
   it('with --write: Esc leaves it and r is the dashboard refresh again', async () => {
-    const { backend, controller, press, see, store } = setup();
+    const { backend, controller, press, see, store, handled } = setup();
     controller.offerUnfinished(unfinishedAdd());
     await see('An operation did not finish');
     press(KEYS.escape);
     await see('VM RUNNING');
     expect(store.getState().message?.text).toMatch(/left unfinished: kube-ha operation resume \| rollback/);
     press('r');
-    await tick(100);
+    await handled();
     expect(backend.executions).toHaveLength(0);
   });
 });
 
 describe('read-only mode removes every mutating action', () => {
   it('a, d, R and the unfinished-operation choices do nothing without --write', async () => {
-    const { backend, open, controller, press, see, ui, store } = setup(false);
+    const { backend, open, controller, press, see, ui, store, handled } = setup(false);
     controller.offerUnfinished(unfinishedAdd());
     await see(
       /▲ unfinished operation \(failed\): kube-ha operation resume\|rollback or --write handles it · add kubernetes-master-aaa/,
@@ -450,10 +460,10 @@ describe('read-only mode removes every mutating action', () => {
     expect(ui.text()).not.toContain('An operation did not finish');
     for (const k of ['a', 'd', 'R', 'r', 'b', 'U', 'B', KEYS.enter, 'y']) {
       press(k);
-      await tick(40);
+      await handled();
       if (k === KEYS.enter) press(KEYS.escape);
     }
-    await tick(100);
+    await handled();
     expect(open).not.toHaveBeenCalled();
     expect(backend.requests).toEqual([]);
     expect(backend.executions).toEqual([]);
@@ -464,7 +474,7 @@ describe('read-only mode removes every mutating action', () => {
     // Even called directly, the controller refuses.
     controller.start('add');
     controller.start('delete', 'kubernetes-master');
-    await tick();
+    await handled();
     expect(open).not.toHaveBeenCalled();
   });
 });

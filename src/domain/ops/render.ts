@@ -1,8 +1,67 @@
-// The plan as text, the same for the CLI (and --dry-run) and the console's
-// confirmation screen: checks, quorum before -> after, warnings, then steps.
+// The plan as one document (pure): what will happen, the checks with their
+// reasons, quorum before → after, warnings, the steps, refusals. The CLI (and
+// --dry-run) prints it as text here; the console draws the same document as
+// fitted lines (src/ui/ops/lines.ts), so both say the same.
 import { describeLeftovers, type Journal, leftovers } from './journal.js';
 import type { PlannedOperation } from './operation.js';
 import { describePreview } from './quorum-preview.js';
+
+export interface PlanDocStep {
+  /** 1-based, as printed. */
+  n: number;
+  title: string;
+  /** The first step that cannot be undone: a failure from here on finishes the operation. */
+  pointOfNoReturn: boolean;
+  changes: string;
+  undo: string | null;
+  /** The gcloud / etcdctl equivalent. */
+  manual: string;
+}
+
+export interface PlanDocument {
+  heading: { plan: true; summary: string; operationId: string } | { plan: false; request: string };
+  checks: { ok: boolean; name: string; reason: string }[];
+  /** One line per cluster, `etcd main: voters 3 → 4 · ...`; empty without a preview. */
+  quorum: string[];
+  warnings: string[];
+  steps: PlanDocStep[];
+  /** Why it may not run; empty when it may. */
+  refusals: string[];
+}
+
+/** The document's headings and marks, the same words on every surface. */
+export const PLAN_WORDS = {
+  noPlan: '(no plan)',
+  checks: 'Preflight checks:',
+  quorum: 'Quorum before → after:',
+  warnings: 'Warnings:',
+  steps: (n: number) => `Steps (${n}):`,
+  refused: 'Refused, nothing was changed:',
+  pointOfNoReturn: 'point of no return',
+  pointOfNoReturnWhy: 'a failure from here on finishes the removal',
+} as const;
+
+export function planDocument(p: PlannedOperation): PlanDocument {
+  const plan = p.plan;
+  const pnr = plan ? plan.steps.findIndex((s) => !s.reversible) : -1;
+  return {
+    heading: plan
+      ? { plan: true, summary: plan.summary, operationId: plan.operationId }
+      : { plan: false, request: p.request.kind },
+    checks: p.checks.map((c) => ({ ok: c.ok, name: c.name, reason: c.reason })),
+    quorum: p.preview ? [describePreview(p.preview, 'main'), describePreview(p.preview, 'events')] : [],
+    warnings: p.advisories.map((a) => a.message),
+    steps: (plan?.steps ?? []).map((s, i) => ({
+      n: i + 1,
+      title: s.title,
+      pointOfNoReturn: i === pnr,
+      changes: s.changes,
+      undo: s.undo,
+      manual: s.manual,
+    })),
+    refusals: p.ok ? [] : p.refusals,
+  };
+}
 
 export interface RenderOptions {
   ascii?: boolean;
@@ -14,39 +73,30 @@ export function renderPlanned(p: PlannedOperation, opts: RenderOptions = {}): st
   const ok = opts.ascii ? 'ok ' : '✓';
   const bad = opts.ascii ? 'NO ' : '✗';
   const warn = opts.ascii ? '!' : '⚠';
+  const W = PLAN_WORDS;
+  const d = planDocument(p);
   const lines: string[] = [];
-  const plan = p.plan;
   lines.push(
-    plan ? `Plan: ${plan.summary}   [operation ${plan.operationId}]` : `Request: ${p.request.kind} (no plan)`,
+    d.heading.plan
+      ? `Plan: ${d.heading.summary}   [operation ${d.heading.operationId}]`
+      : `Request: ${d.heading.request} ${W.noPlan}`,
   );
-  lines.push('', 'Preflight checks:');
-  const width = Math.max(...p.checks.map((c) => c.name.length));
-  for (const c of p.checks) lines.push(`  ${c.ok ? ok : bad} ${c.name.padEnd(width)}  ${c.reason}`);
-  if (p.preview) {
-    lines.push('', 'Quorum before → after:');
-    lines.push(`  ${describePreview(p.preview, 'main')}`);
-    lines.push(`  ${describePreview(p.preview, 'events')}`);
-  }
-  if (p.advisories.length) {
-    lines.push('', 'Warnings:');
-    for (const a of p.advisories) lines.push(`  ${warn} ${a.message}`);
-  }
-  if (plan) {
-    lines.push('', `Steps (${plan.steps.length}):`);
-    const pnr = plan.steps.findIndex((s) => !s.reversible);
-    plan.steps.forEach((s, i) => {
-      const n = String(i + 1).padStart(2);
-      const mark = i === pnr ? '  [point of no return: a failure from here on finishes the removal]' : '';
-      lines.push(`  ${n}. ${s.title}${mark}`);
+  lines.push('', W.checks);
+  const width = Math.max(...d.checks.map((c) => c.name.length));
+  for (const c of d.checks) lines.push(`  ${c.ok ? ok : bad} ${c.name.padEnd(width)}  ${c.reason}`);
+  if (d.quorum.length) lines.push('', W.quorum, ...d.quorum.map((q) => `  ${q}`));
+  if (d.warnings.length) lines.push('', W.warnings, ...d.warnings.map((w) => `  ${warn} ${w}`));
+  if (d.heading.plan) {
+    lines.push('', W.steps(d.steps.length));
+    for (const s of d.steps) {
+      const mark = s.pointOfNoReturn ? `  [${W.pointOfNoReturn}: ${W.pointOfNoReturnWhy}]` : '';
+      lines.push(`  ${String(s.n).padStart(2)}. ${s.title}${mark}`);
       lines.push(`      changes: ${s.changes}`);
       if (s.undo) lines.push(`      undo:    ${s.undo}`);
       if (opts.manual) lines.push(`      by hand: ${s.manual}`);
-    });
+    }
   }
-  if (!p.ok) {
-    lines.push('', 'Refused, nothing was changed:');
-    for (const r of p.refusals) lines.push(`  ${bad} ${r}`);
-  }
+  if (d.refusals.length) lines.push('', W.refused, ...d.refusals.map((r) => `  ${bad} ${r}`));
   return `${lines.join('\n')}\n`;
 }
 

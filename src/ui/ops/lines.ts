@@ -12,12 +12,12 @@ import {
   rollbackRecovery,
 } from '../../domain/ops/journal.js';
 import type { PlannedOperation } from '../../domain/ops/operation.js';
-import { describePreview } from '../../domain/ops/quorum-preview.js';
 import { type RecoverDiagnosis, renderDiagnosis } from '../../domain/ops/recover.js';
 import type { RemedyChoice } from '../../domain/ops/remedy-choice.js';
+import { PLAN_WORDS, type PlanDocument, planDocument } from '../../domain/ops/render.js';
 import type { OpResult } from '../../ops/events.js';
 import { type OpsCommand, type OpsScreen, opsHint, opsKeys, opsScreenHints } from '../keys/opsKeys.js';
-import { fitLine, type Line, seg } from '../text.js';
+import { fitLine, type Line, pack, seg } from '../text.js';
 import type { ColorRole, Theme } from '../theme.js';
 import type { OpsRun, OpsStep, OpsStepStatus, ZoneChoice } from './opsStore.js';
 
@@ -104,65 +104,69 @@ export function remedyLines(replica: string, choice: RemedyChoice, theme: Theme,
 }
 
 /**
- * The plan screen above the confirmation prompt: what will happen, the checks
- * with their reasons, quorum before → after, warnings, refusals. Passing
- * checks fold into one line and steps are cut when the rows do not suffice.
+ * The plan screen above the confirmation prompt: the plan document the CLI
+ * prints (src/domain/ops/render.ts), drawn as fitted lines. Passing checks
+ * fold into one line and steps are cut when the rows do not suffice.
  */
 export function planLines(p: PlannedOperation, theme: Theme, width: number, rows: number): Line[] {
   const g = theme.glyphs;
-  const plan = p.plan;
+  const W = PLAN_WORDS;
+  const d = planDocument(p);
+  const arrows = (text: string) => text.replaceAll('→', g.arrow);
   const head: Line[] = [
-    plan
+    d.heading.plan
       ? [
           seg('Plan: ', { bold: true }),
-          seg(plan.summary, { bold: true }),
-          seg(`   [operation ${plan.operationId}]`, { role: 'muted' }),
+          seg(d.heading.summary, { bold: true }),
+          seg(`   [operation ${d.heading.operationId}]`, { role: 'muted' }),
         ]
-      : [seg(`Request: ${p.request.kind} `, { bold: true }), seg('(no plan)', { role: 'error' })],
+      : [seg(`Request: ${d.heading.request} `, { bold: true }), seg(W.noPlan, { role: 'error' })],
   ];
-  const checkLine = (c: PlannedOperation['checks'][number]): Line => [
+  const checkLine = (c: PlanDocument['checks'][number]): Line => [
     seg(`  ${c.ok ? g.ok : g.error} `, { role: c.ok ? 'ok' : 'error' }),
     seg(c.name, { bold: !c.ok }),
     seg(`  ${c.reason}`, { role: c.ok ? 'muted' : 'error' }),
   ];
-  const passed = p.checks.filter((c) => c.ok);
-  const checksFull: Line[] = [[seg('Checks:', { bold: true })], ...p.checks.map(checkLine)];
+  const passed = d.checks.filter((c) => c.ok);
+  const checksFull: Line[] = [[seg(W.checks, { bold: true })], ...d.checks.map(checkLine)];
   const checksShort: Line[] = [
-    [seg('Checks:', { bold: true })],
+    [seg(W.checks, { bold: true })],
     ...(passed.length
       ? [[seg(`  ${g.ok} `, { role: 'ok' }), seg(`${passed.length} passed`, { role: 'muted' })] as Line]
       : []),
-    ...p.checks.filter((c) => !c.ok).map(checkLine),
+    ...d.checks.filter((c) => !c.ok).map(checkLine),
   ];
-  const quorum: Line[] = p.preview
+  const quorum: Line[] = d.quorum.length
+    ? [[seg(arrows(W.quorum), { bold: true })], ...d.quorum.map((q): Line => [seg(`  ${arrows(q)}`)])]
+    : [];
+  const warnings: Line[] = d.warnings.length
     ? [
-        [seg(`Quorum before ${g.arrow} after:`, { bold: true })],
-        [seg(`  ${describePreview(p.preview, 'main').replaceAll('→', g.arrow)}`)],
-        [seg(`  ${describePreview(p.preview, 'events').replaceAll('→', g.arrow)}`)],
+        [seg(W.warnings, { bold: true, role: 'warn' })],
+        ...d.warnings.map((w): Line => [seg(`  ${g.warn} ${w}`, { role: 'warn', bold: true })]),
       ]
     : [];
-  const warnings: Line[] = p.advisories.length
+  const refusals: Line[] = d.refusals.length
     ? [
-        [seg('Warnings:', { bold: true, role: 'warn' })],
-        ...p.advisories.map((a): Line => [seg(`  ${g.warn} ${a.message}`, { role: 'warn', bold: true })]),
+        [seg(W.refused, { bold: true, role: 'error' })],
+        ...d.refusals.map((r): Line => [seg(`  ${g.error} ${r}`, { role: 'error' })]),
       ]
     : [];
-  const refusals: Line[] = p.ok
-    ? []
-    : [
-        [seg('Refused, nothing was changed:', { bold: true, role: 'error' })],
-        ...p.refusals.map((r): Line => [seg(`  ${g.error} ${r}`, { role: 'error' })]),
-      ];
-  const pnr = plan ? plan.steps.findIndex((s) => !s.reversible) : -1;
-  const stepLines: Line[] = plan
-    ? plan.steps.map(
-        (s, i): Line => [
-          seg(`  ${String(i + 1).padStart(2)}. `, { role: 'muted' }),
-          seg(s.title),
-          seg(i === pnr ? '  [point of no return]' : '', { role: 'warn' }),
-        ],
-      )
-    : [];
+  // The point of no return says why when the line has room, as the CLI does.
+  const stepLines: Line[] = d.steps.map((s) =>
+    pack(
+      [
+        { segs: [seg(`  ${String(s.n).padStart(2)}. `, { role: 'muted' }), seg(s.title)] },
+        {
+          segs: s.pointOfNoReturn
+            ? [seg(`  [${W.pointOfNoReturn}: ${W.pointOfNoReturnWhy}]`, { role: 'warn' })]
+            : [],
+          short: [seg(`  [${W.pointOfNoReturn}]`, { role: 'warn' })],
+        },
+      ],
+      width,
+      g.ellipsis,
+    ),
+  );
   const gap: Line[] = [[]];
   const build = (checks: Line[], steps: Line[]) => [
     ...head,
@@ -170,7 +174,7 @@ export function planLines(p: PlannedOperation, theme: Theme, width: number, rows
     ...checks,
     ...(quorum.length ? [...gap, ...quorum] : []),
     ...(warnings.length ? [...gap, ...warnings] : []),
-    ...(steps.length ? [...gap, [seg(`Steps (${stepLines.length}):`, { bold: true })], ...steps] : []),
+    ...(steps.length ? [...gap, [seg(W.steps(stepLines.length), { bold: true })], ...steps] : []),
     ...(refusals.length ? [...gap, ...refusals] : []),
   ];
   let lines = build(checksFull, stepLines);
