@@ -1,4 +1,6 @@
-// `kube-ha lab ...`: start, stop and break the local HA lab.
+// `kube-ha lab ...`: start and stop the local HA lab (up, down, resume with
+// the directory guard and the supervisor's start: one lifecycle, hence ~500
+// lines); lab-vm.ts has the commands against a running lab, lab-fill.ts fill.
 import { spawn } from 'node:child_process';
 import { existsSync, mkdirSync, openSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
@@ -92,7 +94,7 @@ export function leaseTimingFlags(values: {
   return t;
 }
 
-function number(v: unknown, flag: string, min: number, max: number): number | undefined {
+export function number(v: unknown, flag: string, min: number, max: number): number | undefined {
   if (v === undefined) return undefined;
   const n = Number(v);
   if (!Number.isFinite(n) || n < min || n > max)
@@ -388,141 +390,12 @@ export async function labDown(dir: string): Promise<boolean> {
   return true;
 }
 
-const DONE_WORDS: Record<string, string> = {
-  crash: 'crashed',
-  restart: 'restarted',
-  freeze: 'frozen',
-  thaw: 'thawed',
-  // GCE's own stop (guest shutdown, preemption): instances.start boots it again from its disks.
-  stop: 'TERMINATED (disks and internal IP kept; instances.start boots it again)',
-};
-
-async function vmAction(dir: string, name: string, action: string, body?: unknown): Promise<number> {
-  const info = labRunning(dir);
-  if (!info) throw new Error(`no lab running in ${dir}`);
-  const res = await fetch(`${info.controlURL}/vms/${encodeURIComponent(name)}/${action}`, {
-    method: 'POST',
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-    // A stop waits for the guest's shutdown (etcd's SIGTERM, up to 5 s) and the STOPPING status.
-    signal: AbortSignal.timeout(action === 'stop' ? 70_000 : 15_000),
-  });
-  const answer = (await res.json()) as { error?: string; wiped?: string[] };
-  if (!res.ok) {
-    process.stderr.write(`kube-ha: lab ${action} ${name}: ${answer.error ?? res.status}\n`);
-    return EXIT.failure;
-  }
-  process.stdout.write(`${name}: ${DONE_WORDS[action] ?? action}\n`);
-  if (answer.wiped?.length)
-    process.stdout.write(
-      `  etcd data deleted: ${answer.wiped.join(', ')} (its member's data is gone for good)\n`,
-    );
-  return EXIT.ok;
-}
-
-/**
- * `lab ssh NAME [--dir D] [-- COMMAND...]`: its own parser, as everything
- * after `--` is the command's (src/lab/ssh.ts).
- */
-async function labSshCommand(argv: string[]): Promise<number> {
-  const cut = argv.indexOf('--');
-  const own = cut < 0 ? argv : argv.slice(0, cut);
-  const command = cut < 0 ? [] : argv.slice(cut + 1);
-  const { values, positionals } = parseFlags(own, { dir: { type: 'string' } });
-  const name = positionals[0];
-  if (!name || positionals.length > 1)
-    throw new UsageError('usage: kube-ha lab ssh NAME [--dir DIR] [-- COMMAND...]');
-  if (cut >= 0 && command.length === 0) throw new UsageError('lab ssh: no command after --');
-  const dir = resolve(values.dir ?? defaultLabDir());
-  const info = labRunning(dir);
-  if (!info) throw new UsageError(`no lab running in ${dir} (kube-ha lab up --dir ${dir})`);
-  const { labSsh, SshRefusal } = await import('../lab/ssh.js');
-  try {
-    return await labSsh({ dir, name, command, controlURL: info.controlURL });
-  } catch (err) {
-    if (err instanceof SshRefusal) throw new UsageError(`lab ssh: ${err.message}`);
-    throw err;
-  }
-}
-
-/**
- * `lab apiserver NAME --not-ready|--ready [--dir D]`: that VM's kube-apiserver
- * alive but not ready (its /readyz fails, /livez answers ok), or ready again.
- */
-async function labApiserverCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
-    dir: { type: 'string' },
-    'not-ready': { type: 'boolean' },
-    ready: { type: 'boolean' },
-  });
-  const name = positionals[0];
-  if (!name || positionals.length > 1 || Boolean(values['not-ready']) === Boolean(values.ready))
-    throw new UsageError('usage: kube-ha lab apiserver NAME --not-ready|--ready [--dir DIR]');
-  const dir = resolve(values.dir ?? defaultLabDir());
-  const info = labRunning(dir);
-  if (!info) throw new UsageError(`no lab running in ${dir} (kube-ha lab up --dir ${dir})`);
-  const res = await fetch(`${info.controlURL}/vms/${encodeURIComponent(name)}/apiserver`, {
-    method: 'POST',
-    body: JSON.stringify({ ready: Boolean(values.ready) }),
-    signal: AbortSignal.timeout(5000),
-  });
-  const body = (await res.json()) as { error?: string; apiserver?: string; ready?: boolean };
-  if (!res.ok) {
-    process.stderr.write(`kube-ha: lab apiserver ${name}: ${body.error ?? res.status}\n`);
-    return EXIT.failure;
-  }
-  process.stdout.write(
-    `${name}: kube-apiserver ${body.apiserver} ${body.ready ? 'ready' : 'not ready (/readyz fails its shutdown check, /livez ok)'}\n`,
-  );
-  return EXIT.ok;
-}
-
-/**
- * `lab slow-disk NAME [--cluster main|events] --delay-ms N | --off [--dir D]`:
- * every fsync of that member delayed by N ms (strace's fault injection), or
- * back to normal; etcd's own disk metrics then show it.
- */
-async function labSlowDiskCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseFlags(argv, {
-    dir: { type: 'string' },
-    cluster: { type: 'string' },
-    'delay-ms': { type: 'string' },
-    off: { type: 'boolean' },
-  });
-  const usage = 'usage: kube-ha lab slow-disk NAME [--cluster main|events] --delay-ms N | --off [--dir DIR]';
-  const name = positionals[0];
-  if (!name || positionals.length > 1 || (values['delay-ms'] === undefined) === !values.off)
-    throw new UsageError(usage);
-  const cluster = values.cluster ?? 'main';
-  if (cluster !== 'main' && cluster !== 'events')
-    throw new UsageError(`--cluster: main or events (got ${cluster})`);
-  const delayMs = values.off ? 0 : number(values['delay-ms'], '--delay-ms', 1, 10_000)!;
-  const dir = resolve(values.dir ?? defaultLabDir());
-  const info = labRunning(dir);
-  if (!info) throw new UsageError(`no lab running in ${dir} (kube-ha lab up --dir ${dir})`);
-  const res = await fetch(`${info.controlURL}/vms/${encodeURIComponent(name)}/slow-disk`, {
-    method: 'POST',
-    body: JSON.stringify({ cluster, delayMs }),
-    signal: AbortSignal.timeout(10_000),
-  });
-  const body = (await res.json()) as { error?: string };
-  if (!res.ok) {
-    process.stderr.write(`kube-ha: lab slow-disk ${name}: ${body.error ?? res.status}\n`);
-    return EXIT.failure;
-  }
-  process.stdout.write(
-    delayMs
-      ? `${name}: etcd ${cluster}'s fsyncs delayed ${delayMs} ms each (etcd's guidance: WAL fsync p99 under 10 ms)\n`
-      : `${name}: etcd ${cluster}'s disk back to normal\n`,
-  );
-  return EXIT.ok;
-}
-
 export async function labCommand(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === 'slow-disk') return labSlowDiskCommand(rest);
+  if (sub === 'slow-disk') return (await import('./lab-vm.js')).labSlowDiskCommand(rest);
   if (sub === 'fill') return (await import('./lab-fill.js')).labFillCommand(rest);
-  if (sub === 'apiserver') return labApiserverCommand(rest);
-  if (sub === 'ssh') return labSshCommand(rest);
+  if (sub === 'apiserver') return (await import('./lab-vm.js')).labApiserverCommand(rest);
+  if (sub === 'ssh') return (await import('./lab-vm.js')).labSshCommand(rest);
   const { values, positionals } = parseFlags(rest, {
     dir: { type: 'string' },
     zones: { type: 'string' },
@@ -617,60 +490,8 @@ export async function labCommand(argv: string[]): Promise<number> {
       process.stdout.write(had ? `lab in ${dir} stopped and removed\n` : `no lab in ${dir}\n`);
       return EXIT.ok;
     }
-    case 'status': {
-      const info = labRunning(dir);
-      if (!info) {
-        process.stdout.write(`no lab running in ${dir}\n`);
-        return EXIT.failure;
-      }
-      const body = (await (
-        await fetch(`${info.controlURL}/vms`, { signal: AbortSignal.timeout(2000) })
-      ).json()) as {
-        vms: {
-          name: string;
-          zone: string;
-          internalIP: string;
-          state: string;
-          pids: Record<string, number>;
-        }[];
-      };
-      process.stdout.write(`lab in ${dir}: supervisor ${info.pid}, Compute API ${info.computeEndpoint}\n`);
-      for (const v of body.vms) {
-        process.stdout.write(
-          `  ${v.name.padEnd(28)} ${v.zone.padEnd(16)} ${v.internalIP.padEnd(14)} ${v.state}\n`,
-        );
-      }
-      // Instances without a VM: stopped (TERMINATED), or on their way up or down.
-      const listed = (await (
-        await fetch(
-          `${info.computeEndpoint}/compute/v1/projects/${readLabContext(dir).project}/aggregated/instances`,
-          { signal: AbortSignal.timeout(2000) },
-        )
-      ).json()) as {
-        items?: Record<
-          string,
-          {
-            instances?: {
-              name: string;
-              zone: string;
-              status: string;
-              networkInterfaces?: { networkIP?: string }[];
-            }[];
-          }
-        >;
-      };
-      const running = new Set(body.vms.map((v) => v.name));
-      for (const i of Object.values(listed.items ?? {}).flatMap((scope) => scope.instances ?? [])) {
-        if (running.has(i.name)) continue;
-        const zone = i.zone.split('/').pop() ?? '';
-        const ip = i.networkInterfaces?.[0]?.networkIP ?? '';
-        const note = i.status === 'TERMINATED' ? ' (no VM: instances.start boots it)' : ' (no VM)';
-        process.stdout.write(
-          `  ${i.name.padEnd(28)} ${zone.padEnd(16)} ${ip.padEnd(14)} ${i.status}${note}\n`,
-        );
-      }
-      return EXIT.ok;
-    }
+    case 'status':
+      return (await import('./lab-vm.js')).labStatus(dir);
     case 'crash':
     case 'restart':
     case 'freeze':
@@ -683,6 +504,7 @@ export async function labCommand(argv: string[]): Promise<number> {
             ? `usage: kube-ha lab crash NAME [--wipe] [--dir DIR] (--wipe: also delete the replica's etcd data, both clusters' data dirs on its disk, for good)`
             : `usage: kube-ha lab ${sub} NAME [--dir DIR]`,
         );
+      const { vmAction } = await import('./lab-vm.js');
       return vmAction(dir, name, sub, sub === 'crash' && values.wipe ? { wipe: true } : undefined);
     }
     default:
