@@ -157,7 +157,7 @@ const notStatus = {
     }));
     // The Compute clients: a file of their own, required when GCE is observed.
     b.onResolve({ filter: /^\.\.\/gce\/clients\.js$/ }, (args) =>
-      args.importer.startsWith(join(ROOT, 'dist', 'sources'))
+      /[\\/]dist[\\/](sources|cli)[\\/]/.test(args.importer)
         ? { path: './status-gce.cjs', external: true }
         : undefined,
     );
