@@ -26,9 +26,10 @@ import { timestamp } from '../ids.js';
 import type { Entry } from '../state.js';
 import type { InstanceResource, InstanceStatus, OperationResource } from '../types.js';
 import { allocateIP } from './addresses.js';
-import { idempotent, type Route } from './common.js';
+import type { Route } from './common.js';
 import { bootWork, stopWork } from './instance-lifecycle.js';
-import { operate, placeIn, requested } from './place.js';
+import { instanceMethod } from './instance-method.js';
+import { operate, placeIn } from './place.js';
 
 /** An ephemeral external IP given at start: which access config of which NIC. */
 interface GivenIP {
@@ -170,56 +171,38 @@ export function beginStop(
 }
 
 export const instancePowerRoutes: Route[] = [
-  {
-    method: 'POST',
-    pattern: 'zones/:zone/instances/:name/stop',
-    api: 'instances.stop',
-    mutation: true,
-    handler: (ctx, req) =>
-      idempotent(ctx, req, () => {
-        const t = requested(ctx, req, 'instances');
-        return beginStop(ctx, t.at.location, t.key, t.e);
-      }),
-  },
-  {
-    method: 'POST',
-    pattern: 'zones/:zone/instances/:name/start',
-    api: 'instances.start',
-    mutation: true,
-    handler: (ctx, req) =>
-      idempotent(ctx, req, () => {
-        const t = requested(ctx, req, 'instances');
-        ctx.checkNotBusy(t.e, t.path);
-        const noop = t.e.res.status === 'RUNNING';
-        // The new ephemeral external IPs, taken now so that a lack of them fails the request, not the boot.
-        const given: GivenIP[] = [];
-        if (!noop) {
-          for (const nic of t.e.res.networkInterfaces)
-            for (const ac of nic.accessConfigs ?? [])
-              if (!ac.natIP)
-                given.push({
-                  nic: nic.name,
-                  accessConfig: ac.name,
-                  ip: allocateIP(ctx, 'external', { zone: t.at.location }),
-                });
-        }
-        return operate(ctx, t.at, 'instances.start', t.key, t.e.res, {
-          data: noop ? { noop } : { given },
-          ...(noop ? {} : { work: () => startWork(ctx, t.key, given) }),
-        });
-      }),
-  },
-  {
-    method: 'POST',
-    pattern: 'zones/:zone/instances/:name/reset',
-    api: 'instances.reset',
-    mutation: true,
-    handler: (ctx, req) =>
-      idempotent(ctx, req, () => {
-        const t = requested(ctx, req, 'instances');
-        ctx.checkNotBusy(t.e, t.path);
-        if (t.e.res.status !== 'RUNNING') throw notReady(t.path);
-        return operate(ctx, t.at, 'instances.reset', t.key, t.e.res, { work: () => resetWork(ctx, t.key) });
-      }),
-  },
+  instanceMethod('stop', (ctx, t) => beginStop(ctx, t.at.location, t.key, t.e), { readsBody: false }),
+  instanceMethod(
+    'start',
+    (ctx, t) => {
+      ctx.checkNotBusy(t.e, t.path);
+      const noop = t.e.res.status === 'RUNNING';
+      // The new ephemeral external IPs, taken now so that a lack of them fails the request, not the boot.
+      const given: GivenIP[] = [];
+      if (!noop) {
+        for (const nic of t.e.res.networkInterfaces)
+          for (const ac of nic.accessConfigs ?? [])
+            if (!ac.natIP)
+              given.push({
+                nic: nic.name,
+                accessConfig: ac.name,
+                ip: allocateIP(ctx, 'external', { zone: t.at.location }),
+              });
+      }
+      return operate(ctx, t.at, 'instances.start', t.key, t.e.res, {
+        data: noop ? { noop } : { given },
+        ...(noop ? {} : { work: () => startWork(ctx, t.key, given) }),
+      });
+    },
+    { readsBody: false },
+  ),
+  instanceMethod(
+    'reset',
+    (ctx, t) => {
+      ctx.checkNotBusy(t.e, t.path);
+      if (t.e.res.status !== 'RUNNING') throw notReady(t.path);
+      return operate(ctx, t.at, 'instances.reset', t.key, t.e.res, { work: () => resetWork(ctx, t.key) });
+    },
+    { readsBody: false },
+  ),
 ];
