@@ -1,4 +1,5 @@
 // The pure model: observations in, one ClusterStatus out.
+import { sortWarnings } from './format.js';
 import { clusterLeader, joinReplicas } from './join.js';
 import { holderHealth, leaseExpiresAt } from './leases/holder-health.js';
 import { buildLeaseViews } from './leases/view.js';
@@ -225,7 +226,7 @@ export function buildStatus(obs: Observations): ClusterStatus {
   const apiserverIP = apiserverIPView(gce);
   const now = obs.now ?? new Date();
   const leases = obs.leases ? leaseStatus(obs.leases, replicas, now) : null;
-  const warnings = sortBySeverity([
+  const warnings = sortWarnings([
     ...allWarnings({
       region,
       replicas,
@@ -261,13 +262,6 @@ export function buildStatus(obs: Observations): ClusterStatus {
     status.leasesReadAt = new Date(obs.leases.readAt ?? now.getTime()).toISOString();
   }
   return status;
-}
-
-const SEVERITY_ORDER: Record<Warning['severity'], number> = { error: 0, warning: 1 };
-
-/** Errors first; a stable sort keeps each check's own order. */
-function sortBySeverity(warnings: Warning[]): Warning[] {
-  return warnings.sort((a, b) => SEVERITY_ORDER[a.severity] - SEVERITY_ORDER[b.severity]);
 }
 
 /** status exit code: 0 healthy, 5 degraded (any error-severity warning). */

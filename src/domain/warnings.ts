@@ -2,6 +2,7 @@
 // Severity 'error' means the control plane is degraded now (status exits 5);
 // 'warning' means a topology or hygiene risk.
 import { etcdMemberWarnings } from './etcd-warnings.js';
+import { sortWarnings } from './format.js';
 import { regionOfZone } from './names.js';
 import { survivesZoneLoss } from './quorum.js';
 import type {
@@ -206,10 +207,8 @@ export function loadBalancerWarnings(input: WarningInput): Warning[] {
   return out;
 }
 
-const ORDER: Record<Warning['severity'], number> = { error: 0, warning: 1 };
-
 export function allWarnings(input: WarningInput): Warning[] {
-  return [
+  return sortWarnings([
     ...sourceWarnings(input),
     ...quorumWarnings(input),
     ...memberWarnings(input),
@@ -220,5 +219,5 @@ export function allWarnings(input: WarningInput): Warning[] {
       alarms: { main: input.etcd.main.alarms ?? [], events: input.etcd.events.alarms ?? [] },
       now: input.now ?? new Date(),
     }),
-  ].sort((a, b) => ORDER[a.severity] - ORDER[b.severity]);
+  ]);
 }

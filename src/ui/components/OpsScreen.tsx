@@ -25,6 +25,8 @@ export function OpsScreen(props: OpsScreenProps) {
   const run = useOpsState(props.controller, (s) => s.run);
   const g = theme.glyphs;
   const fitted = (l: ReturnType<typeof seg>[]) => fitLine(l, props.width, g.ellipsis);
+  // The room every screen is drawn in.
+  const size = { width: props.width, rows: props.rows };
   switch (phase.kind) {
     case 'idle':
       return null;
@@ -53,17 +55,9 @@ export function OpsScreen(props: OpsScreenProps) {
     case 'quorum':
       return <Lines lines={quorumLines(phase.diagnosis, theme, props.width)} />;
     case 'plan':
-      return (
-        <PlanView
-          planned={phase.planned}
-          typed={phase.typed}
-          error={phase.error}
-          width={props.width}
-          rows={props.rows}
-        />
-      );
+      return <PlanView planned={phase.planned} typed={phase.typed} error={phase.error} {...size} />;
     case 'unfinished':
-      return <UnfinishedView journal={phase.journal} width={props.width} rows={props.rows} />;
+      return <UnfinishedView journal={phase.journal} {...size} />;
     case 'recover':
       return (
         <RecoverView
@@ -71,8 +65,7 @@ export function OpsScreen(props: OpsScreenProps) {
           mode={phase.mode}
           typed={phase.typed}
           error={phase.error}
-          width={props.width}
-          rows={props.rows}
+          {...size}
         />
       );
     case 'running':
@@ -81,8 +74,7 @@ export function OpsScreen(props: OpsScreenProps) {
         <OperationView
           run={run}
           result={phase.kind === 'outcome' ? phase.result : null}
-          width={props.width}
-          rows={props.rows}
+          {...size}
           clock={props.clock}
           askingCancel={phase.kind === 'running' && phase.askingCancel === true}
         />

@@ -61,109 +61,48 @@ export function isActionCommand(c: Command): c is ActionCommand {
   return (ACTION_COMMANDS as readonly Command[]).includes(c);
 }
 
+/** One group's bindings, in the order help and footer print them: [command, keys, description, footer hint]. */
+function group(g: KeyGroup, rows: [Command, KeySpec[], string, string?][]): KeyBinding[] {
+  return rows.map(([command, keys, description, hint]) => ({
+    command,
+    keys,
+    description,
+    ...(hint ? { hint } : {}),
+    group: g,
+  }));
+}
+
+const key = (input: string): KeySpec => ({ input });
+
 export const KEY_BINDINGS: readonly KeyBinding[] = [
-  {
-    command: 'up',
-    keys: [{ special: 'upArrow' }, { input: 'k' }],
-    description: 'previous replica',
-    group: 'move',
-  },
-  {
-    command: 'down',
-    keys: [{ special: 'downArrow' }, { input: 'j' }],
-    description: 'next replica',
-    group: 'move',
-  },
-  {
-    command: 'left',
-    keys: [{ special: 'leftArrow' }, { input: 'h' }],
-    description: 'replica in the zone to the left',
-    group: 'move',
-  },
-  {
-    command: 'right',
-    keys: [{ special: 'rightArrow' }, { input: 'l' }],
-    description: 'replica in the zone to the right',
-    group: 'move',
-  },
-  {
-    command: 'detail',
-    keys: [{ special: 'return' }],
-    description: 'details of the selected replica',
-    hint: 'detail',
-    group: 'view',
-  },
-  {
-    command: 'back',
-    keys: [{ special: 'escape' }],
-    description: 'back (close details, help, clear filter)',
-    group: 'view',
-  },
-  { command: 'help', keys: [{ input: '?' }], description: 'this help', hint: 'help', group: 'view' },
-  {
-    command: 'filter',
-    keys: [{ input: '/' }],
-    description: 'filter replicas by name or zone',
-    hint: 'filter',
-    group: 'view',
-  },
-  {
-    command: 'refresh',
-    keys: [{ input: 'r' }],
-    description: 'poll every source now',
-    hint: 'refresh',
-    group: 'session',
-  },
-  {
-    command: 'pause',
-    keys: [{ input: 'p' }],
-    description: 'pause or resume updates',
-    hint: 'pause',
-    group: 'session',
-  },
-  {
-    command: 'export',
-    keys: [{ input: 'e' }],
-    description: 'export the incident log (Markdown and JSON)',
-    hint: 'export',
-    group: 'session',
-  },
-  { command: 'add', keys: [{ input: 'a' }], description: 'add a replica', hint: 'add', group: 'action' },
-  {
-    command: 'delete',
-    keys: [{ input: 'd' }],
-    description: 'delete the selected replica',
-    hint: 'delete',
-    group: 'action',
-  },
-  {
-    command: 'replace',
-    keys: [{ input: 'R' }],
-    description: 'repair the selected replica',
-    hint: 'repair',
-    group: 'action',
-  },
-  {
+  ...group('move', [
+    ['up', [{ special: 'upArrow' }, key('k')], 'previous replica'],
+    ['down', [{ special: 'downArrow' }, key('j')], 'next replica'],
+    ['left', [{ special: 'leftArrow' }, key('h')], 'replica in the zone to the left'],
+    ['right', [{ special: 'rightArrow' }, key('l')], 'replica in the zone to the right'],
+  ]),
+  ...group('view', [
+    ['detail', [{ special: 'return' }], 'details of the selected replica', 'detail'],
+    ['back', [{ special: 'escape' }], 'back (close details, help, clear filter)'],
+    ['help', [key('?')], 'this help', 'help'],
+    ['filter', [key('/')], 'filter replicas by name or zone', 'filter'],
+  ]),
+  ...group('session', [
+    ['refresh', [key('r')], 'poll every source now', 'refresh'],
+    ['pause', [key('p')], 'pause or resume updates', 'pause'],
+    ['export', [key('e')], 'export the incident log (Markdown and JSON)', 'export'],
+  ]),
+  ...group('action', [
+    ['add', [key('a')], 'add a replica', 'add'],
+    ['delete', [key('d')], 'delete the selected replica', 'delete'],
+    ['replace', [key('R')], 'repair the selected replica', 'repair'],
     // Capital, as R: a reflex must not start it. Not in the footer: NOSPACE's warning names it.
-    command: 'defrag',
-    keys: [{ input: 'D' }],
-    description: 'compact, defragment member by member, disarm etcd (NOSPACE)',
-    group: 'action',
-  },
-  {
+    ['defrag', [key('D')], 'compact, defragment member by member, disarm etcd (NOSPACE)'],
     // Not in the footer: the QUORUM LOST warning names it.
-    command: 'recover',
-    keys: [{ input: 'V' }],
-    description: 'quorum lost: diagnose, start or reset what brings it back',
-    group: 'action',
-  },
-  {
-    command: 'quit',
-    keys: [{ input: 'q' }, { input: 'c', ctrl: true }],
-    description: 'quit',
-    hint: 'quit',
-    group: 'session',
-  },
+    ['recover', [key('V')], 'quorum lost: diagnose, start or reset what brings it back'],
+  ]),
+  // Last in the footer, after the actions.
+  ...group('session', [['quit', [key('q'), { input: 'c', ctrl: true }], 'quit', 'quit']]),
 ];
 
 /** Whether a keypress is the key a spec names. */

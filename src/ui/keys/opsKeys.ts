@@ -61,6 +61,15 @@ export interface OpsScreenKeys {
 const ESC: KeySpec = { special: 'escape' };
 const ENTER: KeySpec = { special: 'return' };
 
+/** A screen where every other key types text (a name, an operation id): erase, confirm, or leave with Esc. */
+function typing(leave: 'cancel' | 'back'): OpsKeyBinding[] {
+  return [
+    { command: 'erase', keys: [{ special: 'backspace' }], hint: 'erase' },
+    { command: 'submit', keys: [ENTER], hint: 'confirm' },
+    { command: leave, keys: [ESC], hint: leave },
+  ];
+}
+
 export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
   {
     screen: 'zone',
@@ -103,11 +112,7 @@ export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
     // Every other key types the name (y and Enter alone do not confirm a removal).
     screen: 'confirm',
     title: 'type the name',
-    bindings: [
-      { command: 'erase', keys: [{ special: 'backspace' }], hint: 'erase' },
-      { command: 'submit', keys: [ENTER], hint: 'confirm' },
-      { command: 'cancel', keys: [ESC], hint: 'cancel' },
-    ],
+    bindings: typing('cancel'),
   },
   {
     screen: 'refused',
@@ -160,11 +165,7 @@ export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
     // As for a removal: every other key types the operation id (U, Enter or y alone do nothing).
     screen: 'recover',
     title: 'type the op id',
-    bindings: [
-      { command: 'erase', keys: [{ special: 'backspace' }], hint: 'erase' },
-      { command: 'submit', keys: [ENTER], hint: 'confirm' },
-      { command: 'back', keys: [ESC], hint: 'back' },
-    ],
+    bindings: typing('back'),
   },
   {
     screen: null,
