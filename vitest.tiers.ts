@@ -20,6 +20,17 @@ function testFiles(dir: string): string[] {
   });
 }
 
+/**
+ * Unit files that need a fresh worker of their own: they change or read which
+ * Compute definition Node's require cache holds (src/gce/clients.ts puts the
+ * trimmed one there). The other unit files share their workers' module cache.
+ */
+const OWN_WORKER = /protos\.json|loadTrimmedComputeDefinition|require\.cache/;
+
+export function ownWorker(file: string): boolean {
+  return OWN_WORKER.test(readFileSync(file, 'utf8'));
+}
+
 export function unitTestFiles(root = 'test'): string[] {
   return testFiles(root)
     .filter((f) => !/\.(lab|e2e)\.test\.tsx?$/.test(f))
