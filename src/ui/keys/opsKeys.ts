@@ -60,124 +60,75 @@ export interface OpsScreenKeys {
 
 const ESC: KeySpec = { special: 'escape' };
 const ENTER: KeySpec = { special: 'return' };
+const ANY: KeySpec = { any: true };
+const key = (input: string): KeySpec => ({ input });
+
+/** One screen's keys, in the order its hint line prints them: [command, keys, hint]. */
+function on(screen: OpsScreen | null, title: string, rows: [OpsCommand, KeySpec[], string][]): OpsScreenKeys {
+  return { screen, title, bindings: rows.map(([command, keys, hint]) => ({ command, keys, hint })) };
+}
 
 /** A screen where every other key types text (a name, an operation id): erase, confirm, or leave with Esc. */
-function typing(leave: 'cancel' | 'back'): OpsKeyBinding[] {
-  return [
-    { command: 'erase', keys: [{ special: 'backspace' }], hint: 'erase' },
-    { command: 'submit', keys: [ENTER], hint: 'confirm' },
-    { command: leave, keys: [ESC], hint: leave },
-  ];
+function typing(screen: OpsScreen, title: string, leave: 'cancel' | 'back'): OpsScreenKeys {
+  return on(screen, title, [
+    ['erase', [{ special: 'backspace' }], 'erase'],
+    ['submit', [ENTER], 'confirm'],
+    [leave, [ESC], leave],
+  ]);
 }
 
 export const OPS_KEY_TABLE: readonly OpsScreenKeys[] = [
-  {
-    screen: 'zone',
-    title: 'zone picker',
-    bindings: [
-      { command: 'zone-up', keys: [{ special: 'upArrow' }, { input: 'k' }], hint: 'previous' },
-      { command: 'zone-down', keys: [{ special: 'downArrow' }, { input: 'j' }], hint: 'next' },
-      { command: 'choose-zone', keys: [ENTER], hint: 'plan' },
-      { command: 'cancel', keys: [ESC], hint: 'cancel' },
-    ],
-  },
-  {
-    // R on a sick replica: the lighter rung is offered first; R again goes on to the replace.
-    screen: 'remedy',
-    title: 'lighter step first',
-    bindings: [
-      { command: 'lighter', keys: [ENTER, { input: 'y' }], hint: 'plan it (start or reset)' },
-      { command: 'replace-instead', keys: [{ input: 'R' }], hint: 'replace it instead' },
-      { command: 'cancel', keys: [ESC], hint: 'cancel' },
-    ],
-  },
-  {
-    // V after quorum loss: the diagnosis, then the first start or reset through the usual plan.
-    screen: 'quorum',
-    title: 'quorum lost',
-    bindings: [
-      { command: 'lighter', keys: [ENTER, { input: 'y' }], hint: 'plan the first start or reset' },
-      { command: 'cancel', keys: [ESC], hint: 'back' },
-    ],
-  },
-  {
-    screen: 'plan',
-    title: 'plan of an add',
-    bindings: [
-      { command: 'run', keys: [ENTER, { input: 'y' }], hint: 'run it' },
-      { command: 'cancel', keys: [ESC], hint: 'cancel' },
-    ],
-  },
-  {
-    // Every other key types the name (y and Enter alone do not confirm a removal).
-    screen: 'confirm',
-    title: 'type the name',
-    bindings: typing('cancel'),
-  },
-  {
-    screen: 'refused',
-    title: 'refused plan',
-    bindings: [
-      // Only a replace or reset refused for no other reason than a healthy replica; the name is still typed.
-      { command: 'force', keys: [{ input: 'F' }], hint: 'force: replace or reset a healthy replica' },
-      { command: 'back', keys: [{ any: true }], hint: 'back' },
-    ],
-  },
-  {
-    screen: 'busy',
-    title: 'planning',
-    bindings: [{ command: 'cancel', keys: [ESC], hint: 'cancel' }],
-  },
-  {
-    screen: 'running',
-    title: 'running',
-    bindings: [
-      // Esc is "back" everywhere else: here it only asks (cancel-run), it never cancels alone.
-      { command: 'ask-cancel', keys: [ESC], hint: 'cancel (rolls back what was done): asks y/N first' },
-      { command: 'how-to-stop', keys: [{ input: 'q' }], hint: 'how to stop it' },
-    ],
-  },
-  {
-    screen: 'cancel-run',
-    title: 'cancel? y/N',
-    bindings: [
-      { command: 'abort', keys: [{ input: 'y' }], hint: 'cancel and roll back' },
-      { command: 'keep', keys: [{ any: true }], hint: 'keep it running' },
-    ],
-  },
-  {
-    screen: 'outcome',
-    title: 'outcome',
-    bindings: [{ command: 'back', keys: [{ any: true }], hint: 'back to the dashboard' }],
-  },
-  {
-    screen: 'unfinished',
-    title: 'unfinished op',
-    bindings: [
-      // Capitals, not r / b: r is the dashboard's refresh, and a reflex must not resume an
-      // operation. Either key only shows what it will do; the operation id is then typed.
-      { command: 'resume', keys: [{ input: 'U' }], hint: 'resume (then type the op id)' },
-      { command: 'rollback', keys: [{ input: 'B' }], hint: 'roll back (then type the op id)' },
-      { command: 'cancel', keys: [ESC], hint: 'leave it for now' },
-    ],
-  },
-  {
-    // As for a removal: every other key types the operation id (U, Enter or y alone do nothing).
-    screen: 'recover',
-    title: 'type the op id',
-    bindings: typing('back'),
-  },
-  {
-    screen: null,
-    title: 'every screen',
-    bindings: [
-      {
-        command: 'quit',
-        keys: [{ input: 'c', ctrl: true }],
-        hint: 'quit (an operation left running can be resumed)',
-      },
-    ],
-  },
+  on('zone', 'zone picker', [
+    ['zone-up', [{ special: 'upArrow' }, key('k')], 'previous'],
+    ['zone-down', [{ special: 'downArrow' }, key('j')], 'next'],
+    ['choose-zone', [ENTER], 'plan'],
+    ['cancel', [ESC], 'cancel'],
+  ]),
+  // R on a sick replica: the lighter rung is offered first; R again goes on to the replace.
+  on('remedy', 'lighter step first', [
+    ['lighter', [ENTER, key('y')], 'plan it (start or reset)'],
+    ['replace-instead', [key('R')], 'replace it instead'],
+    ['cancel', [ESC], 'cancel'],
+  ]),
+  // V after quorum loss: the diagnosis, then the first start or reset through the usual plan.
+  on('quorum', 'quorum lost', [
+    ['lighter', [ENTER, key('y')], 'plan the first start or reset'],
+    ['cancel', [ESC], 'back'],
+  ]),
+  on('plan', 'plan of an add', [
+    ['run', [ENTER, key('y')], 'run it'],
+    ['cancel', [ESC], 'cancel'],
+  ]),
+  // Every other key types the name (y and Enter alone do not confirm a removal).
+  typing('confirm', 'type the name', 'cancel'),
+  on('refused', 'refused plan', [
+    // Only a replace or reset refused for no other reason than a healthy replica; the name is still typed.
+    ['force', [key('F')], 'force: replace or reset a healthy replica'],
+    ['back', [ANY], 'back'],
+  ]),
+  on('busy', 'planning', [['cancel', [ESC], 'cancel']]),
+  on('running', 'running', [
+    // Esc is "back" everywhere else: here it only asks (cancel-run), it never cancels alone.
+    ['ask-cancel', [ESC], 'cancel (rolls back what was done): asks y/N first'],
+    ['how-to-stop', [key('q')], 'how to stop it'],
+  ]),
+  on('cancel-run', 'cancel? y/N', [
+    ['abort', [key('y')], 'cancel and roll back'],
+    ['keep', [ANY], 'keep it running'],
+  ]),
+  on('outcome', 'outcome', [['back', [ANY], 'back to the dashboard']]),
+  // Capitals, not r / b: r is the dashboard's refresh, and a reflex must not resume an
+  // operation. Either key only shows what it will do; the operation id is then typed.
+  on('unfinished', 'unfinished op', [
+    ['resume', [key('U')], 'resume (then type the op id)'],
+    ['rollback', [key('B')], 'roll back (then type the op id)'],
+    ['cancel', [ESC], 'leave it for now'],
+  ]),
+  // As for a removal: every other key types the operation id (U, Enter or y alone do nothing).
+  typing('recover', 'type the op id', 'back'),
+  on(null, 'every screen', [
+    ['quit', [{ input: 'c', ctrl: true }], 'quit (an operation left running can be resumed)'],
+  ]),
 ];
 
 function groupOf(screen: OpsScreen | null): OpsScreenKeys {
