@@ -14,8 +14,8 @@ import { resumeOperation, rollbackOperation } from '../ops/executor.js';
 import { EtcdJournals, journalKey } from '../ops/journal-remote.js';
 import { type JournalScan, JournalStore, validOperationId } from '../ops/journal-store.js';
 import { openCommandSession } from './command.js';
-import { jsonOut, progressPrinter, renderResult } from './ops-output.js';
-import { cancelOnSignal, RUN_OPTIONS, sessionOptions, type Values } from './ops-run.js';
+import { jsonOut } from './ops-output.js';
+import { RUN_OPTIONS, runPrinted, sessionOptions, type Values } from './ops-run.js';
 import { ask } from './prompt.js';
 import { type resolveTarget, resolveTargetAsync } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
@@ -267,19 +267,12 @@ async function operationOn(
         return EXIT.usage;
       }
     }
-    const cancel = cancelOnSignal(err);
-    try {
-      const run = mode === 'resume' ? resumeOperation : rollbackOperation;
-      const result = await run(journal, session.deps, {
-        onEvent: progressPrinter(err),
-        signal: cancel.signal,
-      });
-      if (json) jsonOut(out, { unfinished: journal, checks, result });
-      else out.write(renderResult(result));
-      return result.exitCode;
-    } finally {
-      cancel.dispose();
-    }
+    const run = mode === 'resume' ? resumeOperation : rollbackOperation;
+    return await runPrinted(
+      { out, err, json },
+      (o) => run(journal, session.deps, o),
+      (result) => ({ unfinished: journal, checks, result }),
+    );
   } finally {
     await session.close();
   }

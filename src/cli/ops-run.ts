@@ -1,6 +1,9 @@
 // What running an operation from the CLI shares (add, remove, replace,
 // reset, start, defrag and `operation resume|rollback`): the flags, the
 // session options they set, and Ctrl-C as a cancel.
+import type { OpResult } from '../ops/events.js';
+import type { ExecOptions } from '../ops/executor.js';
+import { jsonOut, progressPrinter, renderResult } from './ops-output.js';
 import { TARGET_OPTIONS } from './target-flags.js';
 import { UsageError } from './usage.js';
 
@@ -40,8 +43,29 @@ export function sessionOptions(values: Values, tool: string) {
   return { timing, tool, ...(op ? { opDeadlineMs: op } : {}) };
 }
 
+/**
+ * Runs an operation with its progress on stderr and Ctrl-C as its cancel,
+ * then prints the result (with --json, the document `doc` makes of it).
+ * Returns its exit code.
+ */
+export async function runPrinted(
+  io: { out: NodeJS.WritableStream; err: NodeJS.WritableStream; json: boolean },
+  run: (o: ExecOptions) => Promise<OpResult>,
+  doc: (result: OpResult) => unknown,
+): Promise<number> {
+  const cancel = cancelOnSignal(io.err);
+  try {
+    const result = await run({ onEvent: progressPrinter(io.err), signal: cancel.signal });
+    if (io.json) jsonOut(io.out, doc(result));
+    else io.out.write(renderResult(result));
+    return result.exitCode;
+  } finally {
+    cancel.dispose();
+  }
+}
+
 /** Cancels on the first Ctrl-C (rolls back); a second one leaves, keeping the journal for resume/rollback. */
-export function cancelOnSignal(err: NodeJS.WritableStream): { signal: AbortSignal; dispose(): void } {
+function cancelOnSignal(err: NodeJS.WritableStream): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const onSig = () => {
     if (ac.signal.aborted) {

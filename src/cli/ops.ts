@@ -12,8 +12,8 @@ import { type OpKind, parseRequest, RequestError } from '../domain/ops/request.j
 import { executePlan } from '../ops/executor.js';
 import { noArguments, openCommandSession } from './command.js';
 import { operationCommand } from './operation.js';
-import { jsonOut, plannedForJson, progressPrinter, renderResult } from './ops-output.js';
-import { cancelOnSignal, RUN_OPTIONS, sessionOptions, type Values } from './ops-run.js';
+import { jsonOut, plannedForJson } from './ops-output.js';
+import { RUN_OPTIONS, runPrinted, sessionOptions, type Values } from './ops-run.js';
 import { ask } from './prompt.js';
 import { resolveTargetAsync } from './target-flags.js';
 import { EXIT, parseFlags, UsageError } from './usage.js';
@@ -104,18 +104,12 @@ async function runKind(
       err.write(`kube-ha: ${confirmation.reason}; nothing was changed\n`);
       return EXIT.usage;
     }
-    const cancel = cancelOnSignal(err);
-    try {
-      const result = await executePlan(planned.plan, session.deps, {
-        onEvent: progressPrinter(err),
-        signal: cancel.signal,
-      });
-      if (json) jsonOut(out, { planned: plannedForJson(planned), result });
-      else out.write(renderResult(result));
-      return result.exitCode;
-    } finally {
-      cancel.dispose();
-    }
+    const plan = planned.plan;
+    return await runPrinted(
+      { out, err, json },
+      (o) => executePlan(plan, session.deps, o),
+      (result) => ({ planned: plannedForJson(planned), result }),
+    );
   } finally {
     await session.close();
   }

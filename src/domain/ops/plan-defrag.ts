@@ -10,9 +10,10 @@ import { formatBytes } from '../format.js';
 import type { ClusterStatus, EtcdClusterName, ReplicaView } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
 import type { Plan, PlanBuild, PlanContext } from './plan.js';
+import { inPlacePlan, NO_TARGET, planTarget } from './plan-frame.js';
 import type { DefragRequest } from './request.js';
 import { isVoter } from './resolve.js';
-import { markCheckpoint, NO_TARGET, type PlanStep, planId, planTarget, snapshotStep, step } from './step.js';
+import { markCheckpoint, type PlanStep, snapshotStep, step } from './step.js';
 
 /** A defragment rewrites the whole database file: minutes on a multi-GB one. */
 export const DEFRAG_DEADLINE_MS = 10 * 60_000;
@@ -149,7 +150,7 @@ export function buildDefragPlan(
   const now = ctx.now ?? new Date();
   const t = planTarget(status);
   if (!t) return { ok: false, reason: NO_TARGET };
-  const { project, region, master } = t;
+  const { master } = t;
   const clusters = defragClusters(status, request);
   const steps: PlanStep[] = [];
   // The snapshot needs a quorum in main; without one the lock cannot be taken either (preflight says so).
@@ -160,24 +161,13 @@ export function buildDefragPlan(
     clusterSteps(status, c, steps);
   }
   markCheckpoint(steps);
-  const names = status.replicas.map((r) => r.name);
   const why = clusters.filter((c) => hasNoSpace(status, c));
-  const plan: Plan = {
-    operationId: planId(ctx.operationId, now),
+  const plan = inPlacePlan(status, t, ctx, now, {
     kind: 'defrag',
     request,
     summary: `defrag etcd ${clusters.join(' and ')} (${clusters.map((c) => `${defragOrder(status, c).length} members`).join(', ')}${why.length ? `; NOSPACE in ${why.join(' and ')}` : ''})`,
-    project,
-    region,
-    masterName: master,
-    add: null,
-    remove: null,
-    replicasBefore: names,
-    replicasAfter: names,
-    loadBalancer: status.loadBalancer ? 'keep' : 'none',
     steps,
-    createdAt: now.toISOString(),
-  };
+  });
   return { ok: true, plan };
 }
 

@@ -1,8 +1,10 @@
 // The load balancer's steps: created when a cluster grows from one replica to
 // two, torn down when it shrinks back to one (kube-up's create-loadbalancer
 // and its reverse in kube-down).
+
+import type { PlanTarget } from './plan-frame.js';
 import { healthCheckNameOf, staticAddressNameOf } from './plan-names.js';
-import { type Located, type PlanStep, type PlanTarget, step } from './step.js';
+import { type Located, type PlanStep, step } from './step.js';
 
 /**
  * The load balancer kube-up's create-loadbalancer builds: a target pool with

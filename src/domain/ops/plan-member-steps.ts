@@ -6,8 +6,9 @@ import type { ClusterStatus, ReplicaView } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
 import { etcdctlVia } from './manual.js';
 import type { PlanAdd } from './plan.js';
+import type { PlanTarget } from './plan-frame.js';
 import { diskNameOf, internalAddressName, peerTemplateOf, peerURL } from './plan-names.js';
-import { apiserverStep, type PlanStep, type PlanTarget, step } from './step.js';
+import { apiserverStep, type PlanStep, step } from './step.js';
 
 export function addSteps(
   t: PlanTarget,

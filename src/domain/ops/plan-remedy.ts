@@ -10,19 +10,9 @@ import { quorumOf } from '../quorum.js';
 import type { ClusterStatus, EtcdClusterName, ReplicaView } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
 import type { Plan, PlanBuild, PlanContext } from './plan.js';
+import { inPlacePlan, NO_TARGET, type PlanTarget, planTarget } from './plan-frame.js';
 import type { RemedyKind, RemedyRequest } from './request.js';
-import {
-  apiserverStep,
-  markCheckpoint,
-  NO_TARGET,
-  type PlanStep,
-  type PlanTarget,
-  planId,
-  planTarget,
-  snapshotStep,
-  step,
-  verifyStep,
-} from './step.js';
+import { apiserverStep, markCheckpoint, type PlanStep, snapshotStep, step, verifyStep } from './step.js';
 
 /**
  * Where the operation lock of a remedy is held. `main`: the usual lock in etcd
@@ -116,7 +106,7 @@ export function buildRemedyPlan(
   const now = ctx.now ?? new Date();
   const t = planTarget(status);
   if (!t) return { ok: false, reason: NO_TARGET };
-  const { project, region, master } = t;
+  const { master } = t;
   const r = status.replicas.find((x) => x.name === request.replica);
   if (!r) {
     const known = status.replicas.map((x) => x.name).join(', ') || 'none';
@@ -191,20 +181,12 @@ export function buildRemedyPlan(
   markCheckpoint(steps);
 
   const plan: Plan = {
-    operationId: planId(ctx.operationId, now),
-    kind,
-    request,
-    summary: `${kind} ${r.name} in ${zone}${request.force ? ' (forced)' : ''}`,
-    project,
-    region,
-    masterName: master,
-    add: null,
-    remove: null,
-    replicasBefore: names,
-    replicasAfter: names,
-    loadBalancer: lb ? 'keep' : 'none',
-    steps,
-    createdAt: now.toISOString(),
+    ...inPlacePlan(status, t, ctx, now, {
+      kind,
+      request,
+      summary: `${kind} ${r.name} in ${zone}${request.force ? ' (forced)' : ''}`,
+      steps,
+    }),
     remedy: { replica: r.name, zone, vmStatus: r.vm.status, lockPlace, notes },
   };
   return { ok: true, plan };

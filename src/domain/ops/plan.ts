@@ -5,6 +5,7 @@
 import { newReplicaName } from '../names.js';
 import type { ClusterStatus, ReplicaView } from '../types.js';
 import { buildDefragPlan } from './plan-defrag.js';
+import { NO_TARGET, planId, planTarget } from './plan-frame.js';
 import { lbCreateSteps, lbTeardownSteps } from './plan-lb.js';
 import { addSteps, oldDiskSteps, removeSteps } from './plan-member-steps.js';
 import { diskNameOf, type PeerStyle, peerStyleOf } from './plan-names.js';
@@ -12,16 +13,7 @@ import { buildRemedyPlan, type RemedyPlan } from './plan-remedy.js';
 import type { OpKind, OpRequest } from './request.js';
 import { describeRequest, isRemedy } from './request.js';
 import { replicaHealthy, resolveReplica } from './resolve.js';
-import {
-  type Located,
-  markCheckpoint,
-  NO_TARGET,
-  type PlanStep,
-  planId,
-  planTarget,
-  snapshotStep,
-  verifyStep,
-} from './step.js';
+import { type Located, markCheckpoint, type PlanStep, snapshotStep, verifyStep } from './step.js';
 
 export {
   diskNameOf,

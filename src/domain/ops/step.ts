@@ -2,8 +2,8 @@
 // arguments, and its words for the plan, the call log and a hand finish. The
 // factories fill the defaults most steps share (nothing to undo, reversible,
 // not a checkpoint) and build the steps several plans hold alike.
-import type { ClusterStatus, EtcdClusterName } from '../types.js';
-import { etcdctlVia, type Gcloud, gcloudFor } from './manual.js';
+import type { EtcdClusterName } from '../types.js';
+import { etcdctlVia } from './manual.js';
 
 export interface Located {
   name: string;
@@ -186,26 +186,4 @@ export function verifyStep(replicas: string[], pool: string | null): PlanStep {
 export function markCheckpoint(steps: PlanStep[]): void {
   const last = steps[steps.length - 1];
   if (last) last.checkpoint = true;
-}
-
-/** Where a plan's Compute steps act, with the gcloud words for its project. */
-export interface PlanTarget {
-  project: string;
-  region: string;
-  master: string;
-  g: Gcloud;
-}
-
-export const NO_TARGET = 'the Compute API target (project, region, master name) is not known';
-
-/** null when the status does not say where the cluster is: no plan can be described (NO_TARGET). */
-export function planTarget(status: ClusterStatus): PlanTarget | null {
-  const { project, region, masterName: master } = status;
-  if (!project || !region || !master) return null;
-  return { project, region, master, g: gcloudFor(project) };
-}
-
-/** The operation's ID: given (tests, a resume), else from the clock. */
-export function planId(given: string | undefined, now: Date): string {
-  return given ?? `op-${now.getTime().toString(36)}`;
 }
