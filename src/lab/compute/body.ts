@@ -1,6 +1,6 @@
 // Typed reads of a request's JSON body. Failures name the field the way GCE
 // does (`resource.disks[1].source`), so a client sees which part was wrong.
-import { invalidField, requiredField } from './errors.js';
+import { invalidField } from './errors.js';
 
 export type Json = Record<string, unknown>;
 
@@ -15,31 +15,33 @@ export function bodyObject(body: unknown, field = 'resource'): Json {
   return body;
 }
 
-export function objectAt(o: Json, key: string, field: string): Json | undefined {
+/** The value at `key` if it is set (null counts as unset), or GCE's 400 "Must be <what>." on `field`. */
+function typedAt<T>(
+  o: Json,
+  key: string,
+  field: string,
+  is: (v: unknown) => v is T,
+  what: string,
+): T | undefined {
   const v = o[key];
   if (v === undefined || v === null) return undefined;
-  if (!isObject(v)) throw invalidField(field, v, 'Must be an object.');
+  if (!is(v)) throw invalidField(field, v, `Must be ${what}.`);
   return v;
+}
+
+const isString = (v: unknown): v is string => typeof v === 'string';
+const isBoolean = (v: unknown): v is boolean => typeof v === 'boolean';
+
+export function objectAt(o: Json, key: string, field: string): Json | undefined {
+  return typedAt(o, key, field, isObject, 'an object');
 }
 
 export function stringAt(o: Json, key: string, field: string): string | undefined {
-  const v = o[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'string') throw invalidField(field, v, 'Must be a string.');
-  return v;
-}
-
-export function requiredString(o: Json, key: string, field: string): string {
-  const v = stringAt(o, key, field);
-  if (v === undefined || v === '') throw requiredField(field);
-  return v;
+  return typedAt(o, key, field, isString, 'a string');
 }
 
 export function boolAt(o: Json, key: string, field: string): boolean | undefined {
-  const v = o[key];
-  if (v === undefined || v === null) return undefined;
-  if (typeof v !== 'boolean') throw invalidField(field, v, 'Must be a boolean.');
-  return v;
+  return typedAt(o, key, field, isBoolean, 'a boolean');
 }
 
 /** int32/int64 fields: the client sends int64 as strings, int32 as numbers. */
@@ -53,10 +55,7 @@ export function intAt(o: Json, key: string, field: string, min: number, max: num
 }
 
 export function arrayAt(o: Json, key: string, field: string): unknown[] {
-  const v = o[key];
-  if (v === undefined || v === null) return [];
-  if (!Array.isArray(v)) throw invalidField(field, v, 'Must be a list.');
-  return v;
+  return typedAt(o, key, field, Array.isArray, 'a list') ?? [];
 }
 
 export function stringArrayAt(o: Json, key: string, field: string): string[] {

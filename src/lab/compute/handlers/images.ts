@@ -72,6 +72,13 @@ function newestOfFamily(
     .sort((a, b) => b.res.creationTimestamp.localeCompare(a.res.creationTimestamp))[0];
 }
 
+/** An image of `project` by name, or the newest of a family; GCE's 404 names what was asked. */
+function findImage(ctx: ServiceContext, project: string, name: string, family: boolean): ImageResource {
+  const found = family ? newestOfFamily(ctx, project, name) : byName(ctx, project, name);
+  if (!found) throw notFound(`projects/${project}/global/images/${family ? 'family/' : ''}${name}`);
+  return structuredClone(found.res);
+}
+
 const IMAGE_REF =
   /^(?:https:\/\/(?:www|compute)\.googleapis\.com\/compute\/v1\/)?(?:projects\/([^/]+)\/)?global\/images\/(?:(family)\/)?([^/]+)$/;
 
@@ -84,12 +91,7 @@ const IMAGE_REF =
 export function resolveSourceImage(ctx: ServiceContext, ref: string, field: string): ImageResource {
   const m = IMAGE_REF.exec(ref);
   if (!m) throw invalidField(field, ref, 'The URL is malformed.');
-  const project = m[1] ?? ctx.project;
-  const family = m[2] !== undefined;
-  const name = m[3] ?? '';
-  const found = family ? newestOfFamily(ctx, project, name) : byName(ctx, project, name);
-  if (!found) throw notFound(`projects/${project}/global/images/${family ? 'family/' : ''}${name}`);
-  return structuredClone(found.res);
+  return findImage(ctx, m[1] ?? ctx.project, m[3] ?? '', m[2] !== undefined);
 }
 
 /** Removes an image from the catalog (the lab's control API); false if it was not there. */
@@ -101,34 +103,26 @@ export function deleteImage(ctx: ServiceContext, project: string, image: string)
   return true;
 }
 
+/** images.get or images.getFromFamily, in the project of the path. */
+function imageRoute(family: boolean): Route {
+  const key = family ? 'family' : 'name';
+  return {
+    method: 'GET',
+    pattern: `global/images/${family ? 'family/' : ''}:${key}`,
+    api: family ? 'images.getFromFamily' : 'images.get',
+    anyProject: true,
+    handler: (ctx, req) => {
+      const project = param(req, 'project');
+      const name = param(req, key);
+      if (!family) checkPathName(name);
+      return { body: findImage(ctx, project, name, family) };
+    },
+  };
+}
+
 export const imageRoutes: Route[] = [
-  {
-    method: 'GET',
-    pattern: 'global/images/family/:family',
-    api: 'images.getFromFamily',
-    anyProject: true,
-    handler: (ctx, req) => {
-      const project = param(req, 'project');
-      const family = param(req, 'family');
-      const found = newestOfFamily(ctx, project, family);
-      if (!found) throw notFound(`projects/${project}/global/images/family/${family}`);
-      return { body: structuredClone(found.res) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'global/images/:name',
-    api: 'images.get',
-    anyProject: true,
-    handler: (ctx, req) => {
-      const project = param(req, 'project');
-      const name = param(req, 'name');
-      checkPathName(name);
-      const found = byName(ctx, project, name);
-      if (!found) throw notFound(`projects/${project}/global/images/${name}`);
-      return { body: structuredClone(found.res) };
-    },
-  },
+  imageRoute(true),
+  imageRoute(false),
   {
     method: 'GET',
     pattern: 'global/images',

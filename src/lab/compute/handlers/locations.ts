@@ -10,15 +10,22 @@ import { param, type Route } from './common.js';
 // A fixed date: GCE's zones are old and do not change between calls.
 const CREATED = timestamp(Date.UTC(2014, 0, 1));
 
+/** The fields a zone and a region start with: a stable id, the fixed date, UP. */
+function locationHead<K extends 'zone' | 'region'>(kind: K, name: string) {
+  return {
+    kind: `compute#${kind}` as const,
+    id: stableId(`${kind}/${name}`),
+    creationTimestamp: CREATED,
+    name,
+    description: name,
+    status: 'UP' as const,
+  };
+}
+
 function zoneResource(ctx: ServiceContext, zone: string): ZoneResource {
   const l = ctx.links;
   return {
-    kind: 'compute#zone',
-    id: stableId(`zone/${zone}`),
-    creationTimestamp: CREATED,
-    name: zone,
-    description: zone,
-    status: 'UP',
+    ...locationHead('zone', zone),
     region: l.url(l.regionPath(regionOfZone(zone))),
     selfLink: l.url(l.zonePath(zone)),
     availableCpuPlatforms: ['Intel Broadwell', 'Intel Cascade Lake', 'AMD Milan'],
@@ -80,12 +87,7 @@ function quotasOf(ctx: ServiceContext, region: string): { metric: string; limit:
 function regionResource(ctx: ServiceContext, region: string): RegionResource {
   const l = ctx.links;
   return {
-    kind: 'compute#region',
-    id: stableId(`region/${region}`),
-    creationTimestamp: CREATED,
-    name: region,
-    description: region,
-    status: 'UP',
+    ...locationHead('region', region),
     zones: ctx.locations.zonesOf(region).map((z) => l.url(l.zonePath(z))),
     quotas: quotasOf(ctx, region),
     selfLink: l.url(l.regionPath(region)),
@@ -93,61 +95,42 @@ function regionResource(ctx: ServiceContext, region: string): RegionResource {
   };
 }
 
+/**
+ * list and get of a fixed catalogue, `zones` or `regions`: `resource` builds
+ * one entry; a name not in the catalogue is GCE's 404 on `projects/P/<collection>/NAME`.
+ */
+function catalogueRoutes(
+  collection: 'zones' | 'regions',
+  names: (ctx: ServiceContext) => readonly string[],
+  resource: (ctx: ServiceContext, name: string) => ZoneResource | RegionResource,
+): Route[] {
+  const one = collection === 'zones' ? 'zone' : 'region';
+  return [
+    {
+      method: 'GET',
+      pattern: collection,
+      api: `${collection}.list`,
+      handler: (ctx, req) => {
+        const path = `${ctx.links.projectPath()}/${collection}`;
+        const items = names(ctx).map((n) => resource(ctx, n));
+        const q = parseListQuery(req.query);
+        return { body: listResponse(`compute#${one}List`, path, ctx.links.url(path), items, q) };
+      },
+    },
+    {
+      method: 'GET',
+      pattern: `${collection}/:${one}`,
+      api: `${collection}.get`,
+      handler: (ctx, req) => {
+        const name = param(req, one);
+        if (!names(ctx).includes(name)) throw notFound(`${ctx.links.projectPath()}/${collection}/${name}`);
+        return { body: resource(ctx, name) };
+      },
+    },
+  ];
+}
+
 export const locationRoutes: Route[] = [
-  {
-    method: 'GET',
-    pattern: 'zones',
-    api: 'zones.list',
-    handler: (ctx, req) => {
-      const l = ctx.links;
-      const items = ctx.locations.zones.map((z) => zoneResource(ctx, z));
-      return {
-        body: listResponse(
-          'compute#zoneList',
-          `${l.projectPath()}/zones`,
-          l.url(`${l.projectPath()}/zones`),
-          items,
-          parseListQuery(req.query),
-        ),
-      };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'zones/:zone',
-    api: 'zones.get',
-    handler: (ctx, req) => {
-      const zone = param(req, 'zone');
-      if (!ctx.locations.hasZone(zone)) throw notFound(ctx.links.zonePath(zone));
-      return { body: zoneResource(ctx, zone) };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'regions',
-    api: 'regions.list',
-    handler: (ctx, req) => {
-      const l = ctx.links;
-      const items = ctx.locations.regions.map((r) => regionResource(ctx, r));
-      return {
-        body: listResponse(
-          'compute#regionList',
-          `${l.projectPath()}/regions`,
-          l.url(`${l.projectPath()}/regions`),
-          items,
-          parseListQuery(req.query),
-        ),
-      };
-    },
-  },
-  {
-    method: 'GET',
-    pattern: 'regions/:region',
-    api: 'regions.get',
-    handler: (ctx, req) => {
-      const region = param(req, 'region');
-      if (!ctx.locations.hasRegion(region)) throw notFound(ctx.links.regionPath(region));
-      return { body: regionResource(ctx, region) };
-    },
-  },
+  ...catalogueRoutes('zones', (ctx) => ctx.locations.zones, zoneResource),
+  ...catalogueRoutes('regions', (ctx) => ctx.locations.regions, regionResource),
 ];
