@@ -22,11 +22,12 @@ export async function statusCommand(
   const { values, positionals } = parseFlags(argv, { ...TARGET_OPTIONS, json: { type: 'boolean' } });
   if (positionals.length) throw new UsageError(`status takes no arguments (got ${positionals.join(' ')})`);
   const target = await resolveTargetAsync(values, process.env, { deriveEtcd: true });
-  // The Compute clients' code before any call: loading it is one block of the
-  // main thread (~0.1-0.2 s of CPU), which on a busy machine, inside the first
-  // calls' deadlines, made apiservers and members look slow (issue 12).
-  if (target.compute) await import('../gce/clients.js');
-  const observer = new Observer(target, target.compute ? createGceSource(target) : null);
+  // The Compute clients loaded and made before any call: that is one block of
+  // the main thread (~0.1-0.2 s of CPU), which on a busy machine, inside the
+  // first calls' deadlines, made apiservers and members look slow (issue 12).
+  const gce = target.compute ? createGceSource(target) : null;
+  await gce?.prepare();
+  const observer = new Observer(target, gce);
   try {
     const status = buildStatus(await observer.observeAll({ leases: true, apiservers: true }));
     out.write(values.json ? `${JSON.stringify(status, null, 2)}\n` : renderStatusText(status));

@@ -75,6 +75,8 @@ export interface ObserveGceOptions {
 
 export function createGceSource(target: Target): GceSourceLike & {
   observe(opts?: ObserveGceOptions): Promise<GceObservation>;
+  /** Loads and makes the Compute clients now (a failure is observe()'s to report). */
+  prepare(): Promise<void>;
 } {
   const project = target.project;
   const region = target.region;
@@ -97,6 +99,12 @@ export function createGceSource(target: Target): GceSourceLike & {
     ]);
   let lastLb: { at: number; pieces: Awaited<ReturnType<typeof readLb>> } | null = null;
   return {
+    async prepare(): Promise<void> {
+      await getClients().then(
+        () => undefined,
+        () => undefined,
+      );
+    },
     async observe(opts: ObserveGceOptions = {}): Promise<GceObservation> {
       const c = await getClients();
       // Partial success: a zone GCE cannot reach comes back as a warning, not an
