@@ -239,12 +239,3 @@ export function describeLeftovers(items: Leftover[]): string[] {
       `${l.need === 'needs-undo' ? 'undo' : 'finish'}: ${l.what}${l.manual ? `\n    by hand: ${l.manual}` : ''}`,
   );
 }
-
-export function summarizeJournal(j: Journal): { operationId: string; summary: string; state: string } {
-  const done = j.steps.filter((s) => s.status === 'done' || s.status === 'skipped').length;
-  return {
-    operationId: j.operationId,
-    summary: j.plan.summary,
-    state: `${j.state}, ${done}/${j.steps.length} steps done, last update ${j.updatedAt}`,
-  };
-}
