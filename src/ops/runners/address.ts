@@ -1,6 +1,6 @@
 // The replica's reserved internal address (peers by IP), in the source's subnetwork.
 
-import { compute, type RunnersFor } from './context.js';
+import { compute, deleted, type RunnersFor } from './context.js';
 import { nic0 } from './static-ip.js';
 
 export const ADDRESS_RUNNERS: RunnersFor<'address.reserve-internal' | 'address.delete'> = {
@@ -23,9 +23,7 @@ export const ADDRESS_RUNNERS: RunnersFor<'address.reserve-internal' | 'address.d
       return { note: got.address };
     },
     async undo(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteAddress(step.args.region, step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await compute(ctx).deleteAddress(step.args.region, step.args.name));
     },
     async absent(step, ctx) {
       return (await compute(ctx).getAddress(step.args.name)) === null;
@@ -34,9 +32,7 @@ export const ADDRESS_RUNNERS: RunnersFor<'address.reserve-internal' | 'address.d
 
   'address.delete': {
     async run(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteAddress(step.args.region, step.args.name);
-      return r === 'absent' ? { note: 'no such address' } : {};
+      return deleted(await compute(ctx).deleteAddress(step.args.region, step.args.name), 'no such address');
     },
   },
 };

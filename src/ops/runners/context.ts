@@ -5,7 +5,7 @@
 import type { Plan, PlanStep, StepKind } from '../../domain/ops/plan.js';
 import type { ClusterStatus, EtcdClusterName } from '../../domain/types.js';
 import { abortableSleep, CancelledError } from '../../gce/retry.js';
-import type { RunnerCompute } from '../compute-ops.js';
+import type { MutationResult, RunnerCompute } from '../compute-ops.js';
 import type { RunnerEtcd } from '../etcd-ops.js';
 
 export interface Timing {
@@ -70,6 +70,11 @@ export const sleep = abortableSleep;
 /** The Compute calls of a step: their retry pauses and operation waits end when the operation is cancelled. */
 export function compute(ctx: RunContext): RunnerCompute {
   return ctx.compute.withSignal(ctx.signal);
+}
+
+/** A delete's outcome as a step's: a note when there was nothing to delete (a resumed or repeated step). */
+export function deleted(r: MutationResult, note = 'already gone'): RunOutcome {
+  return r === 'absent' ? { note } : {};
 }
 
 /**

@@ -1,7 +1,7 @@
 // The replica's etcd data disk: made like the source's, deleted.
 
 import { lastSegment } from '../../domain/names.js';
-import { compute, type RunnersFor } from './context.js';
+import { compute, deleted, type RunnersFor } from './context.js';
 
 export const DISK_RUNNERS: RunnersFor<'disk.create' | 'disk.delete'> = {
   'disk.create': {
@@ -16,9 +16,7 @@ export const DISK_RUNNERS: RunnersFor<'disk.create' | 'disk.delete'> = {
       return like ? {} : { note: `${a.like.name} not found: pd-ssd 20 GB` };
     },
     async undo(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteDisk(step.args.zone, step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await compute(ctx).deleteDisk(step.args.zone, step.args.name));
     },
     async absent(step, ctx) {
       return (await compute(ctx).getDisk(step.args.zone, step.args.name)) === null;
@@ -27,9 +25,7 @@ export const DISK_RUNNERS: RunnersFor<'disk.create' | 'disk.delete'> = {
 
   'disk.delete': {
     async run(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteDisk(step.args.zone, step.args.name);
-      return r === 'absent' ? { note: 'no such disk' } : {};
+      return deleted(await compute(ctx).deleteDisk(step.args.zone, step.args.name), 'no such disk');
     },
   },
 };

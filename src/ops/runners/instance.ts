@@ -19,7 +19,7 @@ import {
   type SourceInstance,
 } from '../../domain/ops/clone.js';
 import { issueWithCA } from '../../pki/certs.js';
-import { compute, type RunnersFor, until } from './context.js';
+import { compute, deleted, type RunnersFor, until } from './context.js';
 import { nic0 } from './static-ip.js';
 
 /**
@@ -117,9 +117,7 @@ export const INSTANCE_RUNNERS: RunnersFor<'instance.insert' | 'instance.delete'>
       return { note: [note, `RUNNING at ${ip ?? '?'}`].filter(Boolean).join('; ') };
     },
     async undo(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteInstance(step.args.zone, step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await compute(ctx).deleteInstance(step.args.zone, step.args.name));
     },
     async absent(step, ctx) {
       return (await compute(ctx).getInstance(step.args.zone, step.args.name)) === null;
@@ -128,9 +126,7 @@ export const INSTANCE_RUNNERS: RunnersFor<'instance.insert' | 'instance.delete'>
 
   'instance.delete': {
     async run(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteInstance(step.args.zone, step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await compute(ctx).deleteInstance(step.args.zone, step.args.name));
     },
   },
 };

@@ -2,7 +2,7 @@
 // rule, and the wait until the static IP answers through it.
 
 import { lastSegment } from '../../domain/names.js';
-import { compute, type RunContext, type RunnersFor, type RunOutcome, sleep } from './context.js';
+import { compute, deleted, type RunContext, type RunnersFor, type RunOutcome, sleep } from './context.js';
 import { staticIP } from './static-ip.js';
 
 /** The health checks the target pool listed when it was deleted (names, comma-separated). */
@@ -30,9 +30,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       return {};
     },
     async undo(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteHealthCheck(step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await compute(ctx).deleteHealthCheck(step.args.name));
     },
     async absent(step, ctx) {
       return (await compute(ctx).getHealthCheck(step.args.name)) === null;
@@ -61,9 +59,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       return {};
     },
     async undo(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteTargetPool(step.args.region, step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await compute(ctx).deleteTargetPool(step.args.region, step.args.name));
     },
     async absent(step, ctx) {
       return (await compute(ctx).getTargetPool(step.args.name)) === null;
@@ -80,9 +76,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       return {};
     },
     async undo(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteForwardingRule(step.args.region, step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await compute(ctx).deleteForwardingRule(step.args.region, step.args.name));
     },
     async absent(step, ctx) {
       return (await compute(ctx).getForwardingRule(step.args.name)) === null;
@@ -162,9 +156,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
 
   'lb.delete-forwarding-rule': {
     async run(step, ctx) {
-      const c = compute(ctx);
-      const r = await c.deleteForwardingRule(step.args.region, step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await compute(ctx).deleteForwardingRule(step.args.region, step.args.name));
     },
   },
 
@@ -174,8 +166,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       // Which health check it used, for the next step: the pool is gone by then.
       const pool = await c.getTargetPool(step.args.name);
       if (pool) ctx.facts[POOL_CHECKS_FACT] = (pool.healthChecks ?? []).map(lastSegment).join(',');
-      const r = await c.deleteTargetPool(step.args.region, step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await c.deleteTargetPool(step.args.region, step.args.name));
     },
   },
 
@@ -187,8 +178,7 @@ export const LOAD_BALANCER_RUNNERS: RunnersFor<
       if (had !== undefined && !had.split(',').includes(step.args.name)) {
         return { skipped: true, note: `the target pool had no health check ${step.args.name}` };
       }
-      const r = await c.deleteHealthCheck(step.args.name);
-      return r === 'absent' ? { note: 'already gone' } : {};
+      return deleted(await c.deleteHealthCheck(step.args.name));
     },
   },
 };
