@@ -32,9 +32,29 @@ function entryOf(ctx: ServiceContext, a: ActionRecord): Entry<InstanceResource> 
   return e;
 }
 
-/** GCE: a missing or stale fingerprint is 412 conditionNotMet, with `stale` as its message. */
-function checkFingerprint(body: Json, key: string, field: string, current: string, stale: string): void {
-  if (stringAt(body, key, field) !== current) throw conditionNotMet(stale);
+/** Where each fingerprint-checked method reads its fingerprint, and GCE's 412 message when it is stale. */
+const FINGERPRINTED = {
+  setMetadata: {
+    key: 'fingerprint',
+    field: 'metadata.fingerprint',
+    stale: 'Supplied fingerprint does not match current metadata fingerprint.',
+  },
+  setLabels: {
+    key: 'labelFingerprint',
+    field: 'labelFingerprint',
+    stale: 'Labels fingerprint either invalid or resource labels have changed',
+  },
+  setTags: {
+    key: 'fingerprint',
+    field: 'tags.fingerprint',
+    stale: 'Supplied fingerprint does not match current tags fingerprint.',
+  },
+};
+
+/** GCE: a missing or stale fingerprint is 412 conditionNotMet. */
+function checkFingerprint(body: Json, method: keyof typeof FINGERPRINTED, current: string): void {
+  const f = FINGERPRINTED[method];
+  if (stringAt(body, f.key, f.field) !== current) throw conditionNotMet(f.stale);
 }
 
 /** A new fingerprint on every write: a writer holding the old one must re-read. */
@@ -138,20 +158,17 @@ export const instanceRoutes: Route[] = [
     { readsBody: false },
   ),
   instanceChange('setMetadata', (_ctx, t, _req, body) => {
-    const stale = 'Supplied fingerprint does not match current metadata fingerprint.';
-    checkFingerprint(body, 'fingerprint', 'metadata.fingerprint', t.e.res.metadata.fingerprint, stale);
+    checkFingerprint(body, 'setMetadata', t.e.res.metadata.fingerprint);
     const items = readMetadataItems(body, 'metadata');
     return { items, fingerprint: freshFingerprint(items) };
   }),
   instanceChange('setLabels', (_ctx, t, _req, body) => {
-    const stale = 'Labels fingerprint either invalid or resource labels have changed';
-    checkFingerprint(body, 'labelFingerprint', 'labelFingerprint', t.e.res.labelFingerprint, stale);
+    checkFingerprint(body, 'setLabels', t.e.res.labelFingerprint);
     const labels = labelsAt(body, 'labels', 'labels');
     return { labels, labelFingerprint: freshFingerprint(labels ?? {}) };
   }),
   instanceChange('setTags', (_ctx, t, _req, body) => {
-    const stale = 'Supplied fingerprint does not match current tags fingerprint.';
-    checkFingerprint(body, 'fingerprint', 'tags.fingerprint', t.e.res.tags.fingerprint, stale);
+    checkFingerprint(body, 'setTags', t.e.res.tags.fingerprint);
     const items = readTagItems(body, 'tags');
     return { items, fingerprint: freshFingerprint(items) };
   }),
