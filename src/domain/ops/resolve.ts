@@ -1,6 +1,6 @@
 // Which replica a request is about, and the health facts the checks and the
 // planner share. Pure.
-import type { ClusterStatus, EtcdClusterName, MemberView, ReplicaView } from '../types.js';
+import type { ClusterStatus, MemberView, ReplicaView } from '../types.js';
 import { ETCD_CLUSTERS } from '../types.js';
 import type { OpRequest } from './request.js';
 
@@ -60,14 +60,4 @@ export function resolveReplica(status: ClusterStatus, request: OpRequest): Resol
   const rank = (r: ReplicaView) => (replicaHealthy(r) ? 2 : 0) + (leads(r) ? 1 : 0);
   const best = [...inZone].sort((a, b) => rank(a) - rank(b) || a.name.localeCompare(b.name))[0]!;
   return { ok: true, replica: best };
-}
-
-/** Voters of one etcd cluster, by replica. */
-export function votersOf(status: ClusterStatus, cluster: EtcdClusterName): ReplicaView[] {
-  return status.replicas.filter((r) => isVoter(r.etcd[cluster]));
-}
-
-/** Replicas that count as existing for naming and load balancing: every one with a VM or a member. */
-export function replicaNames(status: ClusterStatus): string[] {
-  return status.replicas.map((r) => r.name);
 }
