@@ -154,15 +154,6 @@ export function toGceApiError(err: unknown): GceApiError {
   return new GceApiError(0, reason, message, err);
 }
 
-/** Awaits a client call, rethrowing its failure as a GceApiError. */
-export async function gceCall<T>(p: Promise<T>): Promise<T> {
-  try {
-    return await p;
-  } catch (err) {
-    throw toGceApiError(err);
-  }
-}
-
 export function isGceApiError(err: unknown, code?: number, reason?: string): err is GceApiError {
   return (
     err instanceof GceApiError &&
