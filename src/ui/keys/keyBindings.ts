@@ -142,9 +142,3 @@ export function keyLabel(spec: KeySpec, glyphs: Glyphs): string {
 export function bindingKeys(b: KeyBinding, glyphs: Glyphs): string {
   return b.keys.map((k) => keyLabel(k, glyphs)).join(' ');
 }
-
-export function bindingFor(command: Command): KeyBinding {
-  const b = KEY_BINDINGS.find((x) => x.command === command);
-  if (!b) throw new Error(`no key binding for ${command}`);
-  return b;
-}
