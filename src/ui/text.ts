@@ -41,10 +41,6 @@ export function lineWidth(line: Line): number {
   return line.reduce((n, s) => n + textWidth(s.text), 0);
 }
 
-export function lineText(line: Line): string {
-  return line.map((s) => s.text).join('');
-}
-
 /** Cuts a line to `width` columns, ending in `ellipsis` when anything was cut. */
 export function fitLine(line: Line, width: number, ellipsis: string): Line {
   if (width <= 0) return [];
