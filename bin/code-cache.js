@@ -14,7 +14,9 @@
 // source's length, and bytecode for other source text would be wrong. Each
 // file starts with a SHA-256 of its data, checked before V8 sees it. A cache
 // that is missing, corrupt, rejected or cannot be written costs only the
-// compile; nothing about it is an error. KUBE_HA_CODE_CACHE=0 switches it off.
+// compile; nothing about it is an error. bin/kube-ha.js comes here only with
+// KUBE_HA_CODE_CACHE=1 (see there why it is not the default); =0 here runs
+// status.cjs without the cache.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';

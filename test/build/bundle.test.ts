@@ -4,7 +4,8 @@
 // loads it), the lab command from its own modules beside it; and the bundled
 // libraries (etcd3 on its precompiled definition, the Compute clients on the
 // trimmed one) answer a status against a real etcd and the lab's Compute service.
-// `status` from its CommonJS build through V8's code cache (bin/code-cache.js):
+// `status` from its CommonJS build through V8's code cache (bin/code-cache.js,
+// KUBE_HA_CODE_CACHE=1):
 // etcd only, it does not load the Compute clients' file; the cache is written
 // by the first run and used by the next; a corrupt or rejected one is ignored
 // and written anew.
@@ -44,13 +45,17 @@ afterAll(async () => {
 function runLauncher(
   args: string[],
   cacheHome: string,
+  optIn = '1',
 ): Promise<{ code: number; stdout: string; stderr: string; marks: string[] }> {
   const trace = join(cacheHome, `trace-${Math.random().toString(36).slice(2)}`);
   return new Promise((resolve) => {
     execFile(
       process.execPath,
       [join(ROOT, 'bin/kube-ha.js'), ...args],
-      { timeout: 30_000, env: { ...process.env, KUBE_HA_TRACE: trace, XDG_CACHE_HOME: cacheHome } },
+      {
+        timeout: 30_000,
+        env: { ...process.env, KUBE_HA_TRACE: trace, XDG_CACHE_HOME: cacheHome, KUBE_HA_CODE_CACHE: optIn },
+      },
       (err, stdout, stderr) => {
         const marks = existsSync(trace)
           ? readFileSync(trace, 'utf8')
@@ -199,6 +204,11 @@ describe('status through the code cache', () => {
     expect(second.marks.filter((m) => m.startsWith('code cache written'))).toEqual([]);
     expect(healthy(second.stdout)).toBe(1);
     for (const r of [first, second]) expect(r.marks.filter((m) => m.includes('status-gce.cjs'))).toEqual([]);
+    // Not the default: without KUBE_HA_CODE_CACHE=1 the ES module bundle runs.
+    const plain = await runLauncher(etcdOnly(), home, '');
+    answered(plain);
+    expect(plain.marks.filter((m) => m.startsWith('code cache'))).toEqual([]);
+    expect(healthy(plain.stdout)).toBe(1);
   }, 60_000);
 
   it('ignores a corrupt or rejected cache, answers the same, and writes a good one', async () => {
