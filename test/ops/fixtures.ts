@@ -3,7 +3,7 @@
 import type { OperationContext } from '../../src/domain/ops/operation.js';
 import { buildStatus, type Observations } from '../../src/domain/status.js';
 import type { ClusterStatus, EtcdClusterName } from '../../src/domain/types.js';
-import { crash, etcd, gce, healthy } from '../helpers/observations.js';
+import { crash, etcd, healthy } from '../helpers/observations.js';
 
 export const REGION_ZONES = ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f'];
 
@@ -70,5 +70,3 @@ export function withObs(mutate: (o: Observations) => void, n = 3): ClusterStatus
   mutate(obs);
   return buildStatus(obs);
 }
-
-export { gce };

@@ -33,18 +33,6 @@ export function cli(lab: OpsLab, args: string[], timeoutMs = 120_000): Promise<C
   return runCli([...args, '--lab-dir', lab.dir], { env: lab.env, timeoutMs });
 }
 
-/** `status --json`; throws with the exit code and stderr when it printed no status. */
-export async function cliStatus(lab: OpsLab): Promise<ClusterStatus> {
-  const res = await cli(lab, ['status', '--json']);
-  try {
-    return JSON.parse(res.stdout) as ClusterStatus;
-  } catch (e) {
-    throw new Error(
-      `status --json did not parse (exit ${res.code}, ${(e as Error).message}): ${res.stderr.slice(0, 300) || res.stdout.slice(0, 300)}`,
-    );
-  }
-}
-
 /** One observer per lab, rebuilt when the lab's supervisor points its endpoints elsewhere. */
 const observers = new Map<string, { key: string; observer: Observer }>();
 
@@ -59,7 +47,7 @@ afterAll(async () => {
  * to the apiservers' own tests), in this process: a CLI per look costs a Node
  * start and the Compute client's load, seconds each on a loaded 2-core
  * machine, and the operator tests look dozens of times. What the CLI prints is
- * checked by the tests that run it (cliStatus).
+ * checked by the tests of `kube-ha status` itself.
  */
 export async function status(lab: OpsLab): Promise<ClusterStatus> {
   // A look whose Compute call missed its deadline (a loaded machine: 1.5 s) has no
