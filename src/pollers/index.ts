@@ -15,8 +15,6 @@ import { mark } from '../trace.js';
 import { apiserverHostsToProbe, DEFAULT_APISERVER_INTERVAL_MS } from './apiservers.js';
 import { Poller } from './poller.js';
 
-export { errorText, Poller, type PollerSpec } from './poller.js';
-
 /** What the pollers read; src/sources provides the real ones, tests fake them. */
 export interface ObservationSources {
   /** `lbMaxAgeMs`: the load balancer's resources may be reused when read less than this long ago. */
