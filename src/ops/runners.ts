@@ -3,7 +3,6 @@ export {
   CancelledError,
   DEFAULT_TIMING,
   type RunContext,
-  type RunOutcome,
   runnerFor,
   type Timing,
   verifyProblems,
