@@ -4,11 +4,7 @@
 import type { IMember } from 'etcd3';
 import type { EtcdMember } from '../domain/types.js';
 
-export {
-  createEtcdClient,
-  type EtcdClientOptions,
-  errorMessage,
-} from '../net/etcd-client.js';
+export { createEtcdClient, errorMessage } from '../net/etcd-client.js';
 
 /** A member as etcd's member list returns it, with its ID in hex. */
 export function toEtcdMember(m: IMember): EtcdMember {
