@@ -15,17 +15,8 @@ import { describeRequest, isRemedy } from './request.js';
 import { replicaHealthy, resolveReplica } from './resolve.js';
 import { type Located, markCheckpoint, type PlanStep, snapshotStep, verifyStep } from './step.js';
 
-export {
-  diskNameOf,
-  healthCheckNameOf,
-  internalAddressName,
-  type PeerStyle,
-  peerStyleOf,
-  peerTemplateOf,
-  peerURL,
-  staticAddressNameOf,
-} from './plan-names.js';
-export type { Located, PeerURLTemplate, PlanStep, StepCommon, StepKind, StepSpec } from './step.js';
+export { diskNameOf, internalAddressName, type PeerStyle, peerStyleOf, peerURL } from './plan-names.js';
+export type { Located, PlanStep, StepKind } from './step.js';
 
 export interface PlanAdd extends Located {
   source: Located;
