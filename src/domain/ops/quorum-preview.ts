@@ -73,9 +73,18 @@ export function quorumPreview(status: ClusterStatus, plan: Plan): QuorumPreview 
   return out;
 }
 
-/** `voters 3 → 4 · quorum 2 → 3 · tolerates 1 → 1 failure` */
+/**
+ * `voters 3 → 4 · quorum 2 → 3 · tolerates 1 → 1 failure`; a side without
+ * quorum says so instead of a count (`tolerates 1 failure → QUORUM LOST`).
+ */
 export function describePreview(p: QuorumPreview, cluster: EtcdClusterName = 'main'): string {
   const { before: a, after: b } = p[cluster];
-  const ft = (n: number) => (n < 0 ? 'QUORUM LOST' : String(n));
-  return `etcd ${cluster}: voters ${a.voters} → ${b.voters} · healthy ${a.healthyVoters} → ${b.healthyVoters} · quorum ${a.quorum} → ${b.quorum} · tolerates ${ft(a.faultTolerance)} → ${ft(b.faultTolerance)} failure${b.faultTolerance === 1 ? '' : 's'}`;
+  return `etcd ${cluster}: voters ${a.voters} → ${b.voters} · healthy ${a.healthyVoters} → ${b.healthyVoters} · quorum ${a.quorum} → ${b.quorum} · ${toleranceChange(a.faultTolerance, b.faultTolerance)}`;
+}
+
+function toleranceChange(before: number, after: number): string {
+  const failures = (n: number) => `${n} failure${n === 1 ? '' : 's'}`;
+  if (before >= 0 && after >= 0) return `tolerates ${before} → ${failures(after)}`;
+  const side = (n: number) => (n < 0 ? 'QUORUM LOST' : `tolerates ${failures(n)}`);
+  return `${side(before)} → ${side(after)}`;
 }
