@@ -15,7 +15,6 @@ import {
   zoneProblem,
 } from '../domain/gce-target.js';
 import { isReplicaName, regionOfZone } from '../domain/names.js';
-import { readLabApiserverPort, readLabContext } from '../lab/context.js';
 import { APISERVER_PORT } from '../net/apiserver.js';
 import type { EtcdTarget, ReplicaVantage, Target, TlsFiles } from '../sources/target.js';
 import {
@@ -24,6 +23,7 @@ import {
   metadataServerOf,
   readGcloudConfig,
 } from './gcloud-config.js';
+import { labTarget } from './lab-target.js';
 import { defaultLabDir, stateDir } from './paths.js';
 import { UsageError } from './usage.js';
 
@@ -317,30 +317,7 @@ export function resolveTarget(
     // --zone stays allowed: for add/remove it is the replica's zone.
     const zone = str(values.zone);
     if (zone) check(zoneProblem({ value: zone, from: '--zone' }));
-    const ctx = readLabContext(labDir);
-    return {
-      project: ctx.project,
-      region: ctx.region,
-      masterName: ctx.masterName,
-      compute: { endpoint: ctx.computeEndpoint },
-      etcd: {
-        main: {
-          endpoints: ctx.etcd.main.endpoints,
-          tls: {
-            caFile: ctx.etcd.main.caFile,
-            certFile: ctx.etcd.main.certFile,
-            keyFile: ctx.etcd.main.keyFile,
-          },
-        },
-        events: { endpoints: ctx.etcd.events.endpoints, tls: null },
-      },
-      etcdPrefix: prefix,
-      // The lab's own port: 443 when it could bind it, else 6443.
-      apiserverPort: readLabApiserverPort(labDir),
-      lab: { dir: labDir, controlURL: ctx.controlURL },
-      stateDir: stateDir(env),
-      callTimeoutMs: timeout,
-    };
+    return labTarget(labDir, { etcdPrefix: prefix, stateDir: stateDir(env), callTimeoutMs: timeout });
   }
 
   const master = masterName(values, env, extras);
