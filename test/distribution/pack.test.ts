@@ -54,12 +54,12 @@ describe('npm pack', () => {
     );
   });
 
-  it('ships no sources, tests, screenshots, build scripts, benchmarks, executable or maps', () => {
+  it('ships no sources, tests, screenshots, build scripts, benchmarks, executable, maps or bundle metafiles', () => {
     const unwanted = files.filter(
       (f) =>
         /^(src|test|screenshots|scripts|docs|\.ci|node_modules|dist\/bench|dist\/sea)\//.test(f) ||
         /\.(ts|tsx|map|tsbuildinfo)$/.test(f) ||
-        f === 'dist/bundle/meta.json',
+        /^dist\/bundle\/(status-)?meta\.json$/.test(f),
     );
     expect(unwanted).toEqual([]);
   });
