@@ -4,7 +4,7 @@
 import type { Journal } from '../../domain/ops/journal.js';
 import { useConsoleContext } from '../contexts/ConsoleContext.js';
 import { recoveryToken } from '../ops/controller.js';
-import { recoveryLines, unfinishedLines } from '../ops/lines.js';
+import { recoveryLines, unfinishedLines } from '../ops/unfinished-lines.js';
 import { Lines } from './Lines.js';
 
 export function UnfinishedView(props: { journal: Journal; width: number; rows: number }) {

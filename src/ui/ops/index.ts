@@ -4,3 +4,4 @@ export type { OpsBackend } from './backend.js';
 export { createOpsController, type OpsController, opsScreenOf } from './controller.js';
 export * from './lines.js';
 export * from './opsStore.js';
+export * from './unfinished-lines.js';
