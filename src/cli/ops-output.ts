@@ -1,12 +1,10 @@
 // An operation's output on the CLI: progress for people on stderr as it runs,
 // the result at the end, or one JSON document on stdout with --json.
-import { formatBytes } from '../domain/format.js';
+import { formatBytes, formatSeconds } from '../domain/format.js';
 import { describeLeftovers } from '../domain/ops/journal.js';
 import type { PlannedOperation } from '../domain/ops/operation.js';
 import { defragSizes } from '../domain/ops/plan-defrag.js';
 import type { OpEvent, OpResult } from '../ops/events.js';
-
-const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
 
 /** Progress for people on stderr: steps with elapsed time, the call log, catch-up at most once a second. */
 export function progressPrinter(err: NodeJS.WritableStream): (e: OpEvent) => void {
@@ -27,7 +25,9 @@ export function progressPrinter(err: NodeJS.WritableStream): (e: OpEvent) => voi
         const mark =
           e.status === 'failed' || e.status === 'undo-failed' ? '✗' : e.status === 'skipped' ? '–' : '✓';
         const tail = e.error ? `: ${e.error}` : e.note ? `: ${e.note}` : '';
-        err.write(`${mark} ${String(e.index + 1).padStart(2)}. ${e.status} in ${secs(e.elapsedMs)}${tail}\n`);
+        err.write(
+          `${mark} ${String(e.index + 1).padStart(2)}. ${e.status} in ${formatSeconds(e.elapsedMs)}${tail}\n`,
+        );
         break;
       }
       case 'call':
@@ -50,7 +50,7 @@ export function progressPrinter(err: NodeJS.WritableStream): (e: OpEvent) => voi
 
 export function renderResult(r: OpResult): string {
   const lines: string[] = [];
-  const took = secs(r.elapsedMs);
+  const took = formatSeconds(r.elapsedMs);
   if (r.outcome === 'done') {
     lines.push(
       `done: ${r.summary} in ${took}${r.cancelled ? ' (cancel came past the point of no return)' : ''}`,
@@ -95,7 +95,7 @@ export function renderResult(r: OpResult): string {
   if (r.timings.length && r.outcome !== 'refused') {
     const slow = [...r.timings].sort((a, b) => b.ms - a.ms).slice(0, 5);
     lines.push(
-      `slowest steps: ${slow.map((t) => `${t.id}${t.mode === 'undo' ? ' (undo)' : ''} ${secs(t.ms)}`).join(', ')}`,
+      `slowest steps: ${slow.map((t) => `${t.id}${t.mode === 'undo' ? ' (undo)' : ''} ${formatSeconds(t.ms)}`).join(', ')}`,
     );
   }
   return `${lines.join('\n')}\n`;

@@ -11,6 +11,7 @@
 // This file holds the call machinery (reads, mutations and their operations,
 // retries, request IDs); compute-ops.ts the calls, one per resource change.
 import { randomUUID } from 'node:crypto';
+import { formatSeconds } from '../domain/format.js';
 import type { ComputeClients } from '../gce/clients.js';
 import {
   type GceOperation,
@@ -97,8 +98,6 @@ function isRefusal(err: unknown): boolean {
   return code >= 400 && code < 500 && code !== 408;
 }
 
-export const secs = (ms: number) => `${(ms / 1000).toFixed(1)} s`;
-
 export class ComputeCalls {
   readonly project: string;
   readonly region: string;
@@ -178,7 +177,9 @@ export class ComputeCalls {
 
   private logRetry(label: string, kind: FailureKind, pauseMs: number, error: unknown): void {
     const why = kind === 'rate-limit' ? 'rate limited' : 'transient failure';
-    this.o.log(`compute ${label} → ${describeError(error)} (${why}; trying again in ${secs(pauseMs)})`);
+    this.o.log(
+      `compute ${label} → ${describeError(error)} (${why}; trying again in ${formatSeconds(pauseMs)})`,
+    );
   }
 
   /** A read: logged with its outcome; 404 resolves to null. */
@@ -186,7 +187,7 @@ export class ComputeCalls {
     const started = Date.now();
     try {
       const [res] = await this.retrying(label, fn, o);
-      this.o.log(`compute ${label} → found (${secs(Date.now() - started)})`);
+      this.o.log(`compute ${label} → found (${formatSeconds(Date.now() - started)})`);
       return res;
     } catch (err) {
       if (isGceApiError(err, 404)) {
@@ -246,7 +247,7 @@ export class ComputeCalls {
           clock: this.clock,
           policy: this.policy,
         });
-        this.o.log(`compute ${label} → ${opName(op)} DONE (${secs(Date.now() - started)})`);
+        this.o.log(`compute ${label} → ${opName(op)} DONE (${formatSeconds(Date.now() - started)})`);
         return 'done';
       } catch (err) {
         if (err instanceof GceOperationError) this.book?.spend(call);
@@ -256,7 +257,7 @@ export class ComputeCalls {
           throw err;
         }
         this.o.log(
-          `compute ${label} → ${opName(op)} ${describeError(err)} (rate limited; sending it again in ${secs(pause)})`,
+          `compute ${label} → ${opName(op)} ${describeError(err)} (rate limited; sending it again in ${formatSeconds(pause)})`,
         );
         await this.clock.sleep(pause, signal);
       }

@@ -2,10 +2,11 @@
 // (the logging, deadlines, retries and request IDs are compute-calls.ts's),
 // and what the runners read back: the RunnerCompute the executor's unit tests
 // model in memory (test/ops/fake-compute.ts).
+import { formatSeconds } from '../domain/format.js';
 import { lastSegment } from '../domain/names.js';
 import type { DiskSeen } from '../domain/ops/cleanup.js';
 import type { InstanceInsertResource } from '../domain/ops/clone.js';
-import { ComputeCalls, type RequestIdBook, secs } from './compute-calls.js';
+import { ComputeCalls, type RequestIdBook } from './compute-calls.js';
 
 export {
   type CallOptions,
@@ -173,7 +174,7 @@ export class ComputeOps extends ComputeCalls implements RunnerCompute {
       {},
     );
     this.o.log(
-      `compute ${label} → ${disks.length} disk(s) in ${pages} scope(s) (${secs(Date.now() - started)})`,
+      `compute ${label} → ${disks.length} disk(s) in ${pages} scope(s) (${formatSeconds(Date.now() - started)})`,
     );
     return { disks, unreachable };
   }

@@ -8,6 +8,7 @@
 // operations, each with its own plan, checks, lock and journal.
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { formatSeconds } from '../domain/format.js';
 import type { RecoverPlan, RecoverStep } from '../domain/ops/recover-plan.js';
 import type { OpRequest } from '../domain/ops/request.js';
 import type { EtcdClusterName } from '../domain/types.js';
@@ -255,7 +256,7 @@ export async function runRecover(
       }
       j.done[step.id] = { at: new Date().toISOString(), facts: facts as Record<string, string> };
       journals.write(j);
-      o.log(`✓ ${step.id} in ${((Date.now() - started) / 1000).toFixed(1)} s`);
+      o.log(`✓ ${step.id} in ${formatSeconds(Date.now() - started)}`);
     }
     j.finishedAt = new Date().toISOString();
     journals.write(j);
