@@ -15,7 +15,14 @@ import { apiserverEtcdMaterialOf, decodeCert, peerMaterialOf } from '../../src/d
 import { readLabContext } from '../../src/lab/context.js';
 import { peerCertRefusal } from '../../src/lab/vm.js';
 import { labDown, labUp, tempLabDir } from '../helpers/cli.js';
-import { cli, compute as labCompute, type OpsLab, opsLab, status } from '../ops/lab-helpers.js';
+import {
+  cli,
+  healthyStatus,
+  compute as labCompute,
+  type OpsLab,
+  opsLab,
+  status,
+} from '../ops/lab-helpers.js';
 
 const lab: OpsLab = opsLab(tempLabDir());
 
@@ -77,7 +84,7 @@ afterAll(async () => {
 // longer on a loaded 2-core one: the operator tests' room, not vitest's 30 s.
 describe('a lab configured as kube-up configures masters', { timeout: 120_000 }, () => {
   it("members advertise kube-up's URLs: client 127.0.0.1, peer by instance name, in both clusters", async () => {
-    const s = await status(lab);
+    const s = await healthyStatus(lab);
     const names = s.replicas.map((r) => r.name).sort();
     expect(names).toHaveLength(3);
     for (const [cluster, client, peer] of [

@@ -58,6 +58,24 @@ export async function status(lab: OpsLab): Promise<ClusterStatus> {
   return s;
 }
 
+/**
+ * A look once every member of both clusters answers healthy, bounded: right
+ * after `lab up` on a loaded machine one member's first answer can miss the
+ * look's deadline. The last look is returned either way, for the test to
+ * assert on, so a member that never becomes healthy still fails it.
+ */
+export async function healthyStatus(lab: OpsLab, timeoutMs = 30_000): Promise<ClusterStatus> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const s = await status(lab);
+    const all = (['main', 'events'] as const).every(
+      (c) => s.etcd[c].members > 0 && s.etcd[c].healthyMembers === s.etcd[c].members,
+    );
+    if (all || Date.now() > until) return s;
+    await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
 function computeAnswered(s: ClusterStatus): boolean {
   return s.sources.gce && !s.warnings.some((w) => w.code === 'GCE_UNREACHABLE');
 }
