@@ -7,6 +7,7 @@
 import { Agent, type RequestOptions, request } from 'node:https';
 import { createSecureContext, type SecureContext } from 'node:tls';
 import type { ApiserverProbe } from '../domain/types.js';
+import { startDeadline } from './deadline.js';
 
 /** kube-apiserver's secure port on GCE. */
 export const APISERVER_PORT = 443;
@@ -93,7 +94,7 @@ function probeOnce(
     ) => {
       if (settled) return;
       settled = true;
-      clearTimeout(timer);
+      timer.cancel();
       if (!keep) req.destroy();
       resolve({
         probe: { host, url, failedChecks: [], ...p },
@@ -138,14 +139,13 @@ function probeOnce(
       });
       res.on('error', (err) => done({ healthy: false, answered: true, error: err.message }));
     });
-    const timer = setTimeout(
-      () =>
-        done({
-          healthy: false,
-          answered: false,
-          error: `no answer in ${(opts.timeoutMs / 1000).toFixed(1)} s`,
-        }),
-      opts.timeoutMs,
+    // Counts only time this process could have heard the answer (src/net/deadline.ts).
+    const timer = startDeadline(opts.timeoutMs, () =>
+      done({
+        healthy: false,
+        answered: false,
+        error: `no answer in ${(opts.timeoutMs / 1000).toFixed(1)} s`,
+      }),
     );
     req.on('error', (err: NodeJS.ErrnoException) => {
       const word = err.code ? WORDS[err.code] : undefined;

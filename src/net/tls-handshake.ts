@@ -7,6 +7,7 @@ import { readFileSync, statSync } from 'node:fs';
 import { connect, createSecureContext, type SecureContext, type TLSSocket } from 'node:tls';
 import { isIPAddress } from '../domain/member-endpoints.js';
 import { urlHost } from '../domain/names.js';
+import { startDeadline } from './deadline.js';
 import type { TlsFiles } from './etcd-client.js';
 
 const contexts = new Map<string, SecureContext>();
@@ -57,12 +58,12 @@ export function verifiedHandshake<T>(
       checkServerIdentity: () => undefined,
       ALPNProtocols: ['h2'],
     });
-    const timer = setTimeout(() => {
+    const timer = startDeadline(timeoutMs, () => {
       socket.destroy();
       reject(new Error(`deadline exceeded: no TLS handshake in ${(timeoutMs / 1000).toFixed(1)} s`));
-    }, timeoutMs);
+    });
     socket.once('secureConnect', () => {
-      clearTimeout(timer);
+      timer.cancel();
       try {
         resolve(read(socket));
       } catch (err) {
@@ -72,7 +73,7 @@ export function verifiedHandshake<T>(
       }
     });
     socket.once('error', (err) => {
-      clearTimeout(timer);
+      timer.cancel();
       socket.destroy();
       reject(err);
     });

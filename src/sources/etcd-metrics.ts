@@ -22,6 +22,7 @@ import {
 } from '../domain/etcd-metrics.js';
 import { urlHost } from '../domain/names.js';
 import type { EtcdMemberMetrics } from '../domain/types.js';
+import { startDeadline } from '../net/deadline.js';
 import { Refreshing } from './refreshing.js';
 
 // Every 30 s: the quota hardly changes and the p99s span 5 minutes; a scrape
@@ -42,7 +43,7 @@ export function metricsURL(endpoint: string): string {
 /** A plain GET with a deadline (node:http: fetch's first call costs a few hundred ms to load). */
 function httpGet(url: string, timeoutMs: number): Promise<string> {
   return new Promise((resolve, reject) => {
-    const req = get(url, { timeout: timeoutMs }, (res) => {
+    const req = get(url, (res) => {
       if (res.statusCode !== 200) {
         res.resume();
         reject(new Error(`HTTP ${res.statusCode}`));
@@ -53,10 +54,10 @@ function httpGet(url: string, timeoutMs: number): Promise<string> {
       res.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
       res.on('error', reject);
     });
-    // `timeout` is idle time; the deadline bounds the whole exchange.
-    const deadline = setTimeout(() => req.destroy(new Error('deadline exceeded')), timeoutMs);
-    req.on('close', () => clearTimeout(deadline));
-    req.on('timeout', () => req.destroy(new Error('deadline exceeded')));
+    // Bounds the whole exchange, counting only time this process could have
+    // read the answer (src/net/deadline.ts).
+    const deadline = startDeadline(timeoutMs, () => req.destroy(new Error('deadline exceeded')));
+    req.on('close', () => deadline.cancel());
     req.on('error', reject);
   });
 }
