@@ -14,9 +14,8 @@
 // source's length, and bytecode for other source text would be wrong. Each
 // file starts with a SHA-256 of its data, checked before V8 sees it. A cache
 // that is missing, corrupt, rejected or cannot be written costs only the
-// compile; nothing about it is an error. bin/kube-ha.js comes here only with
-// KUBE_HA_CODE_CACHE=1 (see there why it is not the default); =0 here runs
-// status.cjs without the cache.
+// compile; nothing about it is an error. bin/kube-ha.js comes here for
+// `status` unless KUBE_HA_CODE_CACHE=0.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -57,7 +56,7 @@ export function loadStatusBundle() {
   } catch {
     return null;
   }
-  const dir = process.env.KUBE_HA_CODE_CACHE === '0' ? null : cacheDir();
+  const dir = cacheDir();
   // The flags V8 was started with change the code it makes (V8 checks them too).
   const flavour = sha256(`${process.version} ${process.arch} ${process.execArgv.join(' ')}`)
     .toString('hex')

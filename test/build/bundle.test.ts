@@ -5,7 +5,7 @@
 // libraries (etcd3 on its precompiled definition, the Compute clients on the
 // trimmed one) answer a status against a real etcd and the lab's Compute service.
 // `status` from its CommonJS build through V8's code cache (bin/code-cache.js,
-// KUBE_HA_CODE_CACHE=1):
+// the default; KUBE_HA_CODE_CACHE=0 runs the ES module bundle):
 // etcd only, it does not load the Compute clients' file; the cache is written
 // by the first run and used by the next; a corrupt or rejected one is ignored
 // and written anew.
@@ -41,11 +41,17 @@ afterAll(async () => {
   await Promise.all([etcd?.stop(), compute?.close()]);
 });
 
+function withoutCodeCacheSetting(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const { KUBE_HA_CODE_CACHE: _, ...rest } = env;
+  return rest;
+}
+
 /** Runs bin/kube-ha.js in a fresh node with its V8 code cache under `cacheHome`; also returns its trace marks. */
 function runLauncher(
   args: string[],
   cacheHome: string,
-  optIn = '1',
+  /** KUBE_HA_CODE_CACHE for the run (unset: the launcher's default). */
+  codeCache?: string,
 ): Promise<{ code: number; stdout: string; stderr: string; marks: string[] }> {
   const trace = join(cacheHome, `trace-${Math.random().toString(36).slice(2)}`);
   return new Promise((resolve) => {
@@ -54,7 +60,12 @@ function runLauncher(
       [join(ROOT, 'bin/kube-ha.js'), ...args],
       {
         timeout: 30_000,
-        env: { ...process.env, KUBE_HA_TRACE: trace, XDG_CACHE_HOME: cacheHome, KUBE_HA_CODE_CACHE: optIn },
+        env: {
+          ...withoutCodeCacheSetting(process.env),
+          KUBE_HA_TRACE: trace,
+          XDG_CACHE_HOME: cacheHome,
+          ...(codeCache === undefined ? {} : { KUBE_HA_CODE_CACHE: codeCache }),
+        },
       },
       (err, stdout, stderr) => {
         const marks = existsSync(trace)
@@ -204,8 +215,8 @@ describe('status through the code cache', () => {
     expect(second.marks.filter((m) => m.startsWith('code cache written'))).toEqual([]);
     expect(healthy(second.stdout)).toBe(1);
     for (const r of [first, second]) expect(r.marks.filter((m) => m.includes('status-gce.cjs'))).toEqual([]);
-    // Not the default: without KUBE_HA_CODE_CACHE=1 the ES module bundle runs.
-    const plain = await runLauncher(etcdOnly(), home, '');
+    // KUBE_HA_CODE_CACHE=0: the ES module bundle runs.
+    const plain = await runLauncher(etcdOnly(), home, '0');
     answered(plain);
     expect(plain.marks.filter((m) => m.startsWith('code cache'))).toEqual([]);
     expect(healthy(plain.stdout)).toBe(1);
