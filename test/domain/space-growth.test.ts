@@ -10,9 +10,10 @@ import {
   type SizeSample,
   spaceGrowthWarnings,
 } from '../../src/domain/space-growth.js';
+import { buildStatus } from '../../src/domain/status.js';
 import { createConsoleStore } from '../../src/store/index.js';
 import { etcd } from '../helpers/observations.js';
-import { healthy3, T0 } from '../ui/fixtures.js';
+import { answer, memberId, observations, T0 } from '../ui/fixtures.js';
 
 const MB = 1024 * 1024;
 const GB = 1024 * MB;
@@ -26,16 +27,24 @@ function series(start: number, perHour: number, span: number): SizeSample[] {
   }));
 }
 
+/** The healthy 3-zone cluster, every main member at `bytes` of a `quota` its metrics report, raising `alarms`. */
 function withMain(bytes: number, quota: number, alarms: string[] = []) {
-  const s = healthy3();
-  for (const r of s.replicas) {
-    r.etcd.main = {
-      ...r.etcd.main!,
-      alarms,
-      capacity: { dbSizeBytes: bytes, dbSizeInUseBytes: bytes, quotaBytes: quota, quotaFrom: 'metrics' },
-    };
+  const obs = observations();
+  for (const i of [0, 1, 2]) {
+    const raisedBy = BigInt(`0x${memberId('main', i)}`);
+    answer(obs, 'main', i, {
+      dbSizeBytes: bytes,
+      dbSizeInUseBytes: bytes,
+      metrics: {
+        url: `https://10.128.0.${i + 2}:2379/metrics`,
+        quotaBackendBytes: quota,
+        walFsyncP99Ms: null,
+        backendCommitP99Ms: null,
+      },
+      errors: alarms.map((a) => `memberID:${raisedBy} alarm:${a} `),
+    });
   }
-  return s;
+  return buildStatus(obs);
 }
 
 describe('space growth', () => {

@@ -1,14 +1,16 @@
-// Hand-written ClusterStatus values for the console tests: a healthy 3-zone
-// control plane and the ways it breaks. Quorum numbers are computed from the
-// replicas so that a fixture cannot contradict itself.
+// Cluster states for the console tests, built the way the console builds them:
+// observations (VMs, the target pool, etcd member lists and Status answers)
+// through the real buildStatus, so a fixture cannot show what status never
+// produces. A healthy 3-zone control plane and the ways it breaks.
+import { buildStatus, type Observations } from '../../src/domain/status.js';
 import type {
-  ClusterHealth,
   ClusterStatus,
   EtcdClusterName,
-  MemberView,
-  ReplicaView,
-  Warning,
+  EtcdEndpointStatus,
+  EtcdObservation,
+  GceInstance,
 } from '../../src/domain/types.js';
+import { ETCD_CLUSTERS } from '../../src/domain/types.js';
 
 export const T0 = Date.UTC(2026, 10, 28, 12, 0, 0);
 
@@ -19,264 +21,212 @@ export const NAMES = {
   d: 'kubernetes-master-n3w',
 } as const;
 
-export function member(cluster: EtcdClusterName, i: number, over: Partial<MemberView> = {}): MemberView {
-  const name = Object.values(NAMES)[i] ?? `kubernetes-master-r${i}`;
-  const [client, peer] = cluster === 'main' ? [2379, 2380] : [4002, 2381];
-  return {
-    memberId: (cluster === 'main'
-      ? 0x8e9e05c52164694dn + BigInt(i)
-      : 0x2a7c41f0b3d5e8c1n + BigInt(i)
-    ).toString(16),
-    name: `etcd-${name}`,
-    peerURLs: [`https://${name}:${peer}`],
-    clientURLs: [`https://10.128.0.${i + 2}:${client}`],
-    healthy: true,
-    leader: false,
-    learner: false,
-    raftTerm: 4,
-    raftIndex: 18342 + i,
-    raftAppliedIndex: 18342 + i,
-    dbSizeBytes: 2_203_648,
-    version: '3.4.23',
-    error: null,
-    state: 'healthy',
-    alarms: [],
-    ...over,
-  };
+const ZONES = ['us-central1-a', 'us-central1-b', 'us-central1-c', 'us-central1-f'];
+const LB_IP = '35.192.0.10';
+const PORTS: Record<EtcdClusterName, [client: number, peer: number]> = {
+  main: [2379, 2380],
+  events: [4002, 2381],
+};
+const ID_BASE: Record<EtcdClusterName, bigint> = {
+  main: 0x8e9e05c52164694dn,
+  events: 0x2a7c41f0b3d5e8c1n,
+};
+
+/** Replica i's member ID in a cluster (16 hex digits, as etcdctl prints it). */
+export function memberId(cluster: EtcdClusterName, i: number): string {
+  return (ID_BASE[cluster] + BigInt(i)).toString(16);
 }
 
-/** A member that stopped answering: no status fields, an error. */
-export function down(m: MemberView, error = 'connection refused'): MemberView {
-  return {
-    ...m,
-    healthy: false,
-    leader: false,
-    raftTerm: null,
-    raftIndex: null,
-    raftAppliedIndex: null,
-    dbSizeBytes: null,
-    version: null,
-    error,
-    state: 'unreachable',
-  };
-}
+const clientURL = (cluster: EtcdClusterName, i: number) => `https://10.128.0.${i + 2}:${PORTS[cluster][0]}`;
 
-export function replica(i: number, zone: string | null, over: Partial<ReplicaView> = {}): ReplicaView {
-  const name = Object.values(NAMES)[i] ?? `kubernetes-master-r${i}`;
+/** Replica i's VM: internal IP 10.128.0.(i+2), external 34.66.10.(i+10). */
+function vm(name: string, i: number, zone: string): GceInstance {
   return {
     name,
     zone,
-    vm: { status: 'RUNNING', internalIP: `10.128.0.${i + 2}`, externalIP: `34.66.10.${i + 10}` },
-    etcd: { main: member('main', i), events: member('events', i) },
-    inTargetPool: true,
-    ...over,
+    status: 'RUNNING',
+    internalIP: `10.128.0.${i + 2}`,
+    externalIP: `34.66.10.${i + 10}`,
+    metadata: {},
   };
 }
 
-function health(replicas: ReplicaView[], cluster: EtcdClusterName): ClusterHealth {
-  const members = replicas.map((r) => r.etcd[cluster]).filter((m): m is MemberView => m !== null);
-  const voters = members.filter((m) => !m.learner);
-  const healthyVoters = voters.filter((m) => m.healthy).length;
-  const quorum = voters.length ? Math.floor(voters.length / 2) + 1 : 0;
+/** A cluster whose members all answer, `leader` leading in term 4. */
+function cluster(c: EtcdClusterName, names: string[], leader: number): EtcdObservation {
+  const peer = PORTS[c][1];
   return {
-    members: members.length,
-    votingMembers: voters.length,
-    healthyMembers: members.filter((m) => m.healthy).length,
-    healthyVoters,
-    quorum,
-    faultTolerance: voters.length && healthyVoters >= quorum ? healthyVoters - quorum : -1,
-    leaderId: members.find((m) => m.leader)?.memberId ?? null,
-    learners: members.length - voters.length,
-    observed: true,
-    error: null,
+    cluster: c,
+    seeds: names.map((_, i) => clientURL(c, i)),
+    members: names.map((name, i) => ({
+      id: memberId(c, i),
+      name: `etcd-${name}`,
+      peerURLs: [`https://${name}:${peer}`],
+      clientURLs: [clientURL(c, i)],
+      isLearner: false,
+    })),
+    membersError: null,
+    statuses: names.map((_, i) => ({
+      endpoint: clientURL(c, i),
+      memberId: memberId(c, i),
+      ok: true,
+      error: null,
+      version: '3.4.23',
+      dbSizeBytes: 2_203_648,
+      leaderId: memberId(c, leader),
+      raftTerm: 4,
+      raftIndex: 18342 + i,
+      raftAppliedIndex: 18342 + i,
+      isLearner: false,
+    })),
+    fetchedAt: T0,
   };
 }
 
-export function status(replicas: ReplicaView[], warnings: Warning[] = []): ClusterStatus {
-  const pool = replicas.filter((r) => r.inTargetPool && r.vm.status !== 'MISSING').map((r) => r.name);
+/**
+ * What the sources see of a healthy control plane: every named VM RUNNING in
+ * its zone and in the target pool behind the load balancer, each a member of
+ * both clusters; main led by the first replica, events by the second.
+ */
+export function observations(
+  names: string[] = [NAMES.a, NAMES.b, NAMES.c],
+  zones: string[] = ZONES,
+): Observations {
+  const instances = names.map((n, i) => vm(n, i, zones[i % zones.length]!));
   return {
     project: 'acme-prod',
     region: 'us-central1',
     masterName: 'kubernetes-master',
-    replicas,
-    etcd: { main: health(replicas, 'main'), events: health(replicas, 'events') },
-    loadBalancer: {
-      forwardingRule: 'kubernetes-master',
-      ip: '35.192.0.10',
-      targetPool: 'kubernetes-master',
-      instances: pool,
+    gce: {
+      project: 'acme-prod',
+      region: 'us-central1',
+      masterName: 'kubernetes-master',
+      instances,
+      forwardingRule: { name: 'kubernetes-master', ip: LB_IP, target: 'kubernetes-master' },
+      targetPool: { name: 'kubernetes-master', instances: [...names], instanceUrls: [], healthChecks: [] },
+      staticAddress: { name: 'kubernetes-master-ip', address: LB_IP, status: 'IN_USE', users: [] },
+      fetchedAt: T0,
     },
-    apiserverIP: { address: '35.192.0.10', attachedTo: 'load-balancer' },
-    warnings,
-    sources: { gce: true, etcd: true },
-    observedAt: new Date(T0).toISOString(),
+    gceError: null,
+    etcd: {
+      main: cluster('main', names, 0),
+      events: cluster('events', names, Math.min(1, names.length - 1)),
+    },
+    now: new Date(T0),
   };
 }
 
-function withLeaders(
-  replicas: ReplicaView[],
-  mainLeader: number | null,
-  eventsLeader: number | null,
-): ReplicaView[] {
-  return replicas.map((r, i) => ({
-    ...r,
-    etcd: {
-      main: r.etcd.main && { ...r.etcd.main, leader: i === mainLeader },
-      events: r.etcd.events && { ...r.etcd.events, leader: i === eventsLeader },
-    },
-  }));
+/** Replica i's Status answer in a cluster, changed by `over`. */
+export function answer(obs: Observations, c: EtcdClusterName, i: number, over: Partial<EtcdEndpointStatus>) {
+  const o = obs.etcd[c]!;
+  o.statuses = o.statuses.map((s) => (s.memberId === memberId(c, i) ? { ...s, ...over } : s));
+}
+
+/** Replica i's members stop answering (a crashed host, a stopped etcd). */
+export function crash(
+  obs: Observations,
+  i: number,
+  {
+    clusters = ETCD_CLUSTERS,
+    error = 'connection refused',
+  }: { clusters?: readonly EtcdClusterName[]; error?: string } = {},
+) {
+  for (const c of clusters) {
+    const o = obs.etcd[c]!;
+    o.statuses = o.statuses.map((s) =>
+      s.memberId === memberId(c, i)
+        ? { endpoint: s.endpoint, memberId: null, forMember: s.memberId, ok: false, error }
+        : s,
+    );
+  }
+}
+
+/** Every answering member of a cluster sees replica `leader` lead, in `term`. */
+export function elect(obs: Observations, c: EtcdClusterName, leader: number, term: number) {
+  const o = obs.etcd[c]!;
+  o.statuses = o.statuses.map((s) => (s.ok ? { ...s, leaderId: memberId(c, leader), raftTerm: term } : s));
+}
+
+/** Replica i's members leave both member lists (removed, or never added). */
+export function dropMembers(obs: Observations, i: number) {
+  for (const c of ETCD_CLUSTERS) {
+    const o = obs.etcd[c]!;
+    o.members = o.members!.filter((m) => m.id !== memberId(c, i));
+    o.statuses = o.statuses.filter((s) => s.memberId !== memberId(c, i) && s.forMember !== memberId(c, i));
+    o.seeds = o.seeds.filter((u) => u !== clientURL(c, i));
+  }
+}
+
+/** The named VM leaves the Compute listing (and the target pool with it). */
+export function dropVm(obs: Observations, name: string) {
+  const g = obs.gce!;
+  g.instances = g.instances.filter((x) => x.name !== name);
+  leavePool(obs, name);
+}
+
+export function leavePool(obs: Observations, name: string) {
+  const pool = obs.gce!.targetPool!;
+  pool.instances = pool.instances.filter((n) => n !== name);
 }
 
 export function healthy3(): ClusterStatus {
-  return status(
-    withLeaders(
-      [replica(0, 'us-central1-a'), replica(1, 'us-central1-b'), replica(2, 'us-central1-c')],
-      0,
-      1,
-    ),
-  );
+  return buildStatus(observations());
 }
 
-/** The main leader's VM crashed: its members are unreachable, replica b took over main. */
+/**
+ * The main leader's host crashed: its members are unreachable while its VM
+ * runs, and replica b leads main in term 5. Replica c also dropped out of the
+ * target pool, so there is a warning beside the errors.
+ */
+export function degradedObservations(): Observations {
+  const obs = observations();
+  elect(obs, 'main', 1, 5);
+  crash(obs, 0);
+  leavePool(obs, NAMES.c);
+  return obs;
+}
+
 export function degraded(): ClusterStatus {
-  const [a, b, c] = withLeaders(
-    [replica(0, 'us-central1-a'), replica(1, 'us-central1-b'), replica(2, 'us-central1-c')],
-    1,
-    1,
-  ) as [ReplicaView, ReplicaView, ReplicaView];
-  const crashed: ReplicaView = {
-    ...a,
-    etcd: { main: down(a.etcd.main as MemberView), events: down(a.etcd.events as MemberView) },
-  };
-  const b5 = { ...b, etcd: { ...b.etcd, main: { ...(b.etcd.main as MemberView), raftTerm: 5 } } };
-  return status(
-    [crashed, b5, c],
-    [
-      // Listed warning-first on purpose: the panel must put errors first.
-      {
-        code: 'LOAD_BALANCER_MISMATCH',
-        severity: 'warning',
-        message: 'kubernetes-master-x7k is healthy but not in the target pool',
-      },
-      {
-        code: 'UNHEALTHY_MEMBER',
-        severity: 'error',
-        replica: crashed.name,
-        cluster: 'main',
-        message: `${crashed.name}: etcd main member ${crashed.etcd.main?.memberId} unhealthy: connection refused`,
-      },
-      {
-        code: 'UNHEALTHY_MEMBER',
-        severity: 'error',
-        replica: crashed.name,
-        cluster: 'events',
-        message: `${crashed.name}: etcd events member ${crashed.etcd.events?.memberId} unhealthy: connection refused`,
-      },
-    ],
-  );
+  return buildStatus(degradedObservations());
 }
 
-/** Two of three main members down: quorum lost, no leader. */
+/** Two of three main members down, the third answers without a leader: quorum lost. */
 export function noLeader(): ClusterStatus {
-  const [a, b, c] = withLeaders(
-    [replica(0, 'us-central1-a'), replica(1, 'us-central1-b'), replica(2, 'us-central1-c')],
-    null,
-    1,
-  ) as [ReplicaView, ReplicaView, ReplicaView];
-  const lost = (r: ReplicaView): ReplicaView => ({
-    ...r,
-    etcd: { ...r.etcd, main: down(r.etcd.main as MemberView) },
-  });
-  const stuck: ReplicaView = {
-    ...c,
-    etcd: {
-      ...c.etcd,
-      main: { ...(c.etcd.main as MemberView), healthy: false, error: 'no leader visible from this member' },
-    },
-  };
-  return status(
-    [lost(a), lost(b), stuck],
-    [
-      {
-        code: 'QUORUM_LOST',
-        severity: 'error',
-        cluster: 'main',
-        message: 'etcd main has lost quorum: 0 of 3 voters healthy, 2 needed',
-      },
-      { code: 'NO_LEADER', severity: 'error', cluster: 'main', message: 'etcd main has no leader' },
-    ],
-  );
+  const obs = observations();
+  crash(obs, 0, { clusters: ['main'] });
+  crash(obs, 1, { clusters: ['main'] });
+  answer(obs, 'main', 2, { leaderId: '0' });
+  return buildStatus(obs);
 }
 
-/** Replica q2p's VM is gone but its members are still in both clusters. */
+/** Replica q2p's VM is gone but its members, unreachable, are still in both clusters. */
 export function memberWithoutVm(): ClusterStatus {
-  const [a, b, c] = withLeaders(
-    [replica(0, 'us-central1-a'), replica(1, 'us-central1-b'), replica(2, 'us-central1-c')],
-    0,
-    0,
-  ) as [ReplicaView, ReplicaView, ReplicaView];
-  const ghost: ReplicaView = {
-    ...c,
-    zone: null,
-    vm: { status: 'MISSING', internalIP: c.name, externalIP: null },
-    inTargetPool: false,
-    etcd: { main: down(c.etcd.main as MemberView), events: down(c.etcd.events as MemberView) },
-  };
-  return status(
-    [a, b, ghost],
-    [
-      {
-        code: 'MEMBER_WITHOUT_VM',
-        severity: 'error',
-        replica: ghost.name,
-        message: `${ghost.name}: etcd member has no VM (a voter that will never come back; remove it)`,
-      },
-    ],
-  );
+  const obs = observations();
+  elect(obs, 'events', 0, 4);
+  dropVm(obs, NAMES.c);
+  crash(obs, 2);
+  return buildStatus(obs);
 }
 
-/** A fourth VM that is in no etcd cluster (a failed add). */
+/** A fourth VM that is in no etcd cluster (a failed add), outside the pool. */
 export function vmWithoutMember(): ClusterStatus {
-  const base = healthy3();
-  const stray = replica(3, 'us-central1-f', { etcd: { main: null, events: null }, inTargetPool: false });
-  return status(
-    [...base.replicas, stray],
-    [
-      {
-        code: 'VM_WITHOUT_MEMBER',
-        severity: 'warning',
-        replica: stray.name,
-        message: `${stray.name}: VM exists but is not a member of etcd main`,
-      },
-    ],
-  );
+  const obs = observations([NAMES.a, NAMES.b, NAMES.c, NAMES.d]);
+  dropMembers(obs, 3);
+  leavePool(obs, NAMES.d);
+  return buildStatus(obs);
 }
 
-/** An add in progress: the fourth replica's members are learners, catching up. */
+/** An add in progress: the fourth replica's members are learners, halfway caught up, outside the pool. */
+export function learnerPresentObservations(): Observations {
+  const obs = observations([NAMES.a, NAMES.b, NAMES.c, NAMES.d]);
+  leavePool(obs, NAMES.d);
+  for (const c of ETCD_CLUSTERS) {
+    const o = obs.etcd[c]!;
+    o.members = o.members!.map((m) => (m.id === memberId(c, 3) ? { ...m, isLearner: true } : m));
+    answer(obs, c, 3, { isLearner: true, raftIndex: 9120, raftAppliedIndex: 9120 });
+  }
+  return obs;
+}
+
 export function learnerPresent(): ClusterStatus {
-  const base = healthy3();
-  const learner = replica(3, 'us-central1-f', {
-    etcd: {
-      main: member('main', 3, { learner: true, raftIndex: 9120, raftAppliedIndex: 9120 }),
-      events: member('events', 3, { learner: true }),
-    },
-    inTargetPool: false,
-  });
-  return status(
-    [...base.replicas, learner],
-    [
-      {
-        code: 'LEARNER_PRESENT',
-        severity: 'warning',
-        cluster: 'main',
-        message: 'etcd main has 1 learner (an add is in progress or was left unfinished)',
-      },
-      {
-        code: 'LEARNER_PRESENT',
-        severity: 'warning',
-        cluster: 'events',
-        message: 'etcd events has 1 learner (an add is in progress or was left unfinished)',
-      },
-    ],
-  );
+  return buildStatus(learnerPresentObservations());
 }

@@ -4,9 +4,10 @@
 // health and every member's health state.
 import { afterEach, describe, expect, it } from 'vitest';
 import type { ComponentLeaderRecords, LeaseSpec } from '../../src/domain/leases/types.js';
-import type { ClusterStatus, MemberView, Warning } from '../../src/domain/types.js';
+import { buildStatus } from '../../src/domain/status.js';
+import type { ApiserverProbe, ClusterStatus } from '../../src/domain/types.js';
 import { buildIncidentLog, buildLeasesSlot } from '../../src/store/index.js';
-import { degraded, NAMES, T0 } from './fixtures.js';
+import { answer, degradedObservations, memberId, NAMES, T0 } from './fixtures.js';
 import { app, renderSized, storeWith, width } from './harness.js';
 
 let unmount: (() => void) | null = null;
@@ -51,17 +52,29 @@ function lease(component: string, holder: string, lastChangeAt: number): Compone
   };
 }
 
-/** degraded() (NAMES.a's members unreachable), a member of NAMES.c in NOSPACE, and a pile of warnings. */
+/**
+ * degraded()'s observations (NAMES.a's members unreachable, NAMES.c out of the
+ * pool), etcd main in NOSPACE as its answering members report it, and two
+ * apiservers down: a pile of warnings.
+ */
 function incident(): ClusterStatus {
-  const s = degraded();
-  const c = s.replicas[2]!;
-  c.etcd.main = { ...(c.etcd.main as MemberView), state: 'alarm', alarms: ['NOSPACE'] };
-  const extra: Warning[] = Array.from({ length: 6 }, (_, i) => ({
-    code: 'APISERVER_UNHEALTHY',
-    severity: 'error',
-    message: `warning number ${i + 1} of an incident that fills the panel`,
-  }));
-  return { ...s, warnings: [...s.warnings, ...extra] };
+  const obs = degradedObservations();
+  const nospace = `memberID:${BigInt(`0x${memberId('main', 2)}`)} alarm:NOSPACE `;
+  for (const i of [1, 2]) answer(obs, 'main', i, { errors: [nospace] });
+  const probe = (i: number, over: Partial<ApiserverProbe>): ApiserverProbe => ({
+    host: `10.128.0.${i + 2}`,
+    url: `https://10.128.0.${i + 2}/readyz`,
+    healthy: true,
+    error: null,
+    answered: true,
+    ...over,
+  });
+  obs.apiservers = [
+    probe(0, { healthy: false, answered: false, error: 'connection refused' }),
+    probe(1, { healthy: false, error: 'HTTP 500: [-]etcd failed', failedChecks: ['etcd'] }),
+    probe(2, {}),
+  ];
+  return buildStatus(obs);
 }
 
 function incidentStore() {
@@ -125,7 +138,7 @@ describe('the incident export', () => {
     );
     expect(markdown).toContain('## Leader leases');
     expect(markdown).toContain(
-      `| kube-controller-manager | held | ${NAMES.a} | DOWN: its etcd members are unreachable | not for 6s | ${new Date(T0 + 15_000).toISOString()} | 2 |`,
+      `| kube-controller-manager | held | ${NAMES.a} | DOWN: its apiserver is not answering, its etcd members are unreachable | not for 6s | ${new Date(T0 + 15_000).toISOString()} | 2 |`,
     );
     expect(markdown).toContain(`| kube-scheduler | held | ${NAMES.b} | up | within 5s | - | 2 |`);
     expect(markdown).toContain('## etcd members');
@@ -140,7 +153,7 @@ describe('the incident export', () => {
       name: 'kube-controller-manager',
       holderReplica: NAMES.a,
       holderHealthy: false,
-      holderDown: 'its etcd members are unreachable',
+      holderDown: 'its apiserver is not answering, its etcd members are unreachable',
       expiresAt: new Date(T0 + 15_000).toISOString(),
     });
     expect(j.leases[1]).toMatchObject({ holderHealthy: true, expiresAt: null, renewedWithinS: 5 });

@@ -1,14 +1,15 @@
 import { describe, expect, it, vi } from 'vitest';
+import { buildStatus } from '../../src/domain/status.js';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { createTheme } from '../../src/ui/theme.js';
 import {
+  crash,
   degraded,
   healthy3,
   learnerPresent,
   memberWithoutVm,
   noLeader,
-  replica,
-  status,
+  observations,
   vmWithoutMember,
 } from './fixtures.js';
 import { app, renderSized, storeWith, width } from './harness.js';
@@ -20,15 +21,18 @@ const FIXTURES: Record<string, () => ClusterStatus> = {
   memberWithoutVm,
   vmWithoutMember,
   learnerPresent,
-  // Five replicas over three zones, each with a long error: the worst fit of the lot.
-  fiveInThreeZones: () =>
-    status(
-      [0, 1, 2, 3, 4].map((i) =>
-        replica(i, ['us-central1-a', 'us-central1-b', 'us-central1-c'][i % 3] ?? null, {
-          name: `kubernetes-master-${'abcde'[i]}${i}z`,
-        }),
-      ),
-    ),
+  // Five replicas over three zones, two of them down with a long error: the worst fit of the lot.
+  fiveInThreeZones: () => {
+    const obs = observations(
+      [0, 1, 2, 3, 4].map((i) => `kubernetes-master-${'abcde'[i]}${i}z`),
+      ['us-central1-a', 'us-central1-b', 'us-central1-c'],
+    );
+    const error =
+      'dial tcp 10.128.0.9:2379: i/o timeout while waiting for the member to answer its Status call';
+    crash(obs, 3, { error });
+    crash(obs, 4, { error });
+    return buildStatus(obs);
+  },
 };
 
 function checkFits(status: ClusterStatus, text: string, columns: number, rows: number) {

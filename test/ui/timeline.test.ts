@@ -1,10 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import type { ClusterStatus, MemberView } from '../../src/domain/types.js';
+import { buildStatus, type Observations } from '../../src/domain/status.js';
+import type { ClusterStatus } from '../../src/domain/types.js';
+import { ETCD_CLUSTERS } from '../../src/domain/types.js';
 import { diffStatus } from '../../src/store/timeline.js';
-import { degraded, healthy3, learnerPresent, NAMES, noLeader, status, T0 } from './fixtures.js';
+import {
+  crash,
+  degraded,
+  dropMembers,
+  dropVm,
+  healthy3,
+  learnerPresent,
+  learnerPresentObservations,
+  leavePool,
+  NAMES,
+  noLeader,
+  observations,
+  T0,
+} from './fixtures.js';
 
 const messages = (prev: ClusterStatus | null, next: ClusterStatus) =>
   diffStatus(prev, next, T0).map((e) => e.message);
+
+/** The healthy 3-zone observations, changed by `change`, through buildStatus. */
+function observed(change: (o: Observations) => void, obs = observations()): ClusterStatus {
+  change(obs);
+  return buildStatus(obs);
+}
 
 describe('diffStatus', () => {
   it('starts a session with one summary line and the warnings already present', () => {
@@ -15,9 +36,9 @@ describe('diffStatus', () => {
       `main 2/3 healthy, quorum 2, tolerates no failure, leader ${NAMES.b}`,
     );
     expect(events.slice(1).map((e) => e.code)).toEqual([
+      'UNHEALTHY_MEMBER',
+      'UNHEALTHY_MEMBER',
       'LOAD_BALANCER_MISMATCH',
-      'UNHEALTHY_MEMBER',
-      'UNHEALTHY_MEMBER',
     ]);
   });
 
@@ -44,9 +65,9 @@ describe('diffStatus', () => {
     expect(health[0]?.message).toMatch(/healthy -> unreachable \(connection refused\)$/);
     const warnings = events.filter((e) => e.kind === 'warning');
     expect(warnings.map((e) => e.message)).toEqual([
-      'warning: kubernetes-master-x7k is healthy but not in the target pool',
       expect.stringMatching(/^error: kubernetes-master: etcd main member .* unhealthy/),
       expect.stringMatching(/^error: kubernetes-master: etcd events member .* unhealthy/),
+      'warning: kubernetes-master-q2p is healthy but not in the target pool',
     ]);
   });
 
@@ -58,7 +79,7 @@ describe('diffStatus', () => {
         expect.stringMatching(
           /^main: etcd-kubernetes-master .* on kubernetes-master unreachable -> healthy$/,
         ),
-        'cleared: kubernetes-master-x7k is healthy but not in the target pool',
+        'cleared: kubernetes-master-q2p is healthy but not in the target pool',
       ]),
     );
   });
@@ -72,13 +93,12 @@ describe('diffStatus', () => {
 
   it('reports VM status and pool changes, replicas appearing and going', () => {
     const base = healthy3();
-    const stopped = status(
-      base.replicas.map((r) =>
-        r.name === NAMES.c
-          ? { ...r, vm: { ...r.vm, status: 'TERMINATED' as const }, inTargetPool: false }
-          : r,
-      ),
-    );
+    // Its VM stopped: out of the pool, its members silent.
+    const stopped = observed((o) => {
+      o.gce!.instances[2]!.status = 'TERMINATED';
+      leavePool(o, NAMES.c);
+      crash(o, 2);
+    });
     expect(diffStatus(base, stopped, T0).filter((e) => e.kind === 'vm')).toEqual([
       expect.objectContaining({
         severity: 'error',
@@ -87,7 +107,11 @@ describe('diffStatus', () => {
       }),
       expect.objectContaining({ message: `${NAMES.c} left the load balancer's target pool` }),
     ]);
-    const fewer = status(base.replicas.slice(0, 2));
+    // Removed: its VM and its members gone.
+    const fewer = observed((o) => {
+      dropVm(o, NAMES.c);
+      dropMembers(o, 2);
+    });
     expect(messages(base, fewer)).toEqual(expect.arrayContaining([`replica ${NAMES.c} is gone`]));
     expect(messages(fewer, base)).toEqual(
       expect.arrayContaining([`replica ${NAMES.c} appeared in us-central1-c (VM RUNNING)`]),
@@ -104,15 +128,13 @@ describe('diffStatus', () => {
         ),
       ]),
     );
-    const promoted = status(
-      withLearner.replicas.map((r) => ({
-        ...r,
-        etcd: {
-          main: r.etcd.main && ({ ...r.etcd.main, learner: false } as MemberView),
-          events: r.etcd.events && ({ ...r.etcd.events, learner: false } as MemberView),
-        },
-      })),
-    );
+    const promoted = observed((o) => {
+      for (const c of ETCD_CLUSTERS) {
+        const e = o.etcd[c]!;
+        e.members = e.members!.map((m) => ({ ...m, isLearner: false }));
+        e.statuses = e.statuses.map((s) => ({ ...s, isLearner: false }));
+      }
+    }, learnerPresentObservations());
     expect(messages(withLearner, promoted)).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^main: .* promoted to voter$/),
@@ -123,19 +145,23 @@ describe('diffStatus', () => {
 
   it('reports where the apiserver IP moved', () => {
     const base = healthy3();
-    const moved = { ...base, apiserverIP: { address: '35.192.0.10', attachedTo: NAMES.a } };
-    expect(messages(base, moved)).toEqual([`apiserver IP 35.192.0.10 now attached to ${NAMES.a}`]);
+    // The static IP given to replica a's VM (as a single master has it), the forwarding rule left behind.
+    const moved = observed((o) => {
+      o.gce!.staticAddress!.address = '34.66.10.10';
+    });
+    expect(messages(base, moved)).toEqual([
+      `apiserver IP 34.66.10.10 now attached to ${NAMES.a}`,
+      'error: forwarding rule holds 35.192.0.10, not the static apiserver IP 34.66.10.10',
+    ]);
   });
 });
 
 describe('diffStatus when a source answers for the first time', () => {
   it('summarises a cluster once instead of listing every member as added', () => {
     const full = healthy3();
-    const gceOnly: ClusterStatus = {
-      ...full,
-      replicas: full.replicas.map((r) => ({ ...r, etcd: { main: null, events: r.etcd.events } })),
-      etcd: { ...full.etcd, main: { ...full.etcd.main, observed: false, members: 0, leaderId: null } },
-    };
+    const gceOnly = observed((o) => {
+      o.etcd.main = null;
+    });
     const events = diffStatus(gceOnly, full, T0);
     expect(events).toEqual([
       expect.objectContaining({
@@ -148,16 +174,10 @@ describe('diffStatus when a source answers for the first time', () => {
 
   it('summarises the first Compute answer instead of listing VM arrivals', () => {
     const full = healthy3();
-    const etcdOnly: ClusterStatus = {
-      ...full,
-      replicas: full.replicas.map((r) => ({
-        ...r,
-        zone: null,
-        vm: { status: 'UNKNOWN', internalIP: null, externalIP: null },
-      })),
-      sources: { gce: false, etcd: true },
-    };
-    expect(messages({ ...etcdOnly, apiserverIP: null }, full)).toEqual([
+    const etcdOnly = observed((o) => {
+      o.gce = null;
+    });
+    expect(messages(etcdOnly, full)).toEqual([
       'Compute API first answered: 3 replica VMs; apiserver 35.192.0.10 on load balancer kubernetes-master (3 replicas in pool)',
     ]);
   });
