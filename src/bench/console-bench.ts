@@ -1,4 +1,4 @@
-// issue 3's numbers for the live console, measured on the real binary in a real
+// How fast and how light the live console is, measured on the real binary in a real
 // terminal (a tmux pane on a private server) against a real 3-zone lab:
 // launch to the etcd part on screen and to the whole screen, crash-to-screen
 // latency, and idle CPU and RSS. The pane is read with `tmux capture-pane`

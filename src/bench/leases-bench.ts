@@ -1,4 +1,4 @@
-// issue 4's number: a status poll costs the same with 10,000 node heartbeat
+// Leases at scale: a status poll costs the same with 10,000 node heartbeat
 // leases in etcd as with none, because the leader leases are read by exact
 // key, never by a range over /registry/leases/. Measured against one real
 // etcd member: the in-process poll (what the console and `status` do), the

@@ -1,4 +1,4 @@
-// issue 2's numbers: `lab up` time, and `status --json` wall time on the lab next
+// How long `lab up` takes, and `status --json`'s wall time on the lab next
 // to `etcdctl endpoint status` (every member by address) on the same lab.
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';

@@ -1,4 +1,4 @@
-// issue 12's table: kube-ha next to what an operator would otherwise type,
+// The README's measurements table: kube-ha next to what an operator would otherwise type,
 // `etcdctl endpoint status` and `etcdctl member list` against the same cluster
 // (the "etcdctl pair"), measured side by side in one run on one 3-zone lab:
 // each status row as a ratio of wall time (and CPU) to the pair's, in
