@@ -58,6 +58,16 @@ const status =
 const { main } = status ?? (await import(entry()));
 const exit = (code) => {
   status?.onExit();
+  // 129 (128 + SIGHUP): the console's terminal hung up (a dropped ssh session),
+  // and its exit has run. Node's own exit would then restore the terminal's
+  // settings on a terminal that is gone and abort on the EIO (Node 20:
+  // "Assertion failed" in ResetStdio, a core dump). End as a hung-up program
+  // does instead: by SIGHUP's default action, which the shell also reports
+  // as 129. (Ink has already restored the settings it changed.)
+  if (code === 129) {
+    process.removeAllListeners('SIGHUP');
+    process.kill(process.pid, 'SIGHUP');
+  }
   process.exit(code);
 };
 

@@ -13,6 +13,7 @@ import { Observer } from '../sources/observe.js';
 import type { Target } from '../sources/target.js';
 import { buildLeasesSlot, type ConsoleStore, createConsoleStore } from '../store/index.js';
 import { mark } from '../trace.js';
+import { onTerminalGone, SIGNAL_EXIT } from '../ui/terminal-gone.js';
 import { defaultLabDir } from './paths.js';
 import { resolveTargetAsync, TARGET_OPTIONS } from './target-flags.js';
 import { parseFlags, UsageError } from './usage.js';
@@ -184,27 +185,42 @@ export async function demoCommand(argv: string[]): Promise<number> {
   if (positionals.length) throw new UsageError(`demo takes no arguments (got ${positionals.join(' ')})`);
   const dir = defaultLabDir();
   const { labDown, labRunning, labUp } = await import('./lab.js');
+  // A signal while the demo runs (Ctrl-C while the lab starts, a dropped ssh
+  // session) must not leave the lab half up or running on: it is noted, the
+  // lab finishes starting, and is stopped. The console, once up, handles the
+  // same signals itself; these listeners stay through the lab's stop, which a
+  // second SIGHUP (the shell's, after the terminal's) would otherwise cut short.
+  let interrupted: keyof typeof SIGNAL_EXIT | null = null;
+  const listeners = (['SIGHUP', 'SIGINT', 'SIGTERM'] as const).map((sig) => {
+    const h = () => {
+      interrupted ??= sig;
+    };
+    process.on(sig, h);
+    return () => process.off(sig, h);
+  });
+  const detach = onTerminalGone([process.stdout, process.stderr], () => {
+    interrupted ??= 'SIGHUP';
+  });
   let started = false;
-  if (!labRunning(dir)) {
-    process.stderr.write(`kube-ha: starting a 3-zone lab in ${dir} (real etcd processes)\n`);
-    const { seconds } = await labUp({
-      dir,
-      zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'],
-      replicas: 3,
-      lbDelaySeconds: 10,
-      project: 'kube-ha-lab',
-      masterName: 'kubernetes-master',
-      heartbeatMs: 50,
-      electionMs: 250,
-      bootMs: 1000,
-      log: (l) => process.stderr.write(`lab: ${l}\n`),
-    });
-    started = true;
-    process.stderr.write(
-      `kube-ha: lab up in ${seconds.toFixed(1)} s; try \`kube-ha lab crash kubernetes-master\` in another terminal\n`,
-    );
-  }
   try {
+    if (!labRunning(dir)) {
+      process.stderr.write(`kube-ha: starting a 3-zone lab in ${dir} (real etcd processes)\n`);
+      const { seconds } = await labUp({
+        dir,
+        zones: ['us-central1-a', 'us-central1-b', 'us-central1-c'],
+        replicas: 3,
+        lbDelaySeconds: 10,
+        project: 'kube-ha-lab',
+        masterName: 'kubernetes-master',
+        bootMs: 1000,
+        log: (l) => process.stderr.write(`lab: ${l}\n`),
+      });
+      started = true;
+      process.stderr.write(
+        `kube-ha: lab up in ${seconds.toFixed(1)} s; try \`kube-ha lab crash kubernetes-master\` in another terminal\n`,
+      );
+    }
+    if (interrupted) return SIGNAL_EXIT[interrupted];
     return await consoleCommand([
       '--lab-dir',
       dir,
@@ -217,5 +233,7 @@ export async function demoCommand(argv: string[]): Promise<number> {
       process.stderr.write('kube-ha: stopping the lab the demo started\n');
       await labDown(dir);
     }
+    for (const off of listeners) off();
+    detach();
   }
 }

@@ -7,6 +7,7 @@ import { mark } from '../trace.js';
 import { App } from './components/App.js';
 import { redirectToDebugLog } from './debugLog.js';
 import type { OpsController } from './ops/controller.js';
+import { onTerminalGone, SIGNAL_EXIT } from './terminal-gone.js';
 import { createTheme } from './theme.js';
 
 export interface RunConsoleOptions {
@@ -77,8 +78,20 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
   const detachSessionLog = attachSessionLog(store, sessionLog);
 
   let code = 0;
-  const signals: NodeJS.Signals[] = ['SIGTERM', 'SIGHUP', 'SIGINT'];
+  const signals = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
   const handlers = new Map<NodeJS.Signals, () => void>();
+  let stop: (() => void) | null = null;
+  // Nothing is left to draw on once the terminal is gone: the console ends as
+  // on SIGHUP and its exit runs (pollers, session log, a demo's lab). The
+  // listeners stay: the terminal does not come back.
+  onTerminalGone(
+    [stdout, process.stderr, stdin],
+    () => {
+      if (code === 0) code = SIGNAL_EXIT.SIGHUP;
+      stop?.();
+    },
+    (err) => log.write('terminal', err.stack ?? err.message),
+  );
   try {
     const instance = render(
       <App
@@ -104,10 +117,10 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
       },
     );
     mark('first frame');
-    const nums: Record<string, number> = { SIGHUP: 1, SIGINT: 2, SIGTERM: 15 };
+    stop = () => instance.unmount();
     for (const sig of signals) {
       const h = () => {
-        code = 128 + (nums[sig] ?? 0);
+        code = SIGNAL_EXIT[sig];
         instance.unmount();
       };
       handlers.set(sig, h);
