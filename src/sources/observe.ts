@@ -12,6 +12,7 @@ import type {
 } from '../domain/types.js';
 import { ETCD_CLUSTERS } from '../domain/types.js';
 import { apiserverURL, probeApiserver } from '../net/apiserver.js';
+import { mark } from '../trace.js';
 import { EtcdClusterSource } from './etcd.js';
 import { errorMessage } from './etcd-client.js';
 import { readLeasesOnce } from './leases-observe.js';
@@ -140,11 +141,13 @@ export class Observer {
           probe([g.gce?.forwardingRule?.ip ?? null]);
         });
     }
+    // KUBE_HA_TRACE: when each part of the first look came in (src/trace.ts).
+    const traced = <T>(p: Promise<T>, name: string) => p.finally(() => mark(`look ${name}`));
     const [g, main, events, leases] = await Promise.all([
-      gce,
-      this.observeEtcd('main', hosts),
-      this.observeEtcd('events', hosts),
-      opts.leases ? this.observeLeases(hosts) : Promise.resolve(undefined),
+      traced(gce, 'gce'),
+      traced(this.observeEtcd('main', hosts), 'etcd main'),
+      traced(this.observeEtcd('events', hosts), 'etcd events'),
+      opts.leases ? traced(this.observeLeases(hosts), 'leases') : Promise.resolve(undefined),
     ]);
     const obs: Observations = {
       project: this.target.project,
@@ -163,6 +166,7 @@ export class Observer {
       if (poolHealth) obs.poolHealth = await poolHealth;
       // Every probe started is awaited (each is bounded by the timeout), so none outlives the call.
       const done = await Promise.all(probes.values());
+      mark('look apiservers');
       obs.apiservers = done.filter((p) => hosts.includes(p.host));
     }
     return obs;
