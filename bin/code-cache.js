@@ -15,7 +15,8 @@
 // file starts with a SHA-256 of its data, checked before V8 sees it. A cache
 // that is missing, corrupt, rejected or cannot be written costs only the
 // compile; nothing about it is an error. bin/kube-ha.js comes here for
-// `status` unless KUBE_HA_CODE_CACHE=0.
+// `status`, and the console's GCE worker for the Compute clients
+// (src/gce/cached-clients.ts), unless KUBE_HA_CODE_CACHE=0.
 import { createHash } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
@@ -43,6 +44,90 @@ function mark(name) {
 
 const sha256 = (buf) => createHash('sha256').update(buf).digest();
 
+/** What one process has loaded through the cache, and the caches it still has to write. */
+let state;
+
+/** Reads the bundle's hashes once; false when there is no CommonJS build to load. */
+function init() {
+  if (state !== undefined) return state !== null;
+  let hashes;
+  try {
+    hashes = JSON.parse(readFileSync(join(BUNDLE, 'code-cache.json'), 'utf8'));
+  } catch {
+    state = null;
+    return false;
+  }
+  // The flags V8 was started with change the code it makes (V8 checks them too).
+  const flavour = sha256(`${process.version} ${process.arch} ${process.execArgv.join(' ')}`)
+    .toString('hex')
+    .slice(0, 12);
+  /** Scripts to write a cache for: [file, script, cache path]. */
+  state = { hashes, dir: cacheDir(), flavour, toWrite: [], loaded: new Map() };
+  return true;
+}
+
+/** Runs a CommonJS file of dist/bundle/ through the cache (once per process) and returns its exports. */
+function load(name) {
+  const { hashes, dir, flavour, toWrite, loaded } = state;
+  const have = loaded.get(name);
+  if (have) return have.exports;
+  const file = join(BUNDLE, name);
+  const source = readFileSync(file, 'utf8');
+  const cachePath = dir && hashes[name] ? join(dir, `${name}-${hashes[name]}-${flavour}`) : null;
+  let cachedData;
+  if (cachePath) {
+    try {
+      const raw = readFileSync(cachePath);
+      const data = raw.subarray(32);
+      if (raw.length > 32 && sha256(data).equals(raw.subarray(0, 32))) cachedData = data;
+      else mark(`code cache corrupt ${name}`);
+    } catch {}
+  }
+  const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    ...(cachedData ? { cachedData } : {}),
+  });
+  const used = cachedData !== undefined && !script.cachedDataRejected;
+  mark(`code cache ${used ? 'used' : cachedData ? 'rejected' : 'missing'} ${name}`);
+  if (cachePath && !used) toWrite.push([name, script, cachePath]);
+  const nodeRequire = createRequire(file);
+  // The Compute clients' file, required by status.cjs, comes from the cache too.
+  const require = Object.assign(
+    (id) => (id === './status-gce.cjs' ? load('status-gce.cjs') : nodeRequire(id)),
+    nodeRequire,
+  );
+  const module = { exports: {}, id: file, filename: file, loaded: false };
+  loaded.set(name, module);
+  script.runInThisContext()(module.exports, require, module, file, dirname(file));
+  module.loaded = true;
+  return module.exports;
+}
+
+/**
+ * Writes the caches that were missing or rejected, made now (so they hold
+ * the functions run so far, not just the top level). Each at most once.
+ */
+export function writeCaches() {
+  if (!state?.dir || !state.toWrite.length) return;
+  const { dir, flavour } = state;
+  const toWrite = state.toWrite.splice(0);
+  try {
+    mkdirSync(dir, { recursive: true });
+    for (const [name, script, cachePath] of toWrite) {
+      const data = script.createCachedData();
+      // Whole or not at all: another process may be reading it.
+      const tmp = `${cachePath}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`;
+      writeFileSync(tmp, Buffer.concat([sha256(data), data]));
+      renameSync(tmp, cachePath);
+      // This file's caches of earlier builds, for the same Node and flags.
+      for (const old of readdirSync(dir))
+        if (old.startsWith(`${name}-`) && old.endsWith(`-${flavour}`) && join(dir, old) !== cachePath)
+          rmSync(join(dir, old), { force: true });
+      mark(`code cache written ${name}`);
+    }
+  } catch {}
+}
+
 /**
  * Loads dist/bundle/status.cjs through the code cache and returns its
  * exports (main()), or null when there is no such build (the caller then
@@ -50,74 +135,16 @@ const sha256 = (buf) => createHash('sha256').update(buf).digest();
  * done: it writes the caches that were missing or rejected.
  */
 export function loadStatusBundle() {
-  let hashes;
-  try {
-    hashes = JSON.parse(readFileSync(join(BUNDLE, 'code-cache.json'), 'utf8'));
-  } catch {
-    return null;
-  }
-  const dir = cacheDir();
-  // The flags V8 was started with change the code it makes (V8 checks them too).
-  const flavour = sha256(`${process.version} ${process.arch} ${process.execArgv.join(' ')}`)
-    .toString('hex')
-    .slice(0, 12);
-  /** Scripts to write a cache for at the end: [file, script, cache path]. */
-  const toWrite = [];
-  const loaded = new Map();
+  if (!init()) return null;
+  return { main: load('status.cjs').main, onExit: writeCaches };
+}
 
-  const load = (name) => {
-    const have = loaded.get(name);
-    if (have) return have.exports;
-    const file = join(BUNDLE, name);
-    const source = readFileSync(file, 'utf8');
-    const cachePath = dir && hashes[name] ? join(dir, `${name}-${hashes[name]}-${flavour}`) : null;
-    let cachedData;
-    if (cachePath) {
-      try {
-        const raw = readFileSync(cachePath);
-        const data = raw.subarray(32);
-        if (raw.length > 32 && sha256(data).equals(raw.subarray(0, 32))) cachedData = data;
-        else mark(`code cache corrupt ${name}`);
-      } catch {}
-    }
-    const script = new Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
-      filename: file,
-      ...(cachedData ? { cachedData } : {}),
-    });
-    const used = cachedData !== undefined && !script.cachedDataRejected;
-    mark(`code cache ${used ? 'used' : cachedData ? 'rejected' : 'missing'} ${name}`);
-    if (cachePath && !used) toWrite.push([name, script, cachePath]);
-    const nodeRequire = createRequire(file);
-    // The Compute clients' file, required by status.cjs, comes from the cache too.
-    const require = Object.assign(
-      (id) => (id === './status-gce.cjs' ? load('status-gce.cjs') : nodeRequire(id)),
-      nodeRequire,
-    );
-    const module = { exports: {}, id: file, filename: file, loaded: false };
-    loaded.set(name, module);
-    script.runInThisContext()(module.exports, require, module, file, dirname(file));
-    module.loaded = true;
-    return module.exports;
-  };
-
-  const exports = load('status.cjs');
-  const onExit = () => {
-    if (!dir || !toWrite.length) return;
-    try {
-      mkdirSync(dir, { recursive: true });
-      for (const [name, script, cachePath] of toWrite) {
-        const data = script.createCachedData();
-        // Whole or not at all: another status may be reading it.
-        const tmp = `${cachePath}.${process.pid}.tmp`;
-        writeFileSync(tmp, Buffer.concat([sha256(data), data]));
-        renameSync(tmp, cachePath);
-        // This file's caches of earlier builds, for the same Node and flags.
-        for (const old of readdirSync(dir))
-          if (old.startsWith(`${name}-`) && old.endsWith(`-${flavour}`) && join(dir, old) !== cachePath)
-            rmSync(join(dir, old), { force: true });
-        mark(`code cache written ${name}`);
-      }
-    } catch {}
-  };
-  return { main: exports.main, onExit };
+/**
+ * The Compute clients (dist/gce/clients.js built as status-gce.cjs) through
+ * the code cache, for the GCE source wherever it runs (the console's worker
+ * thread too: src/gce/cached-clients.ts); null when there is no such build.
+ */
+export function loadComputeClients() {
+  if (process.env.KUBE_HA_CODE_CACHE === '0' || !init()) return null;
+  return load('status-gce.cjs');
 }

@@ -73,7 +73,18 @@ export interface ObserveGceOptions {
   lbMaxAgeMs?: number;
 }
 
-export function createGceSource(target: Target): GceSourceLike & {
+export interface GceSourceOptions {
+  /**
+   * Load the Compute clients through V8's code cache (src/gce/cached-clients.ts):
+   * only where nothing else in the process loads them (the console's GCE worker).
+   */
+  codeCache?: boolean;
+}
+
+export function createGceSource(
+  target: Target,
+  sourceOpts: GceSourceOptions = {},
+): GceSourceLike & {
   observe(opts?: ObserveGceOptions): Promise<GceObservation>;
   /** Loads and makes the Compute clients now (a failure is observe()'s to report). */
   prepare(): Promise<void>;
@@ -85,11 +96,16 @@ export function createGceSource(target: Target): GceSourceLike & {
   const endpoint = target.compute.endpoint;
   let clients: Promise<Clients> | null = null;
   const getClients = () => {
-    clients ??= import('../gce/clients.js').then((m) =>
-      m.createComputeClients({ endpoint, timeoutMs: target.callTimeoutMs + 1500 }),
-    );
+    clients ??= (async () => {
+      const cached = sourceOpts.codeCache
+        ? await import('../gce/cached-clients.js').then((m) => m.cachedComputeClients())
+        : null;
+      const m = cached ?? (await import('../gce/clients.js'));
+      return m.createComputeClients({ endpoint, timeoutMs: target.callTimeoutMs + 1500 });
+    })();
     return clients;
   };
+  let cachesWritten = !sourceOpts.codeCache;
   const master = target.masterName;
   const readLb = (c: Clients) =>
     Promise.all([
@@ -131,6 +147,11 @@ export function createGceSource(target: Target): GceSourceLike & {
         return pieces;
       };
       const [instances, [rule, pool, address]] = await Promise.all([listInstances(), lb()]);
+      if (!cachesWritten) {
+        // After the first calls, so that the cache holds what they compiled.
+        cachesWritten = true;
+        void import('../gce/cached-clients.js').then((m) => m.writeCodeCaches());
+      }
       const staticAddress: GceAddress | null = address
         ? {
             name: address.name ?? '',

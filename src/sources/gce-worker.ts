@@ -147,7 +147,8 @@ if (!isMainThread && parentPort && (workerData as { tag?: string } | null)?.tag 
     );
   });
   const { createGceSource } = await import('./gce-source.js');
-  const source = createGceSource((workerData as { target: Target }).target);
+  // Nothing else in the worker loads the Compute clients: they may come from V8's code cache.
+  const source = createGceSource((workerData as { target: Target }).target, { codeCache: true });
   port.on('message', (req: Request) => {
     if (req.op === 'close') {
       void Promise.resolve(source.close())

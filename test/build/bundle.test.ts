@@ -251,6 +251,76 @@ describe('status through the code cache', () => {
     expect(again.marks).toContain('code cache used status.cjs');
   }, 90_000);
 
+  it("the console's GCE worker loads the Compute clients through the cache too, and answers the same", async () => {
+    // The bundled worker (what the console starts), driven by a script in a fresh node.
+    const script = [
+      `const { createGceWorker } = await import(${JSON.stringify(join(BUNDLE, 'gce-worker.js'))});`,
+      'const target = { project: "kube-ha-test", region: "us-central1", masterName: "kubernetes-master",',
+      `  compute: { endpoint: ${JSON.stringify(compute!.endpoint)} }, etcd: { main: null, events: null },`,
+      '  etcdPrefix: "/registry", apiserverPort: 443, lab: null, stateDir: "/nonexistent", callTimeoutMs: 5000 };',
+      'const w = createGceWorker(target);',
+      'const o = await w.observe();',
+      // The cache is written after the first answer, off its path: wait for it (bounded).
+      'const { readdirSync } = await import("node:fs");',
+      'const dir = process.env.XDG_CACHE_HOME + "/kube-ha/v8";',
+      'for (let i = 0; i < 100; i++) { let names = []; try { names = readdirSync(dir); } catch {}',
+      '  if (names.some((n) => n.startsWith("status-gce.cjs-") && !n.endsWith(".tmp"))) break;',
+      '  await new Promise((r) => setTimeout(r, 100)); }',
+      'await w.close();',
+      'console.log(JSON.stringify({ instances: o.instances.length, rule: o.forwardingRule }));',
+    ].join('\n');
+    const home = mkdtempSync(join(tmpdir(), 'kube-ha-worker-cache-'));
+    const scriptFile = join(home, 'observe.mjs');
+    writeFileSync(scriptFile, script);
+    const run = (codeCache?: string) => {
+      const trace = join(home, `trace-${Math.random().toString(36).slice(2)}`);
+      return new Promise<{ stdout: string; marks: string[] }>((resolve, reject) =>
+        execFile(
+          process.execPath,
+          // A file, not -e: a worker inherits the process' flags, and --input-type is refused there.
+          [scriptFile],
+          {
+            timeout: 30_000,
+            env: {
+              ...withoutCodeCacheSetting(process.env),
+              KUBE_HA_TRACE: trace,
+              XDG_CACHE_HOME: home,
+              ...(codeCache === undefined ? {} : { KUBE_HA_CODE_CACHE: codeCache }),
+            },
+          },
+          (err, stdout, stderr) => {
+            if (err) reject(new Error(`${err.message}\n${stderr}`));
+            else
+              resolve({
+                stdout,
+                marks: existsSync(trace)
+                  ? readFileSync(trace, 'utf8')
+                      .trim()
+                      .split('\n')
+                      .map((l) => l.replace(/^\d+ /, ''))
+                  : [],
+              });
+          },
+        ),
+      );
+    };
+    try {
+      const first = await run();
+      expect(first.marks).toEqual(
+        expect.arrayContaining(['code cache missing status-gce.cjs', 'code cache written status-gce.cjs']),
+      );
+      const second = await run();
+      expect(second.marks).toContain('code cache used status-gce.cjs');
+      // KUBE_HA_CODE_CACHE=0: the bundle's own chunks, no cache; the same answer.
+      const plain = await run('0');
+      expect(plain.marks.filter((m) => m.startsWith('code cache'))).toEqual([]);
+      expect(JSON.parse(second.stdout)).toEqual(JSON.parse(plain.stdout));
+      expect(JSON.parse(first.stdout)).toEqual(JSON.parse(plain.stdout));
+    } finally {
+      rmSync(home, { recursive: true, force: true });
+    }
+  }, 90_000);
+
   it('loads the Compute clients from their file, through the cache too, when it observes GCE', async () => {
     const args = [
       ...etcdOnly(),
