@@ -64,8 +64,12 @@ describe('kube-ha demo in a real terminal', () => {
     await eventually(async () => !alive(demo), 60_000);
     await eventually(async () => !alive(ctx.supervisorPid) && processesOf(labDir).length === 0, 30_000).catch(
       (err: Error) => {
-        const left = processesOf(labDir).map((p) => readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '));
-        throw new Error(`${err.message}; supervisor alive: ${alive(ctx.supervisorPid)}; left: ${left.join(' | ')}`);
+        const left = processesOf(labDir).map((p) =>
+          readFileSync(`/proc/${p}/cmdline`, 'utf8').replace(/\0/g, ' '),
+        );
+        throw new Error(
+          `${err.message}; supervisor alive: ${alive(ctx.supervisorPid)}; left: ${left.join(' | ')}`,
+        );
       },
     );
     // The console's exit ran (its session log closed) before the lab went.
