@@ -186,17 +186,18 @@ export class LbProxy {
       client.destroy();
       return;
     }
-    // Round robin, starting after the last one used; a refused connect tries the next member.
-    const start = this.next++;
-    const order = backends.map((_, i) => backends[(start + i) % backends.length] as string);
-    this.forward(client, order);
+    // Each new connection to the next member (GCE spreads them by a hash of the
+    // connection; round robin spreads them as evenly and is reproducible). A
+    // member that refuses fails that connection: a target pool is a pass-through
+    // load balancer and cannot retry elsewhere. Without a health check, a pool
+    // with one apiserver down fails a share of new connections, on GCE and here.
+    const host = backends[this.next++ % backends.length] as string;
+    this.forward(client, host);
   }
 
-  private forward(client: Socket, order: string[]): void {
-    const host = order.shift();
-    if (host === undefined || client.destroyed) {
+  private forward(client: Socket, host: string): void {
+    if (client.destroyed) {
       this.dropped++;
-      client.destroy();
       return;
     }
     const upstream = connect({ host, port: this.opts.backendPort });
@@ -216,9 +217,11 @@ export class LbProxy {
     upstream.on('error', (err) => {
       clearTimeout(timer);
       if (!connected) {
-        this.opts.log?.(`lb ${this.opts.ip}: ${host} refused (${err.message}), trying the next member`);
+        // What the client of a GCE pool sees when the member's port is closed: a reset.
+        this.opts.log?.(`lb ${this.opts.ip}: ${host} refused (${err.message}), connection reset`);
+        this.dropped++;
         upstream.destroy();
-        this.forward(client, order);
+        client.resetAndDestroy();
         return;
       }
       client.destroy();
