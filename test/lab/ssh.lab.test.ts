@@ -147,7 +147,17 @@ describe.skipIf(!root)(`kube-ha lab ssh on a 3-replica lab${root ? '' : ` (skipp
         (await disconnected(`http://${ips.get(here)}:4002/metrics`, ids('events'))),
       20_000,
     );
-    const { json: s } = await statusThere();
+    // If the crashed replica led a cluster, the survivors elect anew (etcd's default
+    // election timeout, 1 s, and more on a loaded machine): until then no member has a
+    // leader, and none is healthy (CI saw healthyVoters 0). Look again (bounded) until both
+    // clusters have a leader other than the crashed member; the assertions below are on
+    // the last look either way.
+    let s = (await statusThere()).json;
+    for (const until = Date.now() + 20_000; Date.now() < until; s = (await statusThere()).json) {
+      const led = (c: 'main' | 'events') => s.etcd[c].leaderId && s.etcd[c].leaderId !== ids(c);
+      if (led('main') && led('events')) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
     const down = s.replicas.find((r) => r.name === other)!;
     for (const c of ['main', 'events'] as const) {
       expect(down.etcd[c]).toMatchObject({ healthy: false, seenFrom: here, state: 'unreachable' });
