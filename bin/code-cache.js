@@ -142,9 +142,10 @@ export function loadStatusBundle() {
 /**
  * The Compute clients (dist/gce/clients.js built as status-gce.cjs) through
  * the code cache, for the GCE source wherever it runs (the console's worker
- * thread too: src/gce/cached-clients.ts); null when there is no such build.
+ * thread too: src/gce/cached-clients.ts, which decides on KUBE_HA_CODE_CACHE=0
+ * as the launcher does for status); null when there is no such build.
  */
 export function loadComputeClients() {
-  if (process.env.KUBE_HA_CODE_CACHE === '0' || !init()) return null;
+  if (!init()) return null;
   return load('status-gce.cjs');
 }

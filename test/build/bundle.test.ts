@@ -46,9 +46,9 @@ function withoutCodeCacheSetting(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
   return rest;
 }
 
-/** Runs bin/kube-ha.js in a fresh node with its V8 code cache under `cacheHome`; also returns its trace marks. */
-function runLauncher(
-  args: string[],
+/** Runs node with `argv` in a fresh process, its V8 code cache under `cacheHome`; also returns its trace marks. */
+function runTraced(
+  argv: string[],
   cacheHome: string,
   /** KUBE_HA_CODE_CACHE for the run (unset: the launcher's default). */
   codeCache?: string,
@@ -57,7 +57,7 @@ function runLauncher(
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      [join(ROOT, 'bin/kube-ha.js'), ...args],
+      argv,
       {
         timeout: 30_000,
         env: {
@@ -79,6 +79,10 @@ function runLauncher(
     );
   });
 }
+
+/** Runs bin/kube-ha.js through runTraced. */
+const runLauncher = (args: string[], cacheHome: string, codeCache?: string) =>
+  runTraced([join(ROOT, 'bin/kube-ha.js'), ...args], cacheHome, codeCache);
 
 /** Runs main() of the bundled entry, as bin/kube-ha.js does, in a fresh node. */
 function runBundled(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -272,37 +276,11 @@ describe('status through the code cache', () => {
     const home = mkdtempSync(join(tmpdir(), 'kube-ha-worker-cache-'));
     const scriptFile = join(home, 'observe.mjs');
     writeFileSync(scriptFile, script);
-    const run = (codeCache?: string) => {
-      const trace = join(home, `trace-${Math.random().toString(36).slice(2)}`);
-      return new Promise<{ stdout: string; marks: string[] }>((resolve, reject) =>
-        execFile(
-          process.execPath,
-          // A file, not -e: a worker inherits the process' flags, and --input-type is refused there.
-          [scriptFile],
-          {
-            timeout: 30_000,
-            env: {
-              ...withoutCodeCacheSetting(process.env),
-              KUBE_HA_TRACE: trace,
-              XDG_CACHE_HOME: home,
-              ...(codeCache === undefined ? {} : { KUBE_HA_CODE_CACHE: codeCache }),
-            },
-          },
-          (err, stdout, stderr) => {
-            if (err) reject(new Error(`${err.message}\n${stderr}`));
-            else
-              resolve({
-                stdout,
-                marks: existsSync(trace)
-                  ? readFileSync(trace, 'utf8')
-                      .trim()
-                      .split('\n')
-                      .map((l) => l.replace(/^\d+ /, ''))
-                  : [],
-              });
-          },
-        ),
-      );
+    // A file, not -e: a worker inherits the process' flags, and --input-type is refused there.
+    const run = async (codeCache?: string) => {
+      const r = await runTraced([scriptFile], home, codeCache);
+      expect(r.code, r.stderr).toBe(0);
+      return r;
     };
     try {
       const first = await run();

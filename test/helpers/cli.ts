@@ -61,6 +61,25 @@ export async function labUp(dir: string, extra: string[] = []): Promise<CliResul
   return res;
 }
 
+/**
+ * Looks until `settled` holds, bounded, and returns the last look either way:
+ * for a test that asserts on a settled state, so that a state that never
+ * settles still fails its assertions (with the values seen), not a timeout.
+ */
+export async function lastLookUntil<T>(
+  look: () => Promise<T>,
+  settled: (t: T) => boolean,
+  timeoutMs: number,
+  everyMs = 500,
+): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const t = await look();
+    if (settled(t) || Date.now() > until) return t;
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}
+
 /** Stops the lab and removes its (temporary) directory: `lab down` leaves the directory itself. */
 export async function labDown(dir: string): Promise<void> {
   await runCli(['lab', 'down', '--dir', dir]);

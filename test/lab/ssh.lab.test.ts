@@ -10,7 +10,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabContext } from '../../src/lab/context.js';
 import { namespacesAvailable } from '../../src/lab/ssh.js';
-import { eventually, labDown, labUp, runCli, tempLabDir } from '../helpers/cli.js';
+import { eventually, labDown, labUp, lastLookUntil, runCli, tempLabDir } from '../helpers/cli.js';
 
 vi.setConfig({ testTimeout: 60_000 });
 
@@ -152,12 +152,11 @@ describe.skipIf(!root)(`kube-ha lab ssh on a 3-replica lab${root ? '' : ` (skipp
     // leader, and none is healthy (CI saw healthyVoters 0). Look again (bounded) until both
     // clusters have a leader other than the crashed member; the assertions below are on
     // the last look either way.
-    let s = (await statusThere()).json;
-    for (const until = Date.now() + 20_000; Date.now() < until; s = (await statusThere()).json) {
-      const led = (c: 'main' | 'events') => s.etcd[c].leaderId && s.etcd[c].leaderId !== ids(c);
-      if (led('main') && led('events')) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    const s = await lastLookUntil(
+      async () => (await statusThere()).json,
+      (x) => (['main', 'events'] as const).every((c) => x.etcd[c].leaderId && x.etcd[c].leaderId !== ids(c)),
+      20_000,
+    );
     const down = s.replicas.find((r) => r.name === other)!;
     for (const c of ['main', 'events'] as const) {
       expect(down.etcd[c]).toMatchObject({ healthy: false, seenFrom: here, state: 'unreachable' });

@@ -14,7 +14,7 @@ import type { ClusterStatus } from '../../src/domain/types.js';
 import { readLabContext } from '../../src/lab/context.js';
 import { createGceSource } from '../../src/sources/gce-source.js';
 import { Observer } from '../../src/sources/observe.js';
-import { BIN, type CliResult, eventually, runCli } from '../helpers/cli.js';
+import { BIN, type CliResult, eventually, lastLookUntil, runCli } from '../helpers/cli.js';
 
 export interface OpsLab {
   dir: string;
@@ -64,16 +64,15 @@ export async function status(lab: OpsLab): Promise<ClusterStatus> {
  * look's deadline. The last look is returned either way, for the test to
  * assert on, so a member that never becomes healthy still fails it.
  */
-export async function healthyStatus(lab: OpsLab, timeoutMs = 30_000): Promise<ClusterStatus> {
-  const until = Date.now() + timeoutMs;
-  for (;;) {
-    const s = await status(lab);
-    const all = (['main', 'events'] as const).every(
-      (c) => s.etcd[c].members > 0 && s.etcd[c].healthyMembers === s.etcd[c].members,
-    );
-    if (all || Date.now() > until) return s;
-    await new Promise((r) => setTimeout(r, 500));
-  }
+export function healthyStatus(lab: OpsLab, timeoutMs = 30_000): Promise<ClusterStatus> {
+  return lastLookUntil(
+    () => status(lab),
+    (s) =>
+      (['main', 'events'] as const).every(
+        (c) => s.etcd[c].members > 0 && s.etcd[c].healthyMembers === s.etcd[c].members,
+      ),
+    timeoutMs,
+  );
 }
 
 function computeAnswered(s: ClusterStatus): boolean {
