@@ -49,6 +49,8 @@ export function learnServerName(
 export class MemberClients {
   private readonly clients = new Map<string, { client: Etcd3; serverName: string | null }>();
   private readonly names = new Map<string, string | null>();
+  /** Lookups under way: the member list, a Status and the leases ask at once on a first look. */
+  private readonly learning = new Map<string, Promise<string | null>>();
 
   constructor(private readonly opts: MemberClientsOptions) {}
 
@@ -57,16 +59,33 @@ export class MemberClients {
     if (!tls?.caFile || !endpoint.startsWith('https:')) return null;
     const known = this.names.get(endpoint);
     if (known !== undefined) return known;
-    // A member that does not complete the handshake is down: the caller reports why.
+    // One handshake for every caller that asks meanwhile (each made its own before: 3
+    // handshakes per member on a first look, where 1 does).
+    const pending = this.learning.get(endpoint);
+    if (pending) return pending;
+    // A member that does not complete the handshake is down: the callers report why.
+    // Forgotten meanwhile (a failed call): the name is not kept, the next caller learns anew.
     const onCert = this.opts.onCert;
-    const name = await learnServerName(
+    const mine: Promise<string | null> = learnServerName(
       endpoint,
       tls,
       this.opts.timeoutMs,
       onCert && ((cert) => onCert(endpoint, cert)),
+    ).then(
+      (name) => {
+        if (this.learning.get(endpoint) === mine) {
+          this.learning.delete(endpoint);
+          this.names.set(endpoint, name);
+        }
+        return name;
+      },
+      (err: unknown) => {
+        if (this.learning.get(endpoint) === mine) this.learning.delete(endpoint);
+        throw err;
+      },
     );
-    this.names.set(endpoint, name);
-    return name;
+    this.learning.set(endpoint, mine);
+    return mine;
   }
 
   /**
@@ -91,6 +110,7 @@ export class MemberClients {
    */
   forget(endpoint: string): void {
     this.names.delete(endpoint);
+    this.learning.delete(endpoint);
     const c = this.clients.get(endpoint);
     if (!c) return;
     c.client.close();
@@ -104,6 +124,7 @@ export class MemberClients {
       c.client.close();
       this.clients.delete(endpoint);
       this.names.delete(endpoint);
+      this.learning.delete(endpoint);
     }
   }
 

@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { buildStatus } from '../../src/domain/status.js';
 import type { ServingCert } from '../../src/domain/types.js';
 import { readServingCert } from '../../src/sources/cert-probe.js';
-import { learnServerName } from '../../src/sources/member-clients.js';
+import { learnServerName, MemberClients } from '../../src/sources/member-clients.js';
 import { etcd, healthy } from '../helpers/observations.js';
 
 const DAY = 86_400_000;
@@ -138,6 +138,41 @@ describe('serving certificate expiry, read in a TLS handshake', () => {
       await new Promise((r) => setTimeout(r, 100));
       expect(handshakes).toBe(2);
     } finally {
+      server.off('connection', count);
+    }
+  });
+
+  it('callers asking for one member at once share one name lookup (issue 12)', async () => {
+    const tls = { caFile: f('ca.crt'), certFile: f('client.crt'), keyFile: f('client.key') };
+    let handshakes = 0;
+    const count = () => {
+      handshakes++;
+    };
+    server.on('connection', count);
+    const clients = new MemberClients({ tls, timeoutMs: 3000 });
+    try {
+      // A first look asks for the member list, a Status and the leases at once.
+      const [a, b, c] = await Promise.all([
+        clients.get(endpoint),
+        clients.get(endpoint),
+        clients.get(endpoint),
+      ]);
+      expect(b).toBe(a);
+      expect(c).toBe(a);
+      await new Promise((r) => setTimeout(r, 100));
+      expect(handshakes).toBe(1);
+      // Known now: no lookup at all.
+      expect(await clients.get(endpoint)).toBe(a);
+      // A failed call forgets the name, even one being learned: the next caller learns anew.
+      clients.forget(endpoint);
+      const again = clients.get(endpoint);
+      clients.forget(endpoint);
+      const d = await clients.get(endpoint);
+      expect(d).not.toBe(a);
+      await again.then((x) => x.close());
+      await vi.waitFor(() => expect(handshakes).toBe(3), { timeout: 2000 });
+    } finally {
+      clients.close();
       server.off('connection', count);
     }
   });
