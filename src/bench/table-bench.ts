@@ -8,10 +8,14 @@
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { readLabContext } from '../lab/context.js';
 import { procUsage, threadUsage, wholeVisible } from './console-bench.js';
 import { summarize, timeCommand } from './measure.js';
 import { BIN, LAUNCHER_NODE_FLAGS, TmuxPane } from './tmux-pane.js';
+
+/** Builds the floor's bundle (scripts/etcd3-floor.mjs). */
+const FLOOR_BUILDER = fileURLToPath(new URL('../../scripts/etcd3-floor.mjs', import.meta.url));
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const nowMs = () => Number(process.hrtime.bigint()) / 1e6;
@@ -74,8 +78,28 @@ export async function benchTable(opts: { rounds?: number; launches?: number; idl
     const etcdctl = (sub: string) =>
       `ETCDCTL_API=3 etcdctl --endpoints=${main.endpoints.join(',')} ${tls.join(' ')} --insecure-skip-tls-verify ${sub} -w table`;
     const pairScript = `${etcdctl('endpoint status')} >/dev/null && ${etcdctl('member list')} >/dev/null`;
+    const status = JSON.parse(
+      (await timeCommand(process.execPath, [BIN, 'status', '--lab-dir', dir, '--json'])).stdout,
+    ) as {
+      replicas: { name: string; zone: string | null; vm?: { internalIP?: string | null } }[];
+    };
+    // The floor: the pair's calls through etcd3, bundled and code-cached (scripts/etcd3-floor.mjs).
+    const floorDir = join(dir, 'floor');
+    const built = await timeCommand(process.execPath, [FLOOR_BUILDER, floorDir]);
+    if (built.code !== 0) throw new Error('scripts/etcd3-floor.mjs failed');
+    const memberName = (endpoint: string) =>
+      `etcd-${status.replicas.find((r) => endpoint.includes(`//${r.vm?.internalIP}:`))?.name ?? 'unknown'}`;
+    const floorArgs = [
+      join(floorDir, 'floor.cjs'),
+      main.endpoints.join(','),
+      main.endpoints.map(memberName).join(','),
+      main.caFile,
+      main.certFile,
+      main.keyFile,
+    ];
     const rows: [string, string, string[]][] = [
       ['pair', 'sh', ['-c', pairScript]],
+      ['floor', process.execPath, floorArgs],
       ['lab', process.execPath, [...node, 'status', '--lab-dir', dir, '--json']],
       [
         'etcd',
@@ -110,9 +134,6 @@ export async function benchTable(opts: { rounds?: number; launches?: number; idl
 
     // The console: launch to the whole screen, then idle CPU and memory.
     const whole: number[] = [];
-    const status = JSON.parse(
-      (await timeCommand(process.execPath, [BIN, 'status', '--lab-dir', dir, '--json'])).stdout,
-    ) as { replicas: { name: string; zone: string | null }[] };
     const names = status.replicas.map((r) => r.name);
     const zones = [...new Set(status.replicas.map((r) => r.zone ?? ''))];
     let idle = '';
@@ -154,13 +175,16 @@ export async function benchTable(opts: { rounds?: number; launches?: number; idl
       `| \`kube-ha status --etcd-endpoints … --json\` / etcdctl pair, wall | ≤ 2.5× | ${ratio('etcd')} |`,
     );
     lines.push(
+      `| (floor: the pair's own calls through etcd3, bundled and code-cached, no more) / etcdctl pair, wall | | ${ratio('floor')} |`,
+    );
+    lines.push(
       `| console launch → every replica, zone, VM state and both clusters' health on screen | ≤ 1.5 s | median ${(w.median / 1000).toFixed(2)} s (${(w.min / 1000).toFixed(2)}–${(w.max / 1000).toFixed(2)}, n=${w.runs.length}) |`,
     );
     lines.push(`| console idle on an unchanged lab, CPU | ≤ 1 % | ${idle} |`);
     lines.push(`| console resident memory | ≤ 150 MB | ${rss} |`);
     lines.push('');
     lines.push(
-      `medians of ${rounds} alternating rounds (pair, status on the lab, status etcd only) after one unmeasured; ` +
+      `medians of ${rounds} alternating rounds (pair, floor, status on the lab, status etcd only) after one unmeasured; ` +
         `CPU is user + system of the process and its children; ${cpus().length} cores, load average ` +
         `${loadavg()
           .map((x) => x.toFixed(1))
@@ -176,6 +200,9 @@ export async function benchTable(opts: { rounds?: number; launches?: number; idl
     );
     lines.push(
       `- ${['node', ...LAUNCHER_NODE_FLAGS, 'bin/kube-ha.js', 'status', '--json', '--etcd-endpoints', main.endpoints.join(','), '--cacert', 'D/pki/ca.crt', '--cert', 'D/pki/kube-ha-client.crt', '--key', 'D/pki/kube-ha-client.key'].map(quote).join(' ')}`,
+    );
+    lines.push(
+      `- floor: node scripts/etcd3-floor.mjs F, then ${['node', 'F/floor.cjs', ...floorArgs.slice(1)].map((a) => quote(a.replaceAll(dir, 'D'))).join(' ')}`,
     );
     lines.push(
       '- console: `node bin/kube-ha.js ui --lab-dir D` in a 120×36 terminal (the bench drives it in tmux)',
