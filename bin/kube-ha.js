@@ -10,8 +10,9 @@
 // Thin launcher: the TypeScript sources are compiled to dist/ by `npm ci`
 // (prepare) or `npm run build`.
 
-import { statSync } from 'node:fs';
+import { readlinkSync, statSync } from 'node:fs';
 import module from 'node:module';
+import { isatty } from 'node:tty';
 
 // React's development build costs several times the CPU of its production
 // build on every redraw; a user of the tool is not developing React. (The
@@ -21,6 +22,32 @@ process.env.NODE_ENV ??= 'production';
 // Node 22.1+ caches compiled code on disk between runs (the bundles are a few
 // MB of JavaScript to compile on every start); Node 20 has no such API.
 module.enableCompileCache?.();
+
+// The terminal this started on, if any: a hung-up terminal is no longer one
+// (isatty fails), though the descriptor still names it (Linux's /proc; a hang-up
+// can come before this line runs).
+const namesTerminal = (fd) => {
+  try {
+    return /^\/dev\/(pts\/|tty)/.test(readlinkSync(`/proc/self/fd/${fd}`));
+  } catch {
+    return false;
+  }
+};
+const terminalFds = [0, 1, 2].filter((fd) => isatty(fd) || namesTerminal(fd));
+const hungUp = () => terminalFds.length > 0 && terminalFds.every((fd) => !isatty(fd));
+// A terminal that hung up (a dropped ssh session): Node's own exit would
+// restore the terminal's settings on a terminal that is gone and abort on the
+// EIO (Node 20: "Assertion failed" in ResetStdio, exit 139). End as a hung-up
+// program does instead: by SIGHUP's default action, which the shell reports as
+// 129. On every exit, not only the console's own 129: a hang-up while the
+// console is still loading (before it handles SIGHUP, Ink's signal-exit
+// catches it) ends by another path.
+const endIfHungUp = () => {
+  if (!hungUp()) return;
+  process.removeAllListeners('SIGHUP');
+  process.kill(process.pid, 'SIGHUP');
+};
+process.on('exit', endIfHungUp);
 
 /**
  * dist/bundle/main.js (scripts/bundle.mjs: every command path in a few files,
@@ -58,16 +85,13 @@ const status =
 const { main } = status ?? (await import(entry()));
 const exit = (code) => {
   status?.onExit();
-  // 129 (128 + SIGHUP): the console's terminal hung up (a dropped ssh session),
-  // and its exit has run. Node's own exit would then restore the terminal's
-  // settings on a terminal that is gone and abort on the EIO (Node 20:
-  // "Assertion failed" in ResetStdio, a core dump). End as a hung-up program
-  // does instead: by SIGHUP's default action, which the shell also reports
-  // as 129. (Ink has already restored the settings it changed.)
+  // 129 (128 + SIGHUP): the console saw its terminal hang up and its exit has
+  // run. (Ink has already restored the settings it changed.)
   if (code === 129) {
     process.removeAllListeners('SIGHUP');
     process.kill(process.pid, 'SIGHUP');
   }
+  endIfHungUp();
   process.exit(code);
 };
 

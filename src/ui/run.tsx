@@ -1,5 +1,6 @@
 // Runs the console on the terminal until `q` or Ctrl-C, and gives the
 // terminal back as it was (alternate screen, cursor, raw mode).
+import { isatty } from 'node:tty';
 import { render } from 'ink';
 import type { ConsoleStore } from '../store/consoleStore.js';
 import { attachSessionLog, SessionLog } from '../store/sessionLog.js';
@@ -33,6 +34,8 @@ export interface RunConsoleOptions {
 
 const ALT_SCREEN_ON = '\u001b[?1049h';
 const ALT_SCREEN_OFF = '\u001b[?1049l';
+/** How long Ink's exit is waited for once the terminal is gone (it has nothing left to draw on). */
+const HUNG_UP_GRACE_MS = 1000;
 
 /** Resolves with the exit code: 0 after `q` or Ctrl-C, 128+n after signal n, 1 on a crash. */
 export async function runConsole(opts: RunConsoleOptions): Promise<number> {
@@ -81,17 +84,36 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
   const signals = ['SIGTERM', 'SIGHUP', 'SIGINT'] as const;
   const handlers = new Map<NodeJS.Signals, () => void>();
   let stop: (() => void) | null = null;
+  // Once the terminal is gone, Ink's exit is waited for at most a second: it
+  // ends with an empty write to stdout as a barrier, which a terminal that is
+  // gone need not ever complete, and the exit must still run.
+  let terminalGone: () => void = () => {};
+  const goneGrace = new Promise<void>((resolve) => {
+    terminalGone = () => setTimeout(resolve, HUNG_UP_GRACE_MS);
+  });
   // Nothing is left to draw on once the terminal is gone: the console ends as
   // on SIGHUP and its exit runs (pollers, session log, a demo's lab). The
   // listeners stay: the terminal does not come back.
-  onTerminalGone(
-    [stdout, process.stderr, stdin],
-    () => {
-      if (code === 0) code = SIGNAL_EXIT.SIGHUP;
-      stop?.();
-    },
-    (err) => log.write('terminal', err.stack ?? err.message),
+  const gone = () => {
+    if (code === 0) code = SIGNAL_EXIT.SIGHUP;
+    terminalGone();
+    stop?.();
+  };
+  onTerminalGone([stdout, process.stderr, stdin], gone, (err) =>
+    log.write('terminal', err.stack ?? err.message),
   );
+  // A terminal can also hang up without a SIGHUP reaching this process (a parent
+  // that keeps it: `sh -c` with a trap) and, on an unchanged screen, without a
+  // write failing: the console would poll on for nobody. Ask the terminal each
+  // second (one ioctl) whether it is still one.
+  const fd = (stdout as { fd?: unknown }).fd;
+  const ttyCheck =
+    typeof fd === 'number' && isatty(fd)
+      ? setInterval(() => {
+          if (!isatty(fd)) gone();
+        }, 1000)
+      : null;
+  ttyCheck?.unref();
   try {
     const instance = render(
       <App
@@ -121,17 +143,19 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     for (const sig of signals) {
       const h = () => {
         code = SIGNAL_EXIT[sig];
+        if (sig === 'SIGHUP') terminalGone();
         instance.unmount();
       };
       handlers.set(sig, h);
       process.on(sig, h);
     }
-    await instance.waitUntilExit();
+    await Promise.race([instance.waitUntilExit(), goneGrace]);
   } catch (err) {
     log.write('crash', err instanceof Error ? (err.stack ?? err.message) : String(err));
     code = 1;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
+    if (ttyCheck) clearInterval(ttyCheck);
     stdout.off('resize', clearOnNarrow);
     opts.pollers?.stop?.();
     detachSessionLog();
