@@ -42,12 +42,13 @@ const hungUp = () => terminalFds.length > 0 && terminalFds.every((fd) => !isatty
 // 129. On every exit, not only the console's own 129: a hang-up while the
 // console is still loading (before it handles SIGHUP, Ink's signal-exit
 // catches it) ends by another path.
-const endIfHungUp = () => {
-  if (!hungUp()) return;
+const endByHangUp = () => {
   process.removeAllListeners('SIGHUP');
   process.kill(process.pid, 'SIGHUP');
 };
-process.on('exit', endIfHungUp);
+process.on('exit', () => {
+  if (hungUp()) endByHangUp();
+});
 
 /**
  * dist/bundle/main.js (scripts/bundle.mjs: every command path in a few files,
@@ -86,12 +87,9 @@ const { main } = status ?? (await import(entry()));
 const exit = (code) => {
   status?.onExit();
   // 129 (128 + SIGHUP): the console saw its terminal hang up and its exit has
-  // run. (Ink has already restored the settings it changed.)
-  if (code === 129) {
-    process.removeAllListeners('SIGHUP');
-    process.kill(process.pid, 'SIGHUP');
-  }
-  endIfHungUp();
+  // run. (Ink has already restored the settings it changed.) Any other code on
+  // a hung-up terminal ends the same way, from the exit hook above.
+  if (code === 129) endByHangUp();
   process.exit(code);
 };
 

@@ -107,13 +107,15 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
   // write failing: the console would poll on for nobody. Ask the terminal each
   // second (one ioctl) whether it is still one.
   const fd = (stdout as { fd?: unknown }).fd;
-  const ttyCheck =
-    typeof fd === 'number' && isatty(fd)
-      ? setInterval(() => {
-          if (!isatty(fd)) gone();
-        }, 1000)
-      : null;
-  ttyCheck?.unref();
+  let ttyCheck: NodeJS.Timeout | undefined;
+  if (typeof fd === 'number' && isatty(fd)) {
+    ttyCheck = setInterval(() => {
+      if (isatty(fd)) return;
+      clearInterval(ttyCheck);
+      gone();
+    }, 1000);
+    ttyCheck.unref();
+  }
   try {
     const instance = render(
       <App
@@ -155,7 +157,7 @@ export async function runConsole(opts: RunConsoleOptions): Promise<number> {
     code = 1;
   } finally {
     for (const [sig, h] of handlers) process.off(sig, h);
-    if (ttyCheck) clearInterval(ttyCheck);
+    clearInterval(ttyCheck);
     stdout.off('resize', clearOnNarrow);
     opts.pollers?.stop?.();
     detachSessionLog();

@@ -8,19 +8,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { needTmux, TmuxPane } from '../../src/bench/tmux-pane.js';
+import { processAlive as alive } from '../../src/lab/processes.js';
 import { eventually } from '../helpers/cli.js';
 
 const state = mkdtempSync(join(tmpdir(), 'kube-ha-demo-'));
 const labDir = join(state, 'kube-ha', 'lab');
-
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 
 /** Processes whose command line names `dir` (the lab's supervisor, VMs, etcd). */
 function processesOf(dir: string): number[] {

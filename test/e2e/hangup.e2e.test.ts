@@ -12,19 +12,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { BIN, LAUNCHER_NODE_FLAGS, needTmux } from '../../src/bench/tmux-pane.js';
+import { processAlive as alive } from '../../src/lab/processes.js';
 import { eventually } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'kube-ha-hangup-'));
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 const q = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
-const alive = (pid: number) => {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-};
 const started: number[] = [];
 
 afterAll(() => {

@@ -92,6 +92,18 @@ describe('serving certificate expiry, read in a TLS handshake', () => {
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     endpoint = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
+  /** Counts the server's connections (a handshake each) until stop(). */
+  const countConnections = () => {
+    const c = {
+      seen: 0,
+      stop: () => server.off('connection', count),
+    };
+    const count = () => {
+      c.seen++;
+    };
+    server.on('connection', count);
+    return c;
+  };
   afterAll(() => {
     server?.close();
     rmSync(dir, { recursive: true, force: true });
@@ -122,11 +134,7 @@ describe('serving certificate expiry, read in a TLS handshake', () => {
 
   it("the member client's name lookup reads the certificate in the same handshake (issue 12)", async () => {
     const tls = { caFile: f('ca.crt'), certFile: f('client.crt'), keyFile: f('client.key') };
-    let handshakes = 0;
-    const count = () => {
-      handshakes++;
-    };
-    server.on('connection', count);
+    const connections = countConnections();
     try {
       const certs: ServingCert[] = [];
       // The address dialled is in the certificate (IP:127.0.0.1): no name to override with.
@@ -134,21 +142,17 @@ describe('serving certificate expiry, read in a TLS handshake', () => {
       expect(certs).toEqual([await readServingCert(endpoint, tls, 3000)]);
       expect(certs[0]!.subject).toBe('CN=etcd-kubernetes-master');
       // One connection each (the server may count one just after the client is done): two, not three.
-      await vi.waitFor(() => expect(handshakes).toBe(2), { timeout: 2000 });
+      await vi.waitFor(() => expect(connections.seen).toBe(2), { timeout: 2000 });
       await new Promise((r) => setTimeout(r, 100));
-      expect(handshakes).toBe(2);
+      expect(connections.seen).toBe(2);
     } finally {
-      server.off('connection', count);
+      connections.stop();
     }
   });
 
   it('callers asking for one member at once share one name lookup (issue 12)', async () => {
     const tls = { caFile: f('ca.crt'), certFile: f('client.crt'), keyFile: f('client.key') };
-    let handshakes = 0;
-    const count = () => {
-      handshakes++;
-    };
-    server.on('connection', count);
+    const connections = countConnections();
     const clients = new MemberClients({ tls, timeoutMs: 3000 });
     try {
       // A first look asks for the member list, a Status and the leases at once.
@@ -160,7 +164,7 @@ describe('serving certificate expiry, read in a TLS handshake', () => {
       expect(b).toBe(a);
       expect(c).toBe(a);
       await new Promise((r) => setTimeout(r, 100));
-      expect(handshakes).toBe(1);
+      expect(connections.seen).toBe(1);
       // Known now: no lookup at all.
       expect(await clients.get(endpoint)).toBe(a);
       // A failed call forgets the name, even one being learned: the next caller learns anew.
@@ -170,10 +174,10 @@ describe('serving certificate expiry, read in a TLS handshake', () => {
       const d = await clients.get(endpoint);
       expect(d).not.toBe(a);
       await again.then((x) => x.close());
-      await vi.waitFor(() => expect(handshakes).toBe(3), { timeout: 2000 });
+      await vi.waitFor(() => expect(connections.seen).toBe(3), { timeout: 2000 });
     } finally {
       clients.close();
-      server.off('connection', count);
+      connections.stop();
     }
   });
 
